@@ -1,0 +1,12 @@
+"""Every API blueprint, registered in one place."""
+from __future__ import annotations
+
+from importlib import import_module
+
+RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "gateways",
+             "devices", "audit")
+
+
+def register_blueprints(api) -> None:
+    for name in RESOURCES:
+        api.register_blueprint(import_module(f"backend.api.{name}.routes").blp)

@@ -1,0 +1,29 @@
+from datetime import timezone
+
+import marshmallow as ma
+
+from backend.api.fields import Strict
+
+
+class AuditEntrySchema(Strict):
+    id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    user_id = ma.fields.Integer(allow_none=True)
+    username = ma.fields.String(allow_none=True)
+    action = ma.fields.String()
+    entity_type = ma.fields.String()
+    entity_id = ma.fields.Integer(allow_none=True)
+    site_id = ma.fields.Integer(allow_none=True)
+    before = ma.fields.Dict(allow_none=True)
+    after = ma.fields.Dict(allow_none=True)
+    remote_addr = ma.fields.String(allow_none=True)
+
+
+class AuditEntryQueryArgsSchema(Strict):
+    site_id = ma.fields.Integer()
+    entity_type = ma.fields.String()
+    entity_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    action = ma.fields.String()
+    since = ma.fields.AwareDateTime(default_timezone=timezone.utc)
+    until = ma.fields.AwareDateTime(default_timezone=timezone.utc)

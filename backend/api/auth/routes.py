@@ -1,0 +1,70 @@
+from flask import current_app, request
+from flask.views import MethodView
+from flask_jwt_extended import current_user, get_jwt
+
+from backend.api.auth.schemas import LoginSchema, PasswordChangeSchema, TokenPairSchema
+from backend.api.blueprint import Blueprint
+from backend.api.users.schemas import UserSchema
+from backend.extensions import db
+from backend.models import Role
+from backend.security import PUBLIC, access, current_actor
+from backend.services import accounts
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
+                description="One set of accounts for the web console, the PWA and the "
+                            "mini-program (JWT)")
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @access(PUBLIC)
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="Wrong username or password")
+    @blp.alt_response(429, description="Too many failed logins (per account and per address)")
+    def post(self, data):
+        """Log in: an access token (minutes) and a refresh token (days)"""
+        settings = current_app.config["GW_SETTINGS"]
+        tokens = accounts.login(settings, data["username"], data["password"], request.remote_addr)
+        db.session.commit()
+        return tokens
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @access(Role.staff, refresh=True)
+    @blp.response(200, TokenPairSchema)
+    def post(self):
+        """Rotate: send the refresh token as Bearer; it is revoked and a new pair returned"""
+        return accounts.refresh(current_user, get_jwt())
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @access(Role.staff)
+    @blp.response(204)
+    def post(self):
+        """Revoke this access token and the refresh token issued with it"""
+        accounts.logout(get_jwt())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @access(Role.staff)
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The calling user"""
+        return current_user
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @access(Role.staff)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, TokenPairSchema)
+    def put(self, data):
+        """Change your own password; older tokens stop working, a new pair is returned"""
+        tokens = accounts.change_own_password(current_actor(), current_user,
+                                              data["current_password"], data["new_password"])
+        db.session.commit()
+        return tokens

@@ -1,0 +1,101 @@
+"""The ``gridwarden`` command."""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import click
+
+from backend.config import ConfigError, Settings
+
+
+@contextlib.contextmanager
+def platform_urls(settings: Settings):
+    """Yield settings whose DATABASE_URL/REDIS_URL are set, starting embedded servers if needed.
+
+    Attaches to embedded servers that `gridwarden up` already runs on the same data dir.
+    """
+    from backend.runtime import embedded
+
+    server = proc = None
+    try:
+        db_url, redis_url = settings.database_url, settings.redis_url
+        if db_url is None:
+            server, db_url = embedded.start_postgres(settings.data_dir)
+        if redis_url is None:
+            proc, redis_url = embedded.start_redis(settings.data_dir)
+        yield settings.with_overrides(database_url=db_url, redis_url=redis_url)
+    finally:
+        embedded.stop_process(proc)
+        del server
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """GridWarden: electrical-safety and energy platform."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True,
+              help="Seed the example facility and a demo admin (development only).")
+@click.option("--bind", default=None, help="host:port for the API (default GW_HTTP_HOST:GW_HTTP_PORT)")
+def up(demo: bool, bind: str | None) -> None:
+    """Apply migrations, then run the API, the RQ workers and the cron scheduler."""
+    from backend.runtime.up import run_up
+
+    settings = _settings()
+    if demo and settings.is_production:
+        raise click.ClickException("--demo is refused in production (GW_ENV=production)")
+    sys.exit(run_up(settings, demo=demo, bind=bind))
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    from backend.migrate import upgrade_head
+
+    with platform_urls(_settings()) as s:
+        upgrade_head(s.database_url)
+    click.echo("database is at the latest revision")
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(username: str, password_stdin: bool) -> None:
+    """Create a system administrator non-interactively.
+
+    The password comes from standard input (--password-stdin) or GW_ADMIN_PASSWORD.
+    """
+    from backend import create_app
+    from backend.errors import DomainError
+    from backend.extensions import db
+    from backend.migrate import upgrade_head
+    from backend.services.accounts import create_first_admin
+
+    settings = _settings()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else settings.admin_password
+    if not password:
+        raise click.ClickException("no password: pipe it with --password-stdin or set "
+                                   "GW_ADMIN_PASSWORD")
+    with platform_urls(settings) as s:
+        upgrade_head(s.database_url)
+        app = create_app(s)
+        with app.app_context():
+            try:
+                user = create_first_admin(username, password)
+                db.session.commit()
+            except DomainError as exc:
+                raise click.ClickException(exc.message) from exc
+    click.echo(f"created system administrator {user.username!r} (id {user.id})")
+
+
+if __name__ == "__main__":
+    main()

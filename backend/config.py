@@ -1,0 +1,139 @@
+"""The only reader of ``os.environ``.
+
+Every setting has a typed field here; ``Settings.from_env()`` builds it once and
+``create_app`` / the runtime / the workers take it from there. Nothing connects to
+anything at import time.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # "production" demands explicit secrets; "development" and "test" generate them.
+    env: str = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".gw-data")
+    secret_key: str = ""
+    jwt_secret_key: str = ""
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_seconds: int = 900
+    http_host: str = "0.0.0.0"
+    http_port: int = 8000
+    web_workers: int = 2
+    rq_workers: int = 1
+    default_page_size: int = 50
+    max_page_size: int = 500
+    log_level: str = "INFO"
+    # Only for `gridwarden create-admin` (the password may also come on stdin).
+    admin_password: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        mode = env.get("GW_ENV", "development")
+        if mode not in ("production", "development", "test"):
+            raise ConfigError(f"GW_ENV must be production, development or test, got {mode!r}")
+        secret = env.get("GW_SECRET_KEY", "")
+        jwt_secret = env.get("GW_JWT_SECRET_KEY", "")
+        if mode == "production":
+            if len(secret) < 32:
+                raise ConfigError(
+                    "GW_SECRET_KEY must be set to a random string of at least 32 characters "
+                    "in production (GW_ENV=production)"
+                )
+        data_dir = Path(env.get("GW_DATA_DIR") or ".gw-data").resolve()
+        if not secret:
+            # Development only: a per-data-dir key so tokens survive a restart.
+            secret = _dev_secret(data_dir)
+        return cls(
+            env=mode,
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=data_dir,
+            secret_key=secret,
+            jwt_secret_key=jwt_secret or secret,
+            access_token_minutes=_int(env, "GW_ACCESS_TOKEN_MINUTES", 15),
+            refresh_token_days=_int(env, "GW_REFRESH_TOKEN_DAYS", 14),
+            login_max_failures_per_user=_int(env, "GW_LOGIN_MAX_FAILURES_PER_USER", 5),
+            login_max_failures_per_ip=_int(env, "GW_LOGIN_MAX_FAILURES_PER_IP", 30),
+            login_window_seconds=_int(env, "GW_LOGIN_WINDOW_SECONDS", 900),
+            http_host=env.get("GW_HTTP_HOST", "0.0.0.0"),
+            http_port=_int(env, "GW_HTTP_PORT", 8000),
+            web_workers=_int(env, "GW_WEB_WORKERS", 2),
+            rq_workers=_int(env, "GW_RQ_WORKERS", 1),
+            log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
+            admin_password=env.get("GW_ADMIN_PASSWORD") or None,
+        )
+
+    def with_overrides(self, **kwargs) -> "Settings":
+        known = {f.name for f in fields(self)}
+        unknown = set(kwargs) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {sorted(unknown)}")
+        return replace(self, **kwargs)
+
+    def child_environ(self) -> dict[str, str]:
+        """Environment handed to child processes so they see the same settings."""
+        out = {
+            "GW_ENV": self.env,
+            "GW_DATA_DIR": str(self.data_dir),
+            "GW_SECRET_KEY": self.secret_key,
+            "GW_JWT_SECRET_KEY": self.jwt_secret_key,
+            "GW_LOG_LEVEL": self.log_level,
+        }
+        if self.database_url:
+            out["DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            out["REDIS_URL"] = self.redis_url
+        return out
+
+
+def _dev_secret(data_dir: Path) -> str:
+    path = data_dir / "dev-secret-key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,8 @@
+from backend.models.base import Base
+from backend.models.accounts import ROLE_RANK, Role, User, user_sites
+from backend.models.facility import (Area, Board, Circuit, Device, DistributionRoom, Gateway,
+                                     Site)
+from backend.models.audit import AuditEntry
+
+__all__ = ["Base", "Role", "ROLE_RANK", "User", "user_sites", "Site", "Area", "DistributionRoom",
+           "Board", "Circuit", "Gateway", "Device", "AuditEntry"]

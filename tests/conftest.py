@@ -1,0 +1,100 @@
+"""Tests run against real PostgreSQL and Redis.
+
+When DATABASE_URL / REDIS_URL are set the tests use them (and EMPTY them: point them at
+scratch databases); otherwise embedded servers are started under .gw-test-data/.
+"""
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import create_engine, text
+
+from backend import create_app
+from backend.config import Settings
+from backend.migrate import upgrade_head
+from backend.runtime import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = ROOT / ".gw-test-data"
+TEST_DB = "gw_test"
+
+
+@pytest.fixture(scope="session")
+def urls():
+    settings = Settings.from_env()
+    server = proc = None
+    db_url, redis_url = settings.database_url, settings.redis_url
+    if db_url is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server, _ = embedded.start_postgres(TEST_DATA)
+        server.psql(f"DROP DATABASE IF EXISTS {TEST_DB} WITH (FORCE);")
+        server.psql(f"CREATE DATABASE {TEST_DB};")
+        db_url = server.get_uri(TEST_DB).replace("postgresql://", "postgresql+psycopg2://", 1)
+    else:
+        engine = create_engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+        engine.dispose()
+    if redis_url is None:
+        rdir = TEST_DATA / "redis"
+        shutil.rmtree(rdir, ignore_errors=True)
+        proc, redis_url = embedded.start_redis(TEST_DATA)
+    upgrade_head(db_url)
+    yield {"database_url": db_url, "redis_url": redis_url}
+    embedded.stop_process(proc)
+    del server
+
+
+@pytest.fixture(scope="session")
+def settings(urls, tmp_path_factory):
+    return Settings.from_env().with_overrides(
+        env="test", database_url=urls["database_url"], redis_url=urls["redis_url"],
+        data_dir=tmp_path_factory.mktemp("gw-data"), secret_key="test-secret-" + "x" * 32,
+        jwt_secret_key="test-jwt-secret-" + "y" * 32)
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    return create_app(settings)
+
+
+TABLES = ("audit_log", "user_sites", "devices", "gateways", "circuits", "boards",
+          "distribution_rooms", "areas", "users", "sites")
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Empty every table and Redis after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from backend.extensions import db, redis
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text(f"UPDATE boards SET feeder_circuit_id = NULL"))
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        redis.flushdb()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def raw_redis(urls):
+    return redis_lib.Redis.from_url(urls["redis_url"], decode_responses=True)
