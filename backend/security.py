@@ -83,6 +83,7 @@ def access(policy: str | Role, *, refresh: bool = False):
             return fn(*args, **kwargs)
 
         wrapper._gw_access = policy.value if isinstance(policy, Role) else policy
+        wrapper._gw_refresh = refresh
         return wrapper
 
     return decorator

@@ -73,15 +73,18 @@ def _clean(request):
     yield
     if "app" not in request.fixturenames:
         return
-    app = request.getfixturevalue("app")
+    with request.getfixturevalue("app").app_context():
+        truncate_all()
+
+
+def truncate_all() -> None:
+    """Empty every table and the Redis database (inside an app context)."""
     from backend.extensions import db, redis
 
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text(f"UPDATE boards SET feeder_circuit_id = NULL"))
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        redis.flushdb()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    redis.flushdb()
 
 
 @pytest.fixture

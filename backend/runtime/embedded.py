@@ -32,6 +32,7 @@ def start_postgres(data_dir: Path, *, stop_on_exit: bool = True):
 
         pgdir = Path(data_dir) / "postgres"
         pgdir.parent.mkdir(parents=True, exist_ok=True)
+        _forget_dead_handles(pgdir)
         server = pgserver.get_server(pgdir, cleanup_mode="stop" if stop_on_exit else None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}';")
     if "(1 row)" not in exists:
@@ -40,6 +41,24 @@ def start_postgres(data_dir: Path, *, stop_on_exit: bool = True):
     # pgserver gives "postgresql://postgres:@/db?host=/sock"; SQLAlchemy wants a driver.
     url = uri.replace("postgresql://", "postgresql+psycopg2://", 1)
     return server, url
+
+
+def _forget_dead_handles(pgdir: Path) -> None:
+    """pgserver stops PostgreSQL when the last process holding a handle exits; a process
+    killed with SIGKILL never removes its pid, so the server would never stop again.
+    Drop pids that no longer run before attaching."""
+    import json
+
+    import psutil
+
+    path = pgdir / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    alive = [p for p in pids if psutil.pid_exists(p)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
 
 
 def redis_server_binary() -> str:

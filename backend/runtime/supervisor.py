@@ -1,0 +1,206 @@
+"""A small supervisor of child processes, the heart of ``gridwarden up``.
+
+- Each child runs in its own session (``setsid``), so Ctrl-C on the terminal reaches
+  only the supervisor, which then stops the children in order. On Linux a child also
+  gets SIGTERM if the supervisor itself dies (``PR_SET_PDEATHSIG``), so a killed
+  supervisor leaves no orphan holding the port or the Redis socket.
+- A child that dies is restarted with exponential backoff (0.5 s doubling up to
+  30 s); the backoff resets once a child has stayed up for a minute. Whatever the
+  dead child left behind in its process group (e.g. gunicorn workers of a killed
+  master) is terminated first.
+- SIGTERM, SIGINT or SIGHUP stops everything: children are stopped tier by tier,
+  highest tier first (apps before the embedded Redis they use); each gets SIGTERM,
+  then, after ``stop_timeout`` seconds, SIGKILL for its whole process group.
+
+Usage::
+
+    with Supervisor() as sup:
+        sup.start(Child("redis", argv, env, tier=0))
+        ...  # wait for it, migrate, start the rest
+        sup.run()       # blocks until a stop signal; children are stopped on exit
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+log = logging.getLogger("gridwarden.supervisor")
+
+BACKOFF_START = 0.5
+BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0  # seconds of uptime after which a crash counts as the first again
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+    tier: int = 1  # stop order: higher tiers stop first (tier 0: infrastructure)
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None  # set while waiting out the backoff
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def _describe(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"{returncode} ({signal.Signals(-returncode).name})"
+        except ValueError:
+            pass
+    return str(returncode)
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Supervisor:
+    def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2) -> None:
+        self.children: list[Child] = []
+        self.stop_timeout = stop_timeout
+        self.poll_interval = poll_interval
+        self.stop_requested = False
+        self._supervising = False  # inside run(): signals only set the flag
+        self._deferring = False  # inside uninterrupted(): the interrupt waits for the block
+        self._old_handlers: dict[int, object] = {}
+
+    # -- lifecycle ---------------------------------------------------------------
+    def __enter__(self) -> "Supervisor":
+        for sig in STOP_SIGNALS:
+            self._old_handlers[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.stop_all()
+        finally:
+            for sig, handler in self._old_handlers.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame) -> None:
+        if not self.stop_requested:
+            log.info("received %s: stopping", signal.Signals(signum).name)
+        self.stop_requested = True
+        # During start-up (waiting for Redis, migrating) interrupt the current step;
+        # __exit__ then stops whatever was already started.
+        if not self._supervising and not self._deferring:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def uninterrupted(self):
+        """A start-up step a stop signal must not cut short: the interrupt comes after it."""
+        outer, self._deferring = self._deferring, True
+        try:
+            yield
+        finally:
+            self._deferring = outer
+        if self.stop_requested and not self._supervising and not outer:
+            raise KeyboardInterrupt
+
+    # -- children ----------------------------------------------------------------
+    def start(self, child: Child) -> Child:
+        """Start ``child`` now and supervise it from then on."""
+        with self.uninterrupted():  # never lose track of a started process
+            self._spawn(child)
+            self.children.append(child)
+        return child
+
+    def _spawn(self, child: Child) -> None:
+        child.proc = subprocess.Popen(
+            child.argv,
+            env=child.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own session + process group: no terminal signals
+            preexec_fn=_die_with_parent,
+        )
+        child.started_at = time.monotonic()
+        child.restart_at = None
+        log.info("started %s (pid %d)", child.name, child.proc.pid)
+
+    def _check(self, child: Child, now: float) -> None:
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                try:
+                    self._spawn(child)
+                except OSError as exc:
+                    log.error("could not restart %s: %s", child.name, exc)
+                    self._schedule_restart(child, now)
+                    return
+                log.warning("restarted %s (pid %d), attempt %d", child.name, child.proc.pid,
+                            child.failures)
+            return
+        code = child.proc.poll()
+        if code is None:
+            return
+        _killpg(child.proc.pid, signal.SIGTERM)  # leftovers of the dead child's group
+        if now - child.started_at >= STABLE_AFTER:
+            child.failures = 0
+        delay = self._schedule_restart(child, now)
+        log.warning("%s (pid %d) exited with code %s; restarting in %.1f s",
+                    child.name, child.proc.pid, _describe(code), delay)
+
+    @staticmethod
+    def _schedule_restart(child: Child, now: float) -> float:
+        delay = min(BACKOFF_MAX, BACKOFF_START * 2 ** child.failures)
+        child.failures += 1
+        child.restart_at = now + delay
+        return delay
+
+    def run(self) -> int:
+        """Supervise until a stop signal arrives; return 0 (children are stopped by __exit__)."""
+        self._supervising = True  # from here on a signal only sets the flag
+        while not self.stop_requested:
+            now = time.monotonic()
+            for child in self.children:
+                self._check(child, now)
+            time.sleep(self.poll_interval)
+        return 0
+
+    def stop_all(self) -> None:
+        """Stop every child, highest tier first; SIGKILL what outlives ``stop_timeout``."""
+        self._supervising = True  # a second Ctrl-C must not abort the shutdown
+        for tier in sorted({c.tier for c in self.children}, reverse=True):
+            group = [c for c in self.children if c.tier == tier and c.proc is not None]
+            for child in group:
+                child.restart_at = None
+                if child.alive:
+                    log.info("stopping %s (pid %d)", child.name, child.proc.pid)
+                    child.proc.terminate()
+            deadline = time.monotonic() + self.stop_timeout
+            for child in group:
+                try:
+                    child.proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    log.warning("%s (pid %d) did not stop within %.0f s: killing it",
+                                child.name, child.proc.pid, self.stop_timeout)
+                    _killpg(child.proc.pid, signal.SIGKILL)
+                    child.proc.wait()
+                _killpg(child.proc.pid, signal.SIGKILL)  # nothing of the child may remain
+                log.info("%s stopped (exit code %s)", child.name, _describe(child.proc.returncode))
+        self.children.clear()

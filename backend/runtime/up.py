@@ -1,0 +1,238 @@
+"""``gridwarden up``: the whole platform, supervised, in one command.
+
+1. Embedded PostgreSQL (pgserver) when DATABASE_URL is not set; it runs as
+   pg_ctl's daemon and is stopped when ``run_up`` ends (or the process exits).
+2. Embedded redis-server when REDIS_URL is not set: a supervised child, started
+   first and stopped last.
+3. Alembic migrations to head; demo data with ``--demo``.
+4. Supervised children:
+   - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
+     Server-Sent Event streams do not pin a whole worker process each);
+   - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
+     processes listening on every queue of workers/queues.py in priority order.
+     One process per worker rather than ``rq worker-pool``: the pool is itself a
+     supervisor, and nesting it would hide restarts and exit codes from ours.
+     ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
+     ``Retry(interval=...)``); RQ elects one per queue with a Redis lock, so every
+     worker can carry the flag safely. It does not run periodic jobs:
+   - ``scheduler``: RQ 3.0's cron scheduler, ``rq cron workers.schedule``, the one
+     place periodic jobs are declared.
+   RQ children get the Redis URL through ``RQ_REDIS_URL`` (the environment variable
+   behind ``rq --url``) so that a password never shows in the process list.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from backend.config import Settings
+from backend.runtime import embedded
+from backend.runtime.supervisor import Child, Supervisor
+from workers.queues import QUEUES
+
+log = logging.getLogger("gridwarden.up")
+
+# The directory holding the ``backend`` and ``workers`` packages; children import from it.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+GUNICORN_THREADS = 8
+GUNICORN_GRACEFUL_TIMEOUT = 8  # below the supervisor's 10 s stop timeout
+RQ_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class StartupError(RuntimeError):
+    """A start-up step failed; the message says which one."""
+
+
+def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -> int:
+    """Run the platform until SIGTERM/SIGINT; return the process exit code."""
+    _setup_logging(settings.log_level)
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = _lock_data_dir(data_dir)
+    if lock is None:
+        log.error("another 'gridwarden up' is already using %s", data_dir)
+        return 1
+    postgres = None  # the pgserver handle: postgres runs while we hold it
+    with lock, Supervisor() as sup:
+        try:
+            database_url = settings.database_url
+            if database_url is None:
+                # Not cut short by Ctrl-C: a half-started postgres would have no handle to stop it.
+                with _step("starting embedded PostgreSQL"), sup.uninterrupted():
+                    postgres, database_url = embedded.start_postgres(data_dir)
+            redis_url = settings.redis_url
+            if redis_url is None:
+                with _step("starting embedded Redis"):
+                    redis_url = _start_embedded_redis(sup, data_dir)
+            settings = settings.with_overrides(database_url=database_url, redis_url=redis_url)
+            with _step("applying database migrations"):
+                from backend import migrate
+
+                migrate.upgrade_head(database_url)
+            if demo:
+                _seed_demo(settings)
+            env = child_environ(settings)
+            for child in app_children(settings, env, bind):
+                sup.start(child)
+            print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
+            return sup.run()
+        except KeyboardInterrupt:
+            log.info("stop requested during start-up")
+            return 0
+        except StartupError as exc:
+            log.error("gridwarden up: %s", exc)
+            return 1
+        finally:
+            sup.stop_all()  # children first: they hold connections to PostgreSQL
+            if postgres is not None:
+                log.info("stopping embedded PostgreSQL")
+                postgres.cleanup()
+
+
+@contextlib.contextmanager
+def _step(what: str):
+    log.info("%s ...", what)
+    try:
+        yield
+    except (KeyboardInterrupt, StartupError):
+        raise
+    except Exception as exc:
+        log.error("%s failed", what, exc_info=True)
+        raise StartupError(f"{what} failed: {exc}") from exc
+
+
+def _setup_logging(level: str) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # pgserver logs every pg_ctl call with its full output at INFO
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def _lock_data_dir(data_dir: Path):
+    """An exclusive lock on the data dir: one ``up`` per data directory."""
+    fh = open(data_dir / "up.lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return None
+    fh.truncate(0)
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def _start_embedded_redis(sup: Supervisor, data_dir: Path) -> str:
+    argv, url = embedded.redis_command(data_dir)
+    try:
+        embedded.wait_for_redis(url, timeout=0.2)
+    except RuntimeError:
+        pass  # nothing answers on the socket: good, it is ours to start
+    else:
+        raise StartupError(f"a redis-server already answers at {url}; stop it first")
+    child = sup.start(Child("redis", argv, tier=0))
+    embedded.wait_for_redis(url, child.proc)
+    return url
+
+
+def _seed_demo(settings: Settings) -> None:
+    log.info("seeding demo data ...")
+    try:
+        from backend import demo
+
+        demo.seed(settings)
+    except KeyboardInterrupt:
+        raise
+    except Exception:
+        log.exception("demo data could not be seeded (see above); continuing without it")
+
+
+def child_environ(settings: Settings) -> dict[str, str]:
+    """Environment of every supervised child.
+
+    This forwards the inherited environment (PATH, HOME, LANG, TZ, proxies...) as the
+    base, the one deliberate exception to "only backend/config.py reads os.environ",
+    and puts the resolved settings (embedded URLs, generated dev secrets) on top so
+    every child runs with exactly the configuration this process resolved.
+    """
+    env = dict(os.environ)
+    env.update(settings.child_environ())
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> list[Child]:
+    py = sys.executable
+    level = settings.log_level if settings.log_level in RQ_LOG_LEVELS else "INFO"
+    rq_env = {**env, "RQ_REDIS_URL": settings.redis_url}
+    api = Child("api", [
+        py, "-m", "gunicorn",
+        "--bind", bind or _bind(settings),
+        "--workers", str(settings.web_workers),
+        "--worker-class", "gthread", "--threads", str(GUNICORN_THREADS),
+        "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
+        "--access-logfile", "-",
+        # Per data dir, not the shared ~/.gunicorn default: two instances must not clash.
+        "--control-socket", str(Path(settings.data_dir) / "gunicorn.ctl"),
+        "--log-level", level.lower(),
+        "backend.wsgi:app",
+    ], env)
+    workers = [
+        Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
+                              "--logging_level", level, *QUEUES], rq_env)
+        for i in range(1, settings.rq_workers + 1)
+    ]
+    cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", level,
+                               "workers.schedule"], rq_env)
+    return [api, *workers, cron]
+
+
+def _bind(settings: Settings) -> str:
+    host = settings.http_host
+    return f"[{host}]:{settings.http_port}" if ":" in host else f"{host}:{settings.http_port}"
+
+
+def _public_base(bind: str) -> str:
+    if bind.startswith(("unix:", "fd://")):
+        return bind
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):
+        host = "localhost"
+    return f"http://{host}:{port}"
+
+
+def _mask(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def banner(settings: Settings, bind: str | None, *, embedded_pg: bool) -> str:
+    base = _public_base(bind or _bind(settings))
+    embedded_redis = settings.redis_url.startswith(f"unix://{settings.data_dir}")
+    lines = [
+        "",
+        f"GridWarden is up ({settings.env})",
+        f"  API         {base}/",
+        f"  API docs    {base}/api/docs",
+        f"  Health      {base}/healthz   {base}/readyz",
+        f"  Data        {settings.data_dir}",
+        f"  PostgreSQL  {_mask(settings.database_url)}"
+        + (f"  (embedded, {settings.data_dir / 'postgres'})" if embedded_pg else ""),
+        f"  Redis       {_mask(settings.redis_url)}"
+        + (f"  (embedded, {settings.data_dir / 'redis'})" if embedded_redis else ""),
+        f"  Workers     {settings.rq_workers} RQ worker(s) on {', '.join(QUEUES)}; "
+        "cron: workers.schedule",
+        "Press Ctrl-C to stop.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""YAML for the facility file: a loader that remembers line numbers, and a stable dumper.
+
+Every mapping is loaded as a ``LineDict``: a dict whose ``line`` is the (1-based) line of
+the mapping and whose ``key_lines`` holds the line of each key, so an error can point at
+the offending record or field. Aliases are refused (no "billion laughs"), duplicate keys
+are reported instead of silently keeping the last one.
+"""
+from __future__ import annotations
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.resolver import BaseResolver
+
+from backend.errors import ValidationFailed
+
+IMPORT_INVALID = "import_invalid"
+
+
+class LineDict(dict):
+    """A mapping from the file, with the line of the mapping and of each of its keys."""
+
+    line: int = 1
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict = {}
+
+    def line_of(self, key) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[dict] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a facility file", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _construct_mapping(loader: _Loader, node, deep=False):
+    loader.flatten_mapping(node)
+    out = LineDict()
+    out.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise ConstructorError("while constructing a mapping", node.start_mark,
+                                   "found an unhashable key", key_node.start_mark) from exc
+        line = key_node.start_mark.line + 1
+        if key in out:
+            loader.duplicates.append({"line": line, "key": key, "first": out.key_lines[key]})
+        out[key] = loader.construct_object(value_node, deep=deep)
+        out.key_lines[key] = line
+    return out
+
+
+_Loader.add_constructor(BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def invalid(errors: list[dict], message: str | None = None) -> ValidationFailed:
+    errors = sorted(errors, key=lambda e: (e.get("line") or 0, e.get("path", "")))
+    if message is None:
+        first = errors[0]
+        message = (f"the file has {len(errors)} error(s); first on line {first['line']}: "
+                   f"{first.get('path') or 'file'}: {first['message']}")
+    return ValidationFailed(message, errors=errors, error=IMPORT_INVALID)
+
+
+def parse(text: str):
+    """Parse one YAML document into LineDicts; syntax errors become a 422 with the line."""
+    if text is None or not text.strip():
+        raise invalid([{"line": 1, "path": "", "message": "the file is empty"}],
+                      "the file is empty: send a facility description (YAML)")
+    loader = _Loader(text)
+    try:
+        doc = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise invalid([{"line": line, "path": "", "message": f"YAML syntax error: {problem}"}],
+                      f"YAML syntax error on line {line}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise invalid([{"line": 1, "path": "", "message": f"not readable as YAML: {exc}"}],
+                      f"not readable as YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    dup_errors = [{"line": d["line"], "path": "", "field": str(d["key"]),
+                   "message": f"duplicate key {d['key']!r} (first on line {d['first']})"}
+                  for d in loader.duplicates]
+    if not isinstance(doc, dict):
+        kind = "nothing" if doc is None else type(doc).__name__
+        raise invalid([{"line": 1, "path": "", "message":
+                        f"the document must be a mapping with a 'site:' block, got {kind}"}],
+                      f"the document must be a mapping with a 'site:' block, got {kind}")
+    return doc, dup_errors
+
+
+def dump(doc: dict, header: str = "") -> str:
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                          width=100000, indent=2)
+    return header + body

@@ -1,0 +1,223 @@
+"""Walks EVERY registered API route with every role and with an admin of another site.
+
+A route added later is covered automatically: it fails here until its view declares an
+``@access`` policy and, when it takes a body, a sample body is added to ``BODIES``.
+Expected: a role below the route's policy gets 403; an admin of another site gets 404
+for anything of site A (its existence is not revealed); a caller allowed gets 2xx.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from backend.models import (Area, Board, Circuit, Device, DistributionRoom, Gateway, Role)
+from backend.security import PUBLIC, SUPERADMIN
+from tests.factories import PASSWORD, make_site, make_user
+
+RANK = {"staff": 1, "manager": 2, "admin": 3, SUPERADMIN: 4}
+ROLES = ("staff_a", "manager_a", "admin_a", "admin_b", "superadmin")
+CALLER_RANK = {"staff_a": 1, "manager_a": 2, "admin_a": 3, "admin_b": 3, "superadmin": 4}
+
+
+@dataclass
+class World:
+    site: int
+    empty_site: int
+    users: dict
+    main: dict    # resource -> id of an object of site A (may have dependents)
+    leaf: dict    # resource -> id of an object of site A nobody depends on
+
+
+def build_world() -> World:
+    from backend.extensions import db
+
+    a, b, empty = make_site("A", "甲所"), make_site("B", "乙所"), make_site("E", "空所")
+    users = {
+        "staff_a": make_user("staff_a", Role.staff, [a, empty]),
+        "manager_a": make_user("manager_a", Role.manager, [a, empty]),
+        "admin_a": make_user("admin_a", Role.admin, [a, empty]),
+        "admin_b": make_user("admin_b", Role.admin, [b]),
+        "superadmin": make_user("root", Role.admin, [], superadmin=True),
+    }
+    target = make_user("target_a", Role.staff, [a])
+    leaf_user = make_user("leaf_a", Role.staff, [a])
+
+    def add(obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj
+
+    area = add(Area(site_id=a.id, code="AR1", name="一监区"))
+    area_leaf = add(Area(site_id=a.id, code="AR2", name="二监区", parent_id=area.id))
+    room = add(DistributionRoom(site_id=a.id, code="R1", name="低压配电房", area_id=area.id))
+    room_leaf = add(DistributionRoom(site_id=a.id, code="R2", name="二级配电间"))
+    board = add(Board(site_id=a.id, code="AA1", name="总柜", level=1, room_id=room.id))
+    board_leaf = add(Board(site_id=a.id, code="AL9", name="空箱", level=2))
+    circuit = add(Circuit(site_id=a.id, code="C1", name="照明", board_id=board.id,
+                          category="lighting"))
+    circuit_leaf = add(Circuit(site_id=a.id, code="C2", name="备用", board_id=board.id))
+    gw = add(Gateway(site_id=a.id, code="GW1", name="网关1", host="127.0.0.1", port=15020))
+    gw_leaf = add(Gateway(site_id=a.id, code="GW2", name="网关2", host="127.0.0.1", port=15021))
+    dev = add(Device(site_id=a.id, code="QF1", name="断路器1", kind="breaker", circuit_id=circuit.id,
+                     gateway_id=gw.id, unit_id=1, profile="gw-breaker"))
+    dev_leaf = add(Device(site_id=a.id, code="QF2", name="断路器2", kind="breaker",
+                          gateway_id=gw.id, unit_id=2))
+    db.session.commit()
+    return World(
+        site=a.id, empty_site=empty.id, users=users,
+        main={"areas": area.id, "rooms": room.id, "boards": board.id, "circuits": circuit.id,
+              "gateways": gw.id, "devices": dev.id, "users": target.id, "sites": a.id},
+        leaf={"areas": area_leaf.id, "rooms": room_leaf.id, "boards": board_leaf.id,
+              "circuits": circuit_leaf.id, "gateways": gw_leaf.id, "devices": dev_leaf.id,
+              "users": leaf_user.id, "sites": empty.id},
+    )
+
+
+# Sample bodies, keyed "METHOD rule"; each is a function of the world.
+BODIES = {
+    "POST /api/v1/auth/login": lambda w: {"username": "nobody", "password": "x-password"},
+    "PUT /api/v1/auth/me/password": lambda w: {"current_password": PASSWORD,
+                                              "new_password": "another-password-2"},
+    "POST /api/v1/users": lambda w: {"username": "new_user", "role": "staff",
+                                     "password": "new-user-password", "site_ids": [w.site]},
+    "PUT /api/v1/users/<int:user_id>": lambda w: {"display_name": "改名"},
+    "POST /api/v1/sites": lambda w: {"code": "NEW", "name": "新所"},
+    "PUT /api/v1/sites/<int:site_id>": lambda w: {"address": "某路1号"},
+    "POST /api/v1/areas": lambda w: {"site_id": w.site, "code": "AR9", "name": "食堂"},
+    "PUT /api/v1/areas/<int:obj_id>": lambda w: {"name": "一监区（新）"},
+    "POST /api/v1/rooms": lambda w: {"site_id": w.site, "code": "R9", "name": "发电机房",
+                                     "kind": "generator"},
+    "PUT /api/v1/rooms/<int:obj_id>": lambda w: {"name": "低压配电室"},
+    "POST /api/v1/boards": lambda w: {"site_id": w.site, "code": "AL1", "name": "照明箱",
+                                      "level": 2, "feeder_circuit_id": w.main["circuits"]},
+    "PUT /api/v1/boards/<int:obj_id>": lambda w: {"name": "总配电柜"},
+    "POST /api/v1/circuits": lambda w: {"site_id": w.site, "code": "C9", "name": "风机",
+                                        "board_id": w.main["boards"], "category": "fan"},
+    "PUT /api/v1/circuits/<int:obj_id>": lambda w: {"protected": True},
+    "POST /api/v1/gateways": lambda w: {"site_id": w.site, "code": "GW9", "name": "网关9",
+                                        "host": "127.0.0.1", "port": 15029},
+    "PUT /api/v1/gateways/<int:obj_id>": lambda w: {"timeout_ms": 1500},
+    "POST /api/v1/devices": lambda w: {"site_id": w.site, "code": "QF9", "name": "断路器9",
+                                       "kind": "breaker", "gateway_id": w.main["gateways"],
+                                       "unit_id": 9, "poles": "3P+N", "rated_current": 63},
+    "PUT /api/v1/devices/<int:obj_id>": lambda w: {"rated_current": 40},
+}
+
+
+def api_routes(app):
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule, method))
+    return out
+
+
+def policy_of(app, rule, method):
+    view = app.view_functions[rule.endpoint]
+    fn = getattr(getattr(view, "view_class", None), method.lower(), view)
+    return getattr(fn, "_gw_access", None), getattr(fn, "_gw_refresh", False)
+
+
+def resolve_path(rule, method, world: World) -> str:
+    resource = rule.rule.split("/")[3]
+    ids = world.leaf if method == "DELETE" else world.main
+    path = rule.rule
+    for arg in rule.arguments:
+        path = path.replace(f"<int:{arg}>", str(ids["sites" if arg == "site_id" else resource]))
+    return path
+
+
+def expected(policy: str, role: str, path_has_site_a_id: bool) -> set[int]:
+    if policy == PUBLIC:
+        return {200, 201, 204, 401}  # login with a wrong password is a 401, never a 403
+    if CALLER_RANK[role] < RANK[policy]:
+        return {403}
+    if role == "admin_b" and path_has_site_a_id:
+        return {404}
+    if role == "admin_b":
+        return {200, 201, 204, 403, 404}  # creating in site A: not granted / not found
+    return {200, 201, 204}
+
+
+def test_every_route_declares_a_policy_and_bodies_exist(app):
+    missing, no_body = [], []
+    for rule, method in api_routes(app):
+        policy, _ = policy_of(app, rule, method)
+        if policy is None:
+            missing.append(f"{method} {rule.rule}")
+        if _takes_body(app, rule, method) and f"{method} {rule.rule}" not in BODIES:
+            no_body.append(f"{method} {rule.rule}")
+    assert not missing, f"routes without an @access policy: {missing}"
+    assert not no_body, f"add a sample body to BODIES for: {no_body}"
+
+
+def _takes_body(app, rule, method) -> bool:
+    view = app.view_functions[rule.endpoint]
+    fn = getattr(getattr(view, "view_class", None), method.lower(), view)
+    params = getattr(fn, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    raw = getattr(fn, "_apidoc", {}).get("manual_doc", {}).get("requestBody")
+    return bool(raw) or any(p.get("location") in ("json", "form", "files") for p in params)
+
+
+@pytest.fixture(scope="module")
+def route_cases(app):
+    return api_routes(app)
+
+
+def test_walk_every_route_with_every_role(app, route_cases):
+    from backend.services.accounts import issue_tokens
+    from tests.conftest import truncate_all
+
+    failures = []
+    client = app.test_client()
+    for rule, method in route_cases:
+        policy, refresh = policy_of(app, rule, method)
+        for role in ROLES:
+            with app.app_context():
+                truncate_all()
+                world = build_world()
+                tokens = issue_tokens(world.users[role])
+                path = resolve_path(rule, method, world)
+                token = tokens["refresh_token" if refresh else "access_token"]
+                body = BODIES.get(f"{method} {rule.rule}")
+                sample = body(world) if body else None
+                if isinstance(sample, tuple):  # (raw text, content type)
+                    kwargs = {"data": sample[0], "content_type": sample[1]}
+                else:
+                    kwargs = {"json": sample} if sample is not None else {}
+            r = client.open(path, method=method, headers={"Authorization": f"Bearer {token}"},
+                            **kwargs)
+            want = expected(policy, role, bool(rule.arguments))
+            if r.status_code not in want:
+                failures.append(f"{role:10} {method:6} {path}: {r.status_code} "
+                                f"(want {sorted(want)}) {r.get_json()}")
+    with app.app_context():
+        truncate_all()
+    assert len(route_cases) >= 30
+    assert not failures, "\n".join(failures)
+
+
+def test_lists_never_show_another_sites_records(app, client):
+    from backend.services.accounts import issue_tokens
+    from tests.conftest import truncate_all
+
+    with app.app_context():
+        truncate_all()
+        world = build_world()
+        header = {"Authorization": f"Bearer {issue_tokens(world.users['admin_b'])['access_token']}"}
+    for rule, method in api_routes(app):
+        if method != "GET" or rule.arguments:
+            continue
+        r = client.get(rule.rule, headers=header)
+        assert r.status_code == 200, (rule.rule, r.json)
+        if not isinstance(r.json, list):
+            continue
+        for item in r.json:
+            if "site_id" in item:
+                assert item["site_id"] != world.site, (rule.rule, item)
+            if "site_ids" in item:
+                assert world.site not in item["site_ids"], (rule.rule, item)
+    assert "staff_a" not in str(client.get("/api/v1/users", headers=header).json)
