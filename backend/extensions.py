@@ -1,23 +1,47 @@
-"""Extensions created unbound and bound to the app in ``create_app``."""
+"""Extensions created unbound and bound to the app in ``create_app``.
+
+Each app keeps its own engine and Redis client in ``app.extensions``; the module-level
+``db`` and ``redis`` resolve to the current app's (or, outside an app context, to the
+last app created: the one a worker or CLI process made).
+"""
 from __future__ import annotations
 
 import redis as redis_lib
+from flask import current_app, has_app_context
 from flask_jwt_extended import JWTManager
 from sqlalchemy import create_engine
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
 class Database:
-    """One engine and one scoped session per app; the session is removed at teardown."""
+    """One engine per app and one scoped session, removed at app-context teardown."""
 
     def __init__(self) -> None:
-        self.engine = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False, autoflush=True))
+        self._engine = None
+        database = self
+
+        class _AppSession(Session):
+            def get_bind(self, mapper=None, clause=None, **kw):
+                return database.current_engine()
+
+        self.session = scoped_session(sessionmaker(class_=_AppSession, expire_on_commit=False))
 
     def init_app(self, app, url: str) -> None:
-        self.engine = create_engine(url, pool_pre_ping=True, future=True)
-        self.session.configure(bind=self.engine)
+        engine = create_engine(url, pool_pre_ping=True)
+        app.extensions["gw_engine"] = engine
+        self._engine = engine
         app.teardown_appcontext(self._teardown)
+
+    def current_engine(self):
+        if has_app_context() and "gw_engine" in current_app.extensions:
+            return current_app.extensions["gw_engine"]
+        if self._engine is None:
+            raise RuntimeError("the database is not bound: call create_app() first")
+        return self._engine
+
+    @property
+    def engine(self):
+        return self.current_engine()
 
     def _teardown(self, exc) -> None:
         if exc is not None:
@@ -25,19 +49,26 @@ class Database:
         self.session.remove()
 
 
-class RedisHolder:
+class RedisProxy:
     def __init__(self) -> None:
         self.client: redis_lib.Redis | None = None
 
     def init_app(self, app, url: str) -> None:
-        self.client = redis_lib.Redis.from_url(url, decode_responses=True)
+        client = redis_lib.Redis.from_url(url, decode_responses=True)
+        app.extensions["gw_redis"] = client
+        self.client = client
 
-    def __getattr__(self, name):
+    def current(self) -> redis_lib.Redis:
+        if has_app_context() and "gw_redis" in current_app.extensions:
+            return current_app.extensions["gw_redis"]
         if self.client is None:
             raise RuntimeError("Redis is not bound: call create_app() first")
-        return getattr(self.client, name)
+        return self.client
+
+    def __getattr__(self, name):
+        return getattr(self.current(), name)
 
 
 db = Database()
 jwt = JWTManager()
-redis = RedisHolder()
+redis = RedisProxy()

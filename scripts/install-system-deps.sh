@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test-suite drives for real, if they are missing.
+# (knxd's package may try to start a service; in containers without systemd that is a no-op.)
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)   # browser tests (docs, PWA)
+command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)       # reads the simulator as a third party
+command -v knxd >/dev/null 2>&1 || need+=(knxd)           # the real KNX daemon for KNX tests
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

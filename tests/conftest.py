@@ -82,7 +82,7 @@ def truncate_all() -> None:
     from backend.extensions import db, redis
 
     db.session.remove()
-    with db.engine.begin() as conn:
+    with db.current_engine().begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     redis.flushdb()
 
