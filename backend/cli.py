@@ -97,5 +97,9 @@ def create_admin(username: str, password_stdin: bool) -> None:
     click.echo(f"created system administrator {user.username!r} (id {user.id})")
 
 
+from backend.cli_transfer import register as _register_transfer  # noqa: E402
+
+_register_transfer(main)
+
 if __name__ == "__main__":
     main()

@@ -101,3 +101,12 @@ def ctx(app):
 @pytest.fixture
 def raw_redis(urls):
     return redis_lib.Redis.from_url(urls["redis_url"], decode_responses=True)
+
+
+@pytest.fixture
+def root(ctx):
+    """Authorization header of a system administrator."""
+    from backend.models import Role
+    from tests.factories import auth, make_user
+
+    return auth(make_user("root", Role.admin, superadmin=True))

@@ -102,6 +102,11 @@ BODIES = {
                                        "kind": "breaker", "gateway_id": w.main["gateways"],
                                        "unit_id": 9, "poles": "3P+N", "rated_current": 63},
     "PUT /api/v1/devices/<int:obj_id>": lambda w: {"rated_current": 40},
+    "POST /api/v1/facility/import": lambda w: (
+        "version: 1\nsite: {code: A, name: 甲所}\nareas:\n  - {code: AR7, name: 新区, parent: AR1}\n",
+        "application/yaml"),
+    "POST /api/v1/sites/<int:site_id>/devices.csv": lambda w: (
+        "code,name,kind,gateway,unit_id\nQF7,断路器7,breaker,GW1,7\n", "text/csv"),
 }
 
 

@@ -191,7 +191,7 @@ def test_unknown_ids_and_bad_input_never_500(client, admin):
     assert r.status_code == 422, r.json
     r = client.get("/api/v1/nowhere", headers=h)
     assert r.status_code == 404 and r.json["error"] == "not_found"
-    r = client.post(f"/api/v1/boards", headers=h, json={"site_id": admin["other"], "code": "X",
+    r = client.post("/api/v1/boards", headers=h, json={"site_id": admin["other"], "code": "X",
                                                          "name": "x"})
     assert r.status_code == 404 and r.json["error"] == "site_not_found"
 

@@ -9,6 +9,7 @@ run, rolls back). Format: docs/facility-format.md.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 import marshmallow as ma
@@ -57,7 +58,8 @@ def import_yaml(actor: Actor, text: str, *, dry_run: bool = False) -> dict:
             imp.error(None, None, f"{name} must be a list of records ('- code: ...')",
                       line=doc.line_of(name), path=name)
             items = []
-        recs[name] = [Rec(name, i, getattr(item, "line", doc.line_of(name)), item,
+        lines = getattr(items, "item_lines", [])
+        recs[name] = [Rec(name, i, lines[i] if i < len(lines) else doc.line_of(name), item,
                           getattr(item, "key_lines", {})) for i, item in enumerate(items)]
 
     site, site_outcome = _import_site(imp, doc)
@@ -127,7 +129,7 @@ def _finish(imp: Importer, site: Site, keys, fmt: str, dry_run: bool, *, new_sit
     result = imp.result(keys)
     if any(result["created"].values()) or any(result["updated"].values()):
         audit.record(imp.actor, "import", "site", site.id, site_id=site.id, after={
-            "format": fmt, "dry_run": dry_run,
+            "format": fmt,
             "created": {k: n for k, n in result["created"].items() if n},
             "updated": {k: n for k, n in result["updated"].items() if n}})
         db.session.flush()
@@ -155,6 +157,7 @@ def _plain(value):
     return value
 
 
+@functools.cache
 def _defaults(schema_cls) -> dict:
     out = {}
     for name, fld in schema_cls().load_fields.items():
@@ -230,7 +233,7 @@ def import_devices_csv(actor: Actor, site_id: int, text: str, *, dry_run: bool =
     site = sites.get_site(actor, site_id)
     sec, imp = SECTIONS["devices"], Importer(actor)
     recs = _read_csv(imp, text or "")
-    if imp.errors:
+    if recs is None:                    # no usable header: the rows cannot be read
         raise invalid(imp.errors)
     imp.bind(site.id)
     loaded = [r for r in imp.unique(sec, recs) if imp.load(sec, r)]
@@ -242,12 +245,12 @@ def import_devices_csv(actor: Actor, site_id: int, text: str, *, dry_run: bool =
     return _finish(imp, site, ("devices",), "csv", dry_run)
 
 
-def _read_csv(imp: Importer, text: str) -> list[Rec]:
+def _read_csv(imp: Importer, text: str) -> list[Rec] | None:
     text = text.lstrip("\ufeff")
     if not text.strip():
         imp.error(None, None, f"the file is empty: expected a header line "
                               f"({','.join(CSV_COLUMNS)})", line=1)
-        return []
+        return None
     reader = csv.reader(io.StringIO(text, newline=""))
     recs: list[Rec] = []
     try:
@@ -262,7 +265,7 @@ def _read_csv(imp: Importer, text: str) -> list[Rec]:
             if h not in header:
                 imp.error(None, None, f"missing column {h!r}", line=1)
         if imp.errors:
-            return []
+            return None
         prev = reader.line_num
         for row in reader:
             line, prev = prev + 1, reader.line_num
@@ -274,6 +277,7 @@ def _read_csv(imp: Importer, text: str) -> list[Rec]:
                 continue
             raw = {h: cell.strip() for h, cell in zip(header, row) if cell.strip()}
             recs.append(Rec("devices", len(recs), line, raw, columns=frozenset(header)))
-    except csv.Error as exc:
+    except (csv.Error, StopIteration) as exc:
         imp.error(None, None, f"not readable as CSV: {exc}", line=reader.line_num or 1)
+        return None
     return recs

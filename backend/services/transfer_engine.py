@@ -27,6 +27,9 @@ from backend.security import Actor
 from backend.services import facility
 
 
+_LOADERS: dict[str, ma.Schema] = {}
+
+
 @dataclass(frozen=True)
 class Section:
     name: str              # key in the file: "circuits"
@@ -43,8 +46,11 @@ class Section:
         return self.service.model
 
     def loader(self) -> ma.Schema:
-        cols = tuple(col for col, _ in self.refs.values())
-        return self.schema(exclude=("site_id", *cols))
+        """The API schema without site_id and the id references (the file uses codes)."""
+        if self.name not in _LOADERS:
+            cols = tuple(col for col, _ in self.refs.values())
+            _LOADERS[self.name] = self.schema(exclude=("site_id", *cols))
+        return _LOADERS[self.name]
 
     def file_field(self, column: str) -> str:
         for name, (col, _) in self.refs.items():
@@ -141,14 +147,16 @@ class Importer:
     def load(self, sec: Section, rec: Rec) -> bool:
         raw = rec.raw
         if not isinstance(raw, dict):
-            self.error(rec, None, f"a {sec.label} must be a mapping (code: ..., name: ...)")
+            self.error(rec, None, f"each entry of {sec.name} must be a mapping "
+                                  f"(code: ..., name: ...)")
             return False
         ok = True
         for name in sec.refs:
             if name in raw:
                 value = raw[name]
                 if value is not None and not isinstance(value, str):
-                    self.error(rec, name, f"must be the code (text) of a {name}")
+                    self.error(rec, name, f"must be the code (text) of a "
+                                          f"{SECTIONS[sec.refs[name][1]].label}")
                     ok = False
                 rec.refs[name] = value
             elif rec.columns is None or name in rec.columns:
@@ -167,7 +175,7 @@ class Importer:
         fields = schema.load_fields if rec.columns is None else \
             [f for f in schema.load_fields if f in rec.columns]
         rec.values = {f: None for f in fields} | loaded
-        if ok and (sec.name, "board") in REQUIRED_REFS and not rec.refs.get("board"):
+        if (sec.name, "board") in REQUIRED_REFS and not rec.refs.get("board"):
             if rec.columns is None or "board" in rec.columns:
                 self.error(rec, "board", "Missing data for required field.")
                 ok = False
@@ -268,11 +276,12 @@ class Importer:
         return False
 
     def domain_error(self, sec: Section, rec: Rec, data: dict, exc: DomainError) -> None:
-        if exc.error == "duplicate_unit_id":
-            gw = {v: k for k, v in self.ids["gateways"].items()}.get(data.get("gateway_id"))
+        if exc.error == "duplicate_unit_id" and "gateway_id" in data and "unit_id" in data:
+            gw_id, unit_id = data["gateway_id"], data["unit_id"]
+            gw = {v: k for k, v in self.ids["gateways"].items()}.get(gw_id)
             other = db.session.scalar(select(Device.code).where(
-                Device.gateway_id == data.get("gateway_id"), Device.unit_id == data.get("unit_id")))
-            self.error(rec, "unit_id", f"unit id {data.get('unit_id')} is already used on "
+                Device.gateway_id == gw_id, Device.unit_id == unit_id, Device.code != rec.code))
+            self.error(rec, "unit_id", f"unit id {unit_id} is already used on "
                                        f"gateway {gw!r} by device {other!r}")
         elif isinstance(exc.errors, dict) and exc.errors:
             for col, msgs in exc.errors.items():

@@ -61,7 +61,20 @@ def _construct_mapping(loader: _Loader, node, deep=False):
     return out
 
 
+class LineList(list):
+    """A sequence from the file, with the line of each item."""
+
+    item_lines: list[int] = []
+
+
+def _construct_sequence(loader: _Loader, node, deep=False):
+    out = LineList(loader.construct_object(child, deep=deep) for child in node.value)
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
 _Loader.add_constructor(BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def invalid(errors: list[dict], message: str | None = None) -> ValidationFailed:
@@ -103,7 +116,12 @@ def parse(text: str):
     return doc, dup_errors
 
 
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)     # indent "- " items under their key
+
+
 def dump(doc: dict, header: str = "") -> str:
-    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False,
-                          width=100000, indent=2)
+    body = yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=100000, indent=2)
     return header + body
