@@ -108,3 +108,17 @@ def test_create_admin_cli_then_login(urls, client, app, tmp_path):
     r = client.post("/api/v1/auth/login", json={"username": "root",
                                                 "password": "a-strong-password"})
     assert r.status_code == 200 and r.json["user"]["is_superadmin"] is True
+
+
+def test_unexpected_error_is_a_500_in_the_error_shape_without_a_trace(client, root, monkeypatch):
+    from backend.services import sites
+
+    def boom(*_a, **_k):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(sites, "select_sites", boom)
+    r = client.get("/api/v1/sites", headers=root)
+    assert r.status_code == 500
+    assert r.json["error"] == "internal_error" and r.json["code"] == 500
+    assert "secret internals" not in r.get_data(as_text=True)
+    assert "Traceback" not in r.get_data(as_text=True)
