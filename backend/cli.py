@@ -100,6 +100,9 @@ def create_admin(username: str, password_stdin: bool) -> None:
 from backend.cli_transfer import register as _register_transfer  # noqa: E402
 
 _register_transfer(main)
+from backend import cli_simulate  # noqa: E402
+
+cli_simulate.register(main)
 
 if __name__ == "__main__":
     main()

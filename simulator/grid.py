@@ -1,0 +1,142 @@
+"""The supply tree: voltages flow down, loads add up.
+
+Every circuit is a node. Per tick, top-down: a node's line side has its parent's load-side
+voltages (the site supply for a root); its load side is live when its breaker (if any) is
+closed. Bottom-up: a node's currents and powers are its own local load (its category's daily
+curve, per-circuit noise) plus its children's, and zero when its load side is dead. So an
+incomer meter reads the sum of its feeders, an open upstream breaker de-energizes (and
+under-voltage-trips) everything below it, and energy agrees across levels.
+
+Single-pole circuits (1P, 1P+N breakers) carry their load on one supply phase, assigned in
+rotation; their breaker reports it as phase a.
+"""
+from __future__ import annotations
+
+import math
+import random
+
+from simulator.loads import POWER_FACTOR, CategoryClock, Supply, pump_on
+
+ZERO = (0.0, 0.0, 0.0)
+
+
+class Node:
+    __slots__ = (
+        "breaker",
+        "category",
+        "children",
+        "code",
+        "i",
+        "line_v",
+        "load_v",
+        "noise",
+        "p",
+        "parent",
+        "peak",
+        "pf",
+        "phases",
+        "phf",
+        "pump_phase",
+        "q",
+        "rated",
+        "tanphi",
+    )
+
+    def __init__(self, code: str, category: str, rnd: random.Random):
+        self.code, self.category = code, category
+        self.parent: Node | None = None
+        self.children: list[Node] = []
+        self.breaker = None
+        self.phases = [0, 1, 2]
+        self.rated = 0.0
+        self.peak = 0.0
+        self.pf = POWER_FACTOR.get(category, 0.9)
+        self.tanphi = math.tan(math.acos(self.pf))
+        self.noise = 1.0
+        self.phf = [rnd.uniform(0.85, 1.15) for _ in range(3)]
+        self.pump_phase = rnd.random()
+        self.line_v = self.load_v = ZERO
+        self.i, self.p, self.q = [0.0] * 3, [0.0] * 3, [0.0] * 3
+
+
+class Grid:
+    def __init__(self, circuits, devices_by_circuit: dict, rnd: random.Random):
+        """``circuits``: CircuitSpec list; ``devices_by_circuit``: code -> [DeviceSpec]."""
+        self.rnd = rnd
+        self.nodes: dict[str, Node] = {c.code: Node(c.code, c.category, rnd) for c in circuits}
+        for c in circuits:
+            if c.parent in self.nodes and c.parent != c.code:
+                self.nodes[c.code].parent = self.nodes[c.parent]
+                self.nodes[c.parent].children.append(self.nodes[c.code])
+        self.order = self._topological()
+        rot = 0
+        for node in self.order:
+            brk = next((d for d in devices_by_circuit.get(node.code, ())
+                        if d.kind == "breaker"), None)
+            if brk is not None:
+                node.rated = float(brk.rated_current or 63.0)
+                if brk.poles in ("1P", "1P+N"):
+                    node.phases = [rot % 3]
+                    rot += 1
+        for node in reversed(self.order):            # unrated nodes: from their children
+            if not node.rated:
+                node.rated = max(63.0, 0.7 * sum(ch.rated for ch in node.children))
+            leaf = not node.children
+            node.peak = node.rated * (rnd.uniform(0.35, 0.7) if leaf else rnd.uniform(0.03, 0.1))
+        self.supply = Supply(rnd)
+        self.clock = CategoryClock()
+
+    def _topological(self) -> list[Node]:
+        order, seen = [], set()
+        for root in (n for n in self.nodes.values() if n.parent is None):
+            stack = [root]
+            while stack:
+                n = stack.pop()
+                if n.code in seen:
+                    continue
+                seen.add(n.code)
+                order.append(n)
+                stack.extend(n.children)
+        for n in self.nodes.values():                 # a cycle: cut it, treat as root
+            if n.code not in seen:
+                n.parent = None
+                order.append(n)
+                seen.add(n.code)
+        return order
+
+    def add_standalone(self, code: str, category: str, rated: float) -> Node:
+        node = Node(code, category, self.rnd)
+        node.rated, node.peak = rated, rated * self.rnd.uniform(0.35, 0.7)
+        self.nodes[code] = node
+        self.order.append(node)
+        return node
+
+    def step(self, t: float, seconds_of_day: float) -> None:
+        self.supply.update(seconds_of_day)
+        self.clock.update(seconds_of_day)
+        site_v = tuple(self.supply.v)
+        for n in self.order:
+            n.line_v = n.parent.load_v if n.parent is not None else site_v
+            n.load_v = n.line_v if n.breaker is None or n.breaker.closed else ZERO
+        curves = self.clock.values
+        gauss = self.rnd.gauss
+        for n in reversed(self.order):
+            i, p, q = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+            if n.load_v is not ZERO:
+                n.noise = 1.0 + 0.9 * (n.noise - 1.0) + gauss(0, 0.03)
+                f = curves.get(n.category, 0.4) * n.noise * n.peak
+                if n.category == "pump":
+                    f = n.peak * (1.0 if pump_on(t, n.pump_phase) else 0.02)
+                for k in n.phases:
+                    vk = n.load_v[k]
+                    if vk > 50.0:
+                        ik = max(0.0, f * n.phf[k])
+                        i[k] = ik
+                        p[k] = vk * ik * n.pf / 1000.0
+                        q[k] = p[k] * n.tanphi
+                for ch in n.children:
+                    for k in range(3):
+                        i[k] += ch.i[k]
+                        p[k] += ch.p[k]
+                        q[k] += ch.q[k]
+            n.i, n.p, n.q = i, p, q
