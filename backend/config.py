@@ -58,6 +58,14 @@ class Settings:
     default_page_size: int = 50
     max_page_size: int = 500
     log_level: str = "INFO"
+    # Field layer: poll rates and policy, device offline detection, raw-reading retention.
+    poll_fast_seconds: int = 2
+    poll_normal_seconds: int = 10
+    poll_shards: int = 1
+    poll_retries: int = 1
+    poll_dead_after: int = 2
+    offline_after_failures: int = 3
+    telemetry_retention_days: int = 400
     # Only for `gridwarden create-admin` (the password may also come on stdin).
     admin_password: str | None = None
     extra: dict = field(default_factory=dict)
@@ -102,6 +110,13 @@ class Settings:
             rq_workers=_int(env, "GW_RQ_WORKERS", 1),
             log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
             admin_password=env.get("GW_ADMIN_PASSWORD") or None,
+            poll_fast_seconds=_int(env, "GW_POLL_FAST_SECONDS", 2),
+            poll_normal_seconds=_int(env, "GW_POLL_NORMAL_SECONDS", 10),
+            poll_shards=_int(env, "GW_POLL_SHARDS", 1),
+            poll_retries=_int(env, "GW_POLL_RETRIES", 1),
+            poll_dead_after=_int(env, "GW_POLL_DEAD_AFTER", 2),
+            offline_after_failures=_int(env, "GW_OFFLINE_AFTER_FAILURES", 3),
+            telemetry_retention_days=_int(env, "GW_TELEMETRY_RETENTION_DAYS", 400),
         )
 
     def with_overrides(self, **kwargs) -> "Settings":

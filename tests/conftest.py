@@ -63,8 +63,9 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("audit_log", "user_sites", "devices", "gateways", "circuits", "boards",
-          "distribution_rooms", "areas", "users", "sites")
+TABLES = ("readings", "device_status_events", "device_status", "audit_log", "user_sites",
+          "devices", "gateways", "circuits", "boards", "distribution_rooms", "areas", "users",
+          "sites")
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,9 @@ always takes the first non-empty queue, so earlier queues win:
 - ``control``:  switching commands a person is waiting for (write + read-back).
 - ``alarms``:   alarm follow-up work (escalation, acknowledgement side effects).
 - ``notify``:   outbox deliveries: WeChat, SMS, Web Push.
-- ``poll``:     gateway polling (one job per gateway; ingest + alarm evaluation).
+- ``poll``:     gateway polling (one job per shard of gateways and rate; ingest + alarm
+                evaluation). Served by dedicated ``SimpleWorker`` processes (no fork per
+                job), so the Modbus connections of workers/jobs/poll.py stay open.
 - ``default``:  everything else (reports, exports, one-off maintenance).
 - ``periodic``: jobs enqueued by the cron scheduler (workers/schedule.py).
 
@@ -19,6 +21,9 @@ import redis
 from rq import Queue
 
 QUEUES: tuple[str, ...] = ("control", "alarms", "notify", "poll", "default", "periodic")
+# What the general (forking) workers listen on; ``poll`` has its own workers.
+GENERAL_QUEUES: tuple[str, ...] = tuple(q for q in QUEUES if q != "poll")
+POLL_QUEUE = "poll"
 
 
 def connection(redis_url: str) -> redis.Redis:

@@ -32,3 +32,52 @@ cron.register(
     failure_ttl=86400,
     name="system.heartbeat",
 )
+
+# --- telemetry: monthly partitions of `readings` (workers/jobs/telemetry.py) ---------------
+from workers.jobs import telemetry  # noqa: E402  (kept next to its entries)
+
+# This month and the next two always exist (ingest also creates a missing one on demand).
+cron.register(
+    telemetry.create_partitions,
+    queue_name="periodic",
+    interval=3600,
+    job_timeout=300,
+    ttl=3600,
+    result_ttl=86400,
+    failure_ttl=7 * 86400,
+    name="telemetry.create_partitions",
+)
+# Raw readings retention (telemetry_retention_days, default 400): drop whole expired months.
+cron.register(
+    telemetry.drop_expired_partitions,
+    queue_name="periodic",
+    interval=86400,
+    job_timeout=600,
+    ttl=3600,
+    result_ttl=86400,
+    failure_ttl=7 * 86400,
+    name="telemetry.drop_expired_partitions",
+)
+
+# --- polling (workers/jobs/poll.py): one job per shard of gateways and per rate ---------
+# Fast: switch state, mode, leakage, temperature, trip cause. Normal: electrical
+# quantities and energy. ttl = the interval: a job still queued when the next one is due
+# is dropped rather than run late (the per-gateway lock also stops overlapping cycles).
+from backend.config import Settings  # noqa: E402
+from workers.jobs import poll  # noqa: E402
+
+_settings = Settings.from_env()
+for _shard in range(_settings.poll_shards):
+    for _rate, _interval in (("fast", _settings.poll_fast_seconds),
+                             ("normal", _settings.poll_normal_seconds)):
+        cron.register(
+            poll.poll_shard,
+            queue_name="poll",
+            args=(_rate, _shard, _settings.poll_shards),
+            interval=_interval,
+            job_timeout=max(30, 5 * _interval),
+            ttl=_interval,
+            result_ttl=60,
+            failure_ttl=86400,
+            name=f"poll.{_rate}.{_shard}",
+        )

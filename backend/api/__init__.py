@@ -4,7 +4,7 @@ from __future__ import annotations
 from importlib import import_module
 
 RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "gateways",
-             "devices", "audit", "transfer")
+             "devices", "audit", "transfer", "telemetry", "stream")
 
 
 def register_blueprints(api) -> None:

@@ -3,6 +3,8 @@ from backend.models.accounts import ROLE_RANK, Role, User, user_sites
 from backend.models.facility import (Area, Board, Circuit, Device, DistributionRoom, Gateway,
                                      Site)
 from backend.models.audit import AuditEntry
+from backend.models.telemetry import DeviceStatus, DeviceStatusEvent, Metric, Reading
 
 __all__ = ["Base", "Role", "ROLE_RANK", "User", "user_sites", "Site", "Area", "DistributionRoom",
-           "Board", "Circuit", "Gateway", "Device", "AuditEntry"]
+           "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
+           "DeviceStatus", "DeviceStatusEvent"]

@@ -9,7 +9,9 @@
    - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
      Server-Sent Event streams do not pin a whole worker process each);
    - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
-     processes listening on every queue of workers/queues.py in priority order.
+     processes listening on every queue of workers/queues.py but ``poll``, in order;
+   - ``poller-N``: one ``SimpleWorker`` per poll shard on ``poll`` (connections stay
+     open between cycles: workers/jobs/poll.py);
      One process per worker rather than ``rq worker-pool``: the pool is itself a
      supervisor, and nesting it would hide restarts and exit codes from ours.
      ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
@@ -33,13 +35,13 @@ from urllib.parse import urlsplit, urlunsplit
 from backend.config import Settings
 from backend.runtime import embedded
 from backend.runtime.supervisor import Child, Supervisor
-from workers.queues import QUEUES
+from workers.queues import GENERAL_QUEUES, POLL_QUEUE
 
 log = logging.getLogger("gridwarden.up")
 
 # The directory holding the ``backend`` and ``workers`` packages; children import from it.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-GUNICORN_THREADS = 8
+GUNICORN_THREADS = 48          # SSE streams hold a thread each (capped at 32 per process)
 GUNICORN_GRACEFUL_TIMEOUT = 8  # below the supervisor's 10 s stop timeout
 RQ_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -77,7 +79,10 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
             if demo:
                 _seed_demo(settings)
             env = child_environ(settings)
-            for child in app_children(settings, env, bind):
+            children = app_children(settings, env, bind)
+            if demo:
+                children.append(simulator_child(env))
+            for child in children:
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
             return sup.run()
@@ -186,12 +191,29 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     ], env)
     workers = [
         Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
-                              "--logging_level", level, *QUEUES], rq_env)
+                              "--logging_level", level, *GENERAL_QUEUES], rq_env)
         for i in range(1, settings.rq_workers + 1)
+    ]
+    # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
+    # cycles; one per shard, so shards are polled in parallel.
+    workers += [
+        Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
+                              "rq.worker.SimpleWorker", "--logging_level", level, POLL_QUEUE],
+              rq_env)
+        for i in range(1, settings.poll_shards + 1)
     ]
     cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", level,
                                "workers.schedule"], rq_env)
     return [api, *workers, cron]
+
+
+def simulator_child(env: dict[str, str]) -> Child:
+    """``--demo``: the example facility's breakers, served by the simulator on the ports
+    examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790)."""
+    from backend.demo import EXAMPLE
+
+    return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
+                 env)
 
 
 def _bind(settings: Settings) -> str:
@@ -230,7 +252,8 @@ def banner(settings: Settings, bind: str | None, *, embedded_pg: bool) -> str:
         + (f"  (embedded, {settings.data_dir / 'postgres'})" if embedded_pg else ""),
         f"  Redis       {_mask(settings.redis_url)}"
         + (f"  (embedded, {settings.data_dir / 'redis'})" if embedded_redis else ""),
-        f"  Workers     {settings.rq_workers} RQ worker(s) on {', '.join(QUEUES)}; "
+        f"  Workers     {settings.rq_workers} RQ worker(s) on {', '.join(GENERAL_QUEUES)}; "
+        f"{settings.poll_shards} poller(s) on {POLL_QUEUE}; "
         "cron: workers.schedule",
         "Press Ctrl-C to stop.",
         "",

@@ -1,0 +1,175 @@
+"""Poll -> store -> latest, end to end: the example facility in the database, the same
+facility served by the simulator (real pymodbus servers), the poll job run through RQ."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from backend.extensions import db, redis
+from backend.models import Device, Gateway
+from backend.security import Actor
+from backend.services.transfer import import_yaml
+from simulator.engine import SimConfig, SimulatorThread
+from simulator.fleet import from_facility
+from workers.jobs import poll
+
+FACILITY = Path(__file__).resolve().parent.parent / "examples" / "facility.yaml"
+
+
+@pytest.fixture(scope="module")
+def sim():
+    fleet = from_facility(FACILITY)
+    for g in fleet.gateways:
+        g.port = 0
+    config = SimConfig(tick=0.1, seed=3, start_time=19 * 3600, reclose_delay=30, http_port=0)
+    with SimulatorThread(fleet, config) as thread:
+        yield thread
+
+
+@pytest.fixture
+def site(app, sim):
+    """The example facility, its gateways pointed at the simulator's ports."""
+    with app.app_context():
+        result = import_yaml(Actor.system("test"), FACILITY.read_text(encoding="utf-8"))
+        for gw in db.session.scalars(select(Gateway)):
+            gw.port = sim.sim.gateways[gw.code].port
+            gw.timeout_ms = 300
+        db.session.commit()
+        ids = {d.code: d.id for d in db.session.scalars(select(Device))}
+    poll.reset_for_tests()
+    yield {"site_id": result["site_id"], "ids": ids}
+    for code in sim.sim.gateways:
+        sim_api(sim, "POST", f"/api/gateways/{code}", {"silent": False})
+    sim_api(sim, "POST", "/api/devices/QF-AA1-WL1", {"clear": ["voltage"]})
+    poll.reset_for_tests()
+
+
+def sim_api(sim, method, path, body=None):
+    req = urllib.request.Request(sim.sim.http_url + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    with urllib.request.urlopen(req, timeout=5) as rsp:
+        return json.loads(rsp.read())
+
+
+def run_poll(app, rate: str) -> dict:
+    """Enqueue the poll job on a real RQ queue and run it with a SimpleWorker (burst)."""
+    with app.app_context():
+        rq_conn = Redis.from_url(app.config["GW_SETTINGS"].redis_url)   # RQ pickles: bytes
+        queue = Queue("poll", connection=rq_conn)
+        job = queue.enqueue(poll.poll_shard, rate, 0, 1)
+        SimpleWorker([queue], connection=rq_conn).work(burst=True)
+        job.refresh()
+        assert job.is_finished, job.latest_result().exc_string
+        return job.return_value()
+
+
+def latest(client, headers, device_id):
+    r = client.get(f"/api/v1/devices/{device_id}/latest", headers=headers)
+    assert r.status_code == 200, r.json
+    return {k: v["v"] for k, v in r.json["values"].items()}
+
+
+def test_poll_store_latest_history(app, client, root, site):
+    ids = site["ids"]
+    fast = run_poll(app, "fast")
+    normal = run_poll(app, "normal")
+    assert fast["failed"] == normal["failed"] == 0
+    assert normal["rows"] > 100
+    r = client.get("/api/v1/device-status?online=true&page_size=100", headers=root)
+    assert r.status_code == 200, r.json
+    assert len(r.json) == 16            # every Modbus device of the example answered
+    # one request per block: the breaker's fast and normal blocks are one request each
+    assert normal["requests"] <= 16 * 3
+    v = latest(client, root, ids["QF-AA1-WL1"])
+    assert 200 < v["voltage_a"] < 260 and v["switch_state"] == "closed"
+    assert v["mode"] == "auto" and v["energy_import"] > 0
+    meter = latest(client, root, ids["PM-AA1-IN"])
+    assert meter["active_power"] > 0 and 45 < meter["frequency"] < 55
+    env = latest(client, root, ids["ENV-PDF-LV"])
+    assert 0 < env["humidity"] < 100 and env["water_leak"] is False
+    r = client.get(f"/api/v1/devices/{ids['QF-AA1-WL1']}/history?metrics=voltage_a&bucket=raw",
+                   headers=root)
+    assert r.status_code == 200, r.json
+    status = client.get(f"/api/v1/devices/{ids['QF-AA1-WL1']}/status", headers=root).json
+    assert status["online"] is True
+
+
+def test_injected_fault_shows_in_latest_after_one_fast_poll(app, client, root, site, sim):
+    ids = site["ids"]
+    run_poll(app, "fast")
+    sim_api(sim, "POST", "/api/devices/QF-AA1-WL1", {"set": {"voltage": 280}})
+    time.sleep(0.3)                      # the simulator's next tick (0.1 s) applies it
+    run_poll(app, "fast")
+    v = latest(client, root, ids["QF-AA1-WL1"])
+    assert v["switch_state"] == "open"
+    assert v["trip_cause"] == "over_voltage"
+
+
+def test_offline_after_failures_and_back_online(app, client, root, site, sim):
+    ids = site["ids"]
+    run_poll(app, "fast")
+    run_poll(app, "normal")
+    sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": True})
+    for _ in range(3):
+        summary = run_poll(app, "fast")
+        run_poll(app, "normal")
+    assert summary["failed"] > 0
+    jq1 = [code for code, d in sim.sim.devices.items() if d.spec.gateway == "GW-JQ1"]
+    lv = [code for code, d in sim.sim.devices.items() if d.spec.gateway == "GW-LV"]
+    for code in jq1:
+        s = client.get(f"/api/v1/devices/{ids[code]}/status", headers=root).json
+        assert s["online"] is False, (code, s)
+    for code in lv:
+        s = client.get(f"/api/v1/devices/{ids[code]}/status", headers=root).json
+        assert s["online"] is True, (code, s)
+    sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": False})
+    run_poll(app, "fast")
+    run_poll(app, "normal")
+    for code in jq1:
+        s = client.get(f"/api/v1/devices/{ids[code]}/status", headers=root).json
+        assert s["online"] is True, (code, s)
+
+
+def test_a_dead_gateway_does_not_hold_up_the_others(app, site, sim):
+    """The live gateway's devices are all read before the dead one's first timeout ends."""
+    from backend.field.poller import PollEngine
+    from backend.services.poll_config import load_poll_gateways
+    import asyncio
+
+    sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": True})
+    with app.app_context():
+        gateways = [gw for gw, _ in load_poll_gateways()]
+    by_code = {g.code: g.port for g in sim.sim.gateways.values()}
+    dead = next(g for g in gateways if g.address.port == by_code["GW-JQ1"])
+    live = next(g for g in gateways if g.address.port == by_code["GW-LV"])
+    engine = PollEngine(retries=1, dead_after=2)
+
+    async def once():
+        try:
+            return await engine.cycle([dead, live], "fast")
+        finally:
+            engine.close()          # on the loop that owns the connections
+
+    result = asyncio.run(once())
+    timeout = dead.address.timeout_s
+    live_ids = {d.id for d in live.devices if d.plan("fast")}
+    assert {d for d, ok, _ in result.outcomes if ok} == live_ids
+    assert result.gateway_seconds[live.id] < timeout <= result.gateway_seconds[dead.id]
+    # the dead gateway cost a bounded number of timeouts, not one per device
+    assert result.gateway_seconds[dead.id] < timeout * (2 * 2 + 1)
+
+
+def test_one_poller_per_gateway_lock(app, site):
+    with app.app_context():
+        gw_ids = [gw.id for gw, _ in poll._gateways(0, 1)]
+        redis.set(poll.LOCK_KEY.format(gateway_id=gw_ids[0]), "someone-else", px=5000)
+    summary = run_poll(app, "fast")
+    assert summary["skipped_locked"] == [gw_ids[0]]
+    assert summary["gateways"] == len(gw_ids) - 1
