@@ -197,12 +197,16 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
     # cycles; one per shard, so shards are polled in parallel.
     workers += [
+        # rq logs three lines per job at INFO: every 2 s per shard is noise, so WARNING.
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
-                              "rq.worker.SimpleWorker", "--logging_level", level, POLL_QUEUE],
+                              "rq.worker.SimpleWorker", "--logging_level", "WARNING",
+                              POLL_QUEUE],
               rq_env)
         for i in range(1, settings.poll_shards + 1)
     ]
-    cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", level,
+    # The cron scheduler logs every enqueue (every 2 s for polling): WARNING unless DEBUG.
+    cron_level = "DEBUG" if level == "DEBUG" else "WARNING"
+    cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", cron_level,
                                "workers.schedule"], rq_env)
     return [api, *workers, cron]
 

@@ -118,10 +118,12 @@ def poll_shard(rate: str, shard: int = 0, shards: int = 1) -> dict:
                "skipped_locked": skipped, "devices": len(cycle.outcomes), "failed": failed,
                "requests": cycle.requests, "rows": ingested.rows,
                "seconds": round(cycle.seconds, 3)}
-    log.info("job %s: poll %s shard %d/%d: %d devices (%d failed), %d requests, %d rows "
-             "in %.3f s%s", job_id, rate, shard, shards, summary["devices"], failed,
-             cycle.requests, ingested.rows, cycle.seconds,
-             f"; skipped locked gateways {skipped}" if skipped else "")
+    # Every 2 s per shard: INFO only when something is wrong, else DEBUG.
+    log.log(logging.INFO if failed or skipped else logging.DEBUG,
+            "job %s: poll %s shard %d/%d: %d devices (%d failed), %d requests, %d rows "
+            "in %.3f s%s", job_id, rate, shard, shards, summary["devices"], failed,
+            cycle.requests, ingested.rows, cycle.seconds,
+            f"; skipped locked gateways {skipped}" if skipped else "")
     return summary
 
 
