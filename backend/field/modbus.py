@@ -18,8 +18,10 @@ from pymodbus import FramerType
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException, ModbusIOException
 from pymodbus.pdu import ExceptionResponse
-from pymodbus.pdu.register_message import (ReadHoldingRegistersResponse,
-                                           ReadInputRegistersResponse)
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersResponse,
+    ReadInputRegistersResponse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,7 @@ class GatewayConnection:
             return
         try:
             ok = await asyncio.wait_for(self._client.connect(), self.address.timeout_s)
-        except (asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise ModbusError("connection", f"{self.name}: cannot connect: {exc!r}") from exc
         if not ok:
             raise ModbusError("connection", f"{self.name}: cannot connect")

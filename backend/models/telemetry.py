@@ -65,7 +65,13 @@ class MetricDef:
 
     @property
     def names_by_code(self) -> dict[int, str]:
-        return {v: k for k, v in self.states.items()}
+        cached = _NAMES_BY_CODE.get(self.id)
+        if cached is None:   # computed once per metric: this is on the ingest hot path
+            cached = _NAMES_BY_CODE[self.id] = {v: k for k, v in self.states.items()}
+        return cached
+
+
+_NAMES_BY_CODE: dict[int, dict[int, str]] = {}
 
 
 _KW = 100_000.0    # ±100 MW: far beyond any detention centre, below any decoding garbage

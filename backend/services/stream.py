@@ -20,14 +20,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+import orjson
 from sqlalchemy import select
 
 from backend.errors import DomainError, NotFound, ValidationFailed
 from backend.extensions import db, redis
 from backend.models import Site
 from backend.security import REVOKED_KEY, Actor
-from backend.services.telemetry_common import (EVENT_LAST_ID, setting, site_channel,
-                                               site_stream)
+from backend.services.telemetry_common import (
+    EVENT_LAST_ID,
+    setting,
+    site_channel,
+    site_stream,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,9 @@ def publish(site_id: int, event_type: str, payload: dict, *, pipe=None) -> str |
     if not re.fullmatch(r"[a-z][a-z0-9_]*", event_type):
         raise ValueError(f"bad event type {event_type!r}")
     client = redis.current()
-    data = json.dumps({"site_id": site_id, **payload}, separators=(",", ":"), default=str)
+    # orjson: a reading event of a 2,000-device site is ~1 MB, encoded every poll cycle.
+    data = orjson.dumps({"site_id": site_id, **payload}, default=str,
+                        option=orjson.OPT_NON_STR_KEYS)
     args = [setting("event_stream_maxlen"), site_channel(site_id), event_type, data]
     result = _script(client)(keys=[site_stream(site_id), EVENT_LAST_ID], args=args,
                              client=pipe or client)

@@ -15,24 +15,41 @@ latest-values documents (only moved forward in time) and one ``reading`` event p
 from __future__ import annotations
 
 import io
-import json
 import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import orjson
 import psycopg2
 from sqlalchemy import text
 
 from backend.extensions import db, redis
-from backend.models.telemetry import (METRICS, METRICS_BY_ID, Q_COUNTER_DECREASE, Q_INVALID,
-                                      Q_OUT_OF_RANGE, MetricDef)
+from backend.models.telemetry import (
+    METRICS,
+    METRICS_BY_ID,
+    Q_COUNTER_DECREASE,
+    Q_INVALID,
+    Q_OUT_OF_RANGE,
+    MetricDef,
+)
 from backend.services import stream
-from backend.services.telemetry_common import (api_value, iso, latest_key, setting, sites_of,
-                                               to_utc, utcnow)
-from backend.services.telemetry_partitions import (ensure_partitions, forget_known_partitions,
-                                                   month_of, retention_cutoff)
+from backend.services.telemetry_common import (
+    api_value,
+    iso,
+    latest_key,
+    setting,
+    sites_of,
+    to_utc,
+    utcnow,
+)
+from backend.services.telemetry_partitions import (
+    ensure_partitions,
+    forget_known_partitions,
+    month_of,
+    retention_cutoff,
+)
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +199,7 @@ def _previous(items) -> tuple[dict[int, dict], dict[int, dict[str, tuple]]]:
     if not ids:
         return docs, prev
     for device_id, raw in zip(ids, redis.current().mget([latest_key(d) for d in ids])):
-        doc = docs[device_id] = json.loads(raw) if raw else {}
+        doc = docs[device_id] = orjson.loads(raw) if raw else {}
         for name, cell in doc.items():
             v = cell.get("v")
             num = float(v) if isinstance(v, (int, float)) else math.nan
@@ -253,7 +270,9 @@ def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, dict],
     for device_id, cells in updates.items():
         doc = docs.get(device_id) or {}
         doc.update(cells)
-        merged[latest_key(device_id)] = json.dumps(doc, separators=(",", ":"))
+        # orjson: ~10x faster than json on 2,000 documents a cycle; compact output, and
+        # NaN/inf become null (valid JSON) instead of json's bare NaN.
+        merged[latest_key(device_id)] = orjson.dumps(doc)
         by_site[site_of[device_id]].append({"device_id": device_id, "values": cells})
     pipe.mset(merged)
     for site_id, devices in by_site.items():

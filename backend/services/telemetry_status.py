@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.extensions import db
@@ -41,7 +41,7 @@ def record_poll_results(results: Iterable[tuple[int, bool, str | None]], *,
     latest = {device_id: (bool(ok), error) for device_id, ok, error in results}
     if not latest:
         return []
-    rows, events, changes = [], [], []
+    rows, steady, events, changes = [], [], [], []
     with db.engine.begin() as conn:
         site_of = sites_of(conn, latest)   # deleted devices are ignored
         current = {r.device_id: r for r in conn.execute(
@@ -55,6 +55,9 @@ def record_poll_results(results: Iterable[tuple[int, bool, str | None]], *,
             failures = 0 if ok else (old.consecutive_failures if old else 0) + 1
             was = old.online if old else None
             online = True if ok else (False if failures >= threshold else was)
+            if ok and old is not None and was is True and old.consecutive_failures == 0:
+                steady.append(device_id)     # nothing changes but the times: see below
+                continue
             row = {"device_id": device_id, "online": online, "last_poll_at": at,
                    "consecutive_failures": failures,
                    "last_seen": at if ok else (old.last_seen if old else None),
@@ -69,10 +72,16 @@ def record_poll_results(results: Iterable[tuple[int, bool, str | None]], *,
                                 "online": online, "was": was, "at": iso(at),
                                 "last_seen": row["last_seen"] and iso(row["last_seen"]),
                                 "error": None if ok else row["last_error"]})
-        stmt = insert(DeviceStatus).values(rows)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=[DeviceStatus.device_id],
-            set_={k: stmt.excluded[k] for k in STATUS_KEYS}))
+        if steady:
+            # The common case (online and answering): one UPDATE with an array parameter,
+            # not a 2,000-row upsert statement built and compiled on every cycle.
+            conn.execute(text("UPDATE device_status SET last_seen = :at, last_poll_at = :at "
+                              "WHERE device_id = ANY(:ids)"), {"at": at, "ids": steady})
+        if rows:
+            stmt = insert(DeviceStatus).values(rows)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[DeviceStatus.device_id],
+                set_={k: stmt.excluded[k] for k in STATUS_KEYS}))
         if events:
             conn.execute(insert(DeviceStatusEvent).values(events))
     for change in changes:
