@@ -17,7 +17,6 @@ import time
 import uuid
 
 from rq import get_current_job
-from sqlalchemy import select
 
 from workers.jobs.telemetry import app_context
 
