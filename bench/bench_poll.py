@@ -279,11 +279,11 @@ def measure_ours(args, gateways, sim: Simulator, label: str, *, cycles: int,
     """Our poller: warm-up, then ``cycles`` measured full cycles (``store=False``: polling
     and decoding only, no ingest)."""
     from backend.field.poller import PollEngine
-    from backend.services.poll_config import poll_setting
+    from backend.services.app_settings import setting
 
     loop = asyncio.new_event_loop()
-    engine = PollEngine(retries=poll_setting("poll_retries"),
-                        dead_after=poll_setting("poll_dead_after"))
+    engine = PollEngine(retries=setting("poll_retries"),
+                        dead_after=setting("poll_dead_after"))
 
     def one() -> Cycle:
         if store:

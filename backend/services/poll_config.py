@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from backend.extensions import db
@@ -15,25 +14,6 @@ from backend.models import Device, Gateway
 log = logging.getLogger(__name__)
 
 POLLED_KINDS = ("breaker", "meter", "env_sensor", "temp_sensor", "load")
-
-DEFAULTS = {
-    "poll_fast_seconds": 2,      # switch state, mode, leakage, temperature, trip cause
-    "poll_normal_seconds": 10,   # electrical quantities and energy
-    "poll_shards": 1,            # gateways are split into this many poll jobs per rate
-    "poll_retries": 1,           # extra attempts of a request that timed out
-    "poll_dead_after": 2,        # devices in a row not answering: the gateway is down
-}
-
-
-def poll_setting(name: str) -> int:
-    """From the app's Settings when it declares the field (env GW_<NAME>), else default."""
-    default = DEFAULTS[name]
-    if has_app_context():
-        value = getattr(current_app.config.get("GW_SETTINGS"), name, None)
-        if value is not None:
-            return type(default)(value)
-    return default
-
 
 _warned: set = set()
 

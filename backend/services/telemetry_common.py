@@ -4,37 +4,11 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from backend.models import Device
 from backend.models.telemetry import METRICS, MetricDef
-
-# Defaults of the telemetry settings. Each is read, in order, from app.config
-# ``GW_<NAME>`` (tests, ops overrides), the ``Settings`` field ``<name>`` (once
-# backend/config.py declares it, env ``GW_<NAME>``), then this table.
-DEFAULTS = {
-    "telemetry_retention_days": 400,     # raw readings; whole months are dropped
-    "telemetry_partitions_ahead": 2,     # months created ahead of the current one
-    "telemetry_max_future_seconds": 600, # readings further in the future are rejected
-    "offline_after_failures": 3,         # consecutive failed polls before "offline"
-    "event_stream_maxlen": 10_000,       # per-site Redis Stream cap (SSE resume window)
-    "sse_heartbeat_seconds": 15.0,       # comment line when nothing happened
-    "sse_max_seconds": 3600.0,           # a stream ends (client reconnects) after this
-    "sse_max_streams": 32,               # open streams per process (each holds a thread)
-}
-
-
-def setting(name: str):
-    default = DEFAULTS[name]
-    if has_app_context():
-        key = f"GW_{name.upper()}"
-        if key in current_app.config:
-            return type(default)(current_app.config[key])
-        value = getattr(current_app.config.get("GW_SETTINGS"), name, None)
-        if value is not None:
-            return type(default)(value)
-    return default
+from backend.services.app_settings import setting  # noqa: F401  (re-exported)
 
 
 # --- Redis keys ----------------------------------------------------------------------

@@ -46,10 +46,10 @@ def _poll_engine():
     global _engine
     if _engine is None:
         from backend.field.poller import PollEngine
-        from backend.services.poll_config import poll_setting
+        from backend.services.app_settings import setting
 
-        _engine = PollEngine(retries=poll_setting("poll_retries"),
-                             dead_after=poll_setting("poll_dead_after"))
+        _engine = PollEngine(retries=setting("poll_retries"),
+                             dead_after=setting("poll_dead_after"))
     return _engine
 
 

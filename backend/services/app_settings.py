@@ -1,0 +1,36 @@
+"""One lookup for operational settings inside services and jobs.
+
+``setting(name)`` returns, in order: ``app.config["GW_<NAME>"]`` (tests, ops overrides),
+the current app's ``Settings`` field (env ``GW_<NAME>``, backend/config.py), else the
+default: the ``Settings`` field's default, or ``EXTRA_DEFAULTS`` for the tuning knobs
+``Settings`` does not declare.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import current_app, has_app_context
+
+from backend.config import Settings
+
+EXTRA_DEFAULTS = {
+    "telemetry_partitions_ahead": 2,     # months created ahead of the current one
+    "telemetry_max_future_seconds": 600, # readings further in the future are rejected
+    "event_stream_maxlen": 10_000,       # per-site Redis Stream cap (SSE resume window)
+    "sse_heartbeat_seconds": 15.0,       # comment line when nothing happened
+    "sse_max_seconds": 3600.0,           # a stream ends (client reconnects) after this
+    "sse_max_streams": 32,               # open streams per process (each holds a thread)
+}
+_DECLARED = {f.name: f.default for f in fields(Settings)}
+
+
+def setting(name: str):
+    default = _DECLARED[name] if name in _DECLARED else EXTRA_DEFAULTS[name]
+    if has_app_context():
+        key = f"GW_{name.upper()}"
+        if key in current_app.config:
+            return type(default)(current_app.config[key])
+        value = getattr(current_app.config.get("GW_SETTINGS"), name, None)
+        if value is not None:
+            return type(default)(value)
+    return default
