@@ -1,33 +1,12 @@
 """The ``gridwarden`` command."""
 from __future__ import annotations
 
-import contextlib
 import sys
 
 import click
 
 from backend.config import ConfigError, Settings
-
-
-@contextlib.contextmanager
-def platform_urls(settings: Settings):
-    """Yield settings whose DATABASE_URL/REDIS_URL are set, starting embedded servers if needed.
-
-    Attaches to embedded servers that `gridwarden up` already runs on the same data dir.
-    """
-    from backend.runtime import embedded
-
-    server = proc = None
-    try:
-        db_url, redis_url = settings.database_url, settings.redis_url
-        if db_url is None:
-            server, db_url = embedded.start_postgres(settings.data_dir)
-        if redis_url is None:
-            proc, redis_url = embedded.start_redis(settings.data_dir)
-        yield settings.with_overrides(database_url=db_url, redis_url=redis_url)
-    finally:
-        embedded.stop_process(proc)
-        del server
+from backend.runtime.embedded import platform_servers as platform_urls  # noqa: F401
 
 
 def _settings() -> Settings:

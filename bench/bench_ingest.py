@@ -20,44 +20,21 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchlib import servers  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 METRICS = ("voltage_a", "voltage_b", "voltage_c", "current_a", "current_b", "current_c",
            "current_n", "active_power", "active_power_a", "active_power_b", "active_power_c",
            "reactive_power", "apparent_power", "power_factor", "frequency", "energy_import",
            "energy_export", "reactive_energy", "temperature", "leakage_current",
            "switch_state", "mode", "trip_cause", "temperature_a", "temperature_n")
-
-
-def servers():
-    """(database_url, redis_url, cleanup)"""
-    from backend.config import Settings
-    from backend.runtime import embedded
-
-    s = Settings.from_env()
-    if s.database_url and s.redis_url:
-        return s.database_url, s.redis_url, lambda: None
-    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pg, db_url = (None, s.database_url) if s.database_url else embedded.start_postgres(tmp)
-    proc, redis_url = (None, s.redis_url) if s.redis_url else embedded.start_redis(tmp)
-
-    def cleanup():
-        embedded.stop_process(proc)
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return db_url, redis_url, cleanup
 
 
 def fleet(n: int):
@@ -241,7 +218,7 @@ def main(argv=None) -> int:
     p.add_argument("--requests", type=int, default=100)
     args = p.parse_args(argv)
     os.environ.setdefault("GW_LOG_LEVEL", "WARNING")
-    db_url, redis_url, stop = servers()
+    db_url, redis_url, stop = servers("gw-bench-")
     try:
         from backend import create_app
         from backend.config import Settings

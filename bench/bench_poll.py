@@ -50,14 +50,11 @@ import platform
 import pstats
 import re
 import secrets
-import shutil
 import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,32 +62,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchlib import servers  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 FC = {"coil": 1, "discrete": 2, "holding": 3, "input": 4}
 RATES = ("fast", "normal")
 
 
 # ---- servers and fleet ------------------------------------------------------------------
-
-def servers():
-    """(database_url, redis_url, cleanup): the configured servers or embedded ones."""
-    from backend.config import Settings
-    from backend.runtime import embedded
-
-    s = Settings.from_env()
-    if s.database_url and s.redis_url:
-        return s.database_url, s.redis_url, lambda: None
-    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-poll-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pg, db_url = (None, s.database_url) if s.database_url else embedded.start_postgres(tmp)
-    proc, redis_url = (None, s.redis_url) if s.redis_url else embedded.start_redis(tmp)
-
-    def cleanup():
-        embedded.stop_process(proc)
-        if pg is not None:
-            pg.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
-    return db_url, redis_url, cleanup
 
 
 class Simulator:
@@ -671,7 +649,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("GW_LOG_LEVEL", "WARNING")
     started = time.perf_counter()
-    db_url, redis_url, stop = servers()
+    db_url, redis_url, stop = servers("gw-bench-poll-")
     sim = None
     try:
         from backend import create_app

@@ -9,6 +9,7 @@ to a production server.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import time
@@ -132,3 +133,23 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextlib.contextmanager
+def platform_servers(settings):
+    """Yield ``settings`` with DATABASE_URL/REDIS_URL set, starting embedded servers under
+    ``settings.data_dir`` for whichever is not configured. Attaches to the embedded servers
+    that `gridwarden up` already runs on the same data dir; on exit, stops only what it
+    started (PostgreSQL stops when its last handle is released)."""
+    server = proc = None
+    try:
+        db_url, redis_url = settings.database_url, settings.redis_url
+        if db_url is None:
+            server, db_url = start_postgres(settings.data_dir)
+        if redis_url is None:
+            proc, redis_url = start_redis(settings.data_dir)
+        yield settings.with_overrides(database_url=db_url, redis_url=redis_url)
+    finally:
+        stop_process(proc)
+        if server is not None:
+            server.cleanup()
