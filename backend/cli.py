@@ -82,6 +82,9 @@ _register_transfer(main)
 from backend import cli_simulate  # noqa: E402
 
 cli_simulate.register(main)
+from standins import cli as _standins_cli  # noqa: E402
+
+_standins_cli.register(main)
 
 if __name__ == "__main__":
     main()
