@@ -66,6 +66,35 @@ class Settings:
     poll_dead_after: int = 2
     offline_after_failures: int = 3
     telemetry_retention_days: int = 400
+    # Alarms (backend/alarms, docs/alarms.md): flapping, grouping delay, escalation, retries.
+    alarm_flap_count: int = 5
+    alarm_flap_window_seconds: int = 600
+    alarm_group_delay_seconds: int = 5
+    alarm_escalation_minutes: int = 5
+    notify_max_attempts: int = 5
+    public_url: str = "http://localhost:8000"
+    # Notification channels (backend/notify). Real provider URLs by default; the demo and the
+    # tests point the base URLs at the local stand-in (standins/, `gridwarden standins`).
+    wechat_api_base_url: str = "https://api.weixin.qq.com/"
+    wechat_appid: str = ""                 # service official account (服务号)
+    wechat_secret: str = ""
+    wechat_template_alarm: str = ""        # template id of the alarm template message
+    wechat_template_fields: str = ""       # "thing1=title,..." (backend/notify/wechat.py)
+    wxa_appid: str = ""                    # mini-program: subscribe messages, template jumps
+    wxa_secret: str = ""
+    wxa_subscribe_template: str = ""
+    wxa_subscribe_fields: str = ""
+    sms_provider: str = "tencent"          # tencent | none
+    sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    sms_secret_id: str = ""
+    sms_secret_key: str = ""
+    sms_sdk_app_id: str = ""
+    sms_sign_name: str = ""
+    sms_template_id: str = ""
+    sms_region: str = "ap-guangzhou"
+    vapid_private_key: str = ""            # base64url raw/DER or PEM; dev/test: generated
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:ops@gridwarden.local"
     # Only for `gridwarden create-admin` (the password may also come on stdin).
     admin_password: str | None = None
     extra: dict = field(default_factory=dict)
@@ -117,6 +146,13 @@ class Settings:
             poll_dead_after=_int(env, "GW_POLL_DEAD_AFTER", 2),
             offline_after_failures=_int(env, "GW_OFFLINE_AFTER_FAILURES", 3),
             telemetry_retention_days=_int(env, "GW_TELEMETRY_RETENTION_DAYS", 400),
+            alarm_flap_count=_int(env, "GW_ALARM_FLAP_COUNT", 5),
+            alarm_flap_window_seconds=_int(env, "GW_ALARM_FLAP_WINDOW_SECONDS", 600),
+            alarm_group_delay_seconds=_int(env, "GW_ALARM_GROUP_DELAY_SECONDS", 5),
+            alarm_escalation_minutes=_int(env, "GW_ALARM_ESCALATION_MINUTES", 5),
+            notify_max_attempts=_int(env, "GW_NOTIFY_MAX_ATTEMPTS", 5),
+            public_url=env.get("GW_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+            **_notify_env(env),
         )
 
     def with_overrides(self, **kwargs) -> "Settings":
@@ -139,7 +175,31 @@ class Settings:
             out["DATABASE_URL"] = self.database_url
         if self.redis_url:
             out["REDIS_URL"] = self.redis_url
+        # Notification settings too: the demo points them at the stand-in with overrides.
+        out.update({var: getattr(self, name) for name, var in _NOTIFY_ENV.items()
+                    if getattr(self, name)})
         return out
+
+
+_NOTIFY_ENV = {  # Settings field -> environment variable (strings; defaults in Settings)
+    "wechat_api_base_url": "WECHAT_API_BASE_URL", "wechat_appid": "GW_WECHAT_APPID",
+    "wechat_secret": "GW_WECHAT_SECRET", "wechat_template_alarm": "GW_WECHAT_TEMPLATE_ALARM",
+    "wechat_template_fields": "GW_WECHAT_TEMPLATE_FIELDS", "wxa_appid": "GW_WXA_APPID",
+    "wxa_secret": "GW_WXA_SECRET", "wxa_subscribe_template": "GW_WXA_SUBSCRIBE_TEMPLATE",
+    "wxa_subscribe_fields": "GW_WXA_SUBSCRIBE_FIELDS", "sms_provider": "GW_SMS_PROVIDER",
+    "sms_endpoint": "SMS_ENDPOINT", "sms_secret_id": "GW_SMS_SECRET_ID",
+    "sms_secret_key": "GW_SMS_SECRET_KEY", "sms_sdk_app_id": "GW_SMS_SDK_APP_ID",
+    "sms_sign_name": "GW_SMS_SIGN_NAME", "sms_template_id": "GW_SMS_TEMPLATE_ID",
+    "sms_region": "GW_SMS_REGION", "vapid_private_key": "GW_VAPID_PRIVATE_KEY",
+    "vapid_public_key": "GW_VAPID_PUBLIC_KEY", "vapid_subject": "GW_VAPID_SUBJECT",
+}
+
+
+def _notify_env(env: dict) -> dict:
+    out = {name: env[var].strip() for name, var in _NOTIFY_ENV.items() if env.get(var)}
+    if out.get("sms_provider", "tencent") not in ("tencent", "none"):
+        raise ConfigError(f"GW_SMS_PROVIDER must be tencent or none, got {out['sms_provider']!r}")
+    return out
 
 
 def _dev_secret(data_dir: Path) -> str:
