@@ -2,7 +2,9 @@
 
 Imports ``examples/facility.yaml`` (idempotent: a restart changes nothing) and, on a
 database with no users, creates the system administrator ``admin`` with a random
-password that is printed once and kept in ``GW_DATA_DIR/demo-admin-password`` (0600).
+password that is printed once and kept in ``GW_DATA_DIR/demo-admin-password`` (0600),
+and the duty-staff account ``duty`` with the same password; both get a (stand-in)
+WeChat openid so that alarms reach them.
 """
 from __future__ import annotations
 
@@ -16,6 +18,23 @@ log = logging.getLogger(__name__)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "facility.yaml"
 DEMO_ADMIN = "admin"
+DEMO_DUTY = "duty"
+
+
+def _duty_staff(site, password: str, admin) -> None:
+    """A duty-staff account (tier 1 of the alarm notifications) and WeChat openids for
+    both demo users, so alarms reach the stand-in as template messages."""
+    from backend.extensions import db
+    from backend.models import NotifyProfile, Role, User
+    from backend.services.accounts import hash_password
+
+    duty = User(username=DEMO_DUTY, display_name="值班员", role=Role.staff,
+                password_hash=hash_password(password), sites=[site], phone="13800000000")
+    db.session.add(duty)
+    db.session.flush()
+    for user in (admin, duty):
+        db.session.add(NotifyProfile(user_id=user.id, oa_openid=f"demo-openid-{user.username}",
+                                     channels=["wechat_template", "sms", "webpush"]))
 
 
 def seed(settings) -> dict:
@@ -39,12 +58,13 @@ def seed(settings) -> dict:
             user = create_first_admin(DEMO_ADMIN, password)
             site = db.session.get(Site, result["site_id"])
             user.sites = [site]
+            _duty_staff(site, password, user)
             db.session.commit()
             path = Path(settings.data_dir) / "demo-admin-password"
             path.write_text(password + "\n")
             path.chmod(0o600)
-            print(f"\n  Demo administrator: {DEMO_ADMIN} / {password}   (also in {path})\n",
-                  flush=True)
+            print(f"\n  Demo administrator: {DEMO_ADMIN} / {password}   (also in {path})"
+                  f"\n  Duty staff:         {DEMO_DUTY} / the same password\n", flush=True)
             out["admin_password"] = password
         else:
             path = Path(settings.data_dir) / "demo-admin-password"

@@ -56,6 +56,8 @@ class RedisProxy:
     def init_app(self, app, url: str) -> None:
         client = redis_lib.Redis.from_url(url, decode_responses=True)
         app.extensions["gw_redis"] = client
+        # RQ does its own decoding: it needs a client that returns bytes.
+        app.extensions["gw_redis_raw"] = redis_lib.Redis.from_url(url)
         self.client = client
 
     def current(self) -> redis_lib.Redis:
@@ -64,6 +66,10 @@ class RedisProxy:
         if self.client is None:
             raise RuntimeError("Redis is not bound: call create_app() first")
         return self.client
+
+    def raw(self) -> redis_lib.Redis:
+        """The same server without response decoding (for RQ queues)."""
+        return current_app.extensions["gw_redis_raw"]
 
     def __getattr__(self, name):
         return getattr(self.current(), name)

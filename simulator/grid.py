@@ -75,6 +75,12 @@ class Grid:
                         if d.kind == "breaker"), None)
             if brk is not None:
                 node.rated = float(brk.rated_current or 63.0)
+                if brk.rated_power:
+                    # A line's power limit Pn can be below what its breaker's In allows:
+                    # the load is sized to the smaller, as an electrician would.
+                    phases = 3 if (brk.poles or "3P").startswith("3") else 1
+                    in_pn = brk.rated_power * 1000 / (230.0 * phases * 0.95)
+                    node.rated = min(node.rated, in_pn)
                 if brk.poles in ("1P", "1P+N"):
                     node.phases = [rot % 3]
                     rot += 1

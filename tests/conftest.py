@@ -63,7 +63,10 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("readings", "device_status_events", "device_status", "audit_log", "user_sites",
+TABLES = ("notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
+          "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
+          "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",
+          "readings", "device_status_events", "device_status", "audit_log", "user_sites",
           "devices", "gateways", "circuits", "boards", "distribution_rooms", "areas", "users",
           "sites")
 

@@ -7,11 +7,14 @@ for anything of site A (its existence is not revealed); a caller allowed gets 2x
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pytest
 
 from backend.models import (Area, Board, Circuit, Device, DistributionRoom, Gateway, Role)
+from backend.models import (Alarm, AlarmRecipient, AlarmRule, MaintenanceWindow, RepairOrder,
+                            RepairPhoto)
 from backend.security import PUBLIC, SUPERADMIN
 from tests.factories import PASSWORD, make_site, make_user
 
@@ -64,7 +67,7 @@ def build_world() -> World:
     dev_leaf = add(Device(site_id=a.id, code="QF2", name="断路器2", kind="breaker",
                           gateway_id=gw.id, unit_id=2))
     db.session.commit()
-    return World(
+    world = World(
         site=a.id, empty_site=empty.id, users=users,
         main={"areas": area.id, "rooms": room.id, "boards": board.id, "circuits": circuit.id,
               "gateways": gw.id, "devices": dev.id, "users": target.id, "sites": a.id},
@@ -72,6 +75,59 @@ def build_world() -> World:
               "circuits": circuit_leaf.id, "gateways": gw_leaf.id, "devices": dev_leaf.id,
               "users": leaf_user.id, "sites": empty.id},
     )
+    _alarm_admin_records(world, area_leaf.id)
+    return world
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _alarm_admin_records(w: World, area_id: int) -> None:
+    """Site-A rule overrides, maintenance windows, recipients and repair orders (with a
+    photo each): main and leaf ids for the walk, and records the leak check must not show."""
+    from datetime import datetime, timedelta, timezone
+
+    from backend.extensions import db
+
+    now = datetime.now(timezone.utc)
+    rows = {
+        "alarm-rules": (AlarmRule(site_id=w.site, scope="site", rule="over_voltage",
+                                  level="warning", threshold=255),
+                        AlarmRule(site_id=w.site, scope="device", device_id=w.main["devices"],
+                                  rule="overload", level="alarm", threshold=1.1)),
+        "maintenance-windows": (
+            MaintenanceWindow(site_id=w.site, board_id=w.main["boards"], starts_at=now,
+                              ends_at=now + timedelta(hours=2), reason="检修"),
+            MaintenanceWindow(site_id=w.site, circuit_id=w.leaf["circuits"], starts_at=now,
+                              ends_at=now + timedelta(hours=1))),
+        "alarm-recipients": (AlarmRecipient(site_id=w.site, user_id=w.main["users"], tier=1),
+                             AlarmRecipient(site_id=w.site, area_id=area_id,
+                                            user_id=w.leaf["users"], tier=2)),
+    }
+    alarm = Alarm(site_id=w.site, device_id=w.main["devices"], rule="overload", level="alarm",
+                  state="closed", message="QF1 过载", raised_at=now)
+    db.session.add(alarm)
+    db.session.flush()
+    rows["repair-orders"] = (RepairOrder(site_id=w.site, alarm_id=alarm.id, title="QF1 过载"),
+                             RepairOrder(site_id=w.site, title="巡检"))
+    for key, (main, leaf) in rows.items():
+        db.session.add_all([main, leaf])
+        db.session.flush()
+        w.main[key], w.leaf[key] = main.id, leaf.id
+    photos = [RepairPhoto(order_id=w.main["repair-orders"], filename="a.png",
+                          content_type="image/png", size=len(PNG), data=PNG),
+              RepairPhoto(order_id=w.leaf["repair-orders"], filename="b.png",
+                          content_type="image/png", size=len(PNG), data=PNG)]
+    db.session.add_all(photos)
+    db.session.flush()
+    w.main["repair-photos"], w.leaf["repair-photos"] = photos[0].id, photos[1].id
+    w.main["repair-alarm"] = alarm.id
+    leaf_alarm = Alarm(site_id=w.site, device_id=w.leaf["devices"], rule="trip",
+                       level="alarm", state="cleared", message="QF2 跳闸", raised_at=now)
+    db.session.add(leaf_alarm)
+    db.session.flush()
+    w.main["alarms"], w.leaf["alarms"] = alarm.id, leaf_alarm.id
+    db.session.commit()
 
 
 # Sample bodies, keyed "METHOD rule"; each is a function of the world.
@@ -107,6 +163,43 @@ BODIES = {
         "application/yaml"),
     "POST /api/v1/sites/<int:site_id>/devices.csv": lambda w: (
         "code,name,kind,gateway,unit_id\nQF7,断路器7,breaker,GW1,7\n", "text/csv"),
+    "POST /api/v1/alarm-rules": lambda w: {"site_id": w.site, "scope": "category",
+                                           "category": "lighting", "rule": "over_temperature",
+                                           "level": "warning", "threshold": 60,
+                                           "clear_threshold": 55},
+    "PUT /api/v1/alarm-rules/<int:obj_id>": lambda w: {"threshold": 252},
+    "POST /api/v1/maintenance-windows": lambda w: {
+        "site_id": w.site, "circuit_id": w.main["circuits"],
+        "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T20:00:00+08:00",
+        "reason": "更换断路器"},
+    "PUT /api/v1/maintenance-windows/<int:obj_id>": lambda w: {"reason": "延长检修"},
+    "POST /api/v1/alarm-recipients": lambda w: {"site_id": w.site,
+                                                "user_id": w.users["manager_a"].id,
+                                                "tier": 2, "min_level": "alarm"},
+    "PUT /api/v1/alarm-recipients/<int:obj_id>": lambda w: {"tier": 3},
+    "PUT /api/v1/me/notify-profile": lambda w: {"channels": ["webpush", "sms"],
+                                                "oa_openid": "o-test-openid"},
+    "PUT /api/v1/users/<int:user_id>/notify-profile": lambda w: {"channels": ["sms"]},
+    "POST /api/v1/me/subscribe-grants": lambda w: {"template_id": "tmpl-alarm", "count": 2},
+    "POST /api/v1/me/webpush-subscriptions": lambda w: {
+        "endpoint": "https://push.example.test/send/abc", "expirationTime": None,
+        "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u"
+                           "-Ts1XbjhaziA-tPmgMIJJgo", "auth": "tBHItJI5svbpez7KI4CCXg"}},
+    "POST /api/v1/repair-orders": lambda w: {"alarm_id": w.main["repair-alarm"],
+                                             "note": "到场检查"},
+    "PATCH /api/v1/repair-orders/<int:obj_id>": lambda w: {"status": "in_progress"},
+    "POST /api/v1/alarms/acknowledge": lambda w: {"ids": [w.main["alarms"]]},
+    "POST /api/v1/alarms/<int:alarm_id>/acknowledge": lambda w: {"comment": "收到"},
+    "POST /api/v1/alarms/<int:alarm_id>/comments": lambda w: {"text": "已派人"},
+    "POST /api/v1/alarms/<int:alarm_id>/assign": lambda w: {"user_id": None},
+    "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
+    "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
+        {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
+}
+# Query strings of routes that need one, keyed like BODIES.
+QUERIES = {
+    "DELETE /api/v1/me/webpush-subscriptions":
+        lambda w: "?endpoint=https://push.example.test/send/abc",
 }
 
 
@@ -131,8 +224,9 @@ def resolve_path(rule, method, world: World) -> str:
     ids = world.leaf if method == "DELETE" else world.main
     path = rule.rule
     for arg in rule.arguments:
-        path = path.replace(f"<int:{arg}>", str(ids["sites" if arg == "site_id" else resource]))
-    return path
+        key = {"site_id": "sites", "photo_id": "repair-photos"}.get(arg, resource)
+        path = path.replace(f"<int:{arg}>", str(ids[key]))
+    return path + QUERIES.get(f"{method} {rule.rule}", lambda w: "")(world)
 
 
 def expected(policy: str, role: str, path_has_site_a_id: bool) -> set[int]:

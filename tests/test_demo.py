@@ -15,7 +15,7 @@ def test_demo_seed_is_idempotent_and_admin_logs_in(settings, app, client, tmp_pa
     from backend.extensions import db
     from backend.models import Device, User
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        assert db.session.scalar(select(func.count()).select_from(User)) == 2   # admin, duty
         assert db.session.scalar(select(func.count()).select_from(Device)) > 10
     r = client.post("/api/v1/auth/login", json={"username": "admin", "password": password})
     assert r.status_code == 200
@@ -23,3 +23,5 @@ def test_demo_seed_is_idempotent_and_admin_logs_in(settings, app, client, tmp_pa
     topo = client.get(f"/api/v1/sites/{first['site_id']}/topology", headers=token)
     assert topo.status_code == 200 and topo.json["site"]["code"] == "DC-DEMO"
     assert topo.json["boards"][0]["circuits"]
+    duty = client.post("/api/v1/auth/login", json={"username": "duty", "password": password})
+    assert duty.status_code == 200 and duty.json["user"]["role"] == "staff"

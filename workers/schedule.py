@@ -81,3 +81,31 @@ for _shard in range(_settings.poll_shards):
             failure_ttl=86400,
             name=f"poll.{_rate}.{_shard}",
         )
+
+# --- alarms and notifications (workers/jobs/notify.py) ------------------------------------
+from workers.jobs import notify  # noqa: E402
+
+# Due outbox rows (delayed for grouping, retry backoff, lost enqueues) and attempts left
+# "sending" by a stopped worker. Deliveries themselves are enqueued at once when an
+# alarm changes; this is the safety net, so a short interval.
+cron.register(
+    notify.sweep,
+    queue_name="notify",
+    interval=5,
+    job_timeout=60,
+    ttl=5,
+    result_ttl=60,
+    failure_ttl=86400,
+    name="notify.sweep",
+)
+# Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
+cron.register(
+    notify.escalate,
+    queue_name="alarms",
+    interval=30,
+    job_timeout=60,
+    ttl=30,
+    result_ttl=300,
+    failure_ttl=86400,
+    name="alarms.escalate",
+)

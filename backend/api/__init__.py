@@ -4,7 +4,9 @@ from __future__ import annotations
 from importlib import import_module
 
 RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "gateways",
-             "devices", "audit", "transfer", "telemetry", "stream")
+             "devices", "audit", "transfer", "telemetry", "stream", "alarms",
+             "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
+             "repair_orders")
 
 
 def register_blueprints(api) -> None:

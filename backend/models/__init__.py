@@ -4,7 +4,14 @@ from backend.models.facility import (Area, Board, Circuit, Device, DistributionR
                                      Site)
 from backend.models.audit import AuditEntry
 from backend.models.telemetry import DeviceStatus, DeviceStatusEvent, Metric, Reading
+from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
+                                   MaintenanceWindow, RepairOrder, RepairPhoto)
+from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
+                                   NotifyProfile, SubscribeGrant, WebPushSubscription)
 
 __all__ = ["Base", "Role", "ROLE_RANK", "User", "user_sites", "Site", "Area", "DistributionRoom",
            "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
-           "DeviceStatus", "DeviceStatusEvent"]
+           "DeviceStatus", "DeviceStatusEvent", "Alarm", "AlarmEvent", "AlarmRule",
+           "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
+           "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
+           "WebPushSubscription"]

@@ -77,14 +77,18 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
 
                 migrate.upgrade_head(database_url)
             if demo:
+                settings = settings.with_overrides(**demo_notify_settings(settings))
                 _seed_demo(settings)
             env = child_environ(settings)
             children = app_children(settings, env, bind)
             if demo:
-                children.append(simulator_child(env))
+                children += [simulator_child(env), standins_child(env)]
             for child in children:
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
+            if demo:
+                print(f"  Demo: simulator fault API http://127.0.0.1:8790/api/devices, "
+                      f"WeChat/SMS stand-in http://127.0.0.1:{STANDINS_PORT}/\n", flush=True)
             return sup.run()
         except KeyboardInterrupt:
             log.info("stop requested during start-up")
@@ -218,6 +222,34 @@ def simulator_child(env: dict[str, str]) -> Child:
 
     return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
                  env)
+
+
+STANDINS_PORT = 8791
+
+
+def demo_notify_settings(settings: Settings) -> dict:
+    """``--demo``: every notification channel pointed at the local stand-in (unless the
+    environment configured a channel itself), so a user watches the messages arrive at
+    http://127.0.0.1:8791/. The credentials are the stand-in's own defaults."""
+    from standins.state import StandinConfig
+
+    if settings.wechat_appid or settings.sms_secret_id:
+        return {}
+    base = f"http://127.0.0.1:{STANDINS_PORT}"
+    sc = StandinConfig()
+    return dict(wechat_api_base_url=base + "/", wechat_appid="wxdemo0000000001",
+                wechat_secret=sc.wechat_secret, wechat_template_alarm="DEMO-ALARM-TEMPLATE",
+                wxa_appid="wxdemo0000000002", wxa_secret=sc.wechat_secret,
+                wxa_subscribe_template="DEMO-SUBSCRIBE-TEMPLATE", sms_provider="tencent",
+                sms_endpoint=base + "/", sms_secret_id=sc.sms_secret_id,
+                sms_secret_key=sc.sms_secret_key, sms_sdk_app_id="1400000000",
+                sms_sign_name="GridWarden", sms_template_id="100001")
+
+
+def standins_child(env: dict[str, str]) -> Child:
+    """``--demo``: the WeChat / SMS / Web Push stand-in (messages at its / page)."""
+    return Child("standins", [sys.executable, "-m", "standins", "--host", "127.0.0.1",
+                              "--port", str(STANDINS_PORT)], env)
 
 
 def _bind(settings: Settings) -> str:

@@ -108,6 +108,7 @@ def poll_shard(rate: str, shard: int = 0, shards: int = 1) -> dict:
             cycle = future.result(timeout=lock_ms / 1000)
             ingested = ingest(cycle.readings)
             record_poll_results(cycle.outcomes)
+            raised = _evaluate_alarms(cycle, job_id)
         finally:
             release = redis.register_script(_RELEASE)
             for gw, _ in locked:
@@ -115,7 +116,7 @@ def poll_shard(rate: str, shard: int = 0, shards: int = 1) -> dict:
     failed = sum(1 for _, ok, _ in cycle.outcomes if not ok)
     summary = {"rate": rate, "shard": shard, "gateways": len(gateways),
                "skipped_locked": skipped, "devices": len(cycle.outcomes), "failed": failed,
-               "requests": cycle.requests, "rows": ingested.rows,
+               "requests": cycle.requests, "rows": ingested.rows, "alarm_changes": raised,
                "seconds": round(cycle.seconds, 3)}
     # Every 2 s per shard: INFO only when something is wrong, else DEBUG.
     log.log(logging.INFO if failed or skipped else logging.DEBUG,
@@ -126,9 +127,29 @@ def poll_shard(rate: str, shard: int = 0, shards: int = 1) -> dict:
     return summary
 
 
+def _evaluate_alarms(cycle, job_id: str) -> int:
+    """Alarm rules on what was just stored (DESIGN.md: in the poll job, no queue hop).
+    A failure here is logged and does not lose the readings, already stored."""
+    from backend.extensions import db
+    from backend.services.alarm_eval import evaluate
+
+    try:
+        changes = evaluate({device_id for device_id, _ts, _v in cycle.readings},
+                           cycle.outcomes)
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s: alarm evaluation failed", job_id)
+        return 0
+    return sum(1 for c in changes if c.transition is not None)
+
+
 def reset_for_tests() -> None:
     """Forget cached configuration and per-device timing (tests run many fleets)."""
     _config.update(at=0.0, key=None, gateways=[])
     _last_polled.clear()
+    from backend.services import alarm_context, alarm_eval
+
+    alarm_context.forget()
+    alarm_eval.forget()
     if _engine is not None and _loop is not None:
         _loop.call_soon_threadsafe(_engine.close)
