@@ -114,3 +114,27 @@ def root(ctx):
     from tests.factories import auth, make_user
 
     return auth(make_user("root", Role.admin, superadmin=True))
+
+
+@pytest.fixture(scope="session")
+def standin_server():
+    """The WeChat / SMS / Web Push stand-in (standins/), one per test session."""
+    from types import SimpleNamespace
+
+    from standins import serve_in_thread
+
+    server, url = serve_in_thread()
+    yield SimpleNamespace(url=url, state=server.app.extensions["standin_state"])
+    server.shutdown()
+
+
+@pytest.fixture
+def notify_standin(app, standin_server):
+    """Every notification channel pointed at the stand-in (emptied) for one test."""
+    from tests.alarm_world import point_notifications_at
+
+    standin_server.state.reset()
+    keys = point_notifications_at(app, standin_server.url)
+    yield standin_server
+    for key in keys:
+        app.config.pop(key, None)

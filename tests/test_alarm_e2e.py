@@ -15,24 +15,13 @@ from backend.extensions import db, redis
 from backend.models import Alarm, NotifyProfile, Role, Site
 from backend.services import alarm_notify
 from backend.services.telemetry_common import utcnow
-from standins import serve_in_thread
-from tests.alarm_world import point_notifications_at
 from tests.factories import auth, make_user
 from tests.test_poller import run_poll, sim, sim_api, site  # noqa: F401  (fixtures)
 from workers.queues import get_queue
 
 
-@pytest.fixture(scope="module")
-def standin():
-    server, url = serve_in_thread()
-    yield server, url
-    server.shutdown()
-
-
 @pytest.fixture
-def world(app, site, standin):  # noqa: F811
-    standin[0].app.extensions["standin_state"].reset()
-    keys = point_notifications_at(app, standin[1])
+def world(app, site, notify_standin):  # noqa: F811
     with app.app_context():
         s = db.session.get(Site, site["site_id"])
         duty = make_user("duty", Role.staff, [s])
@@ -41,10 +30,8 @@ def world(app, site, standin):  # noqa: F811
             db.session.add(NotifyProfile(user_id=user.id, channels=["wechat_template"],
                                          oa_openid=openid))
         db.session.commit()
-        site.update(h_duty=auth(duty), url=standin[1])
-    yield site
-    for k in keys:
-        app.config.pop(k, None)
+        site.update(h_duty=auth(duty), url=notify_standin.url)
+    return site
 
 
 def deliver_all(app):

@@ -8,24 +8,12 @@ from backend.extensions import db
 from backend.models import (Alarm, AlarmEvent, AlarmRuleState, MaintenanceWindow,
                             Notification)
 from backend.services import alarm_context, alarm_eval
-from backend.services.alarm_rules import load_overrides  # noqa: F401  (import check)
-from standins import serve_in_thread
-from tests.alarm_world import ENV_NORMAL, T0, breaker, build, feed, point_notifications_at
-
-
-@pytest.fixture(scope="module")
-def standin():
-    server, url = serve_in_thread()
-    yield server, url
-    server.shutdown()
+from tests.alarm_world import ENV_NORMAL, T0, breaker, build, feed
 
 
 @pytest.fixture
-def w(ctx, app, standin):
-    keys = point_notifications_at(app, standin[1])
-    yield build()
-    for k in keys:
-        app.config.pop(k, None)
+def w(ctx, notify_standin):
+    return build()
 
 
 def alarms(**where):

@@ -11,30 +11,17 @@ from backend.extensions import db, redis
 from backend.models import (Alarm, Notification, NotificationAttempt, NotifyProfile,
                             SubscribeGrant)
 from backend.services import alarm_notify, alarms as alarm_service, notify_delivery
-from backend.security import Actor  # noqa: F401
-from standins import serve_in_thread
-from tests.alarm_world import T0, breaker, build, feed, point_notifications_at
+from tests.alarm_world import T0, breaker, build, feed
 from workers.queues import get_queue
 
 TRIPPED = breaker(voltage_a=280.0, switch_state="open", trip_cause="over_voltage")
 
 
-@pytest.fixture(scope="module")
-def standin():
-    server, url = serve_in_thread()
-    yield server, url
-    server.shutdown()
-
-
 @pytest.fixture
-def w(ctx, app, standin):
-    standin[0].app.extensions["standin_state"].reset()
-    keys = point_notifications_at(app, standin[1])
+def w(ctx, notify_standin):
     world = build()
-    world["url"] = standin[1]
-    yield world
-    for k in keys:
-        app.config.pop(k, None)
+    world["url"] = notify_standin.url
+    return world
 
 
 def messages(w, channel=None):

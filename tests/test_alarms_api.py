@@ -6,28 +6,17 @@ import pytest
 
 from backend.extensions import db
 from backend.models import Alarm
-from standins import serve_in_thread
-from tests.alarm_world import T0, breaker, build, feed, point_notifications_at
-
-
-@pytest.fixture(scope="module")
-def standin():
-    server, url = serve_in_thread()
-    yield server, url
-    server.shutdown()
+from tests.alarm_world import T0, breaker, build, feed
 
 
 @pytest.fixture
-def w(ctx, app, standin):
-    keys = point_notifications_at(app, standin[1])
+def w(ctx, notify_standin):
     world = build()
     feed(T0, {world["d4"]: breaker(), world["d2"]: breaker()})
     feed(T0 + timedelta(seconds=2), {
         world["d4"]: breaker(voltage_a=280.0, switch_state="open", trip_cause="over_voltage"),
         world["d2"]: breaker(voltage_b=262.0)})
-    yield world
-    for k in keys:
-        app.config.pop(k, None)
+    return world
 
 
 def ids(rsp):
