@@ -50,9 +50,13 @@ def _time_of_day(value: str | None) -> float | None:
               help="Emulate an RS-485 bus behind every gateway at this baud rate (0: off).")
 @click.option("--bus-turnaround-ms", type=click.FloatRange(0, 1000), default=0.0,
               show_default=True, help="Device turnaround per request on the emulated bus.")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Serve the gateways from this many processes (each models the whole "
+                   "fleet; see simulator/multi.py).")
 @click.pass_context
 def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, http_port, tick,
-             speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms) -> None:
+             speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms,
+             processes) -> None:
     """Serve a simulated fleet of IoT breakers, meters and sensors over Modbus TCP.
 
     From a site description (--facility FILE) or from counts (--gateways G
@@ -62,6 +66,7 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
+    import gc
 
     from simulator.bus import BusConfig
     from simulator.engine import SimConfig, Simulator
@@ -85,29 +90,63 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
                        reclose_delay=reclose_delay, bus=BusConfig(bus_baud, bus_turnaround_ms),
                        host=host, http_port=None if http_port < 0 else http_port)
 
-    async def run() -> None:
-        sim = Simulator(fleet, config)
-        await sim.start()
-        for g in sim.gateways.values():
-            click.echo(f"gateway {g.code}: {g.host}:{g.port} ({g.spec.transport}), "
-                       f"{len(g.devices)} devices")
+    def ready(gateways, devices: int, api_url: str | None) -> None:
+        """The start-up lines (tools read the ports from them)."""
+        for code, gw_host, port, transport, n in gateways:
+            click.echo(f"gateway {code}: {gw_host}:{port} ({transport}), {n} devices")
         for line in fleet.skipped:
             click.echo(f"skipped {line}", err=True)
         bus = f", RS-485 {bus_baud} baud" if bus_baud else ""
-        click.echo(f"simulator ready: {len(sim.devices)} devices behind {len(sim.gateways)} "
-                   f"gateways{bus}; fault API {sim.http_url or 'off'}")
+        procs = f" in {processes} processes" if processes > 1 else ""
+        click.echo(f"simulator ready: {devices} devices behind {len(gateways)} "
+                   f"gateways{bus}{procs}; fault API {api_url or 'off'}")
         sys.stdout.flush()
+
+    async def run() -> None:
+        sim = Simulator(fleet, config)
+        gc.freeze()     # the fleet model lives as long as the process: not worth scanning
+        await sim.start()
+        ready([(g.code, g.host, g.port, g.spec.transport, len(g.devices))
+               for g in sim.gateways.values()], len(sim.devices), sim.http_url)
         try:
             await asyncio.Event().wait()
         finally:
             await sim.stop()
 
     try:
-        asyncio.run(run())
+        if processes > 1:
+            _run_workers(fleet, config, processes, ready)
+        else:
+            asyncio.run(run())
     except KeyboardInterrupt:
         pass
     except OSError as exc:
         raise click.ClickException(f"cannot listen: {exc}") from exc
+
+
+def _run_workers(fleet, config, processes: int, ready) -> None:
+    """``--processes N``: workers serve the gateways, this process the fault API; runs
+    until interrupted or terminated (SIGTERM stops the workers too)."""
+    import signal
+    import threading
+
+    from simulator.engine import CLASSES
+    from simulator.multi import start_workers, stop_workers
+
+    modelled = [d for d in fleet.devices if d.kind in CLASSES]
+    fleet.skipped.extend(f"{d.code}: kind {d.kind!r} is not simulated"
+                         for d in fleet.devices if d.kind not in CLASSES)
+    workers, api = start_workers(fleet, config, processes)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        ready([g for w in workers for g in w.gateways],
+              len(modelled), api.url if api else None)
+        while not stop.wait(1.0):
+            if not all(w.process.is_alive() for w in workers):
+                raise click.ClickException("a simulator worker process died")
+    finally:
+        stop_workers(workers, api)
 
 
 def _call(api: str, method: str, path: str, body: dict | None = None):

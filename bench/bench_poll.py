@@ -4,9 +4,12 @@
 
 The simulator runs in its own process (``python -m simulator``, one TCP port per gateway on
 127.0.0.1, ports read from its start-up lines), started twice: without bus latency, then
-with RS-485 emulation (``--bus-baud``). The fleet (a site, its gateways and gw-breakers,
-the same ``from_counts`` fleet the simulator serves) is written to the database, and the
-poller reads its configuration from there (``load_poll_gateways``) as the poll job does.
+with RS-485 emulation (``--bus-baud``), the latter optionally split over
+``--sim-processes`` worker processes (``--processes``: each models the whole fleet and
+serves a slice of the gateways; the simulator's CPU then counts all of them). The fleet
+(a site, its gateways and gw-breakers, the same ``from_counts`` fleet the simulator
+serves) is written to the database, and the poller reads its configuration from there
+(``load_poll_gateways``) as the poll job does.
 
 One *cycle* is a full read of every breaker: the fast plan then the normal plan, each as
 the poll job runs it -- ``PollEngine.cycle`` over all gateways (concurrent gateways, one
@@ -74,11 +77,14 @@ RATES = ("fast", "normal")
 class Simulator:
     """``python -m simulator`` in a child process; ``ports`` maps gateway code -> port."""
 
-    def __init__(self, args, baud: int, idle_seconds: float = 2.0):
+    def __init__(self, args, baud: int, idle_seconds: float = 2.0, processes: int = 1):
         cmd = [sys.executable, "-m", "simulator", "--gateways", str(args.gateways),
                "--breakers-per-gateway", str(args.per_gateway), "--seed", str(args.seed),
                "--base-port", "0", "--http-port", "-1", "--tick", str(args.tick),
                "--bus-baud", str(baud), "--bus-turnaround-ms", str(args.turnaround_ms)]
+        if processes > 1:
+            cmd += ["--processes", str(processes)]
+        self.processes = processes
         self.command = " ".join(["python"] + cmd[1:])
         env = {**os.environ, "PYTHONPATH": str(ROOT), "GW_LOG_LEVEL": "WARNING"}
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -97,6 +103,7 @@ class Simulator:
         import psutil
 
         self._ps = psutil.Process(self.proc.pid)
+        self._procs = [self._ps] + self._ps.children(recursive=True)   # --processes workers
         # Its own model stepping costs CPU whether polled or not: measure that idle rate
         # and leave it out of the per-reading figure (it would swamp a slow poller's).
         cpu0, t0 = self._total(), time.perf_counter()
@@ -105,8 +112,8 @@ class Simulator:
         self._t = time.perf_counter()
 
     def _total(self) -> float:
-        t = self._ps.cpu_times()
-        return t.user + t.system
+        """CPU seconds of the simulator and its worker processes."""
+        return sum(t.user + t.system for t in (p.cpu_times() for p in self._procs))
 
     def cpu(self) -> float:
         """CPU seconds used beyond the idle rate, counted from start (differences only)."""
@@ -616,7 +623,8 @@ def report(args, results: dict, meta: dict) -> str:
                      f"gateway before the normal one starts, as here and as two poll jobs do, "
                      f"the floor is {per_rate:.3f} s.")
     if meta.get("sim_idle"):
-        notes.append(f"Simulator idle (stepping its {fleet:,} devices every {args.tick:g} s): "
+        notes.append(f"Simulator idle (stepping its {fleet:,} devices every {args.tick:g} s, "
+                     f"in every process): no bus / bus ({args.sim_processes} processes): "
                      + " / ".join(f"{100 * r:.0f} %" for r in meta["sim_idle"])
                      + " of a core; left out of its per-reading CPU.")
     if notes:
@@ -642,6 +650,9 @@ def main(argv=None) -> int:
     p.add_argument("--naive-bus-breakers", type=int, default=20,
                    help="breakers the naive baseline polls on the emulated bus (0: skip)")
     p.add_argument("--naive-cycles", type=int, default=3)
+    p.add_argument("--sim-processes", type=int, default=1,
+                   help="simulator processes for the bus run (its --processes; the no-bus "
+                        "run always uses one; 2 and 4 gave no gain on the 2-core VM)")
     p.add_argument("--tick", type=float, default=1.0, help="simulator step interval, s")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--profile", action="store_true",
@@ -681,7 +692,7 @@ def main(argv=None) -> int:
             try:
                 for baud in ([0, args.baud] if args.baud else [0]):
                     sfx = "_bus" if baud else ""
-                    sim = Simulator(args, baud)
+                    sim = Simulator(args, baud, processes=args.sim_processes if baud else 1)
                     print(f"simulator up in {sim.start_seconds:.1f} s (idle CPU "
                           f"{100 * sim.idle_rate:.0f} % of a core): {sim.command}",
                           file=sys.stderr)

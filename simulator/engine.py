@@ -41,6 +41,8 @@ class SimConfig:
     host: str | None = "127.0.0.1"      # bind every gateway here (None: the file's host)
     http_port: int | None = None        # None: no HTTP API; 0: any free port
     http_host: str = "127.0.0.1"
+    serve: tuple[str, ...] | None = None  # gateway codes this process serves (None: all);
+    #                                       the whole fleet is modelled either way (multi.py)
 
 
 @dataclass
@@ -140,8 +142,14 @@ class Simulator:
             await asyncio.sleep(max(lag, 0.0))
 
     # -- lifecycle -----------------------------------------------------------------------
+    def served(self) -> list[GatewayServer]:
+        """The gateways this process listens for (``SimConfig.serve``)."""
+        if self.config.serve is None:
+            return list(self.gateways.values())
+        return [self.gateways[code] for code in self.config.serve]
+
     async def start(self) -> None:
-        for gw in self.gateways.values():
+        for gw in self.served():
             await gw.start()
         self._task = asyncio.create_task(self._run())
         if self.config.http_port is not None:
@@ -179,7 +187,7 @@ class Simulator:
                 f"{sod // 60 % 60:02d}:{sod % 60:02d}", "steps": self.steps,
                 "step_ms": round(self.step_seconds * 1000, 2), "tick_s": self.config.tick,
                 "speed": self.config.speed, "devices": len(self.devices),
-                "gateways": [g.snapshot() for g in self.gateways.values()],
+                "gateways": [g.snapshot() for g in self.served()],
                 "http": self.http_url, "skipped": list(self.fleet.skipped)}
 
 

@@ -7,7 +7,8 @@ tables: coils, discrete inputs, holding and input registers, as real devices hav
 * makes a silenced device or gateway not answer at all (``NoSuchIdException`` with
   ``ignore_missing_devices``: the client times out, as on a dead RS-485 line);
 * adds injected latency and, with bus emulation, holds the gateway's bus lock for the
-  exchange's wire time (``bus.py``): one outstanding request per gateway, like RS-485;
+  exchange's wire time (``bus.py``), counted from when the request frame arrived: one
+  outstanding request per gateway, like RS-485;
 * fills the requested registers from the device's state just in time (encoding only the
   fields the request covers), so nothing is re-encoded for devices nobody polls;
 * routes writes to the device, which accepts them or names a Modbus exception.
@@ -27,6 +28,7 @@ from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.server import ModbusTcpServer
+from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulator.bus import BusConfig
@@ -46,6 +48,23 @@ def _pack(bits: list) -> int:
     return word
 
 
+class _Handler(ServerRequestHandler):
+    """Notes when a request frame arrives, for the bus emulation: a real gateway starts
+    the serial exchange then, not after pymodbus has scheduled the request (two turns of
+    a busy event loop later, a delay that grows with the number of emulated buses)."""
+
+    def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+        self.server.received_at = self.loop.time()
+        return super().callback_data(data, addr)
+
+
+class _TcpServer(ModbusTcpServer):
+    received_at = 0.0               # loop time the last request frame arrived
+
+    def callback_new_connection(self):
+        return _Handler(self, self.trace_packet, self.trace_pdu, self.trace_connect)
+
+
 class GatewayServer:
     def __init__(self, spec, devices, bus: BusConfig | None = None, host: str | None = None):
         self.spec, self.code = spec, spec.code
@@ -58,6 +77,7 @@ class GatewayServer:
         self.port: int | None = None
         self._server: ModbusTcpServer | None = None
         self._lock: asyncio.Lock | None = None
+        self._bus_free = 0.0            # loop time the emulated bus's last exchange ends
 
     def _simdevice(self, unit: int, dev) -> SimDevice:
         if dev is not None:
@@ -83,9 +103,9 @@ class GatewayServer:
         simdevices = [self._simdevice(u, d) for u, d in sorted(self.devices.items())]
         simdevices.append(self._simdevice(0, None))
         framer = FramerType.RTU if self.spec.transport == "rtu_over_tcp" else FramerType.SOCKET
-        self._server = ModbusTcpServer(simdevices, framer=framer,
-                                       address=(self.host, self.spec.port),
-                                       ignore_missing_devices=True)
+        self._server = _TcpServer(simdevices, framer=framer,
+                                  address=(self.host, self.spec.port),
+                                  ignore_missing_devices=True)
         await self._server.serve_forever(background=True)
         self.port = self._server.transport.sockets[0].getsockname()[1]
 
@@ -107,8 +127,7 @@ class GatewayServer:
             if self.bus.enabled:
                 per = 16 if table in BIT_TABLES else 1
                 n = len(values) if values is not None else count * per
-                async with self._lock:
-                    await asyncio.sleep(delay + self.bus.time(fc, n))
+                await self._exchange(delay + self.bus.time(fc, n))
             elif delay > 0:
                 await asyncio.sleep(delay)
             if self.silent or dev.silent:            # silenced while this one waited
@@ -134,6 +153,15 @@ class GatewayServer:
         off = address - start
         registers[off:off + count] = data
         return None
+
+    async def _exchange(self, seconds: float) -> None:
+        """Hold the bus for one exchange: ``seconds`` from when the request arrived (or
+        from when the previous exchange freed the bus, if later). One at a time."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            start = max(self._server.received_at, self._bus_free)
+            self._bus_free = start + seconds
+            await asyncio.sleep(self._bus_free - loop.time())
 
     def snapshot(self) -> dict:
         return {"code": self.code, "host": self.host, "port": self.port,

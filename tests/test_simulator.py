@@ -462,3 +462,57 @@ def test_command_line_serves_a_counted_fleet():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_slices_cover_every_gateway_once():
+    from simulator.multi import slices
+
+    codes = [f"GW{i:03d}" for i in range(1, 11)]
+    for n in (1, 3, 4, 10, 20):
+        parts = slices(codes, n)
+        assert [c for p in parts for c in p] == codes
+        assert len(parts) == min(n, len(codes)) and all(parts)
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_processes_split_the_gateways_and_the_api_reaches_every_worker():
+    psutil = pytest.importorskip("psutil")
+    workers = []
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--gateways", "4",
+                             "--breakers-per-gateway", "2", "--base-port", "0", "--http-port",
+                             "0", "--tick", "0.2", "--processes", "2"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        ports, url = {}, None
+        for line in proc.stdout:
+            if m := re.match(r"gateway (GW\d+): 127\.0\.0\.1:(\d+)", line):
+                ports[m[1]] = int(m[2])
+            if line.startswith("simulator ready"):
+                assert "in 2 processes" in line
+                url = line.rsplit(" ", 1)[1].strip()
+                break
+        assert list(ports) == ["GW001", "GW002", "GW003", "GW004"]
+        with urllib.request.urlopen(url + "/api/status", timeout=10) as rsp:
+            status = json.loads(rsp.read())
+        assert status["processes"] == 2 and status["devices"] == 8
+        assert [g["code"] for g in status["gateways"]] == list(ports)
+        # a fault on a device of the second worker, seen on its gateway's Modbus port
+        req = urllib.request.Request(url + "/api/devices/GW004-QF002",
+                                     data=json.dumps({"set": {"voltage": 280}}).encode(),
+                                     method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as rsp:
+            assert json.loads(rsp.read())["values"]["voltage_a"] == 280
+        profile = load_profile("gw-breaker")
+        c = client(ports["GW004"])
+        try:
+            assert read(c, profile, 2, "normal")["voltage_a"] == pytest.approx(280, abs=0.5)
+        finally:
+            c.close()
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    _gone, alive = psutil.wait_procs(workers, timeout=10)     # SIGTERM stops the workers
+    assert not alive

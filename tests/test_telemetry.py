@@ -312,3 +312,26 @@ def test_another_sites_user_sees_nothing(w, client):
         assert r.status_code == 404, (path, r.json)
     r = client.get("/api/v1/device-status", headers=w["hb"])
     assert [s["code"] for s in r.json] == ["QB"]
+
+
+def test_ingest_merges_into_the_stored_document_not_a_remembered_one(w):
+    """ingest() remembers the documents it parsed or wrote (telemetry_common.LatestDocs);
+    one changed or deleted in Redis by anyone else must be read again."""
+    import gc
+
+    from backend.services.telemetry_common import iso, latest_key
+
+    t, key = now(), latest_key(w["d1"])
+    telemetry.ingest([(w["d1"], t, {"voltage_a": 230.0, "current_a": 5.0})])
+    doc = json.loads(redis.get(key))
+    doc["current_a"] = {"v": 7.0, "ts": iso(t + timedelta(seconds=10)), "q": 0}
+    redis.set(key, json.dumps(doc))                      # someone else, newer
+    telemetry.ingest([(w["d1"], t + timedelta(seconds=1), {"voltage_a": 231.0,
+                                                            "current_a": 6.0})])
+    doc = json.loads(redis.get(key))
+    assert (doc["voltage_a"]["v"], doc["current_a"]["v"]) == (231.0, 7.0)
+    redis.delete(key)
+    telemetry.ingest([(w["d1"], t + timedelta(seconds=2), {"voltage_a": 232.0})])
+    assert json.loads(redis.get(key)) == {"voltage_a": {
+        "v": 232.0, "ts": iso(t + timedelta(seconds=2)), "q": 0}}
+    assert gc.isenabled()                                # paused only during the ingest
