@@ -67,8 +67,18 @@ def _num(values: dict, name: str) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+_PHASE_KEYS = {prefix: tuple(f"{prefix}_{p}" for p in PHASES)
+               for prefix in ("voltage", "current")}
+
+
 def _phases(values: dict, prefix: str) -> list[float]:
-    return [v for v in (_num(values, f"{prefix}_{p}") for p in PHASES) if v is not None]
+    """The phases present, as numbers (this runs for every breaker on every poll)."""
+    out = []
+    for key in _PHASE_KEYS[prefix]:
+        v = values.get(key)
+        if v.__class__ is float or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            out.append(float(v))
+    return out
 
 
 def max_voltage(values, dev):

@@ -195,6 +195,7 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     ], env)
     workers = [
         Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
+                              "--worker-class", "workers.worker.PreloadedWorker",
                               "--logging_level", level, *GENERAL_QUEUES], rq_env)
         for i in range(1, settings.rq_workers + 1)
     ]

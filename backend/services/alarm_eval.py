@@ -20,7 +20,7 @@ import orjson
 from sqlalchemy import select
 
 from backend.alarms import catalogue
-from backend.alarms.engine import Policy, State, Transition, step
+from backend.alarms.engine import Policy, State, Transition, condition_level, step
 from backend.alarms.limits import Overrides
 from backend.extensions import db, redis
 from backend.models import Alarm, AlarmRuleState, DeviceStatus
@@ -127,19 +127,24 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None) -> list[Ch
     subjects = {f"d:{d}" for d in ctxs} | {f"g:{g}" for g in gateways}
     states, alarms = _states(subjects)
     overrides = _site_overrides({c.site_id for c in ctxs.values()})
-    values = _values([d for d in ctxs if d in set(device_ids)]) if device_ids else {}
+    with_values = set(device_ids)
+    values = _values([d for d in ctxs if d in with_values]) if with_values else {}
     policy, changes = _policy(), []
 
     def run(subject, rule, site_id, category, device, gateway_id, value, trip=None,
             limit_device=None):
-        state_id, state = states.get((subject, rule.key), (None, None)) or (None, None)
+        key = (subject, rule.key)
+        limits = overrides[site_id].resolve(rule.key, site_id, category, limit_device)
+        tripped = trip is not None and trip in rule.trip_causes
+        if key not in states and key not in alarms and (value is None or (
+                not tripped and condition_level(rule.direction, limits, value, False) is None)):
+            return          # at rest and nothing to raise: the common case, kept cheap
+        state_id, state = states.get(key, (None, None))
         state = state or State()
-        open_alarm = alarms.get((subject, rule.key))
+        open_alarm = alarms.get(key)
         state.level = open_alarm.level if open_alarm else None
         state.flapping = bool(open_alarm and open_alarm.flapping)
-        limits = overrides[site_id].resolve(rule.key, site_id, category, limit_device)
         before = (state.persisted(), state.level, state.flapping)
-        tripped = trip is not None and trip in rule.trip_causes
         t = step(rule.direction, limits, value, tripped, state, now, policy)
         if t is None and (state.persisted(), state.level, state.flapping) == before:
             return
@@ -148,9 +153,9 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None) -> list[Ch
                               t, open_alarm.id if open_alarm else None, value,
                               lim.threshold if lim else None, trip if tripped else None))
 
+    site_of_gateway = {c.gateway_id: c.site_id for c in ctxs.values()}
     for g, value in gateways.items():
-        site_id = next(c.site_id for c in ctxs.values() if c.gateway_id == g)
-        run(f"g:{g}", catalogue.GATEWAY_RULE, site_id, None, None, g, value)
+        run(f"g:{g}", catalogue.GATEWAY_RULE, site_of_gateway[g], None, None, g, value)
     comm = catalogue.RULES["comm_loss"]
     for d, ctx in ctxs.items():
         args = (ctx.site_id, ctx.category, ctx, ctx.gateway_id)

@@ -30,6 +30,15 @@ def app_context():
         yield _app
 
 
+def preload_app() -> None:
+    """Build the worker's app now (a forking worker does it before its first fork)."""
+    global _app
+    if _app is None:
+        from backend import create_app
+
+        _app = create_app()
+
+
 def _job_id() -> str | None:
     job = get_current_job()
     return job.id if job else None

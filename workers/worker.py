@@ -1,0 +1,37 @@
+"""The general RQ worker: forks per job (a job that leaks or crashes takes only its own
+process), with the Flask app and the heavy imports made once, before forking.
+
+A plain ``rq worker`` builds the app and imports wechatpy, cryptography and the rest
+inside every forked job: about a second per notification on this machine, most of the
+alarm latency (docs/benchmarks.md, "Alarm latency"). Here the parent does it once and
+each fork inherits it. Nothing connects at app creation (DESIGN.md house rule 1); the
+database pool is dropped in the child anyway, so no socket is ever shared across a fork.
+"""
+from __future__ import annotations
+
+import os
+
+from rq.worker import Worker
+
+
+def _drop_inherited_connections() -> None:
+    from backend.extensions import db
+
+    if db._engine is not None:
+        db._engine.dispose(close=False)      # the parent's sockets stay the parent's
+
+
+class PreloadedWorker(Worker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from workers.jobs.telemetry import preload_app
+
+        preload_app()
+        import backend.notify.sms  # noqa: F401
+        import backend.notify.webpush  # noqa: F401
+        import backend.notify.wechat  # noqa: F401
+        import backend.services.alarm_notify  # noqa: F401
+        import backend.services.notify_delivery  # noqa: F401
+        import workers.jobs.notify  # noqa: F401
+
+        os.register_at_fork(after_in_child=_drop_inherited_connections)
