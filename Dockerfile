@@ -9,6 +9,14 @@
 # servers instead. GW_ENV=production refuses to start without GW_SECRET_KEY (>= 32 chars).
 # Stopping takes up to ~20 s (apps, then Redis, then PostgreSQL): give `docker stop`
 # more than its default 10 s (--stop-timeout / stop_grace_period: 30s).
+# The PWA, built once (its assets are static; Flask serves pwa/dist at /).
+FROM node:20-bookworm-slim AS pwa
+WORKDIR /pwa
+COPY pwa/package.json pwa/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY pwa ./
+RUN npm run build
+
 FROM python:3.11-slim-bookworm
 
 # tini as PID 1: forwards SIGTERM to `gridwarden up` and reaps the orphans that a
@@ -29,6 +37,8 @@ COPY backend ./backend
 COPY workers ./workers
 COPY simulator ./simulator
 COPY migrations ./migrations
+COPY standins ./standins
+COPY --from=pwa /pwa/dist ./pwa/dist
 # `pip install .` brings the dependencies and the `gridwarden` entry point. The code is
 # imported from /app (PYTHONPATH) because migrations/ (and built PWA assets) live next
 # to the packages, not inside them, and are found relative to backend/.

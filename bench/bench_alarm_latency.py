@@ -52,7 +52,7 @@ def free_port() -> int:
 def start_simulator(args, http_port: int):
     cmd = [sys.executable, "-m", "simulator", "--gateways", str(args.gateways),
            "--breakers-per-gateway", str(args.per_gateway), "--seed", str(args.seed),
-           "--base-port", "0", "--http-port", str(http_port), "--tick", "0.2",
+           "--base-port", "0", "--http-port", str(http_port), "--tick", str(args.tick),
            "--reclose-delay", "600"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GW_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -86,6 +86,8 @@ def main(argv=None) -> int:
     ap.add_argument("--injections", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--timeout", type=float, default=30.0, help="per injection, seconds")
+    ap.add_argument("--shards", type=int, default=1, help="poll shards (= poll workers)")
+    ap.add_argument("--tick", type=float, default=0.2, help="simulator model step, s")
     args = ap.parse_args(argv)
 
     from backend import create_app
@@ -101,6 +103,7 @@ def main(argv=None) -> int:
     from standins import serve_in_thread
     from standins.state import StandinConfig
 
+    os.environ["GW_POLL_SHARDS"] = str(args.shards)   # the cron schedule reads the env
     db_url, redis_url, close_servers = servers("gw-bench-alarm-")
     standin, standin_url = serve_in_thread()
     sc = StandinConfig()
@@ -157,7 +160,8 @@ def main(argv=None) -> int:
                     floors.append(floor - t0)
                     latencies.append(msg - t0)
                 else:
-                    missed.append(f"{code} (alarm {alarm_id}: {diagnose(db, device_id)})")
+                    missed.append(f"{code} (alarm {alarm_id}: {diagnose(db, device_id)}; "
+                                  f"{workers_state(redis)})")
                 sim_call(http_port, code, {"clear": ["voltage"], "hand": "closed"})
                 print(f"  {n + 1}/{len(targets)} {code}: poll floor "
                       f"{(floor or t0) - t0:.2f} s, message {(msg or t0) - t0:.2f} s",
@@ -170,6 +174,11 @@ def main(argv=None) -> int:
             from sqlalchemy import text
 
             db.session.rollback()
+            others = db.session.execute(text(
+                "SELECT rule, level, count(*) FROM alarms WHERE site_id = :s AND NOT "
+                "(rule = 'over_voltage' AND trip_cause IS NOT NULL) GROUP BY 1, 2"),
+                {"s": site_id}).all()
+            background = ", ".join(f"{r} {lv}: {n}" for r, lv, n in others) or "none"
             for sql in ("DELETE FROM notifications WHERE user_id = :u",
                         "DELETE FROM alarm_rule_states WHERE device_id = ANY(:ids)",
                         "DELETE FROM alarms WHERE site_id = :s",
@@ -183,6 +192,7 @@ def main(argv=None) -> int:
         standin.shutdown()
         close_servers()
     print(report(args, floors, latencies, missed, settings))
+    print(f"\nother alarms raised meanwhile (the fleet's own): {background}")
     return 0 if latencies else 1
 
 
@@ -225,6 +235,18 @@ def diagnose(db, device_id: int) -> str:
     return "; ".join(" ".join(str(x) for x in r) for r in rows) or "no alarm"
 
 
+def workers_state(redis) -> str:
+    """What the RQ workers were doing when a message was missed."""
+    from rq import Queue, Worker
+
+    conn = redis.raw()
+    busy = [f"{w.name[:6]}:{w.state}:{(w.get_current_job() or type('', (), {'description': '-'})).description}"
+            for w in Worker.all(connection=conn)]
+    queued = {q: Queue(q, connection=conn).count for q in ("notify", "alarms", "poll",
+                                                           "periodic")}
+    return f"workers {busy}, queued {queued}"
+
+
 def message_for(standin, alarm_id: int) -> float | None:
     state = standin.app.extensions["standin_state"]
     for m in state.list_messages("wechat_template"):
@@ -239,7 +261,8 @@ def report(args, floors, latencies, missed, settings) -> str:
     fast = settings.poll_fast_seconds
     lines = [
         f"Alarm latency, {args.gateways * args.per_gateway} breakers behind {args.gateways} "
-        f"gateways, fast poll {fast} s, {len(latencies)} of {args.injections} injections "
+        f"gateways, fast poll {fast} s, {args.shards} poll worker(s), simulator tick "
+        f"{args.tick} s, {len(latencies)} of {args.injections} injections "
         f"measured ({platform.python_version()}, {os.cpu_count()} CPUs)",
         "",
         "| from injection to | p50 s | p95 s | max s | target |",

@@ -184,3 +184,13 @@ def test_rule_override_per_device_is_used(w):
     redis.incr(RULES_VERSION_KEY)
     feed(T0, {w["d4"]: breaker(voltage_a=242.0), w["d2"]: breaker(voltage_a=242.0)})
     assert [(a.device_id, a.threshold) for a in alarms()] == [(w["d4"], 240.0)]
+
+
+def test_a_trip_seen_after_the_value_alarm_is_recorded_on_it(w):
+    feed(T0, {w["d4"]: breaker(voltage_a=280.0)})            # normal plan first: 280 V
+    feed(T0 + timedelta(seconds=2), {w["d4"]: breaker(voltage_a=280.0, switch_state="open",
+                                                     trip_cause="over_voltage")})
+    [a] = alarms()
+    db.session.refresh(a)
+    assert (a.level, a.trip_cause) == ("alarm", "over_voltage")
+    assert events(a.id) == ["raised", "tripped"] and len(notes(a.id)) == 1

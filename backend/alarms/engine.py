@@ -45,7 +45,7 @@ class State:
 
 @dataclass(frozen=True)
 class Transition:
-    kind: str                 # "raise" | "escalate" | "clear"
+    kind: str                 # "raise" | "escalate" | "clear" (| "trip": set by the caller)
     level: str | None = None
     flapping: bool = False    # this transition made the rule flapping (notify once)
 

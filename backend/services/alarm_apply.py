@@ -67,6 +67,10 @@ def apply(changes, now: datetime) -> list[int]:
                 alarm.trip_cause = c.trip_cause or alarm.trip_cause
                 if not alarm.silenced and alarm.parent_id is None and alarm.state == "active":
                     outbox += alarm_notify.queue(alarm, "to_alarm", now)
+            elif t.kind == "trip":
+                _event(alarm.id, "tripped", now, trip_cause=c.trip_cause, value=c.value)
+                alarm.trip_cause = c.trip_cause
+                alarm.message += f"; breaker tripped: {c.trip_cause}"
             else:
                 _event(alarm.id, "cleared", now, value=c.value)
                 alarm.state, alarm.cleared_at = "cleared", now

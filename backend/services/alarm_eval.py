@@ -97,7 +97,7 @@ def _states(subjects) -> tuple[dict, dict]:
     dev_ids = [int(s[2:]) for s in subjects if s.startswith("d:")]
     gw_ids = [int(s[2:]) for s in subjects if s.startswith("g:")]
     rows = db.session.execute(select(Alarm.id, Alarm.device_id, Alarm.gateway_id, Alarm.rule,
-                                     Alarm.level, Alarm.flapping)
+                                     Alarm.level, Alarm.flapping, Alarm.trip_cause)
                               .where(Alarm.state.in_(OPEN_STATES),
                                      (Alarm.device_id.in_(dev_ids)) | (
                                          Alarm.device_id.is_(None)
@@ -146,6 +146,8 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None) -> list[Ch
         state.flapping = bool(open_alarm and open_alarm.flapping)
         before = (state.persisted(), state.level, state.flapping)
         t = step(rule.direction, limits, value, tripped, state, now, policy)
+        if t is None and tripped and open_alarm is not None and not open_alarm.trip_cause:
+            t = Transition("trip", state.level)  # the breaker acted on an open alarm
         if t is None and (state.persisted(), state.level, state.flapping) == before:
             return
         lim = limits.get(t.level) if t and t.level else None

@@ -127,16 +127,32 @@ def after_commit(alarm_ids, notification_ids) -> None:
     enqueue(notification_ids)
 
 
-def enqueue(notification_ids) -> None:
+QUEUED_KEY = "gw:notify:queued:{id}"
+QUEUED_TTL = 120        # a queued delivery not started by then is enqueued again
+
+
+def enqueue(notification_ids) -> int:
+    """One delivery job per row not already waiting in the queue (a marker key, removed
+    when the job starts), so the sweep never piles duplicates behind a busy worker."""
     if not notification_ids:
-        return
+        return 0
     from workers.jobs.notify import deliver
     from workers.queues import get_queue
 
     q = get_queue("notify", redis.raw())
+    client = redis.current()
+    n = 0
     for nid in notification_ids:
+        if not client.set(QUEUED_KEY.format(id=nid), 1, nx=True, ex=QUEUED_TTL):
+            continue
         q.enqueue(deliver, nid, job_timeout=60, result_ttl=600, failure_ttl=7 * 86400,
                   ttl=3600, description=f"deliver notification {nid}")
+        n += 1
+    return n
+
+
+def dequeued(notification_id: int) -> None:
+    redis.current().delete(QUEUED_KEY.format(id=notification_id))
 
 
 def escalate_due(now: datetime | None = None) -> list[int]:
@@ -178,5 +194,4 @@ def sweep(now: datetime | None = None, limit: int = 500) -> int:
         Notification.status == "pending", Notification.next_attempt_at <= now)
         .order_by(Notification.next_attempt_at).limit(limit)).scalars().all()
     db.session.rollback()
-    enqueue(ids)
-    return len(ids)
+    return enqueue(ids)

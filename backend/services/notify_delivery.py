@@ -67,6 +67,9 @@ def _why_not(n: Notification, alarm: Alarm | None) -> str | None:
 
 def deliver(notification_id: int) -> str:
     """Deliver (one channel attempt of) a notification; returns its status after."""
+    from backend.services.alarm_notify import dequeued
+
+    dequeued(notification_id)                 # from now on the sweep may enqueue it again
     now = utcnow()
     n = db.session.execute(select(Notification).where(Notification.id == notification_id)
                            .with_for_update(skip_locked=True)).scalar()
