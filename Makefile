@@ -2,8 +2,12 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+NPM    ?= npm
+# The PWA's sources: a change to any of them rebuilds pwa/dist (icons are generated).
+PWA_SOURCES := $(shell find pwa/src pwa/scripts pwa/public -type f -not -path 'pwa/public/icons/*' 2>/dev/null) \
+               pwa/index.html pwa/vite.config.js pwa/package.json pwa/package-lock.json
 
-.PHONY: run test install system-deps clean-data
+.PHONY: run test install system-deps clean-data pwa pwa-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +23,28 @@ system-deps:
 
 # Run the platform: embedded PostgreSQL + Redis unless DATABASE_URL / REDIS_URL are set,
 # example facility and a demo admin (password printed on start).
-run: install
+# The PWA is built (into pwa/dist, served by Flask at /) when missing or older than its sources.
+run: install pwa
 	$(VENV)/bin/gridwarden up --demo
 
 # Run every test against real PostgreSQL/Redis (embedded unless DATABASE_URL / REDIS_URL).
-test: install system-deps
+# PWA unit tests (Vitest) first; pytest then runs the PWA's browser tests (tests/test_pwa_*.py).
+test: install system-deps pwa pwa-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# --- the PWA (pwa/): npm ci from the committed package-lock.json, Vite build, Vitest ---
+pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json
+	cd pwa && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+pwa/dist/index.html: pwa/node_modules/.installed $(PWA_SOURCES)
+	cd pwa && $(NPM) run build
+	touch $@
+
+pwa: pwa/dist/index.html
+
+pwa-test: pwa/node_modules/.installed
+	cd pwa && $(NPM) test
 
 clean-data:
 	rm -rf .gw-data .gw-test-data

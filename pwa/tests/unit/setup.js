@@ -1,0 +1,8 @@
+import { afterEach, beforeEach } from 'vitest'
+
+beforeEach(() => {
+  localStorage.clear()
+})
+afterEach(() => {
+  localStorage.clear()
+})

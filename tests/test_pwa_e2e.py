@@ -1,0 +1,130 @@
+"""The PWA end to end: the built app (pwa/dist) served by the real backend, the example
+facility served by the simulator and polled live, Debian's Chromium driven by
+playwright-core (pwa/e2e/run.mjs).
+
+Checks: installable (Page.getInstallabilityErrors is empty), log in, live values change
+(SSE), a trip blinks on the one-line diagram, device history, an expired session comes
+back to the same page, offline keeps the last data with a banner, log out, the desktop
+layout and the site switcher, and a staff user of another site sees none of it.
+Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
+
+Skipped unless the PWA is built and its npm dependencies are installed (``make test``
+does both) and Chromium is present.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from backend.extensions import db
+from backend.models import Device, Gateway, Role, Site
+from backend.security import Actor
+from backend.services.transfer import import_yaml
+from simulator.engine import SimConfig, SimulatorThread
+from simulator.fleet import from_facility
+from tests.factories import PASSWORD, make_site, make_user
+from workers.jobs import poll
+
+ROOT = Path(__file__).resolve().parent.parent
+PWA = ROOT / "pwa"
+FACILITY = ROOT / "examples" / "facility.yaml"
+ARTIFACTS = ROOT / "test-artifacts" / "pwa"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.skipif(not (PWA / "dist" / "index.html").is_file(),
+                       reason="PWA not built (make pwa, or make test)"),
+    pytest.mark.skipif(not (PWA / "node_modules" / "playwright-core").is_dir(),
+                       reason="PWA npm dependencies not installed (npm ci in pwa/)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed"),
+    pytest.mark.skipif(shutil.which("node") is None, reason="node not installed"),
+]
+
+
+class Poller:
+    """What RQ cron + the poll worker do in production, in a thread: fast polls every
+    second, normal polls every other second."""
+
+    def __init__(self, app):
+        self.app, self.stop, self.errors = app, threading.Event(), []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            try:
+                with self.app.app_context():
+                    poll.poll_shard("fast")
+                    if n % 2 == 0:
+                        poll.poll_shard("normal")
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                self.errors.append(repr(exc))
+            n += 1
+            self.stop.wait(1.0)
+
+
+@pytest.fixture
+def platform(app):
+    fleet = from_facility(FACILITY)
+    for g in fleet.gateways:
+        g.port = 0
+    config = SimConfig(tick=0.2, seed=5, start_time=11 * 3600, reclose_delay=5, http_port=0)
+    with SimulatorThread(fleet, config) as sim, app.app_context():
+        result = import_yaml(Actor.system("test"), FACILITY.read_text(encoding="utf-8"))
+        for gw in db.session.scalars(select(Gateway)):
+            gw.port = sim.sim.gateways[gw.code].port
+            gw.timeout_ms = 500
+        demo = db.session.get(Site, result["site_id"])
+        other = make_site("DC2", "二号看守所")
+        make_user("boss", Role.manager, sites=[demo, other])
+        make_user("other", Role.staff, sites=[other])
+        device = db.session.scalar(select(Device.id).where(Device.code == "QF-AA1-WL1"))
+        db.session.commit()
+        poll.reset_for_tests()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        poller = Poller(app)
+        poller.thread.start()
+        try:
+            yield {"base": f"http://127.0.0.1:{server.server_port}", "sim": sim.sim.http_url,
+                   "device": device, "other_site": other.name, "poller": poller}
+        finally:
+            poller.stop.set()
+            poller.thread.join(10)
+            server.shutdown()
+            poll.reset_for_tests()
+
+
+def test_pwa_end_to_end_in_chromium(platform):
+    time.sleep(2)   # a first fast and normal poll cycle
+    env = {**os.environ, "GW_BASE_URL": platform["base"], "GW_SIM_URL": platform["sim"],
+           "GW_ARTIFACTS": str(ARTIFACTS), "GW_PASSWORD": PASSWORD,
+           "GW_DEVICE_ID": str(platform["device"]), "GW_MANAGER": "boss", "GW_OTHER": "other",
+           "GW_OTHER_SITE_NAME": platform["other_site"], "CHROMIUM": CHROMIUM}
+    out = subprocess.run(["node", "e2e/run.mjs"], cwd=PWA, env=env, capture_output=True,
+                         text=True, timeout=600)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    report = json.loads(lines[-1]) if lines else {"ok": False, "error": out.stdout[-3000:]}
+    assert report["ok"], (f"step {report.get('step')!r} failed: {report.get('error')}\n"
+                          f"{out.stderr[-4000:]}\npoll errors: {platform['poller'].errors[:3]}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = report["results"]
+    assert results["installable"]["errors"] == []
+    live = results["device live values"]
+    assert live["before"] != live["after"]                  # the value changed on screen
+    assert re.search(r"\d\d:\d\d:\d\d", results["offline keeps the last data"]["banner"])
+    for name in ("phone-overview", "phone-facility-tripped", "phone-device", "phone-offline",
+                 "desktop-overview", "desktop-facility", "phone-other-site"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
+    assert not platform["poller"].errors, platform["poller"].errors[:3]
