@@ -1,6 +1,8 @@
-"""alarms and notifications: rule overrides and state, alarms and their timeline,
-maintenance windows, repair orders and photos, recipients, notify profiles, subscribe
-grants, Web Push subscriptions, the notification outbox and its attempts
+"""alarms and notifications
+
+Rule overrides and state, alarms and their timeline, maintenance windows, repair orders
+and photos, recipients, notify profiles, subscribe grants, Web Push subscriptions, the
+notification outbox and its attempts.
 
 Revision ID: 0003_alarms
 Revises: 0002_telemetry
