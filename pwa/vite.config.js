@@ -39,6 +39,8 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/healthz/, /^\/readyz/],
         cleanupOutdatedCaches: true,
+        // Web Push: show the alarm, open its page on click (public/push-sw.js).
+        importScripts: ['push-sw.js'],
       },
     }),
   ],

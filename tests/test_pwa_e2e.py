@@ -4,7 +4,9 @@ playwright-core (pwa/e2e/run.mjs).
 
 Checks: installable (Page.getInstallabilityErrors is empty), log in, live values change
 (SSE), a trip blinks on the one-line diagram, device history, an expired session comes
-back to the same page, offline keeps the last data with a banner, log out, the desktop
+back to the same page, offline keeps the last data with a banner, an injected fault's
+alarm appears in the alarm list live and blinks on its circuit, is opened and
+acknowledged, the service worker shows a push as a notification, log out, the desktop
 layout and the site switcher, and a staff user of another site sees none of it.
 Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
 
@@ -124,7 +126,13 @@ def test_pwa_end_to_end_in_chromium(platform):
     live = results["device live values"]
     assert live["before"] != live["after"]                  # the value changed on screen
     assert re.search(r"\d\d:\d\d:\d\d", results["offline keeps the last data"]["banner"])
+    alarm = results["alarm appears live, blinks, is acknowledged"]
+    assert alarm["state"] == "已确认" and alarm["level"] in ("warning", "alarm")
+    assert "确认" in alarm["timeline"]
+    assert results["push notification from the service worker"]["url"] == f"/alarms/{alarm['alarm']}"
     for name in ("phone-overview", "phone-facility-tripped", "phone-device", "phone-offline",
-                 "desktop-overview", "desktop-facility", "phone-other-site"):
+                 "phone-alarms", "phone-facility-alarm", "phone-alarm-detail",
+                 "phone-alarm-acknowledged", "phone-me", "desktop-overview", "desktop-facility",
+                 "desktop-alarms", "desktop-alarm-detail", "phone-other-site"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
     assert not platform["poller"].errors, platform["poller"].errors[:3]

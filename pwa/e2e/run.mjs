@@ -29,6 +29,8 @@ async function step(name, page, fn) {
   console.error(`e2e: ${name} ok (${Date.now() - t0} ms)`)
 }
 const text = (page, sel) => page.locator(sel).first().innerText()
+const tab = (page, label) => page.locator('.van-tabbar-item', { hasText: label }).first()
+const alarmRow = (code, state) => `[data-test=alarm-list] [data-test=alarm-row]${state ? `[data-state=${state}]` : ''}:has-text("${code}")`
 async function sim(path, body) {
   const r = await fetch(SIM + path, { method: 'POST', body: JSON.stringify(body) })
   if (!r.ok) throw new Error(`simulator ${path}: ${r.status}`)
@@ -76,7 +78,7 @@ try {
   })
 
   await step('facility trip blinks', page, async () => {
-    await page.locator('.van-tabbar-item').nth(1).click()
+    await tab(page, '设施').click()
     const row = page.locator('[data-circuit=AA1-WL1]')
     await row.waitFor()
     await until(page, () => document.querySelector('[data-circuit=AA1-WL1]')?.dataset.state === 'closed')
@@ -88,7 +90,51 @@ try {
     await sim('/api/devices/QF-AA1-WL1', { clear: ['voltage'] })
   })
 
+  let alarmId = null
+  await step('alarm appears live, blinks, is acknowledged', page, async () => {
+    const CODE = 'QF-AA1-WL2'
+    await tab(page, '报警').click()
+    await page.waitForURL(/\/alarms$/)
+    await until(page, () => /\d/.test(document.querySelector('[data-test=alarm-total]')?.textContent || ''))
+    if (await page.locator(alarmRow(CODE, 'active')).count()) throw new Error(`an active alarm on ${CODE} before the fault`)
+    // over the 250 V warning limit, under the breaker's 275 V trip: an open warning
+    await sim(`/api/devices/${CODE}`, { set: { voltage: 262 } })
+    await page.locator(alarmRow(CODE, 'active')).waitFor({ timeout: 60_000 }) // live: no reload
+    const row = page.locator(alarmRow(CODE, 'active')).first()
+    alarmId = Number(await row.getAttribute('data-alarm-id'))
+    const level = await row.getAttribute('data-level')
+    await until(page, () => Number(document.querySelector('[data-test=tab-alarms] .van-badge')?.textContent) > 0)
+    await shot(page, 'phone-alarms')
+
+    await tab(page, '设施').click()
+    const circuit = page.locator('[data-circuit=AA1-WL2]')
+    await until(page, () => document.querySelector('[data-circuit=AA1-WL2]')?.dataset.alarm)
+    const mark = await circuit.locator('.amark').evaluate((el) => [el.className, getComputedStyle(el).animationName])
+    if (mark[1] !== 'gw-blink' || !mark[0].includes(level)) throw new Error(`alarm mark does not blink: ${mark}`)
+    await shot(page, 'phone-facility-alarm')
+
+    await tab(page, '报警').click()
+    await page.locator(`[data-alarm-id="${alarmId}"]`).first().click()
+    await page.waitForURL(new RegExp(`/alarms/${alarmId}$`))
+    await page.locator('[data-test=alarm-detail][data-state=active]').waitFor()
+    await page.locator('[data-test=alarm-timeline] [data-kind=raised]').waitFor()
+    await shot(page, 'phone-alarm-detail')
+    await page.locator('[data-test=ack]').click()
+    await page.locator('[data-test=prompt-text] textarea').fill('e2e 已到现场')
+    await page.locator('[data-test=prompt-submit]').click()
+    await page.locator('[data-test=alarm-detail][data-state=acknowledged]').waitFor()
+    await page.locator('[data-test=alarm-prompt]').waitFor({ state: 'hidden' })
+    await page.locator('[data-test=alarm-timeline] [data-kind=acknowledged]').waitFor()
+    const state = await text(page, '[data-test=detail-state]')
+    if (state.trim() !== '已确认') throw new Error(`state shows ${state}`)
+    results['alarm appears live, blinks, is acknowledged'] = {
+      alarm: alarmId, level, state, timeline: await text(page, '[data-test=alarm-timeline]') }
+    await shot(page, 'phone-alarm-acknowledged')
+    await sim(`/api/devices/${CODE}`, { clear: ['voltage'] })
+  })
+
   await step('device live values', page, async () => {
+    await page.goto('/facility')
     await page.locator('[data-circuit=AA1-WL1]').click()
     await page.waitForURL(new RegExp(`/devices/${DEVICE}$`))
     const cell = '[data-test=device-live] [data-metric=voltage_a] .v'
@@ -135,8 +181,39 @@ try {
     await until(page, () => !document.querySelector('[data-test=stale-banner]'))
   })
 
+  await step('push notification from the service worker', page, async () => {
+    await tab(page, '我的').click()
+    await page.locator('[data-test=push-cell]').waitFor()
+    await shot(page, 'phone-me')
+    // A push as the server sends it (backend/notify/webpush.py), delivered by the DevTools
+    // protocol (no push service here): the service worker shows it as a notification.
+    await phone.grantPermissions(['notifications'], { origin: new URL(BASE).origin })
+    const cdp = await phone.newCDPSession(page)
+    const registered = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+      const r = e.registrations.find((x) => !x.isDeleted)
+      if (r) resolve(r)
+    }))
+    await cdp.send('ServiceWorker.enable')
+    const reg = await registered
+    const payload = { title: '[报警] e2e 推送', body: '示范看守所 一监区：262 V（未确认）', url: `${BASE}/alarms/${alarmId}`,
+      tag: `alarm-${alarmId}`, alarm_id: alarmId, level: 'warning', state: 'active', occurred_at: new Date().toISOString() }
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: new URL(BASE).origin, registrationId: reg.registrationId, data: JSON.stringify(payload) })
+    const shown = await page.evaluate(async () => {
+      for (let i = 0; i < 40; i++) {
+        const n = await (await navigator.serviceWorker.ready).getNotifications()
+        if (n.length) return { title: n[0].title, body: n[0].body, tag: n[0].tag, url: n[0].data?.url }
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      return null
+    })
+    if (!shown || shown.title !== payload.title || shown.url !== `/alarms/${alarmId}`) throw new Error(`notification: ${JSON.stringify(shown)}`)
+    results['push notification from the service worker'] = shown
+    await cdp.detach()
+  })
+
   await step('logout', page, async () => {
-    await page.locator('.van-tabbar-item').nth(2).click()
+    await tab(page, '我的').click()
     await page.locator('[data-test=logout]').click()
     await page.waitForURL(/\/login/)
     const auth = await page.evaluate(() => localStorage.getItem('gw.auth'))
@@ -147,15 +224,27 @@ try {
   const desk = await browser('desktop', DESKTOP)
   const dpage = desk.pages()[0] || await desk.newPage()
   await step('desktop and site switcher', dpage, async () => {
+    await sim('/api/devices/QF-AA1-WL3', { set: { voltage: 262 } }) // an open warning to show
     await login(dpage, MANAGER, PASSWORD)
     await dpage.waitForURL((u) => u.pathname === '/')
     await until(dpage, () => /\d/.test(document.querySelector('[data-test=site-power]')?.textContent || ''))
     await until(dpage, () => Number(document.querySelector('[data-test=live-power-points]')?.textContent) >= 2)
+    await until(dpage, () => document.querySelectorAll('[data-test=latest-alarms] [data-test=alarm-row]').length > 0)
     await shot(dpage, 'desktop-overview')
-    await dpage.locator('.van-tabbar-item').nth(1).click()
+    await tab(dpage, '设施').click()
     await dpage.locator('[data-circuit=AA1-IN]').waitFor()
     await shot(dpage, 'desktop-facility')
-    await dpage.locator('.van-tabbar-item').nth(0).click()
+    await tab(dpage, '报警').click()
+    await dpage.locator(alarmRow('QF-AA1-WL3')).first().waitFor()
+    await shot(dpage, 'desktop-alarms')
+    await dpage.goto(`/alarms/${alarmId}`)
+    await dpage.locator('[data-test=alarm-timeline] [data-kind=acknowledged]').waitFor()
+    await shot(dpage, 'desktop-alarm-detail')
+    await sim('/api/devices/QF-AA1-WL3', { clear: ['voltage'] })
+    await dpage.goBack()
+    await tab(dpage, '总览').click()
+    await dpage.waitForURL((u) => u.pathname === '/')
+    await dpage.locator('[data-test=site-power]').waitFor()
     await dpage.locator('[data-test=site-switch]').click()
     await dpage.locator('.van-picker-column__item', { hasText: process.env.GW_OTHER_SITE_NAME }).click()
     await dpage.waitForTimeout(400)

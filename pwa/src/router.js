@@ -6,7 +6,23 @@ const routes = [
   { path: '/', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { tabbar: true } },
   { path: '/facility', name: 'facility', component: () => import('./views/FacilityView.vue'), meta: { tabbar: true } },
   { path: '/devices/:id(\\d+)', name: 'device', component: () => import('./views/DeviceView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+  { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue'), meta: { tabbar: true } },
+  { path: '/alarms/:id(\\d+)', name: 'alarm', component: () => import('./views/AlarmDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tabbar: true } },
+  // The admin console (admins and system administrators only: see the guard below).
+  { path: '/admin/cockpit', name: 'admin-cockpit', component: () => import('./views/admin/AdminCockpit.vue'), meta: { admin: true } },
+  {
+    path: '/admin', component: () => import('./views/admin/AdminLayout.vue'), meta: { admin: true },
+    children: [
+      { path: '', redirect: '/admin/users' },
+      { path: 'users', name: 'admin-users', component: () => import('./views/admin/AdminUsers.vue') },
+      { path: 'facility/:kind?', name: 'admin-facility', component: () => import('./views/admin/AdminFacility.vue') },
+      { path: 'transfer', name: 'admin-transfer', component: () => import('./views/admin/AdminTransfer.vue') },
+      { path: 'rules', name: 'admin-rules', component: () => import('./views/admin/AdminRules.vue') },
+      { path: 'notify', name: 'admin-notify', component: () => import('./views/admin/AdminNotify.vue') },
+      { path: 'audit', name: 'admin-audit', component: () => import('./views/admin/AdminAudit.vue') },
+    ],
+  },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 
@@ -24,6 +40,7 @@ export function makeRouter(history = createWebHistory()) {
       return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
     }
     if (to.name === 'login' && auth.loggedIn) return safeRedirect(to.query.redirect)
+    if (to.meta.admin && !['admin', 'superadmin'].includes(auth.roleKey)) return { name: 'overview' }
     return true
   })
   return router

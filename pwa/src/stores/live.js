@@ -3,6 +3,7 @@
 // taken at every (re)connection; ?last_event_id= replays what was missed meanwhile.
 import { defineStore } from 'pinia'
 import { BASE, buildPath, freshAccessToken } from '../api/client.js'
+import { useAlarmsStore } from './alarms.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
 
@@ -42,6 +43,7 @@ export const useLiveStore = defineStore('live', {
       es.onopen = () => { this.status = 'open'; this.backoff = 1000; net.fresh() }
       es.addEventListener('reading', (e) => { seen(e); facility.applyReading(JSON.parse(e.data)) })
       es.addEventListener('device_status', (e) => { seen(e); facility.applyStatus(JSON.parse(e.data)) })
+      es.addEventListener('alarm', (e) => { seen(e); useAlarmsStore().apply(JSON.parse(e.data)) })
       // The server ends streams (token expiry, maximum duration): come back at once.
       es.addEventListener('end', () => { this.disconnect(); this.connect(siteId) })
       es.onerror = () => {

@@ -8,6 +8,7 @@ import { locale, setLocale, t } from '../../src/i18n/index.js'
 import { makeRouter } from '../../src/router.js'
 import { useFacilityStore } from '../../src/stores/facility.js'
 import { useNetStore } from '../../src/stores/net.js'
+import { useAlarmsStore } from '../../src/stores/alarms.js'
 import AlarmsSlot from '../../src/components/AlarmsSlot.vue'
 import CircuitNode from '../../src/components/CircuitNode.vue'
 import LivePowerChart from '../../src/components/LivePowerChart.vue'
@@ -41,9 +42,14 @@ describe('components', () => {
     expect(w.text()).toContain('在线')
   })
 
-  it('AlarmsSlot shows no numbers until the alarms API exists', () => {
+  it('AlarmsSlot shows no numbers until the counts are loaded, then the counts', async () => {
     const w = mount(AlarmsSlot, opts())
     expect(w.text()).not.toMatch(/\d/)
+    useAlarmsStore().counts = { alarm: { active: 2, acknowledged: 1 }, warning: { active: 3, acknowledged: 0 } }
+    await flushPromises()
+    expect(w.get('[data-test=count-alarm-active]').text()).toBe('2')
+    expect(w.get('[data-test=count-warning-active]').text()).toBe('3')
+    expect(w.get('[data-test=count-acknowledged]').text()).toBe('1')
   })
 
   it('CircuitNode marks a tripped circuit with a blinking red dot and follows live values', async () => {

@@ -1,0 +1,247 @@
+// End-to-end run of the admin console against the real backend (started by
+// tests/test_pwa_admin_e2e.py, which passes everything in the environment).
+// Prints one JSON line of results; exits non-zero on the first failed step.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DESKTOP, login, openBrowser, until } from './browser.mjs'
+
+const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
+const BASE = env('GW_BASE_URL')
+const OUT = env('GW_ARTIFACTS')
+const PASSWORD = env('GW_PASSWORD')
+const ADMIN = env('GW_ADMIN')
+const OTHER = env('GW_OTHER')
+const FACILITY = env('GW_FACILITY')
+mkdirSync(OUT, { recursive: true })
+
+const results = {}
+const foreign = []
+let current = null
+async function shot(page, name) {
+  // Toasts and closing dialogs gone first: the picture shows the page.
+  await page.waitForFunction(() => ![...document.querySelectorAll('.van-toast, .van-dialog')]
+    .some((el) => getComputedStyle(el).display !== 'none'), null, { timeout: 5000 }).catch(() => {})
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+}
+async function step(name, page, fn) {
+  current = { name, page }
+  const t0 = Date.now()
+  await fn()
+  results[name] = { ms: Date.now() - t0, ...(results[name] || {}) }
+  console.error(`e2e-admin: ${name} ok (${Date.now() - t0} ms)`)
+}
+const form = (page) => page.locator('[data-test=record-form]')
+async function openCreate(page, panel) {
+  await page.locator(`[data-resource=${panel}] [data-test=create]`).click()
+  await form(page).waitFor()
+}
+async function save(page) {
+  await form(page).locator('[data-test=form-save]').click()
+}
+async function saved(page, panel, row) {
+  await form(page).waitFor({ state: 'detached' })
+  const search = page.locator(`[data-resource=${panel}] [data-test=search]`)
+  await search.fill(row) // a new record may be on a later page
+  await search.press('Enter')
+  await page.locator(`[data-resource=${panel}] tr[data-row="${row}"]`).waitFor()
+}
+async function fieldError(page, field) {
+  const el = form(page).locator(`[data-field=${field}] [data-test=field-error]`)
+  await el.waitFor()
+  return el.innerText()
+}
+
+const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-admin-'))
+const open = []
+const browser = async (name) => {
+  const ctx = await openBrowser(join(profiles, name), BASE, DESKTOP, foreign)
+  open.push(ctx)
+  return ctx
+}
+try {
+  const desk = await browser('admin')
+  const page = desk.pages()[0] || await desk.newPage()
+
+  await step('console from the Me page', page, async () => {
+    await login(page, ADMIN, PASSWORD)
+    await page.waitForURL((u) => u.pathname === '/')
+    await page.goto('/me')
+    await page.locator('[data-test=admin-entry]').click()
+    await page.waitForURL((u) => u.pathname === '/admin/users')
+    await page.locator('[data-resource=users] tr[data-row=root]').waitFor()
+    await shot(page, 'admin-users')
+  })
+
+  await step('import', page, async () => {
+    await page.locator('[data-menu=transfer]').click()
+    await page.locator('[data-test=import-file]').setInputFiles(FACILITY)
+    await page.locator('[data-test=import-dry]').click()
+    const report = page.locator('[data-test=import-report][data-dry=true]')
+    await report.waitFor()
+    const count = async (kind) => Number(await page.locator(`[data-test=import-report] tr[data-kind=${kind}] td.c`).innerText())
+    const dry = { circuits: await count('circuits'), devices: await count('devices'), boards: await count('boards') }
+    await shot(page, 'admin-import-dry-run')
+    await page.locator('[data-test=import-apply]').click()
+    await page.locator('[data-test=import-report][data-dry=false]').waitFor()
+    await until(page, () => /DC-DEMO/.test(document.querySelector('[data-test=admin-site] option:checked')?.textContent || ''))
+    const downloads = []
+    for (const which of ['export-yaml', 'export-csv']) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-test=${which}]`).click()])
+      downloads.push(dl.suggestedFilename())
+    }
+    if (downloads.join() !== 'DC-DEMO.yaml,DC-DEMO-devices.csv') throw new Error(`downloads: ${downloads}`)
+    results.import = { dry, applied: { circuits: await count('circuits') }, downloads }
+  })
+
+  await step('create a circuit and a device', page, async () => {
+    await page.locator('[data-menu=facility]').click()
+    await page.locator('[data-kind=circuits]').click()
+    await page.locator('[data-resource=circuits] tr[data-row=AA1-WL1]').waitFor()
+    await openCreate(page, 'circuits')
+    await form(page).locator('input[name=code]').fill('E2E-C1')
+    await form(page).locator('input[name=name]').fill('E2E 测试回路')
+    await form(page).locator('select[name=board_id]').selectOption({ label: 'AP-BG 办公区配电箱' })
+    await form(page).locator('select[name=category]').selectOption('lighting')
+    await save(page)
+    await saved(page, 'circuits', 'E2E-C1')
+    await page.locator('[data-kind=devices]').click()
+    await page.locator('[data-resource=devices] tr[data-row=QF-AA1-WL1]').waitFor()
+    await openCreate(page, 'devices')
+    await form(page).locator('input[name=name]').fill('E2E 断路器')
+    await save(page) // no code: the API's 422 names the field
+    const codeError = await fieldError(page, 'code')
+    await form(page).locator('input[name=code]').fill('QF-E2E')
+    await form(page).locator('select[name=kind]').selectOption('breaker')
+    await form(page).locator('select[name=circuit_id]').selectOption({ label: 'E2E-C1 E2E 测试回路' })
+    await save(page)
+    await saved(page, 'devices', 'QF-E2E')
+    await until(page, () => document.querySelectorAll('[data-resource=devices] tbody tr').length === 1)
+    await shot(page, 'admin-facility-devices')
+    results['create a circuit and a device'] = { codeError }
+  })
+
+  await step('the new device on the topology', page, async () => {
+    await page.goto('/facility')
+    const row = page.locator('[data-circuit=E2E-C1]')
+    await row.waitFor()
+    await row.scrollIntoViewIfNeeded()
+    await shot(page, 'admin-topology-new-device')
+    await row.click()
+    await page.waitForURL(/\/devices\/\d+$/)
+  })
+
+  await step('delete blocked', page, async () => {
+    await page.goto('/admin/facility/boards')
+    await page.locator('[data-resource=boards] tr[data-row=AA1] [data-test=row-delete]').click()
+    await page.locator('.van-dialog__confirm').click()
+    const msg = page.locator('[data-test=dependency-message]')
+    await msg.waitFor()
+    results['delete blocked'] = { message: await msg.innerText() }
+    await shot(page, 'admin-delete-blocked')
+  })
+
+  await step('create a user', page, async () => {
+    await page.locator('[data-menu=users]').click()
+    await openCreate(page, 'users')
+    await form(page).locator('input[name=username]').fill('e2e-staff')
+    await form(page).locator('input[name=display_name]').fill('值班员甲')
+    await form(page).locator('select[name=role]').selectOption('staff')
+    await form(page).locator('input[name=password]').fill('short')
+    await form(page).locator('[data-field=site_ids] label', { hasText: 'DC-DEMO' }).locator('input').check()
+    await save(page)
+    const passwordError = await fieldError(page, 'password')
+    await form(page).locator('input[name=password]').fill('Grid-e2e-staff-2024')
+    await save(page)
+    await saved(page, 'users', 'e2e-staff')
+    results['create a user'] = { passwordError }
+  })
+
+  await step('alarm rule override', page, async () => {
+    await page.locator('[data-menu=rules]').click()
+    await page.locator('[data-test=catalogue] tr[data-rule=overload]').waitFor()
+    await openCreate(page, 'rules')
+    await form(page).locator('select[name=scope]').selectOption('device')
+    await form(page).locator('select[name=rule]').selectOption('overload')
+    await form(page).locator('select[name=enabled]').selectOption({ index: 2 }) // no
+    await save(page) // no device: 422 on device_id
+    const deviceError = await fieldError(page, 'device_id')
+    await form(page).locator('select[name=device_id]').selectOption({ label: 'QF-E2E E2E 断路器' })
+    await save(page)
+    await form(page).waitFor({ state: 'detached' })
+    await until(page, () => document.querySelectorAll('[data-resource=rules] tbody tr[data-row]').length === 1)
+    await page.locator('[data-test=limits-device]').selectOption({ label: 'QF-E2E E2E 断路器' })
+    await page.locator('[data-test=limits]').waitFor()
+    await shot(page, 'admin-rules')
+    results['alarm rule override'] = { deviceError }
+  })
+
+  await step('recipients and maintenance', page, async () => {
+    await page.locator('[data-menu=notify]').click()
+    await openCreate(page, 'recipients')
+    await form(page).locator('select[name=user_id]').selectOption({ label: '值班员甲 (e2e-staff)' })
+    await save(page)
+    await form(page).waitFor({ state: 'detached' })
+    await openCreate(page, 'windows')
+    await form(page).locator('select[name=board_id]').selectOption({ label: 'AP-BG 办公区配电箱' })
+    await form(page).locator('input[name=starts_at]').fill('2030-01-01T08:00')
+    await form(page).locator('input[name=ends_at]').fill('2030-01-01T12:00')
+    await form(page).locator('input[name=reason]').fill('E2E 检修')
+    await save(page)
+    await form(page).waitFor({ state: 'detached' })
+    await until(page, () => document.querySelectorAll('[data-resource=windows] tbody tr[data-row]').length === 1)
+    await page.locator('[data-test=profile-user]').selectOption({ label: '值班员甲 (e2e-staff)' })
+    await page.locator('[data-test=notify-profile] input[name=oa_openid]').waitFor()
+    await shot(page, 'admin-notify')
+  })
+
+  await step('audit', page, async () => {
+    await page.locator('[data-menu=audit]').click()
+    await until(page, () => document.querySelectorAll('[data-test=audit-filters] ~ .data-table tbody tr[data-row]').length > 0)
+    await page.locator('[data-test=audit-filters] select[name=entity_type]').selectOption('device')
+    await page.locator('[data-test=audit-apply]').click()
+    await until(page, () => /QF-E2E|create/.test(document.querySelector('.data-table tbody')?.textContent || ''))
+    await shot(page, 'admin-audit')
+  })
+
+  await step('cockpit', page, async () => {
+    await page.locator('[data-menu=cockpit]').click()
+    await until(page, () => document.querySelector('[data-site=DC-DEMO] [data-tile=offline]')?.textContent.trim() !== '—')
+    await shot(page, 'admin-cockpit')
+  })
+
+  await desk.close()
+  const other = await browser('other')
+  const opage = other.pages()[0] || await other.newPage()
+  await step('another site sees none of it', opage, async () => {
+    await login(opage, OTHER, PASSWORD)
+    await opage.waitForURL((u) => u.pathname === '/')
+    await opage.goto('/me')
+    await opage.locator('[data-test=logout]').waitFor()
+    if (await opage.locator('[data-test=admin-entry]').count()) throw new Error('staff sees the console entry')
+    await opage.goto('/admin/facility/devices')
+    await opage.waitForURL((u) => u.pathname === '/')
+    await opage.goto('/admin/cockpit')
+    await opage.waitForURL((u) => u.pathname === '/')
+    await opage.waitForTimeout(1000)
+    const leaks = (await opage.content()).match(/示范看守所|DC-DEMO|QF-E2E|E2E-C1/g)
+    if (leaks) throw new Error(`another site shown: ${leaks}`)
+    const api = await opage.evaluate(async () => {
+      const h = { Authorization: `Bearer ${JSON.parse(localStorage.getItem('gw.auth')).access}` }
+      const sites = await (await fetch('/api/v1/sites', { headers: h })).json()
+      return { sites: sites.map((s) => s.code), users: (await fetch('/api/v1/users', { headers: h })).status }
+    })
+    if (api.sites.join() !== 'DC2' || api.users !== 403) throw new Error(`API: ${JSON.stringify(api)}`)
+    await shot(opage, 'admin-other-site')
+  })
+
+  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 5).join(', ')}`)
+  console.log(JSON.stringify({ ok: true, results }))
+} catch (err) {
+  if (current?.page) await shot(current.page, `failed-admin-${current.name.replace(/\W+/g, '-')}`).catch(() => {})
+  console.log(JSON.stringify({ ok: false, step: current?.name, error: String(err?.stack || err), results }))
+  process.exitCode = 1
+} finally {
+  for (const ctx of open) await ctx.close().catch(() => {})
+  rmSync(profiles, { recursive: true, force: true })
+}
