@@ -162,7 +162,7 @@ def get_user(actor: Actor, user_id: int) -> User:
     return user
 
 
-def _managed(actor: Actor, user: User) -> None:
+def require_managed(actor: Actor, user: User) -> None:
     """An admin manages a user only if all that user's sites are the admin's own."""
     if actor.is_superadmin:
         return
@@ -219,7 +219,7 @@ def create_user(actor: Actor, data: dict) -> User:
 def update_user(actor: Actor, user_id: int, data: dict) -> User:
     actor.require_role(Role.admin)
     user = get_user(actor, user_id)
-    _managed(actor, user)
+    require_managed(actor, user)
     if "username" in data and data["username"] != user.username:
         if db.session.scalar(select(User.id).where(User.username == data["username"])):
             raise Conflict(f"username {data['username']!r} is taken",
@@ -239,7 +239,7 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
 def delete_user(actor: Actor, user_id: int) -> None:
     actor.require_role(Role.admin)
     user = get_user(actor, user_id)
-    _managed(actor, user)
+    require_managed(actor, user)
     if user.id == actor.user_id:
         raise Conflict("you cannot delete yourself", error="self_lockout")
     before = _user_snapshot(user)

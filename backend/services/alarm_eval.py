@@ -26,10 +26,10 @@ from backend.extensions import db, redis
 from backend.models import Alarm, AlarmRuleState, DeviceStatus
 from backend.models.alarms import OPEN_STATES
 from backend.services import alarm_apply, alarm_context
+from backend.services.alarm_rules import RULES_VERSION_KEY, load_overrides
 from backend.services.telemetry_common import latest_key, setting, utcnow
 
 log = logging.getLogger(__name__)
-RULES_VERSION_KEY = "gw:alarm:rules:version"
 _overrides: dict = {"version": None, "by_site": {}}
 
 
@@ -69,8 +69,6 @@ def _values(device_ids) -> dict[int, dict]:
 
 def _site_overrides(site_ids) -> dict[int, Overrides]:
     """Override rows per site, reloaded when an API change bumps the version key."""
-    from backend.services.alarm_rules import load_overrides
-
     version = redis.current().get(RULES_VERSION_KEY)
     if version != _overrides["version"]:
         _overrides.update(version=version, by_site={})

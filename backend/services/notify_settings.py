@@ -22,7 +22,7 @@ from backend.models.base import utcnow
 from backend.models.notify import CHANNELS, NotifyProfile, SubscribeGrant, WebPushSubscription
 from backend.security import Actor
 from backend.services import accounts, audit
-from backend.services.accounts import _managed as require_managed  # the users API's rule
+from backend.services.accounts import require_managed  # the users API's rule
 
 
 def _fail(field: str, message: str):
