@@ -6,7 +6,8 @@ facility (dry run and its report, then the import), creates a circuit and a devi
 sees them on the facility topology page, gets the API's per-field 422 in a form, is told
 why a board with circuits cannot be deleted (409 has_dependents), creates a user and an
 alarm-rule override, reads the audit log and the cockpit; a staff user of another site
-sees none of it and cannot open /admin. Screenshots at 1280x800 go to test-artifacts/pwa/.
+sees none of it and cannot open /admin. In the topology editor the administrator moves a
+circuit under another circuit (seen on /facility) and is told the API refuses a loop. Screenshots at 1280x800 go to test-artifacts/pwa/.
 
 Skipped unless the PWA is built and its npm dependencies are installed and Chromium is
 present (as tests/test_pwa_e2e.py).
@@ -79,6 +80,7 @@ def test_admin_console_end_to_end_in_chromium(app, console):
     results = report["results"]
     assert results["import"]["dry"]["circuits"] > 0
     assert "AA1" in results["delete blocked"]["message"]
+    assert "cycle" in results["topology editor"]["refusal"]
     with app.app_context():
         site = db.session.scalar(select(Site).where(Site.code == "DC-DEMO"))
         assert site is not None
@@ -89,7 +91,12 @@ def test_admin_console_end_to_end_in_chromium(app, console):
         assert db.session.scalar(select(Board.id).where(Board.code == "AA1"))   # not deleted
         assert db.session.scalar(select(func.count()).select_from(User)
                                  .where(User.username == "e2e-staff")) == 1
+        moved = db.session.scalar(select(Circuit).where(Circuit.code == "E2E-C1"))
+        upstream = db.session.scalar(select(Circuit).where(Circuit.code == "AP-BG-WL1"))
+        assert moved.parent_id == upstream.id          # moved in the topology editor
+        assert upstream.parent_id is None              # the loop was refused
     for name in ("admin-users", "admin-import-dry-run", "admin-facility-devices",
                  "admin-topology-new-device", "admin-delete-blocked", "admin-rules",
-                 "admin-audit", "admin-cockpit", "admin-other-site"):
+                 "admin-audit", "admin-cockpit", "admin-other-site", "admin-topology-moved",
+                 "admin-topology-facility", "admin-topology-cycle"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

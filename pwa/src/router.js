@@ -17,6 +17,7 @@ const routes = [
       { path: '', redirect: '/admin/users' },
       { path: 'users', name: 'admin-users', component: () => import('./views/admin/AdminUsers.vue') },
       { path: 'facility/:kind?', name: 'admin-facility', component: () => import('./views/admin/AdminFacility.vue') },
+      { path: 'topology', name: 'admin-topology', component: () => import('./views/admin/AdminTopology.vue') },
       { path: 'transfer', name: 'admin-transfer', component: () => import('./views/admin/AdminTransfer.vue') },
       { path: 'rules', name: 'admin-rules', component: () => import('./views/admin/AdminRules.vue') },
       { path: 'notify', name: 'admin-notify', component: () => import('./views/admin/AdminNotify.vue') },
