@@ -81,6 +81,14 @@ def test_acknowledge_many_comment_assign(w, client):
     assert bad.status_code == 422 and "ids" in str(bad.json["errors"])
 
 
+def test_managers_list_the_sites_users_to_assign(w, client):
+    a = one("over_voltage").id
+    rsp = client.get(f"/api/v1/alarms/{a}/assignees", headers=w["h_m1"])
+    assert rsp.status_code == 200
+    assert [u["username"] for u in rsp.json] == ["ad", "m1", "s1"]      # not sb (site B)
+    assert client.get(f"/api/v1/alarms/{a}/assignees", headers=w["h_s1"]).status_code == 403
+
+
 def test_assigning_a_user_of_another_site_is_422(w, client):
     from backend.models import User
 

@@ -185,6 +185,15 @@ def close(actor: Actor, alarm_id: int, text: str | None = None) -> Alarm:
     return alarm
 
 
+def assignees(actor: Actor, alarm_id: int) -> list[User]:
+    """Active users who can see the alarm's site: whom a manager may assign it to."""
+    actor.require_role(Role.manager)
+    alarm = get(actor, alarm_id)
+    granted = select(user_sites.c.user_id).where(user_sites.c.site_id == alarm.site_id)
+    return list(db.session.execute(select(User).where(
+        User.is_active, User.id.in_(granted)).order_by(User.username)).scalars())
+
+
 def _has_site(user_id: int, site_id: int) -> bool:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:

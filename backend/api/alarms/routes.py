@@ -3,7 +3,7 @@ from flask.views import MethodView
 from backend.api.alarms.schemas import (AcknowledgeOneSchema, AcknowledgeSchema,
                                         AlarmCountsArgsSchema, AlarmCountsSchema,
                                         AlarmDetailSchema, AlarmQueryArgsSchema, AlarmSchema,
-                                        AssignSchema, CloseSchema, CommentSchema,
+                                        AssigneeSchema, AssignSchema, CloseSchema, CommentSchema,
                                         TimelineEntrySchema)
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
@@ -85,6 +85,15 @@ class Assign(MethodView):
     def post(self, data, alarm_id):
         """Assign to a user of the alarm's site; null unassigns"""
         return alarms.assign(current_actor(), alarm_id, data["user_id"])
+
+
+@blp.route("/<int:alarm_id>/assignees")
+class Assignees(MethodView):
+    @access(Role.manager)
+    @blp.response(200, AssigneeSchema(many=True))
+    def get(self, alarm_id):
+        """The users of the alarm's site it can be assigned to"""
+        return alarms.assignees(current_actor(), alarm_id)
 
 
 @blp.route("/<int:alarm_id>/take")

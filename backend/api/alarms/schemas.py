@@ -125,3 +125,10 @@ class LevelCountSchema(Strict):
 class AlarmCountsSchema(Strict):
     warning = ma.fields.Nested(LevelCountSchema)
     alarm = ma.fields.Nested(LevelCountSchema)
+
+
+class AssigneeSchema(Strict):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    role = ma.fields.Function(lambda u: u.role.value)
