@@ -60,7 +60,7 @@ def apply(changes, now: datetime) -> list[int]:
         elif c.alarm_id is not None:
             alarm = session.get(Alarm, c.alarm_id, with_for_update=True)
             if t.kind == "escalate":
-                _event(alarm.id, "escalated", now, level=t.level, value=c.value,
+                add_event(alarm.id, "escalated", now, level=t.level, value=c.value,
                        threshold=c.threshold, trip_cause=c.trip_cause)
                 alarm.level, alarm.escalated_at = t.level, now
                 alarm.value, alarm.threshold = c.value, c.threshold
@@ -68,11 +68,11 @@ def apply(changes, now: datetime) -> list[int]:
                 if not alarm.silenced and alarm.parent_id is None and alarm.state == "active":
                     outbox += alarm_notify.queue(alarm, "to_alarm", now)
             elif t.kind == "trip":
-                _event(alarm.id, "tripped", now, trip_cause=c.trip_cause, value=c.value)
+                add_event(alarm.id, "tripped", now, trip_cause=c.trip_cause, value=c.value)
                 alarm.trip_cause = c.trip_cause
                 alarm.message += f"; breaker tripped: {c.trip_cause}"
             else:
-                _event(alarm.id, "cleared", now, value=c.value)
+                add_event(alarm.id, "cleared", now, value=c.value)
                 alarm.state, alarm.cleared_at = "cleared", now
         else:
             continue
@@ -134,14 +134,14 @@ def _raise(c, now: datetime, windows) -> Alarm:
         alarm.parent_id = _find_root(c)
     db.session.add(alarm)
     db.session.flush()
-    _event(alarm.id, "raised", now, level=alarm.level, value=c.value, threshold=c.threshold,
+    add_event(alarm.id, "raised", now, level=alarm.level, value=c.value, threshold=c.threshold,
            trip_cause=c.trip_cause)
     if alarm.flapping:
-        _event(alarm.id, "flapping", now)
+        add_event(alarm.id, "flapping", now)
     if window is not None:
-        _event(alarm.id, "silenced", now, maintenance_window_id=window)
+        add_event(alarm.id, "silenced", now, maintenance_window_id=window)
     if alarm.parent_id is not None:
-        _event(alarm.id, "grouped", now, root_id=alarm.parent_id)
+        add_event(alarm.id, "grouped", now, root_id=alarm.parent_id)
     return alarm
 
 
@@ -191,13 +191,15 @@ def _adopt(root: Alarm, c, now: datetime) -> None:
         Alarm.id != root.id)).scalars().all()
     for child in orphans:
         child.parent_id = root.id
-        _event(child.id, "grouped", now, root_id=root.id)
+        add_event(child.id, "grouped", now, root_id=root.id)
         db.session.execute(update(Notification).where(
             Notification.alarm_id == child.id, Notification.status == "pending")
             .values(status="suppressed", last_error=f"grouped under alarm {root.id}"))
 
 
-def _event(alarm_id: int, kind: str, at: datetime, user_id: int | None = None, **data) -> None:
+def add_event(alarm_id: int, kind: str, at: datetime, user_id: int | None = None,
+              **data) -> None:
+    """One entry of an alarm's timeline (the caller commits); None values are left out."""
     db.session.add(AlarmEvent(alarm_id=alarm_id, kind=kind, at=at, user_id=user_id,
                               data={k: v for k, v in data.items() if v is not None}))
 

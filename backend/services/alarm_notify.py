@@ -160,6 +160,8 @@ def escalate_due(now: datetime | None = None) -> list[int]:
     older than the escalation delay; returns the alarm ids escalated. Idempotent: the
     row lock and the dedupe key (which carries the previous notification time) make a
     concurrent or repeated run add nothing."""
+    from backend.services.alarm_apply import add_event   # alarm_apply imports this module
+
     now = now or utcnow()
     cutoff = now - timedelta(minutes=setting("alarm_escalation_minutes"))
     alarms = db.session.execute(select(Alarm).where(
@@ -176,9 +178,7 @@ def escalate_due(now: datetime | None = None) -> list[int]:
             tier = top                       # nobody higher: remind the top tier again
         suffix = f":{alarm.last_notified_at.isoformat()}"
         event = "escalated" if tier > alarm.notified_tier else "reminder"
-        from backend.services.alarm_apply import _event
-
-        _event(alarm.id, "escalation", now, tier=tier, event=event)
+        add_event(alarm.id, "escalation", now, tier=tier, event=event)
         due += queue(alarm, event, now, tier=tier, key_suffix=suffix)
         alarm.last_notified_at = now          # also when nobody was found: retry later
         done.append(alarm.id)

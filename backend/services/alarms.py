@@ -18,7 +18,7 @@ from backend.models import (Alarm, AlarmEvent, Notification, NotificationAttempt
                             user_sites)
 from backend.security import Actor
 from backend.services import audit, stream
-from backend.services.alarm_apply import _event
+from backend.services.alarm_apply import add_event
 from backend.services.telemetry_common import iso, utcnow
 
 FILTERS = ("site_id", "area_id", "circuit_id", "device_id", "board_id", "gateway_id",
@@ -133,7 +133,7 @@ def acknowledge(actor: Actor, alarm_ids: list[int], comment: str | None = None) 
             a.acknowledged_at, a.acknowledged_by = now, actor.user_id
             if a.state == "active":
                 a.state = "acknowledged"
-            _event(a.id, "acknowledged", now, actor.user_id, comment=comment or None,
+            add_event(a.id, "acknowledged", now, actor.user_id, comment=comment or None,
                    via=None if a is alarm else alarm.id)
             _changed(actor, a, "acknowledge", before)
             done.append(a)
@@ -145,7 +145,7 @@ def acknowledge(actor: Actor, alarm_ids: list[int], comment: str | None = None) 
 def comment(actor: Actor, alarm_id: int, text: str) -> dict:
     alarm = get(actor, alarm_id)
     now = utcnow()
-    _event(alarm.id, "comment", now, actor.user_id, text=text)
+    add_event(alarm.id, "comment", now, actor.user_id, text=text)
     audit.record(actor, "comment", "alarm", alarm.id, site_id=alarm.site_id,
                  after={"comment": text})
     db.session.commit()
@@ -161,7 +161,7 @@ def assign(actor: Actor, alarm_id: int, user_id: int | None) -> Alarm:
                                errors={"user_id": ["not a user of this alarm's site"]})
     before = audit.snapshot(alarm)
     alarm.assignee_id = user_id
-    _event(alarm.id, "assigned", utcnow(), actor.user_id, assignee_id=user_id)
+    add_event(alarm.id, "assigned", utcnow(), actor.user_id, assignee_id=user_id)
     _changed(actor, alarm, "assign", before)
     db.session.commit()
     _publish([alarm])
@@ -178,7 +178,7 @@ def close(actor: Actor, alarm_id: int, text: str | None = None) -> Alarm:
     before = audit.snapshot(alarm)
     now = utcnow()
     alarm.state, alarm.closed_at, alarm.closed_by = "closed", now, actor.user_id
-    _event(alarm.id, "closed", now, actor.user_id, comment=text or None)
+    add_event(alarm.id, "closed", now, actor.user_id, comment=text or None)
     _changed(actor, alarm, "close", before)
     db.session.commit()
     _publish([alarm])
