@@ -31,13 +31,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# Only what the runtime needs (the build context also holds .venv, node_modules, ...).
+# Only what the runtime needs (the build context also holds .venv, node_modules, ...):
+# no simulator/ and no standins/ (development tools; their `gridwarden` subcommands are
+# then absent, and `--demo` is refused in production anyway).
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY workers ./workers
-COPY simulator ./simulator
 COPY migrations ./migrations
-COPY standins ./standins
 COPY --from=pwa /pwa/dist ./pwa/dist
 # `pip install .` brings the dependencies and the `gridwarden` entry point. The code is
 # imported from /app (PYTHONPATH) because migrations/ (and built PWA assets) live next

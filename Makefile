@@ -7,7 +7,7 @@ NPM    ?= npm
 PWA_SOURCES := $(shell find pwa/src pwa/scripts pwa/public -type f -not -path 'pwa/public/icons/*' 2>/dev/null) \
                pwa/index.html pwa/vite.config.js pwa/package.json pwa/package-lock.json
 
-.PHONY: run test install system-deps clean-data pwa pwa-test
+.PHONY: run test install system-deps clean-data pwa pwa-test lint-imports
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ run: install pwa
 
 # Run every test against real PostgreSQL/Redis (embedded unless DATABASE_URL / REDIS_URL).
 # PWA unit tests (Vitest) first; pytest then runs the PWA's browser tests (tests/test_pwa_*.py).
-test: install system-deps pwa pwa-test
+test: install system-deps pwa pwa-test lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The layer order and boundaries of the backend (.importlinter, docs/architecture.md).
+lint-imports: install
+	$(VENV)/bin/lint-imports --no-cache
 
 # --- the PWA (pwa/): npm ci from the committed package-lock.json, Vite build, Vitest ---
 pwa/node_modules/.installed: pwa/package.json pwa/package-lock.json

@@ -60,10 +60,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     jwt.init_app(app)
     api = GridWardenApi(app)
 
-    from backend import security
+    from backend.accounts import security
     from backend.api import register_blueprints
-    from backend.api.health import health_bp
     from backend.api.docs import docs_assets_bp
+    from backend.api.health import health_bp
     from backend.web import web_bp
 
     security.init_jwt(jwt)

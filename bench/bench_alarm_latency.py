@@ -91,14 +91,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from backend import create_app
+    from backend.accounts.operations import hash_password
     from backend.config import Settings
     from backend.extensions import db, redis
     from backend.migrate import upgrade_head
     from backend.models import Alarm, NotifyProfile, Role, Site, User
-    from backend.runtime.up import app_children, child_environ
     from backend.runtime.supervisor import Supervisor
-    from backend.services.accounts import hash_password
-    from backend.services.telemetry_common import latest_key
+    from backend.runtime.up import app_children, child_environ
+    from backend.telemetry.latest import latest_key
     from simulator.fleet import from_counts
     from standins import serve_in_thread
     from standins.state import StandinConfig

@@ -74,7 +74,7 @@ def cycle(ids, ts):
 
 def copy_lines(batch):
     from backend.models.telemetry import METRICS as DEFS
-    from backend.services.telemetry_ingest import normalize
+    from backend.telemetry.ingest import normalize
 
     lines, rows = [], []
     for d, ts, values in batch:
@@ -89,9 +89,8 @@ def copy_lines(batch):
 def bench_ingest(engine, ids, rounds, t0):
     from psycopg2.extras import execute_values
 
-    from backend.services.telemetry import ingest
-    from backend.services.telemetry_ingest import _copy
-    from backend.services.telemetry_partitions import ensure_partitions
+    from backend.telemetry.ingest import _copy, ingest
+    from backend.telemetry.partitions import ensure_partitions
 
     sql = ("INSERT INTO readings (ts, value, device_id, metric_id, quality) VALUES "
            "(%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
@@ -138,7 +137,7 @@ def bench_latest(app, site, ids, header, n_requests):
 
     from backend.extensions import db, redis
     from backend.models import DeviceStatus
-    from backend.services.telemetry_common import latest_key
+    from backend.telemetry.latest import latest_key
 
     client = app.test_client()
     url = f"/api/v1/sites/{site.id}/latest?page_size={len(ids)}"
@@ -195,7 +194,8 @@ def cleanup_fleet(app, site, ids, user):
     from sqlalchemy import text
 
     from backend.extensions import db, redis
-    from backend.services.telemetry_common import latest_key, site_stream
+    from backend.live.keys import site_stream
+    from backend.telemetry.latest import latest_key
 
     db.session.rollback()
     db.session.execute(text("DELETE FROM readings WHERE device_id = ANY(:ids)"), {"ids": ids})
@@ -224,7 +224,7 @@ def main(argv=None) -> int:
         from backend.config import Settings
         from backend.extensions import db
         from backend.migrate import upgrade_head
-        from backend.services.telemetry import ingest
+        from backend.telemetry.ingest import ingest
 
         upgrade_head(db_url)
         app = create_app(Settings.from_env().with_overrides(database_url=db_url,

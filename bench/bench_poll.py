@@ -169,7 +169,8 @@ def cleanup_fleet(site_id: int, device_ids: list[int]) -> None:
     from sqlalchemy import text
 
     from backend.extensions import db, redis
-    from backend.services.telemetry_common import latest_key, site_stream
+    from backend.live.keys import site_stream
+    from backend.telemetry.latest import latest_key
 
     db.session.rollback()
     params = {"ids": device_ids, "s": site_id}
@@ -207,15 +208,15 @@ class Cycle:
 
 def our_gateways(gw_ids: dict[str, int]):
     """The poll job's configuration path, restricted to the bench site's gateways."""
-    from backend.services.poll_config import load_poll_gateways
+    from backend.field.inventory import load_poll_gateways
 
     mine = set(gw_ids.values())
     return [gw for gw, _ in load_poll_gateways() if gw.id in mine]
 
 
 def our_cycle(loop, engine, gateways, sim: Simulator) -> Cycle:
-    from backend.services.telemetry_ingest import ingest
-    from backend.services.telemetry_status import record_poll_results
+    from backend.telemetry.ingest import ingest
+    from backend.telemetry.status import record_poll_results
 
     c = Cycle()
     ok: dict[int, int] = {}
@@ -264,7 +265,7 @@ def measure_ours(args, gateways, sim: Simulator, label: str, *, cycles: int,
     """Our poller: warm-up, then ``cycles`` measured full cycles (``store=False``: polling
     and decoding only, no ingest)."""
     from backend.field.poller import PollEngine
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     loop = asyncio.new_event_loop()
     engine = PollEngine(retries=setting("poll_retries"),
@@ -449,7 +450,7 @@ class Naive:
     def store(cls, engine, batch) -> int:
         """One INSERT per row, one commit per device (what a simple script does)."""
         from backend.models.telemetry import METRICS
-        from backend.services.telemetry_ingest import normalize
+        from backend.telemetry.ingest import normalize
 
         raw = engine.raw_connection()
         rows = 0
@@ -471,7 +472,7 @@ class Naive:
 
 def measure_naive(args, devices, sim: Simulator, cycles: int) -> list[Cycle]:
     from backend.extensions import db
-    from backend.services.telemetry_ingest import ingest
+    from backend.telemetry.ingest import ingest
 
     naive = Naive(devices, sim.ports, args.timeout_ms / 1000)
     out = []

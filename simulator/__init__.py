@@ -5,7 +5,7 @@ breakers, meters and sensors through their YAML profiles, with fault injection.
     with SimulatorThread(from_counts(2, 10, base_port=0), SimConfig(http_port=0)) as st:
         port = st.sim.gateways["GW001"].port
 
-Command line: ``gridwarden simulate`` (backend/cli_simulate.py). See simulator/README.md.
+Command line: ``gridwarden simulate`` (simulator/cli.py). See simulator/README.md.
 """
 from simulator.bus import BusConfig, exchange_time
 from simulator.engine import SimConfig, Simulator, SimulatorThread

@@ -1,5 +1,5 @@
 """``python -m simulator ...`` is ``gridwarden simulate ...`` (without the rest of the CLI)."""
-from backend.cli_simulate import simulate
+from simulator.cli import simulate
 
 if __name__ == "__main__":
     simulate(prog_name="python -m simulator")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from backend.alarms import context as alarm_context
+from backend.alarms import evaluate as alarm_eval
+from backend.alarms.evaluate import evaluate
 from backend.extensions import db
 from backend.models import Board, Circuit, Device, Gateway, NotifyProfile, Role
-from backend.services import alarm_context, alarm_eval
-from backend.services.alarm_eval import evaluate
-from backend.services.telemetry_ingest import ingest
-from backend.services.telemetry_status import record_poll_results
+from backend.telemetry.ingest import ingest
+from backend.telemetry.status import record_poll_results
 from tests.factories import auth, make_site, make_user
 
 T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)

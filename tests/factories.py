@@ -1,9 +1,9 @@
 """Helpers that build users, sites and facilities through the services (not raw SQL)."""
 from __future__ import annotations
 
+from backend.accounts.operations import hash_password, issue_tokens
 from backend.extensions import db
 from backend.models import Role, Site, User
-from backend.services.accounts import hash_password, issue_tokens
 
 PASSWORD = "correct-horse-battery"
 _HASH = None

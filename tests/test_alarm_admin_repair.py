@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from backend.alarms import repair_orders
 from backend.extensions import db
 from backend.models import Alarm, AlarmEvent, AuditEntry, Device, Role
-from backend.services import repair_orders
 from tests.factories import auth, make_site, make_user
 
 URL = "/api/v1/repair-orders"

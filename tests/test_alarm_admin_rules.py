@@ -2,9 +2,9 @@
 scoping, duplicates, audit, the workers' reload key and a device's effective limits."""
 import pytest
 
+from backend.alarms.rules import RULES_VERSION_KEY, load_overrides
 from backend.extensions import db
 from backend.models import AuditEntry, Board, Circuit, Device, Role
-from backend.services.alarm_rules import RULES_VERSION_KEY, load_overrides
 from tests.factories import auth, make_site, make_user
 
 URL = "/api/v1/alarm-rules"

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from backend.alarms.maintenance import active_windows
 from backend.extensions import db
 from backend.models import AuditEntry, Board, Circuit, Role
-from backend.services.maintenance import active_windows
 from tests.factories import auth, make_site, make_user
 
 URL = "/api/v1/maintenance-windows"

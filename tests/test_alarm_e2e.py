@@ -11,13 +11,14 @@ import requests
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from backend.alarms import escalation
+from backend.clock import utcnow
 from backend.extensions import db, redis
+from backend.jobs import get_queue
 from backend.models import Alarm, NotifyProfile, Role, Site
-from backend.services import alarm_notify
-from backend.services.telemetry_common import utcnow
+from backend.notify import outbox
 from tests.factories import auth, make_user
 from tests.test_poller import run_poll, sim, sim_api, site  # noqa: F401  (fixtures)
-from workers.queues import get_queue
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_280v_one_alarm_one_message_ack_stops_escalation(app, client, world, sim
                       headers=world["h_duty"])
     assert rsp.status_code == 200 and rsp.json["state"] == "acknowledged"
     with app.app_context():
-        assert alarm_notify.escalate_due(now=utcnow() + timedelta(minutes=10)) == []
+        assert escalation.escalate_due(now=utcnow() + timedelta(minutes=10)) == []
     deliver_all(app)
     assert len(templates(world)) == 1
     sim_api(sim, "POST", "/api/devices/QF-AL1-WL1", {"clear": ["voltage"], "hand": "closed"})
@@ -113,7 +114,7 @@ def test_upstream_trip_one_root_grouped_children_one_message(app, world, sim):  
     assert len(children) == len(downstream) and {c[5] for c in children} == {root}, children
     with app.app_context():
         # the grouping delay passes; the sweep hands over whatever is due
-        alarm_notify.sweep(now=utcnow() + timedelta(seconds=30))
+        outbox.sweep(now=utcnow() + timedelta(seconds=30))
     deliver_all(app)
     got = templates(world)
     assert len(got) == 1 and got[0]["recipient"] == "oa-duty"

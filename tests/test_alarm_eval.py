@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from backend.alarms import context as alarm_context
+from backend.alarms import evaluate as alarm_eval
 from backend.extensions import db
-from backend.models import (Alarm, AlarmEvent, AlarmRuleState, MaintenanceWindow,
-                            Notification)
-from backend.services import alarm_context, alarm_eval
+from backend.models import Alarm, AlarmEvent, AlarmRuleState, MaintenanceWindow, Notification
 from tests.alarm_world import ENV_NORMAL, T0, breaker, build, feed
 
 
@@ -121,9 +121,9 @@ def test_silent_gateway_is_one_root_with_grouped_comm_loss(w, app):
 
 
 def test_pending_duration_survives_a_restart(w, app):
-    from backend.services.alarm_rules import RULES_VERSION_KEY
-    from backend.models import AlarmRule
+    from backend.alarms.rules import RULES_VERSION_KEY
     from backend.extensions import redis
+    from backend.models import AlarmRule
 
     db.session.add(AlarmRule(site_id=w["site"], scope="site", rule="env_temperature",
                              level="warning", hold_seconds=30))
@@ -173,9 +173,9 @@ def test_flagged_values_never_raise(w):
 
 
 def test_rule_override_per_device_is_used(w):
+    from backend.alarms.rules import RULES_VERSION_KEY
     from backend.extensions import redis
     from backend.models import AlarmRule
-    from backend.services.alarm_rules import RULES_VERSION_KEY
 
     db.session.add(AlarmRule(site_id=w["site"], scope="device", device_id=w["d4"],
                              rule="over_voltage", level="warning", threshold=240.0,

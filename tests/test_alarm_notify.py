@@ -7,12 +7,13 @@ import requests
 from rq import SimpleWorker
 from sqlalchemy import select
 
+from backend.alarms import delivery, escalation
+from backend.alarms import lifecycle as alarm_service
 from backend.extensions import db, redis
-from backend.models import (Alarm, Notification, NotificationAttempt, NotifyProfile,
-                            SubscribeGrant)
-from backend.services import alarm_notify, alarms as alarm_service, notify_delivery
+from backend.jobs import get_queue
+from backend.models import Alarm, Notification, NotificationAttempt, NotifyProfile, SubscribeGrant
+from backend.notify import outbox
 from tests.alarm_world import T0, breaker, build, feed
-from workers.queues import get_queue
 
 TRIPPED = breaker(voltage_a=280.0, switch_state="open", trip_cause="over_voltage")
 
@@ -68,8 +69,8 @@ def test_template_message_arrives_once_even_when_the_job_runs_twice(w, app):
 
 
 def _actor(w):
+    from backend.accounts.security import Actor
     from backend.models import User
-    from backend.security import Actor
 
     return Actor.of(db.session.get(User, w["s1"]))
 
@@ -78,8 +79,8 @@ def test_user_refused_falls_back_to_sms(w):
     raise_trip(w)
     fault(w, channel="wechat_template", errcode=43101, times=1)
     [nid] = pending_ids()
-    assert notify_delivery.deliver(nid) == "pending"      # next channel, at once
-    assert notify_delivery.deliver(nid) == "sent"
+    assert delivery.deliver(nid) == "pending"      # next channel, at once
+    assert delivery.deliver(nid) == "sent"
     assert messages(w, "wechat_template") == [] and len(messages(w, "sms")) == 1
     outcomes = [a.outcome for a in db.session.execute(select(NotificationAttempt)
                                                       .order_by(NotificationAttempt.id)).scalars()]
@@ -90,18 +91,18 @@ def test_daily_quota_backs_off_and_falls_back(w):
     raise_trip(w)
     fault(w, channel="wechat_template", errcode=45009, times=1)
     [nid] = pending_ids()
-    notify_delivery.deliver(nid)
-    assert notify_delivery.deliver(nid) == "sent"
+    delivery.deliver(nid)
+    assert delivery.deliver(nid) == "sent"
     assert len(messages(w, "sms")) == 1
     # WeChat is not called again today: the next alarm goes straight to SMS as well
-    assert notify_delivery.deliver(nid) == "sent"
+    assert delivery.deliver(nid) == "sent"
 
 
 def test_stale_token_is_refreshed_and_retried_once(w):
     raise_trip(w)
     fault(w, channel="wechat_template", errcode=40001, times=1)
     [nid] = pending_ids()
-    assert notify_delivery.deliver(nid) == "sent"
+    assert delivery.deliver(nid) == "sent"
     assert len(messages(w, "wechat_template")) == 1
 
 
@@ -109,15 +110,15 @@ def test_transient_error_retries_later_on_the_same_channel(w):
     raise_trip(w)
     fault(w, channel="wechat_template", errcode=-1, times=1)
     [nid] = pending_ids()
-    assert notify_delivery.deliver(nid) == "pending"
+    assert delivery.deliver(nid) == "pending"
     n = db.session.get(Notification, nid)
     db.session.refresh(n)
     assert n.channel_index == 0 and n.next_attempt_at > T0
-    assert notify_delivery.deliver(nid) == "pending"      # not due yet: nothing sent
+    assert delivery.deliver(nid) == "pending"      # not due yet: nothing sent
     assert messages(w) == []
     n.next_attempt_at = n.created_at
     db.session.commit()
-    assert notify_delivery.deliver(nid) == "sent"
+    assert delivery.deliver(nid) == "sent"
 
 
 def test_subscribe_message_uses_a_grant_then_falls_back(w):
@@ -129,13 +130,13 @@ def test_subscribe_message_uses_a_grant_then_falls_back(w):
                                                        "template_id": "SUB-ALARM", "count": 1})
     raise_trip(w)
     [nid] = pending_ids()
-    assert notify_delivery.deliver(nid) == "sent"
+    assert delivery.deliver(nid) == "sent"
     assert db.session.get(SubscribeGrant, (w["s1"], "SUB-ALARM")).remaining == 0
     feed(T0 + timedelta(seconds=4), {w["d2"]: breaker(voltage_c=280.0, trip_cause="over_voltage",
                                                      switch_state="open")})
     [nid2] = pending_ids()
-    assert notify_delivery.deliver(nid2) == "pending"     # no grant left: next channel
-    assert notify_delivery.deliver(nid2) == "sent"
+    assert delivery.deliver(nid2) == "pending"     # no grant left: next channel
+    assert delivery.deliver(nid2) == "sent"
     assert [m["channel"] for m in messages(w)] == ["wechat_subscribe", "sms"]
 
 
@@ -146,14 +147,14 @@ def test_worker_killed_mid_send_is_never_repeated(w, monkeypatch):
     def die(*args, **kwargs):                             # the process dies after the send
         raise SystemExit("killed")
 
-    monkeypatch.setattr(notify_delivery, "_record", die)
+    monkeypatch.setattr(outbox, "record", die)
     with pytest.raises(SystemExit):
-        notify_delivery.deliver(nid)
+        delivery.deliver(nid)
     monkeypatch.undo()
     db.session.rollback()
-    assert notify_delivery.deliver(nid) == "sending"      # a retry does nothing
-    assert alarm_notify.sweep() == 0                      # and it is not re-enqueued
-    assert notify_delivery.reap_stuck(now=T0 + timedelta(hours=1)) == 1
+    assert delivery.deliver(nid) == "sending"      # a retry does nothing
+    assert outbox.sweep() == 0                      # and it is not re-enqueued
+    assert outbox.reap_stuck(now=T0 + timedelta(hours=1)) == 1
     n = db.session.get(Notification, nid)
     db.session.refresh(n)
     assert n.status == "unknown"
@@ -163,25 +164,25 @@ def test_worker_killed_mid_send_is_never_repeated(w, monkeypatch):
 def test_escalation_to_the_next_tier_until_acknowledged(w):
     alarm = raise_trip(w)
     [nid] = pending_ids()
-    notify_delivery.deliver(nid)
-    assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=4)) == []
-    assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=6)) == [alarm.id]
+    delivery.deliver(nid)
+    assert escalation.escalate_due(now=T0 + timedelta(minutes=4)) == []
+    assert escalation.escalate_due(now=T0 + timedelta(minutes=6)) == [alarm.id]
     tier2 = db.session.execute(select(Notification).where(Notification.tier == 2)).scalars()
     assert [n.user_id for n in tier2] == [w["m1"]]
-    assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=7)) == []   # not yet again
-    assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=12)) == [alarm.id]
+    assert escalation.escalate_due(now=T0 + timedelta(minutes=7)) == []   # not yet again
+    assert escalation.escalate_due(now=T0 + timedelta(minutes=12)) == [alarm.id]
     tier3 = db.session.execute(select(Notification).where(Notification.tier == 3)).scalars()
     assert [n.user_id for n in tier3] == [w["ad"]]
     alarm_service.acknowledge(_actor(w), [alarm.id])
-    assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=30)) == []
+    assert escalation.escalate_due(now=T0 + timedelta(minutes=30)) == []
     for n in pending_ids():
-        assert notify_delivery.deliver(n) == "suppressed"  # acknowledged meanwhile
+        assert delivery.deliver(n) == "suppressed"  # acknowledged meanwhile
 
 
 def test_top_tier_is_reminded_until_someone_acknowledges(w):
     alarm = raise_trip(w)
     for minutes in (6, 12, 18, 24):
-        assert alarm_notify.escalate_due(now=T0 + timedelta(minutes=minutes)) == [alarm.id]
+        assert escalation.escalate_due(now=T0 + timedelta(minutes=minutes)) == [alarm.id]
     rows = db.session.execute(select(Notification.tier, Notification.event)
                               .order_by(Notification.id)).all()
     assert [tuple(r) for r in rows] == [(1, "raised"), (2, "escalated"), (3, "escalated"),

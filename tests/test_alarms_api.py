@@ -114,7 +114,7 @@ def test_close_only_when_cleared(w, client):
 
 
 def test_alarm_changes_go_out_on_the_stream(w, raw_redis):
-    from backend.services.telemetry_common import site_stream
+    from backend.live.keys import site_stream
 
     entries = raw_redis.xrange(site_stream(w["site"]))
     alarms = [e for _id, e in entries if "alarm" in e.values()]

@@ -12,10 +12,22 @@ from dataclasses import dataclass
 
 import pytest
 
-from backend.models import (Area, Board, Circuit, Device, DistributionRoom, Gateway, Role)
-from backend.models import (Alarm, AlarmRecipient, AlarmRule, MaintenanceWindow, RepairOrder,
-                            RepairPhoto)
-from backend.security import PUBLIC, SUPERADMIN
+from backend.accounts.security import PUBLIC, SUPERADMIN
+from backend.models import (
+    Alarm,
+    AlarmRecipient,
+    AlarmRule,
+    Area,
+    Board,
+    Circuit,
+    Device,
+    DistributionRoom,
+    Gateway,
+    MaintenanceWindow,
+    RepairOrder,
+    RepairPhoto,
+    Role,
+)
 from tests.factories import PASSWORD, make_site, make_user
 
 RANK = {"staff": 1, "manager": 2, "admin": 3, SUPERADMIN: 4}
@@ -267,7 +279,7 @@ def route_cases(app):
 
 
 def test_walk_every_route_with_every_role(app, route_cases):
-    from backend.services.accounts import issue_tokens
+    from backend.accounts.operations import issue_tokens
     from tests.conftest import truncate_all
 
     failures = []
@@ -300,7 +312,7 @@ def test_walk_every_route_with_every_role(app, route_cases):
 
 
 def test_lists_never_show_another_sites_records(app, client):
-    from backend.services.accounts import issue_tokens
+    from backend.accounts.operations import issue_tokens
     from tests.conftest import truncate_all
 
     with app.app_context():

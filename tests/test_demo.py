@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from backend.demo import seed
+from backend.runtime.demo import seed
 
 
 def test_demo_seed_is_idempotent_and_admin_logs_in(settings, app, client, tmp_path, capsys):

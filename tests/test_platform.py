@@ -111,7 +111,7 @@ def test_create_admin_cli_then_login(urls, client, app, tmp_path):
 
 
 def test_unexpected_error_is_a_500_in_the_error_shape_without_a_trace(client, root, monkeypatch):
-    from backend.services import sites
+    from backend.facility import sites
 
     def boom(*_a, **_k):
         raise RuntimeError("secret internals")

@@ -12,10 +12,11 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
+from backend.accounts.security import Actor
 from backend.extensions import db, redis
+from backend.facility.transfer import import_yaml
+from backend.field.session import LOCK_KEY, SESSION
 from backend.models import Device, Gateway
-from backend.security import Actor
-from backend.services.transfer import import_yaml
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
 from workers.jobs import poll
@@ -139,9 +140,10 @@ def test_offline_after_failures_and_back_online(app, client, root, site, sim):
 
 def test_a_dead_gateway_does_not_hold_up_the_others(app, site, sim):
     """The live gateway's devices are all read before the dead one's first timeout ends."""
-    from backend.field.poller import PollEngine
-    from backend.services.poll_config import load_poll_gateways
     import asyncio
+
+    from backend.field.inventory import load_poll_gateways
+    from backend.field.poller import PollEngine
 
     sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": True})
     with app.app_context():
@@ -168,8 +170,8 @@ def test_a_dead_gateway_does_not_hold_up_the_others(app, site, sim):
 
 def test_one_poller_per_gateway_lock(app, site):
     with app.app_context():
-        gw_ids = [gw.id for gw, _ in poll._gateways(0, 1)]
-        redis.set(poll.LOCK_KEY.format(gateway_id=gw_ids[0]), "someone-else", px=5000)
+        gw_ids = [gw.id for gw, _ in SESSION.gateways(0, 1)]
+        redis.set(LOCK_KEY.format(gateway_id=gw_ids[0]), "someone-else", px=5000)
     summary = run_poll(app, "fast")
     assert summary["skipped_locked"] == [gw_ids[0]]
     assert summary["gateways"] == len(gw_ids) - 1

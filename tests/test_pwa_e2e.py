@@ -28,10 +28,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from backend.accounts.security import Actor
 from backend.extensions import db
+from backend.facility.transfer import import_yaml
 from backend.models import Device, Gateway, Role, Site
-from backend.security import Actor
-from backend.services.transfer import import_yaml
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
 from tests.factories import PASSWORD, make_site, make_user

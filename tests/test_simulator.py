@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from pymodbus.client import ModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
-from backend.cli_simulate import register, simulate
 from backend.field.profile import load_profile
 from simulator.bus import exchange_time
+from simulator.cli import register, simulate
 from simulator.engine import SimConfig, Simulator, SimulatorThread
 from simulator.fleet import from_counts, from_facility
 

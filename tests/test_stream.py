@@ -13,10 +13,12 @@ import requests
 from flask_jwt_extended import decode_token
 from werkzeug.serving import make_server
 
+from backend.accounts.security import REVOKED_KEY
 from backend.extensions import redis
+from backend.live import stream
 from backend.models import Role
-from backend.security import REVOKED_KEY
-from backend.services import stream, telemetry
+from backend.telemetry import status
+from backend.telemetry.ingest import ingest as store
 from tests.factories import auth, make_user
 from tests.test_telemetry import build_world
 
@@ -104,7 +106,7 @@ def open_stream(client, path="/api/v1/stream", headers=None) -> Reader:
 
 
 def ingest(device_id, **values):
-    telemetry.ingest([(device_id, datetime.now(timezone.utc), values)])
+    store([(device_id, datetime.now(timezone.utc), values)])
 
 
 def test_live_events_then_resume_with_last_event_id(w, client):
@@ -120,7 +122,7 @@ def test_live_events_then_resume_with_last_event_id(w, client):
 
     # Missed while disconnected: a status change and two readings.
     for _ in range(3):
-        telemetry.record_poll_result(w["d4"], False, "timeout")
+        status.record_poll_result(w["d4"], False, "timeout")
     ingest(w["d2"], voltage_a=232.0)
     ingest(w["d3"], switch_state="open")
     reader = open_stream(client, headers={**w["h"], "Last-Event-ID": first["id"]})
@@ -220,7 +222,7 @@ def test_poll_form_for_clients_without_event_source(w, client):
 def test_client_disconnect_ends_the_generator_on_a_real_server(w, app, caplog):
     """gthread/werkzeug close the body iterator when a write fails; the heartbeat makes
     that happen within one interval of the client going away."""
-    caplog.set_level(logging.DEBUG, logger="backend.services.stream")
+    caplog.set_level(logging.DEBUG, logger="backend.live.stream")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -10,12 +10,16 @@ from sqlalchemy import text
 
 from backend.extensions import db, redis
 from backend.models import Board, Circuit, Device, Role
-from backend.models.telemetry import (FAULT_INDICATOR_BITS, METRIC_LIST, METRICS, MODES,
-                                      TRIP_CAUSES)
-from backend.services import telemetry
-from backend.services.telemetry_partitions import (add_months, ensure_partitions,
-                                                   existing_partitions, forget_known_partitions,
-                                                   month_of, partition_name)
+from backend.models.telemetry import FAULT_INDICATOR_BITS, METRIC_LIST, METRICS, MODES, TRIP_CAUSES
+from backend.telemetry import ingest, query, status
+from backend.telemetry.partitions import (
+    add_months,
+    ensure_partitions,
+    existing_partitions,
+    forget_known_partitions,
+    month_of,
+    partition_name,
+)
 from tests.factories import auth, make_site, make_user
 
 UTC = timezone.utc
@@ -82,21 +86,21 @@ def test_ingest_lands_in_monthly_partitions_created_on_demand(w):
     db.session.commit()
     forget_known_partitions()
     old_ts = datetime(old_month.year, old_month.month, 15, 12, tzinfo=UTC)
-    result = telemetry.ingest([(w["d1"], t, {"voltage_a": 230.1}),
+    result = ingest.ingest([(w["d1"], t, {"voltage_a": 230.1}),
                                (w["d1"], old_ts, {"voltage_a": 229.9})])
     assert result.rows == result.stored == 2 and result.rejected == 0
     assert result.partitions_created == [name]
     assert [(r.value, r[3]) for r in rows(w["d1"], "voltage_a")] == [
         (229.9, name), (230.1, partition_name(month_of(t)))]
     # A retried batch is not stored twice.
-    again = telemetry.ingest([(w["d1"], t, {"voltage_a": 230.1})])
+    again = ingest.ingest([(w["d1"], t, {"voltage_a": 230.1})])
     assert again.rows == 1 and again.stored == 0
     assert len(rows(w["d1"], "voltage_a")) == 2
 
 
 def test_ingest_rejects_what_it_cannot_place(w):
     t = now()
-    result = telemetry.ingest([
+    result = ingest.ingest([
         (999_999, t, {"voltage_a": 230}),                       # unknown device
         (w["d1"], t, {"voltage_x": 1, "voltage_a": None}),      # unknown metric, no value
         (w["d1"], t + timedelta(days=2), {"voltage_a": 230}),   # future
@@ -108,7 +112,7 @@ def test_ingest_rejects_what_it_cannot_place(w):
 
 def test_latest_values_in_redis_and_api(w, client):
     t = now()
-    telemetry.ingest([
+    ingest.ingest([
         (w["d1"], t, {"voltage_a": 231.5, "switch_state": "closed", "mode": 1,
                       "trip_cause": "over_voltage", "water_leak": True, "current_a": 12,
                       "fault_indicators": ["voltage", "residual_current", "bit6"]}),
@@ -133,9 +137,9 @@ def test_latest_values_in_redis_and_api(w, client):
 
 def test_site_and_circuit_latest(w, client):
     t = now()
-    telemetry.ingest([(w[d], t, {"voltage_a": 220 + i}) for i, d in
+    ingest.ingest([(w[d], t, {"voltage_a": 220 + i}) for i, d in
                       enumerate(("d1", "d2", "d3", "d4", "db"))])
-    telemetry.record_poll_result(w["d2"], True)
+    status.record_poll_result(w["d2"], True)
     r = client.get(f"/api/v1/sites/{w['site']}/latest", headers=w["h"])
     assert r.status_code == 200
     assert [d["code"] for d in r.json] == ["D1", "D2", "D3", "D4"]
@@ -157,7 +161,7 @@ def test_site_and_circuit_latest(w, client):
 def test_history_raw_and_buckets_from_known_data(w, client):
     hour = now().replace(minute=0, second=0) - timedelta(hours=3)
     values = [200 + (i % 7) * 1.5 + i / 100 for i in range(720)]   # every 10 s for 2 h
-    telemetry.ingest([(w["d1"], hour + timedelta(seconds=10 * i), {"voltage_a": v})
+    ingest.ingest([(w["d1"], hour + timedelta(seconds=10 * i), {"voltage_a": v})
                       for i, v in enumerate(values)])
     url = f"/api/v1/devices/{w['d1']}/history?metrics=voltage_a"
 
@@ -187,7 +191,7 @@ def test_history_raw_and_buckets_from_known_data(w, client):
 
 
 def test_auto_bucket_choice(w, client):
-    assert [telemetry.choose_bucket(timedelta(**kw)) for kw in (
+    assert [query.choose_bucket(timedelta(**kw)) for kw in (
         {"minutes": 10}, {"hours": 6}, {"days": 2}, {"days": 10}, {"days": 90})] == [
         "raw", "1m", "15m", "1h", "1d"]
     end = now()
@@ -220,7 +224,7 @@ def test_bad_data_is_flagged_and_left_out_of_aggregates(w, client):
            "temperature": -80, "current_a": "abc", "mode": "sideways", "voltage_b": math.nan}
     good = {"voltage_a": 230, "frequency": 50, "power_factor": 0.9, "humidity": 40,
             "temperature": 30, "current_a": 10, "mode": "auto", "voltage_b": 231}
-    result = telemetry.ingest([(w["d1"], t, good), (w["d1"], t + timedelta(seconds=10), bad)])
+    result = ingest.ingest([(w["d1"], t, good), (w["d1"], t + timedelta(seconds=10), bad)])
     assert result.rows == 16 and result.flagged == 8
     assert [r.quality for r in rows(w["d1"], "voltage_a")] == [0, 1]
     assert [r.quality for r in rows(w["d1"], "current_a")] == [0, 4]
@@ -243,14 +247,14 @@ def test_energy_counter_decrease_is_flagged(w):
     t = now() - timedelta(minutes=10)
     seq = [1000.0, 1001.5, 5.0, 6.0]   # a meter replacement after the second reading
     for i, v in enumerate(seq):
-        telemetry.ingest([(w["d2"], t + timedelta(seconds=10 * i), {"energy_import": v})])
+        ingest.ingest([(w["d2"], t + timedelta(seconds=10 * i), {"energy_import": v})])
     assert [r.quality for r in rows(w["d2"], "energy_import")] == [0, 0, 2, 0]
     # Redis lost (flushed): the baseline comes from PostgreSQL.
     redis.flushdb()
-    telemetry.ingest([(w["d2"], t + timedelta(seconds=50), {"energy_import": 3.0})])
+    ingest.ingest([(w["d2"], t + timedelta(seconds=50), {"energy_import": 3.0})])
     assert [r.quality for r in rows(w["d2"], "energy_import")][-1] == 2
     # One batch holding several readings is checked in time order.
-    telemetry.ingest([(w["d3"], t + timedelta(seconds=s), {"energy_export": v})
+    ingest.ingest([(w["d3"], t + timedelta(seconds=s), {"energy_export": v})
                       for s, v in ((20, 7.0), (0, 5.0), (10, 4.0))])
     assert [r.quality for r in rows(w["d3"], "energy_export")] == [0, 2, 0]
 
@@ -278,14 +282,14 @@ def test_partition_jobs_create_ahead_and_drop_past_retention(ctx):
 
 def test_offline_after_n_failures_and_back_online(w, client):
     d = w["d1"]
-    assert telemetry.record_poll_result(d, False, "timeout") is None
-    assert telemetry.record_poll_result(d, False, "timeout") is None
-    change = telemetry.record_poll_result(d, False, "no response from unit 1")
+    assert status.record_poll_result(d, False, "timeout") is None
+    assert status.record_poll_result(d, False, "timeout") is None
+    change = status.record_poll_result(d, False, "no response from unit 1")
     assert change["online"] is False and change["error"] == "no response from unit 1"
     r = client.get(f"/api/v1/devices/{d}/status", headers=w["h"])
     assert (r.json["online"], r.json["consecutive_failures"]) == (False, 3)
-    assert telemetry.record_poll_result(d, False, "timeout") is None   # still offline
-    assert telemetry.record_poll_result(d, True)["online"] is True
+    assert status.record_poll_result(d, False, "timeout") is None   # still offline
+    assert status.record_poll_result(d, True)["online"] is True
     r = client.get(f"/api/v1/devices/{d}/status", headers=w["h"])
     assert (r.json["online"], r.json["consecutive_failures"]) == (True, 0)
     assert r.json["last_seen"] is not None
@@ -295,7 +299,7 @@ def test_offline_after_n_failures_and_back_online(w, client):
     published = [json.loads(f["data"]) for _id, f in
                  redis.xrange(f"gw:site:{w['site']}:stream") if f["type"] == "device_status"]
     assert [(e["device_id"], e["online"]) for e in published] == [(d, False), (d, True)]
-    telemetry.record_poll_results([(w["d2"], True, None), (w["d3"], False, "x")])
+    status.record_poll_results([(w["d2"], True, None), (w["d3"], False, "x")])
     r = client.get("/api/v1/device-status?online=true", headers=w["h"])
     assert [s["code"] for s in r.json] == ["D1", "D2"]
     r = client.get(f"/api/v1/device-status?site_id={w['site']}", headers=w["h"])
@@ -304,7 +308,7 @@ def test_offline_after_n_failures_and_back_online(w, client):
 
 
 def test_another_sites_user_sees_nothing(w, client):
-    telemetry.ingest([(w["d1"], now(), {"voltage_a": 230})])
+    ingest.ingest([(w["d1"], now(), {"voltage_a": 230})])
     for path in (f"devices/{w['d1']}/latest", f"devices/{w['d1']}/history",
                  f"devices/{w['d1']}/status", f"sites/{w['site']}/latest",
                  f"circuits/{w['c1']}/latest"):
@@ -319,19 +323,20 @@ def test_ingest_merges_into_the_stored_document_not_a_remembered_one(w):
     one changed or deleted in Redis by anyone else must be read again."""
     import gc
 
-    from backend.services.telemetry_common import iso, latest_key
+    from backend.clock import iso
+    from backend.telemetry.latest import latest_key
 
     t, key = now(), latest_key(w["d1"])
-    telemetry.ingest([(w["d1"], t, {"voltage_a": 230.0, "current_a": 5.0})])
+    ingest.ingest([(w["d1"], t, {"voltage_a": 230.0, "current_a": 5.0})])
     doc = json.loads(redis.get(key))
     doc["current_a"] = {"v": 7.0, "ts": iso(t + timedelta(seconds=10)), "q": 0}
     redis.set(key, json.dumps(doc))                      # someone else, newer
-    telemetry.ingest([(w["d1"], t + timedelta(seconds=1), {"voltage_a": 231.0,
+    ingest.ingest([(w["d1"], t + timedelta(seconds=1), {"voltage_a": 231.0,
                                                             "current_a": 6.0})])
     doc = json.loads(redis.get(key))
     assert (doc["voltage_a"]["v"], doc["current_a"]["v"]) == (231.0, 7.0)
     redis.delete(key)
-    telemetry.ingest([(w["d1"], t + timedelta(seconds=2), {"voltage_a": 232.0})])
+    ingest.ingest([(w["d1"], t + timedelta(seconds=2), {"voltage_a": 232.0})])
     assert json.loads(redis.get(key)) == {"voltage_a": {
         "v": 232.0, "ts": iso(t + timedelta(seconds=2)), "q": 0}}
     assert gc.isenabled()                                # paused only during the ingest

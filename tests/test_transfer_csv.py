@@ -97,13 +97,13 @@ def test_csv_errors_carry_the_line_and_nothing_is_written(client, root):
     assert r.status_code == 422
     assert [(e["line"], e["message"]) for e in r.json["errors"]] == [
         (1, "unknown column 'colour'; expected " + ",".join(
-            import_module("backend.services.transfer").CSV_COLUMNS)), (1, "missing column 'kind'")]
+            import_module("backend.facility.transfer").CSV_COLUMNS)), (1, "missing column 'kind'")]
     assert post_csv(client, root, site_id, "").status_code == 422
 
 
 def test_cli_import_and_export(app, urls, tmp_path):
     from backend.cli import main
-    from backend.cli_transfer import register
+    from backend.cli.transfer import register
 
     if "import" not in main.commands:
         register(main)

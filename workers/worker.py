@@ -24,14 +24,9 @@ def _drop_inherited_connections() -> None:
 class PreloadedWorker(Worker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from workers.jobs.telemetry import preload_app
+        from backend.runtime.context import preload_app
 
         preload_app()
-        import backend.notify.sms  # noqa: F401
-        import backend.notify.webpush  # noqa: F401
-        import backend.notify.wechat  # noqa: F401
-        import backend.services.alarm_notify  # noqa: F401
-        import backend.services.notify_delivery  # noqa: F401
-        import workers.jobs.notify  # noqa: F401
+        import workers.jobs.notify  # noqa: F401  (the channels, wechatpy, cryptography)
 
         os.register_at_fork(after_in_child=_drop_inherited_connections)

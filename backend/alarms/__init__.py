@@ -1,5 +1,10 @@
-"""Alarm rules as data (``catalogue``) and the pure rule state machine (``engine``).
+"""The alarm domain: from the latest values to alarms, their lifecycle and their messages.
 
-Database work (loading devices, rule overrides and state, writing alarms and the
-outbox) lives in ``backend/services/alarm_*.py``; nothing here touches I/O.
+Pure core (no I/O): ``catalogue`` (the rules as data), ``limits`` (overrides resolved to
+effective limits), ``engine`` (the rule state machine). I/O beside it: ``context``
+(devices and topology, cached), ``evaluate`` and ``apply`` (rules on stored values, alarms
+and rule state in one transaction), ``poll_cycle`` (poll, store, evaluate), ``lifecycle``
+(acknowledge, comment, assign, close), ``timeline``, ``rules`` (overrides), ``recipients``,
+``outbox``, ``escalation``, ``delivery`` and ``texts`` (who is told, when, and what),
+``maintenance`` windows and ``repair_orders``.
 """

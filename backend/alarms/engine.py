@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from backend.alarms.catalogue import cleared, crossed
 from backend.alarms.limits import EffectiveLimit
-from backend.models.alarms import LEVEL_RANK
+from backend.vocabulary import LEVEL_RANK
 
 HIGH_FIRST = ("alarm", "warning")
 

@@ -2,7 +2,7 @@
 
 Resolution per (rule, level), field by field: device > circuit category > site >
 catalogue default. An override row may change only some fields (NULL = inherit).
-Pure: the rows are given by the caller (``backend/services/alarm_rules.py`` loads them).
+Pure: the rows are given by the caller (``backend/alarms/rules.py`` loads them).
 """
 from __future__ import annotations
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from backend.accounts.security import access, current_actor
 from backend.api.pagination import SQLPage
 from backend.extensions import db
 from backend.models import Role
-from backend.security import access, current_actor
 
 
 def register_crud(blp, service, schema, put_schema, query_schema, *, path: str) -> None:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 
 import yaml
 
+from backend import vocabulary
 from backend.field.codec import BIT_TABLES, TABLES, Field, decode_block, encode_value
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -28,11 +30,9 @@ PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 DEVICE_KINDS = ("breaker", "meter", "env_sensor", "temp_sensor", "load", "knx_group", "camera")
 POLES = ("1P", "1P+N", "3P", "3P+N")
 RATES = ("fast", "normal")
-MODES = ("auto", "manual", "maintenance")
-TRIP_CAUSES = ("none", "over_voltage", "under_voltage", "phase_loss", "overload",
-               "short_circuit", "over_power", "over_temperature", "residual_current", "test",
-               "other")
-FAULT_INDICATORS = ("voltage", "current", "temperature", "residual_current")
+MODES = tuple(vocabulary.MODES)
+TRIP_CAUSES = tuple(vocabulary.TRIP_CAUSES)
+FAULT_INDICATORS = tuple(vocabulary.FAULT_INDICATOR_BITS)
 
 
 def _canonical() -> dict[str, tuple[str | None, str]]:

@@ -12,14 +12,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index,
-                        Integer, LargeBinary, String, Text, UniqueConstraint, func, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, TimestampMixin, utcnow
+from backend.clock import utcnow
+from backend.models.base import Base, TimestampMixin
+from backend.vocabulary import LEVEL_RANK, LEVELS  # noqa: F401
 
-LEVELS = ("warning", "alarm")
-LEVEL_RANK = {"warning": 1, "alarm": 2}
 ALARM_STATES = ("active", "acknowledged", "cleared", "closed")
 OPEN_STATES = ("active", "acknowledged")
 RULE_SCOPES = ("site", "category", "device")

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, utcnow
+from backend.clock import utcnow
+from backend.models.base import Base
 
 
 class AuditEntry(Base):

@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, TimestampMixin, utcnow
+from backend.clock import utcnow
+from backend.models.base import Base, TimestampMixin
 
 CHANNELS = ("wechat_template", "wxa_subscribe", "webpush", "sms")
 NOTIFY_STATES = ("pending", "sending", "sent", "failed", "suppressed", "unknown")

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base
+from backend.vocabulary import FAULT_INDICATOR_BITS, MODES, SWITCH_STATES, TRIP_CAUSES  # noqa: F401
 
 # --- quality flags (bitmask; 0 = good; aggregates use quality = 0 only) --------------
 Q_GOOD = 0
@@ -42,15 +43,8 @@ def quality_names(q: int) -> list[str]:
 
 
 # --- state mappings: stored numerically, returned as names ---------------------------
-# Names are those of backend/field/profile.py (the codec's output; a test keeps them equal).
-SWITCH_STATES = {"open": 0, "closed": 1}
-MODES = {"auto": 0, "manual": 1, "maintenance": 2}
+# Names and codes: backend/vocabulary.py (the codec's output, the profiles' names).
 WATER_LEAK = {"false": 0, "true": 1}   # the API returns JSON booleans for this one
-TRIP_CAUSES = {"none": 0, "over_voltage": 1, "under_voltage": 2, "phase_loss": 3,
-               "overload": 4, "short_circuit": 5, "over_power": 6, "over_temperature": 7,
-               "residual_current": 8, "test": 9, "other": 10}
-# fault_indicators: the breaker's local fault LEDs, stored as a bitmask, returned as a list.
-FAULT_INDICATOR_BITS = {"voltage": 0, "current": 1, "temperature": 2, "residual_current": 3}
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,14 @@ from urllib.parse import urlparse
 
 import requests
 
-from backend.notify.base import (Delivery, Message, local_time, log_once,
-                                 seconds_until_quota_reset, truncate)
+from backend.notify.base import (
+    Delivery,
+    Message,
+    local_time,
+    log_once,
+    seconds_until_quota_reset,
+    truncate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +173,7 @@ def classify(response: dict) -> Delivery:
 
 def sms_provider() -> SmsProvider | None:
     """The configured provider (app context settings), or None when SMS is off."""
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     name = setting("sms_provider")
     if name == "none":

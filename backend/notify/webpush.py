@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import requests
@@ -31,8 +31,7 @@ from py_vapid import Vapid
 from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
-from backend.notify.base import (LEVEL_LABELS, STATE_LABELS, Delivery, Message, local_time,
-                                 log_once)
+from backend.notify.base import LEVEL_LABELS, STATE_LABELS, Delivery, Message, local_time, log_once
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def dev_vapid(data_dir: Path) -> Vapid:
 
 def configured_vapid() -> Vapid | None:
     """The VAPID key from the settings (app context); generated in development/test."""
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     key = setting("vapid_private_key")
     if key:
@@ -180,7 +179,7 @@ class WebPushChannel:
 
 def webpush_channel() -> WebPushChannel | None:
     """The configured channel (app context settings), or None when no key is available."""
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     vapid = configured_vapid()
     return WebPushChannel(vapid, subject=setting("vapid_subject")) if vapid else None

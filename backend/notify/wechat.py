@@ -32,8 +32,16 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
 from backend.config import ConfigError
-from backend.notify.base import (LEVEL_LABELS, STATE_LABELS, Delivery, Message, local_time,
-                                 log_once, seconds_until_quota_reset, truncate)
+from backend.notify.base import (
+    LEVEL_LABELS,
+    STATE_LABELS,
+    Delivery,
+    Message,
+    local_time,
+    log_once,
+    seconds_until_quota_reset,
+    truncate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +282,7 @@ class WeChatSubscribeChannel(_WeChatChannel):
 
 def template_channel(redis_client) -> WeChatTemplateChannel | None:
     """The configured template channel (app context settings), or None when unconfigured."""
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     if not (setting("wechat_appid") and setting("wechat_secret")
             and setting("wechat_template_alarm")):
@@ -289,7 +297,7 @@ def template_channel(redis_client) -> WeChatTemplateChannel | None:
 
 def subscribe_channel(redis_client) -> WeChatSubscribeChannel | None:
     """The configured subscribe channel, or None when the mini-program is unconfigured."""
-    from backend.services.app_settings import setting
+    from backend.settings import setting
 
     if not (setting("wxa_appid") and setting("wxa_secret")
             and setting("wxa_subscribe_template")):

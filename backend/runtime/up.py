@@ -9,9 +9,9 @@
    - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
      Server-Sent Event streams do not pin a whole worker process each);
    - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
-     processes listening on every queue of workers/queues.py but ``poll``, in order;
+     processes listening on every queue of backend/jobs.py but ``poll``, in order;
    - ``poller-N``: one ``SimpleWorker`` per poll shard on ``poll`` (connections stay
-     open between cycles: workers/jobs/poll.py);
+     open between cycles: backend/field/session.py);
      One process per worker rather than ``rq worker-pool``: the pool is itself a
      supervisor, and nesting it would hide restarts and exit codes from ours.
      ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
@@ -33,9 +33,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from backend.config import Settings
+from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
 from backend.runtime import embedded
 from backend.runtime.supervisor import Child, Supervisor
-from workers.queues import GENERAL_QUEUES, POLL_QUEUE
 
 log = logging.getLogger("gridwarden.up")
 
@@ -153,7 +153,7 @@ def _start_embedded_redis(sup: Supervisor, data_dir: Path) -> str:
 def _seed_demo(settings: Settings) -> None:
     log.info("seeding demo data ...")
     try:
-        from backend import demo
+        from backend.runtime import demo
 
         demo.seed(settings)
     except KeyboardInterrupt:
@@ -219,7 +219,7 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
 def simulator_child(env: dict[str, str]) -> Child:
     """``--demo``: the example facility's breakers, served by the simulator on the ports
     examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790)."""
-    from backend.demo import EXAMPLE
+    from backend.runtime.demo import EXAMPLE
 
     return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
                  env)
@@ -228,29 +228,39 @@ def simulator_child(env: dict[str, str]) -> Child:
 STANDINS_PORT = 8791
 
 
+# Credentials the demo's stand-in is started with and the channels are configured with
+# (not secrets: the stand-in runs on loopback and only in a demo).
+DEMO_STANDIN_CREDENTIALS = {"wechat_secret": "standin-wechat-secret",
+                            "sms_secret_id": "standin-sms-id",
+                            "sms_secret_key": "standin-sms-key"}
+
+
 def demo_notify_settings(settings: Settings) -> dict:
     """``--demo``: every notification channel pointed at the local stand-in (unless the
     environment configured a channel itself), so a user watches the messages arrive at
-    http://127.0.0.1:8791/. The credentials are the stand-in's own defaults."""
-    from standins.state import StandinConfig
-
+    http://127.0.0.1:8791/."""
     if settings.wechat_appid or settings.sms_secret_id:
         return {}
     base = f"http://127.0.0.1:{STANDINS_PORT}"
-    sc = StandinConfig()
+    cred = DEMO_STANDIN_CREDENTIALS
     return dict(wechat_api_base_url=base + "/", wechat_appid="wxdemo0000000001",
-                wechat_secret=sc.wechat_secret, wechat_template_alarm="DEMO-ALARM-TEMPLATE",
-                wxa_appid="wxdemo0000000002", wxa_secret=sc.wechat_secret,
+                wechat_secret=cred["wechat_secret"], wechat_template_alarm="DEMO-ALARM-TEMPLATE",
+                wxa_appid="wxdemo0000000002", wxa_secret=cred["wechat_secret"],
                 wxa_subscribe_template="DEMO-SUBSCRIBE-TEMPLATE", sms_provider="tencent",
-                sms_endpoint=base + "/", sms_secret_id=sc.sms_secret_id,
-                sms_secret_key=sc.sms_secret_key, sms_sdk_app_id="1400000000",
+                sms_endpoint=base + "/", sms_secret_id=cred["sms_secret_id"],
+                sms_secret_key=cred["sms_secret_key"], sms_sdk_app_id="1400000000",
                 sms_sign_name="GridWarden", sms_template_id="100001")
 
 
 def standins_child(env: dict[str, str]) -> Child:
-    """``--demo``: the WeChat / SMS / Web Push stand-in (messages at its / page)."""
+    """``--demo``: the WeChat / SMS / Web Push stand-in (messages at its / page), a
+    separate program (``python -m standins``), given the demo's credentials."""
+    cred = DEMO_STANDIN_CREDENTIALS
     return Child("standins", [sys.executable, "-m", "standins", "--host", "127.0.0.1",
-                              "--port", str(STANDINS_PORT)], env)
+                              "--port", str(STANDINS_PORT),
+                              "--wechat-secret", cred["wechat_secret"],
+                              "--sms-secret-id", cred["sms_secret_id"],
+                              "--sms-secret-key", cred["sms_secret_key"]], env)
 
 
 def _bind(settings: Settings) -> str:

@@ -1,8 +1,8 @@
 """Notification jobs: deliver one outbox row; sweep for due and stuck rows; escalate.
 
-``deliver`` takes the row id and is idempotent (backend/services/notify_delivery.py):
-enqueued right after the alarm change commits, and again by ``sweep`` for rows that
-are due (delayed for grouping, retrying, or whose job was lost).
+``deliver`` takes the row id and is idempotent (backend/alarms/delivery.py): enqueued
+right after the alarm change commits, and again by ``sweep`` for rows that are due
+(delayed for grouping, retrying, or whose job was lost).
 """
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import logging
 
 from rq import get_current_job
 
-from workers.jobs.telemetry import app_context
+from backend.alarms import delivery, escalation
+from backend.notify import outbox
+from backend.runtime.context import app_context
 
 log = logging.getLogger(__name__)
 
 
 def deliver(notification_id: int) -> str:
-    from backend.services.notify_delivery import deliver as run
-
     with app_context():
-        status = run(notification_id)
+        status = delivery.deliver(notification_id)
     job = get_current_job()
     log.debug("job %s: notification %s -> %s", job.id if job else "-", notification_id, status)
     return status
@@ -27,12 +27,9 @@ def deliver(notification_id: int) -> str:
 
 def sweep() -> dict:
     """Mark attempts a dead worker left "sending" as unknown; enqueue due rows."""
-    from backend.services.alarm_notify import sweep as enqueue_due
-    from backend.services.notify_delivery import reap_stuck
-
     with app_context():
-        stuck = reap_stuck()
-        due = enqueue_due()
+        stuck = outbox.reap_stuck()
+        due = outbox.sweep()
     if stuck:
         log.warning("notify sweep: %d attempts left by a stopped worker marked unknown", stuck)
     return {"stuck": stuck, "enqueued": due}
@@ -40,10 +37,8 @@ def sweep() -> dict:
 
 def escalate() -> list[int]:
     """Next tier for unacknowledged alarms past the escalation delay."""
-    from backend.services.alarm_notify import escalate_due
-
     with app_context():
-        escalated = escalate_due()
+        escalated = escalation.escalate_due()
     if escalated:
         log.info("escalated alarms %s", escalated)
     return escalated

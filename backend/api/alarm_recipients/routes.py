@@ -1,10 +1,12 @@
 """Alarm recipients: who is told about a site's (or an area's) alarms, in which tier."""
-from backend.api.alarm_recipients.schemas import (AlarmRecipientPutSchema,
+from backend.alarms.recipients import alarm_recipients
+from backend.api.alarm_recipients.schemas import (
+                                                  AlarmRecipientPutSchema,
                                                   AlarmRecipientQueryArgsSchema,
-                                                  AlarmRecipientSchema)
+                                                  AlarmRecipientSchema,
+)
 from backend.api.blueprint import Blueprint
 from backend.api.crud import register_crud
-from backend.services.alarm_recipients import alarm_recipients
 
 blp = Blueprint("alarm_recipients", __name__, url_prefix="/api/v1/alarm-recipients",
                 description="Alarm recipients and escalation tiers (admins of the site write)")

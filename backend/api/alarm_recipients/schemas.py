@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import ID, RecordSchema, Strict
 from backend.models.alarms import LEVELS
+from backend.schemas import ID, RecordSchema, Strict
 
 
 class AlarmRecipientSchema(RecordSchema):

@@ -1,14 +1,18 @@
 """Alarm rule overrides (CRUD), the rule catalogue and a device's effective limits."""
 from flask.views import MethodView
 
-from backend.api.alarm_rules.schemas import (AlarmRulePutSchema, AlarmRuleQueryArgsSchema,
-                                             AlarmRuleSchema, CatalogueRuleSchema,
-                                             EffectiveLimitSchema)
+from backend.accounts.security import access, current_actor
+from backend.alarms import rules as service
+from backend.api.alarm_rules.schemas import (
+    AlarmRulePutSchema,
+    AlarmRuleQueryArgsSchema,
+    AlarmRuleSchema,
+    CatalogueRuleSchema,
+    EffectiveLimitSchema,
+)
 from backend.api.blueprint import Blueprint
 from backend.api.crud import register_crud
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import alarm_rules as service
 
 blp = Blueprint("alarm_rules", __name__, url_prefix="/api/v1",
                 description="Alarm rules: the catalogue of defaults and a site's overrides "

@@ -1,15 +1,24 @@
 from flask.views import MethodView
 
-from backend.api.alarms.schemas import (AcknowledgeOneSchema, AcknowledgeSchema,
-                                        AlarmCountsArgsSchema, AlarmCountsSchema,
-                                        AlarmDetailSchema, AlarmQueryArgsSchema, AlarmSchema,
-                                        AssigneeSchema, AssignSchema, CloseSchema, CommentSchema,
-                                        TimelineEntrySchema)
+from backend.accounts.security import access, current_actor
+from backend.alarms import lifecycle as alarms
+from backend.api.alarms.schemas import (
+    AcknowledgeOneSchema,
+    AcknowledgeSchema,
+    AlarmCountsArgsSchema,
+    AlarmCountsSchema,
+    AlarmDetailSchema,
+    AlarmQueryArgsSchema,
+    AlarmSchema,
+    AssigneeSchema,
+    AssignSchema,
+    CloseSchema,
+    CommentSchema,
+    TimelineEntrySchema,
+)
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import alarms
 
 blp = Blueprint("alarms", __name__, url_prefix="/api/v1/alarms",
                 description="Warnings (预警) and alarms (报警) of your sites: list, detail with "

@@ -2,9 +2,9 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from backend.api.fields import Strict
 from backend.alarms.catalogue import ALL_RULES
 from backend.models.alarms import ALARM_STATES, LEVELS
+from backend.schemas import Strict
 
 
 def _csv_list(choices):

@@ -1,13 +1,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import ID, SiteQueryArgsSchema, SiteRecordSchema
+from backend.facility.schemas import AreaSchema
 from backend.models.facility import AREA_KINDS
-
-
-class AreaSchema(SiteRecordSchema):
-    parent_id = ma.fields.Integer(**ID, metadata={"description": "Enclosing area (tree)"})
-    kind = ma.fields.String(load_default="area", validate=validate.OneOf(AREA_KINDS))
+from backend.schemas import SiteQueryArgsSchema
 
 
 class AreaPutSchema(AreaSchema):

@@ -1,11 +1,11 @@
 from flask.views import MethodView
 
+from backend.accounts import audit
+from backend.accounts.security import access, current_actor
 from backend.api.audit.schemas import AuditEntryQueryArgsSchema, AuditEntrySchema
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import audit
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="Who changed or switched what, when, before and after (admins)")

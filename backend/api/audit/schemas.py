@@ -2,7 +2,7 @@ from datetime import timezone
 
 import marshmallow as ma
 
-from backend.api.fields import Strict
+from backend.schemas import Strict
 
 
 class AuditEntrySchema(Strict):

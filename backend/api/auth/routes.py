@@ -2,13 +2,13 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
 
+from backend.accounts import operations as accounts
+from backend.accounts.security import PUBLIC, access, current_actor
 from backend.api.auth.schemas import LoginSchema, PasswordChangeSchema, TokenPairSchema
 from backend.api.blueprint import Blueprint
 from backend.api.users.schemas import UserSchema
 from backend.extensions import db
 from backend.models import Role
-from backend.security import PUBLIC, access, current_actor
-from backend.services import accounts
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                 description="One set of accounts for the web console, the PWA and the "

@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import Strict
 from backend.api.users.schemas import UserSchema
+from backend.schemas import Strict
 
 
 class LoginSchema(Strict):

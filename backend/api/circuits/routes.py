@@ -1,7 +1,7 @@
 from backend.api.blueprint import Blueprint
-from backend.api.crud import register_crud
 from backend.api.circuits.schemas import CircuitPutSchema, CircuitQueryArgsSchema, CircuitSchema
-from backend.services.facility import circuits
+from backend.api.crud import register_crud
+from backend.facility.operations import circuits
 
 blp = Blueprint("circuits", __name__, url_prefix="/api/v1/circuits",
                 description="Circuits of a site (scoped to your sites)")

@@ -3,7 +3,7 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import ID, RecordSchema, Strict
+from backend.schemas import ID, RecordSchema, Strict
 
 AWARE = dict(default_timezone=timezone.utc)
 

@@ -3,16 +3,20 @@ grants and browser push subscriptions."""
 from flask import request
 from flask.views import MethodView
 
+from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
-from backend.api.notify_settings.schemas import (NotifyProfilePutSchema, NotifyProfileSchema,
-                                                 PublicKeySchema, SubscribeGrantSchema,
-                                                 WebPushDeleteArgsSchema,
-                                                 WebPushSubscriptionSchema)
+from backend.api.notify_settings.schemas import (
+    NotifyProfilePutSchema,
+    NotifyProfileSchema,
+    PublicKeySchema,
+    SubscribeGrantSchema,
+    WebPushDeleteArgsSchema,
+    WebPushSubscriptionSchema,
+)
 from backend.api.pagination import SQLPage
 from backend.extensions import db
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import notify_settings as service
+from backend.notify import preferences as service
 
 blp = Blueprint("notify_settings", __name__, url_prefix="/api/v1",
                 description="How a person is notified: channels, WeChat openids, "

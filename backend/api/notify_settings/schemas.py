@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import Strict
 from backend.models.notify import CHANNELS
+from backend.schemas import Strict
 
 OPENID = dict(allow_none=True, validate=validate.Length(min=1, max=64))
 

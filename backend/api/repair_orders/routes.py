@@ -3,15 +3,19 @@ with photos of the repair."""
 from flask import Response
 from flask.views import MethodView
 
+from backend.accounts.security import access, current_actor
+from backend.alarms import repair_orders as service
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
-from backend.api.repair_orders.schemas import (PhotoUploadSchema, RepairOrderPatchSchema,
-                                               RepairOrderQueryArgsSchema, RepairOrderSchema,
-                                               RepairPhotoSchema)
+from backend.api.repair_orders.schemas import (
+    PhotoUploadSchema,
+    RepairOrderPatchSchema,
+    RepairOrderQueryArgsSchema,
+    RepairOrderSchema,
+    RepairPhotoSchema,
+)
 from backend.extensions import db
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import repair_orders as service
 
 blp = Blueprint("repair_orders", __name__, url_prefix="/api/v1/repair-orders",
                 description="Repair orders and their photos (staff of the site and up)")

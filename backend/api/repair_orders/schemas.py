@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import ID, RecordSchema, Strict
 from backend.models.alarms import REPAIR_STATES
+from backend.schemas import ID, RecordSchema, Strict
 
 
 class RepairOrderSchema(RecordSchema):

@@ -1,13 +1,9 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import ID, SiteQueryArgsSchema, SiteRecordSchema
+from backend.facility.schemas import RoomSchema
 from backend.models.facility import ROOM_KINDS
-
-
-class RoomSchema(SiteRecordSchema):
-    area_id = ma.fields.Integer(**ID)
-    kind = ma.fields.String(load_default="low_voltage", validate=validate.OneOf(ROOM_KINDS))
+from backend.schemas import SiteQueryArgsSchema
 
 
 class RoomPutSchema(RoomSchema):

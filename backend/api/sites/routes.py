@@ -1,13 +1,12 @@
 from flask.views import MethodView
 
+from backend.accounts.security import SUPERADMIN, access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
-from backend.api.sites.schemas import (SitePutSchema, SiteQueryArgsSchema, SiteSchema,
-                                       TopologySchema)
+from backend.api.sites.schemas import SitePutSchema, SiteQueryArgsSchema, SiteSchema, TopologySchema
 from backend.extensions import db
+from backend.facility import sites, topology
 from backend.models import Role
-from backend.security import SUPERADMIN, access, current_actor
-from backend.services import sites, topology
 
 blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites",
                 description="Sites (facilities); each user sees only the sites granted to them")

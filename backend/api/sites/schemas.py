@@ -1,17 +1,7 @@
 import marshmallow as ma
-from marshmallow import validate
 
-from backend.api.fields import CODE, NAME, RecordSchema, Strict
-
-
-class SiteSchema(RecordSchema):
-    code = ma.fields.String(**CODE)
-    name = ma.fields.String(**NAME)
-    address = ma.fields.String(load_default="", validate=validate.Length(max=255))
-    timezone = ma.fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
-    latitude = ma.fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
-    longitude = ma.fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
-    floor_area_m2 = ma.fields.Float(allow_none=True, validate=validate.Range(min=0))
+from backend.facility.schemas import SiteSchema
+from backend.schemas import Strict
 
 
 class SitePutSchema(SiteSchema):

@@ -7,11 +7,11 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 from marshmallow import validate
 
+from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
-from backend.api.fields import Strict
+from backend.live import stream
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import stream
+from backend.schemas import Strict
 
 blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream",
                 description="Live events (readings, device status; alarms and command "

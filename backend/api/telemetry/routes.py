@@ -7,15 +7,21 @@ import math
 from flask import Response
 from flask.views import MethodView
 
+from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
-from backend.api.telemetry.schemas import (DeviceLatestSchema, DeviceStatusQueryArgsSchema,
-                                           DeviceStatusSchema, HistoryArgsSchema, HistorySchema,
-                                           LatestArgsSchema, LatestListArgsSchema)
+from backend.api.telemetry.schemas import (
+    DeviceLatestSchema,
+    DeviceStatusQueryArgsSchema,
+    DeviceStatusSchema,
+    HistoryArgsSchema,
+    HistorySchema,
+    LatestArgsSchema,
+    LatestListArgsSchema,
+)
 from backend.extensions import db
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import telemetry
+from backend.telemetry import query, status
 
 blp = Blueprint("telemetry", __name__, url_prefix="/api/v1",
                 description="Latest values, history and online status of devices")
@@ -57,7 +63,7 @@ class DeviceLatest(MethodView):
     @blp.response(200, DeviceLatestSchema)
     def get(self, args, device_id):
         """Latest value of each metric of a device, with its online status"""
-        return telemetry.device_latest(current_actor(), device_id, args.get("metrics"))
+        return query.device_latest(current_actor(), device_id, args.get("metrics"))
 
 
 @blp.route("/circuits/<int:circuit_id>/latest")
@@ -71,7 +77,7 @@ class CircuitLatest(MethodView):
         Downstream: child circuits, and the circuits of boards fed by any of them,
         recursively (the same tree as the site topology). Paginated: page, page_size
         (default 500, max 5000); the X-Pagination header carries the totals. """
-        total, body = telemetry.circuit_latest(current_actor(), circuit_id,
+        total, body = query.circuit_latest(current_actor(), circuit_id,
                                                args.get("metrics"), *_window(args))
         return _json_page(body, total, args)
 
@@ -87,7 +93,7 @@ class SiteLatest(MethodView):
         One SQL query and one Redis MGET per page, whatever the page size. Paginated:
         page, page_size (default 500, max 5000); the X-Pagination header carries the
         totals. """
-        total, body = telemetry.site_latest(current_actor(), site_id, args.get("metrics"),
+        total, body = query.site_latest(current_actor(), site_id, args.get("metrics"),
                                             *_window(args))
         return _json_page(body, total, args)
 
@@ -104,7 +110,7 @@ class DeviceHistory(MethodView):
         Aggregates (avg/min/max) use good readings only (quality 0); raw points carry
         their quality. Day buckets follow the site's time zone. Without ``metrics``:
         every metric the device currently reports. """
-        return telemetry.history(current_actor(), device_id, args)
+        return query.history(current_actor(), device_id, args)
 
 
 @blp.route("/devices/<int:device_id>/status")
@@ -113,7 +119,7 @@ class DeviceStatusById(MethodView):
     @blp.response(200, DeviceStatusSchema)
     def get(self, device_id):
         """Communication status of a device: online, last seen, consecutive failures"""
-        return telemetry.device_status(current_actor(), device_id)
+        return status.device_status(current_actor(), device_id)
 
 
 @blp.route("/device-status")
@@ -124,4 +130,4 @@ class DeviceStatuses(MethodView):
     @blp.paginate(RowsPage)
     def get(self, args):
         """Communication status of every device of your sites (filter: site_id, online)"""
-        return telemetry.select_statuses(current_actor(), args)
+        return status.select_statuses(current_actor(), args)

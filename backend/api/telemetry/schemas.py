@@ -3,9 +3,14 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import Strict
-from backend.models.telemetry import (FAULT_INDICATOR_BITS, METRICS, MODES, SWITCH_STATES,
-                                      TRIP_CAUSES)
+from backend.models.telemetry import (
+    FAULT_INDICATOR_BITS,
+    METRICS,
+    MODES,
+    SWITCH_STATES,
+    TRIP_CAUSES,
+)
+from backend.schemas import Strict
 
 METRICS_ARG = ma.fields.String(metadata={
     "description": "Comma-separated canonical metric names, e.g. voltage_a,current_a. "

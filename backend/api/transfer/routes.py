@@ -7,15 +7,20 @@ import re
 from flask import Response, request
 from flask.views import MethodView
 
+from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
-from backend.api.transfer.schemas import (CSV_BODY, IMPORT_ERRORS, YAML_BODY,
-                                          ImportQueryArgsSchema, ImportResultSchema,
-                                          text_response)
+from backend.api.transfer.schemas import (
+    CSV_BODY,
+    IMPORT_ERRORS,
+    YAML_BODY,
+    ImportQueryArgsSchema,
+    ImportResultSchema,
+    text_response,
+)
 from backend.extensions import db
+from backend.facility import sites, transfer
+from backend.facility.transfer_yaml import invalid
 from backend.models import Role, Site
-from backend.security import access, current_actor
-from backend.services import sites, transfer
-from backend.services.transfer_yaml import invalid
 
 blp = Blueprint("transfer", __name__, url_prefix="/api/v1",
                 description="Bulk import and export of a site's whole description "

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from backend.api.fields import Strict
+from backend.schemas import Strict
 
 COUNTS = dict(keys=ma.fields.String(), values=ma.fields.Integer())
 

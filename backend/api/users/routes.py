@@ -1,12 +1,12 @@
 from flask.views import MethodView
 
+from backend.accounts import operations as accounts
+from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
 from backend.api.users.schemas import UserPutSchema, UserQueryArgsSchema, UserSchema
 from backend.extensions import db
 from backend.models import Role
-from backend.security import access, current_actor
-from backend.services import accounts
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
                 description="User management: admins manage the users of their sites")

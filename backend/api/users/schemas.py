@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.api.fields import RecordSchema, Strict
 from backend.models import Role
+from backend.schemas import RecordSchema, Strict
 
 ROLES = [r.value for r in Role]
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@\-]{3,64}$",

@@ -1,0 +1,59 @@
+"""The audit log: every create, update, delete and control action, with before and after."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import inspect, select
+
+from backend.accounts.security import Actor
+from backend.extensions import db
+from backend.models import AuditEntry
+
+SECRET_FIELDS = {"password_hash"}
+
+
+def snapshot(obj) -> dict:
+    """Column values of a model instance, JSON-safe, secrets left out."""
+    out = {}
+    for attr in inspect(obj).mapper.column_attrs:
+        if attr.key in SECRET_FIELDS or attr.key in ("created_at", "updated_at"):
+            continue
+        out[attr.key] = _jsonable(getattr(obj, attr.key))
+    return out
+
+
+def _jsonable(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def record(actor: Actor, action: str, entity_type: str, entity_id: int | None, *,
+           site_id: int | None, before: dict | None = None, after: dict | None = None) -> None:
+    if action == "update" and before is not None and after is not None:
+        changed = {k for k in after if before.get(k) != after.get(k)}
+        if not changed:
+            return
+        before = {k: before.get(k) for k in sorted(changed)}
+        after = {k: after.get(k) for k in sorted(changed)}
+    db.session.add(AuditEntry(
+        user_id=actor.user_id, username=actor.username, action=action, entity_type=entity_type,
+        entity_id=entity_id, site_id=site_id, before=before, after=after,
+        remote_addr=actor.remote_addr))
+
+
+def query(actor: Actor, filters: dict):
+    stmt = select(AuditEntry)
+    if not actor.is_superadmin:
+        stmt = stmt.where(AuditEntry.site_id.in_(actor.site_ids))
+    for key in ("site_id", "entity_type", "entity_id", "user_id", "action"):
+        if filters.get(key) is not None:
+            stmt = stmt.where(getattr(AuditEntry, key) == filters[key])
+    if filters.get("since"):
+        stmt = stmt.where(AuditEntry.at >= filters["since"])
+    if filters.get("until"):
+        stmt = stmt.where(AuditEntry.at < filters["until"])
+    return stmt.order_by(AuditEntry.id.desc())

@@ -1,0 +1,268 @@
+"""Accounts: passwords (Argon2), login throttling, token pairs, user management."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
+from sqlalchemy import or_, select
+
+from backend.accounts import audit
+from backend.accounts.security import REVOKED_KEY, Actor
+from backend.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
+from backend.extensions import db, redis
+from backend.models import Role, Site, User, user_sites
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the user does not exist: equal timing either way.
+_DUMMY_HASH = _hasher.hash("gridwarden-timing-equaliser")
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_policy(username: str, password: str, field: str = "password") -> None:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if password.strip().lower() == username.strip().lower():
+        problems.append("must differ from the username")
+    if problems:
+        raise ValidationFailed(f"{field}: " + "; ".join(problems), errors={field: problems},
+                               error="weak_password")
+
+
+def _verify(user: User | None, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if user is None:
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+# --- login throttling ----------------------------------------------------------------
+
+def _throttle_keys(username: str, remote_addr: str | None) -> list[tuple[str, str]]:
+    keys = [("user", f"gw:login:fail:user:{username.lower()}")]
+    if remote_addr:
+        keys.append(("ip", f"gw:login:fail:ip:{remote_addr}"))
+    return keys
+
+
+def _check_throttle(settings, username: str, remote_addr: str | None) -> None:
+    limits = {"user": settings.login_max_failures_per_user, "ip": settings.login_max_failures_per_ip}
+    for scope, key in _throttle_keys(username, remote_addr):
+        count = int(redis.get(key) or 0)
+        if count >= limits[scope]:
+            retry = max(int(redis.ttl(key)), 1)
+            what = "this account" if scope == "user" else "this client address"
+            raise TooManyRequests(
+                f"Too many failed logins for {what}; try again in {retry} s",
+                error="login_throttled", headers={"Retry-After": str(retry)})
+
+
+def _note_failure(settings, username: str, remote_addr: str | None) -> None:
+    pipe = redis.pipeline()
+    for _scope, key in _throttle_keys(username, remote_addr):
+        # The window starts at the first failure (works on Redis 6.2: no EXPIRE NX).
+        pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
+        pipe.incr(key)
+    pipe.execute()
+
+
+# --- tokens --------------------------------------------------------------------------
+
+def issue_tokens(user: User) -> dict:
+    refresh = create_refresh_token(identity=user)
+    refresh_jti = decode_token(refresh)["jti"]
+    # The access token knows its refresh token so that logout can revoke both.
+    access = create_access_token(identity=user, additional_claims={"rjti": refresh_jti})
+    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "user": user}
+
+
+def revoke(jti: str, expires_at: int) -> None:
+    ttl = max(int(expires_at - datetime.now(timezone.utc).timestamp()), 1)
+    redis.set(REVOKED_KEY.format(jti=jti), "1", ex=ttl)
+
+
+def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
+    _check_throttle(settings, username, remote_addr)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if not _verify(user, password) or not user.is_active:
+        _note_failure(settings, username, remote_addr)
+        raise Unauthorized("Wrong username or password", error="invalid_credentials")
+    redis.delete(_throttle_keys(username, None)[0][1])
+    tokens = issue_tokens(user)
+    audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None)
+    return tokens
+
+
+def refresh(user: User, claims: dict) -> dict:
+    """Rotate: the presented refresh token is revoked and a new pair issued."""
+    revoke(claims["jti"], claims["exp"])
+    return issue_tokens(user)
+
+
+def logout(claims: dict) -> None:
+    revoke(claims["jti"], claims["exp"])
+    if claims.get("rjti"):
+        from flask import current_app
+
+        refresh_exp = datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+        revoke(claims["rjti"], int(refresh_exp.timestamp()))
+
+
+def change_own_password(actor: Actor, user: User, current: str, new: str) -> dict:
+    if not _verify(user, current):
+        raise ValidationFailed("current_password is wrong",
+                               errors={"current_password": ["is wrong"]}, error="wrong_password")
+    check_password_policy(user.username, new, "new_password")
+    user.password_hash = hash_password(new)
+    user.token_version += 1  # every token issued before is now refused
+    audit.record(actor, "change_password", "user", user.id, site_id=None)
+    db.session.flush()
+    return issue_tokens(user)
+
+
+# --- user management -----------------------------------------------------------------
+
+def select_users(actor: Actor, args: dict):
+    stmt = select(User)
+    if not actor.is_superadmin:
+        shared = select(user_sites.c.user_id).where(user_sites.c.site_id.in_(actor.site_ids))
+        stmt = stmt.where(User.id.in_(shared))
+    if args.get("site_id") is not None:
+        stmt = stmt.where(User.id.in_(select(user_sites.c.user_id)
+                                      .where(user_sites.c.site_id == args["site_id"])))
+    if args.get("role"):
+        stmt = stmt.where(User.role == Role(args["role"]))
+    if args.get("is_active") is not None:
+        stmt = stmt.where(User.is_active == args["is_active"])
+    if args.get("q"):
+        like = f"%{args['q']}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    return stmt.order_by(User.id)
+
+
+def get_user(actor: Actor, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    visible = user is not None and (actor.is_superadmin or actor.user_id == user_id
+                                    or set(user.site_ids) & actor.site_ids)
+    if not visible:
+        raise NotFound(f"user {user_id} not found", error="user_not_found")
+    return user
+
+
+def require_managed(actor: Actor, user: User) -> None:
+    """An admin manages a user only if all that user's sites are the admin's own."""
+    if actor.is_superadmin:
+        return
+    if user.is_superadmin or not set(user.site_ids) <= actor.site_ids:
+        raise Forbidden("this user also belongs to sites you do not administer",
+                        error="user_outside_your_sites")
+
+
+def _apply(actor: Actor, user: User, data: dict) -> None:
+    if "site_ids" in data:
+        ids = set(data.pop("site_ids"))
+        if not actor.is_superadmin and not ids <= actor.site_ids:
+            raise Forbidden("you can only grant sites you administer", error="site_not_granted")
+        sites = db.session.scalars(select(Site).where(Site.id.in_(ids))).all()
+        missing = ids - {s.id for s in sites}
+        if missing:
+            raise ValidationFailed("site_ids: unknown sites",
+                                   errors={"site_ids": [f"unknown site {i}" for i in sorted(missing)]})
+        user.sites = list(sites)
+    if data.get("is_superadmin") and not actor.is_superadmin:
+        raise Forbidden("only a system administrator can create one", error="superadmin_required")
+    if "password" in data:
+        check_password_policy(data.get("username", user.username), data["password"])
+        user.password_hash = hash_password(data.pop("password"))
+        user.token_version = (user.token_version or 0) + 1
+    if data.get("is_active") is False:
+        user.token_version = (user.token_version or 0) + 1
+    for key, value in data.items():
+        setattr(user, key, Role(value) if key == "role" else value)
+
+
+def _user_snapshot(user: User) -> dict:
+    snap = audit.snapshot(user)
+    snap["site_ids"] = sorted(user.site_ids)
+    return snap
+
+
+def create_user(actor: Actor, data: dict) -> User:
+    actor.require_role(Role.admin)
+    if db.session.scalar(select(User.id).where(User.username == data["username"])):
+        raise Conflict(f"username {data['username']!r} is taken", error="duplicate_username",
+                       errors={"username": ["is taken"]})
+    if "password" not in data:
+        raise ValidationFailed("password is required", errors={"password": ["is required"]})
+    data.setdefault("site_ids", [])
+    user = User(username=data["username"], password_hash="", token_version=0)
+    _apply(actor, user, dict(data))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "create", "user", user.id, site_id=None, after=_user_snapshot(user))
+    return user
+
+
+def update_user(actor: Actor, user_id: int, data: dict) -> User:
+    actor.require_role(Role.admin)
+    user = get_user(actor, user_id)
+    require_managed(actor, user)
+    if "username" in data and data["username"] != user.username:
+        if db.session.scalar(select(User.id).where(User.username == data["username"])):
+            raise Conflict(f"username {data['username']!r} is taken",
+                           error="duplicate_username", errors={"username": ["is taken"]})
+    if user.id == actor.user_id and (data.get("is_active") is False
+                                     or data.get("role", user.role.value) != user.role.value):
+        raise Conflict("you cannot disable yourself or change your own role",
+                       error="self_lockout")
+    before = _user_snapshot(user)
+    _apply(actor, user, dict(data))
+    db.session.flush()
+    audit.record(actor, "update", "user", user.id, site_id=None, before=before,
+                 after=_user_snapshot(user))
+    return user
+
+
+def delete_user(actor: Actor, user_id: int) -> None:
+    actor.require_role(Role.admin)
+    user = get_user(actor, user_id)
+    require_managed(actor, user)
+    if user.id == actor.user_id:
+        raise Conflict("you cannot delete yourself", error="self_lockout")
+    before = _user_snapshot(user)
+    db.session.delete(user)
+    db.session.flush()
+    audit.record(actor, "delete", "user", user_id, site_id=None, before=before)
+
+
+def create_first_admin(username: str, password: str) -> User:
+    """The CLI's bootstrap: a system administrator; refuses an existing username."""
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict(f"username {username!r} is taken", error="duplicate_username")
+    check_password_policy(username, password)
+    user = User(username=username, display_name=username, password_hash=hash_password(password),
+                role=Role.admin, is_superadmin=True, token_version=1)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(Actor.system("cli"), "create", "user", user.id, site_id=None,
+                 after=_user_snapshot(user))
+    return user

@@ -1,0 +1,32 @@
+"""What an alarm notification says: the channel-neutral ``Message`` of an alarm, in Chinese
+(title = rule and level, the place, the value or the trip cause, the links)."""
+from __future__ import annotations
+
+from backend.alarms import context as alarm_context
+from backend.alarms.catalogue import ALL_RULES
+from backend.extensions import db
+from backend.models import Alarm, Site
+from backend.notify.base import LEVEL_LABELS, Message
+from backend.settings import setting
+from backend.vocabulary import TRIP_ZH
+
+
+def message_for(alarm: Alarm) -> Message:
+    rule = ALL_RULES[alarm.rule]
+    site = db.session.get(Site, alarm.site_id)
+    ctx = alarm_context.devices([alarm.device_id]).get(alarm.device_id) \
+        if alarm.device_id else None
+    location = ctx.location if ctx else f"网关 {alarm.gateway_id}"
+    if alarm.trip_cause:
+        value = f"跳闸:{TRIP_ZH.get(alarm.trip_cause, alarm.trip_cause)}"
+        if alarm.value is not None and rule.unit:
+            value += f" {alarm.value:.1f}{rule.unit}"
+    elif alarm.value is not None and rule.unit:
+        value = f"{alarm.value:.1f}{rule.unit}"
+    else:
+        value = rule.zh
+    return Message(title=f"{rule.zh}{LEVEL_LABELS[alarm.level]}", level=alarm.level,
+                   site=site.name if site else "", location=location, value=value,
+                   occurred_at=alarm.raised_at, alarm_id=alarm.id, state=alarm.state,
+                   url_path=f"pages/alarm/detail?id={alarm.id}",
+                   web_url=f"{setting('public_url')}/alarms/{alarm.id}")

@@ -1,0 +1,103 @@
+"""The ``gridwarden`` command.
+
+Its own subcommands are here and in backend/cli/transfer.py; development tools add
+theirs through the ``gridwarden.commands`` entry-point group (pyproject.toml:
+``gridwarden simulate`` from the simulator package, ``gridwarden standins`` from the
+stand-ins), so a production install without those packages has no such commands.
+"""
+from __future__ import annotations
+
+import sys
+from importlib.metadata import entry_points
+
+import click
+
+from backend.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def main() -> None:
+    """GridWarden: electrical-safety and energy platform."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True,
+              help="Seed the example facility and a demo admin (development only).")
+@click.option("--bind", default=None, help="host:port for the API (default GW_HTTP_HOST:GW_HTTP_PORT)")
+def up(demo: bool, bind: str | None) -> None:
+    """Apply migrations, then run the API, the RQ workers and the cron scheduler."""
+    from backend.runtime.up import run_up
+
+    settings = _settings()
+    if demo and settings.is_production:
+        raise click.ClickException("--demo is refused in production (GW_ENV=production)")
+    sys.exit(run_up(settings, demo=demo, bind=bind))
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    from backend.migrate import upgrade_head
+    from backend.runtime.embedded import platform_servers
+
+    with platform_servers(_settings()) as s:
+        upgrade_head(s.database_url)
+    click.echo("database is at the latest revision")
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(username: str, password_stdin: bool) -> None:
+    """Create a system administrator non-interactively.
+
+    The password comes from standard input (--password-stdin) or GW_ADMIN_PASSWORD.
+    """
+    from backend.accounts.operations import create_first_admin
+    from backend.errors import DomainError
+    from backend.extensions import db
+    from backend.runtime.context import platform_context
+
+    settings = _settings()
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else settings.admin_password
+    if not password:
+        raise click.ClickException("no password: pipe it with --password-stdin or set "
+                                   "GW_ADMIN_PASSWORD")
+    with platform_context(settings):
+        try:
+            user = create_first_admin(username, password)
+            db.session.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+    click.echo(f"created system administrator {user.username!r} (id {user.id})")
+
+
+from backend.cli.transfer import register as _register_transfer  # noqa: E402
+
+_register_transfer(main)
+
+COMMANDS_GROUP = "gridwarden.commands"
+
+
+def _register_plugins(group: click.Group) -> None:
+    """Subcommands of installed development tools (entry points ``gridwarden.commands``:
+    each names a ``register(main)`` function)."""
+    for ep in entry_points(group=COMMANDS_GROUP):
+        try:
+            register = ep.load()
+        except ImportError:           # its package is not installed in this image
+            continue
+        register(group)
+
+
+_register_plugins(main)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""``gridwarden simulate``: serve a simulated breaker fleet; ``simulate fault|show|status``
+talk to a running one through its HTTP API. ``register(main)`` adds the command group to
+the ``gridwarden`` CLI through the ``gridwarden.commands`` entry point (pyproject.toml). Details: simulator/README.md.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+DEFAULT_API = "http://127.0.0.1:8790"
+
+
+def _time_of_day(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        hh, mm = value.split(":")
+        return int(hh) * 3600 + int(mm) * 60
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected HH:MM") from exc
+
+
+@click.group("simulate", invoke_without_command=True)
+@click.option("--facility", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Site description (the `gridwarden import` YAML): its gateways and devices.")
+@click.option("--gateways", type=click.IntRange(1, 1000), help="Generate this many gateways ...")
+@click.option("--breakers-per-gateway", type=click.IntRange(1, 247),
+              help="... each with this many gw-breakers (unit ids 1..N).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address every gateway listens on.")
+@click.option("--base-port", type=click.IntRange(0, 65535),
+              help="Gateway i listens on BASE+i (default: the file's ports; 15020 for counts; "
+                   "0: any free port).")
+@click.option("--http-port", type=click.IntRange(-1, 65535), default=8790, show_default=True,
+              help="Fault-injection HTTP API on 127.0.0.1 (-1: off, 0: any free port).")
+@click.option("--tick", type=click.FloatRange(0.01, 60), default=1.0, show_default=True,
+              help="Seconds between simulation steps.")
+@click.option("--speed", type=click.FloatRange(0.001, 100000), default=1.0, show_default=True,
+              help="Simulated seconds per real second (load curves, energy, delays).")
+@click.option("--start-time", help="Simulated time of day at start, HH:MM (default: now).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--reclose-delay", type=click.FloatRange(0, 600),
+              help="Breakers' auto-reclose delay in s (device default 30).")
+@click.option("--bus-baud", type=click.IntRange(0, 1_000_000), default=0, show_default=True,
+              help="Emulate an RS-485 bus behind every gateway at this baud rate (0: off).")
+@click.option("--bus-turnaround-ms", type=click.FloatRange(0, 1000), default=0.0,
+              show_default=True, help="Device turnaround per request on the emulated bus.")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Serve the gateways from this many processes (each models the whole "
+                   "fleet; see simulator/multi.py).")
+@click.pass_context
+def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, http_port, tick,
+             speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms,
+             processes) -> None:
+    """Serve a simulated fleet of IoT breakers, meters and sensors over Modbus TCP.
+
+    From a site description (--facility FILE) or from counts (--gateways G
+    --breakers-per-gateway N). One TCP port per gateway; unit ids as in the file.
+    Subcommands (fault, show, status) talk to a running simulator.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio
+    import gc
+
+    from simulator.bus import BusConfig
+    from simulator.engine import SimConfig, Simulator
+    from simulator.fleet import FleetError, from_counts, from_facility
+
+    if (facility is None) == (gateways is None):
+        raise click.UsageError("give either --facility FILE or --gateways G "
+                               "--breakers-per-gateway N")
+    try:
+        if facility is not None:
+            fleet = from_facility(facility)
+            for i, g in enumerate(fleet.gateways):
+                if base_port is not None:
+                    g.port = base_port + i if base_port else 0
+        else:
+            fleet = from_counts(gateways, breakers_per_gateway or 10, host=host,
+                                base_port=15020 if base_port is None else base_port, seed=seed)
+    except FleetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    config = SimConfig(tick=tick, speed=speed, seed=seed, start_time=_time_of_day(start_time),
+                       reclose_delay=reclose_delay, bus=BusConfig(bus_baud, bus_turnaround_ms),
+                       host=host, http_port=None if http_port < 0 else http_port)
+
+    def ready(gateways, devices: int, api_url: str | None) -> None:
+        """The start-up lines (tools read the ports from them)."""
+        for code, gw_host, port, transport, n in gateways:
+            click.echo(f"gateway {code}: {gw_host}:{port} ({transport}), {n} devices")
+        for line in fleet.skipped:
+            click.echo(f"skipped {line}", err=True)
+        bus = f", RS-485 {bus_baud} baud" if bus_baud else ""
+        procs = f" in {processes} processes" if processes > 1 else ""
+        click.echo(f"simulator ready: {devices} devices behind {len(gateways)} "
+                   f"gateways{bus}{procs}; fault API {api_url or 'off'}")
+        sys.stdout.flush()
+
+    async def run() -> None:
+        sim = Simulator(fleet, config)
+        gc.freeze()     # the fleet model lives as long as the process: not worth scanning
+        await sim.start()
+        ready([(g.code, g.host, g.port, g.spec.transport, len(g.devices))
+               for g in sim.gateways.values()], len(sim.devices), sim.http_url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sim.stop()
+
+    try:
+        if processes > 1:
+            _run_workers(fleet, config, processes, ready)
+        else:
+            asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen: {exc}") from exc
+
+
+def _run_workers(fleet, config, processes: int, ready) -> None:
+    """``--processes N``: workers serve the gateways, this process the fault API; runs
+    until interrupted or terminated (SIGTERM stops the workers too)."""
+    import signal
+    import threading
+
+    from simulator.engine import CLASSES
+    from simulator.multi import start_workers, stop_workers
+
+    modelled = [d for d in fleet.devices if d.kind in CLASSES]
+    fleet.skipped.extend(f"{d.code}: kind {d.kind!r} is not simulated"
+                         for d in fleet.devices if d.kind not in CLASSES)
+    workers, api = start_workers(fleet, config, processes)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        ready([g for w in workers for g in w.gateways],
+              len(modelled), api.url if api else None)
+        while not stop.wait(1.0):
+            if not all(w.process.is_alive() for w in workers):
+                raise click.ClickException("a simulator worker process died")
+    finally:
+        stop_workers(workers, api)
+
+
+def _call(api: str, method: str, path: str, body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(api.rstrip("/") + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as rsp:
+            return json.loads(rsp.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("error")
+        except ValueError:
+            message = exc.reason
+        raise click.ClickException(f"{exc.code}: {message}") from exc
+    except urllib.error.URLError as exc:
+        raise click.ClickException(f"no simulator API at {api}: {exc.reason}") from exc
+
+
+def _pairs(items, what: str) -> dict:
+    out = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint=what)
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
+
+
+api_option = click.option("--api", default=DEFAULT_API, show_default=True,
+                          help="The running simulator's HTTP API.")
+
+
+@simulate.command("fault")
+@click.argument("target")
+@click.option("--gateway", "is_gateway", is_flag=True, help="TARGET is a gateway code.")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Inject a value: voltage=280, current_a=90, temperature=95, leakage=45, "
+                   "water_leak=true; NAME=null removes it.")
+@click.option("--clear", "clears", multiple=True, metavar="NAME", help="Remove an injection.")
+@click.option("--clear-all", is_flag=True, help="Remove every injected value.")
+@click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Change a device setting, e.g. residual_protection=true.")
+@click.option("--trip", metavar="CAUSE", help="Trip the breaker now (over_voltage, test, ...).")
+@click.option("--mode", type=click.Choice(["auto", "manual", "maintenance"]),
+              help="Turn the breaker's mode switch.")
+@click.option("--hand", type=click.Choice(["open", "closed"]), help="Operate the handle.")
+@click.option("--silent/--answer", default=None, help="Stop / resume answering Modbus.")
+@click.option("--latency-ms", type=click.FloatRange(0), help="Extra response delay.")
+@click.option("--bus-baud", type=click.IntRange(0), help="Gateway: RS-485 emulation baud (0 off).")
+@click.option("--bus-turnaround-ms", type=click.FloatRange(0), help="Gateway: turnaround.")
+@api_option
+def fault(target, is_gateway, sets, clears, clear_all, settings, trip, mode, hand, silent,
+          latency_ms, bus_baud, bus_turnaround_ms, api) -> None:
+    """Inject a fault into a device (or, with --gateway, a gateway) of a running simulator."""
+    ops: dict = {}
+    if sets:
+        ops["set"] = _pairs(sets, "--set")
+    if clear_all:
+        ops["clear"] = True
+    elif clears:
+        ops["clear"] = list(clears)
+    if settings:
+        ops["settings"] = _pairs(settings, "--setting")
+    for key, value in (("trip", trip), ("mode", mode), ("hand", hand), ("silent", silent),
+                       ("latency_ms", latency_ms)):
+        if value is not None:
+            ops[key] = value
+    bus = {k: v for k, v in (("baud", bus_baud), ("turnaround_ms", bus_turnaround_ms))
+           if v is not None}
+    if bus:
+        ops["bus"] = bus
+    if not ops:
+        raise click.UsageError("nothing to do: give at least one operation")
+    kind = "gateways" if is_gateway else "devices"
+    click.echo(json.dumps(_call(api, "POST", f"/api/{kind}/{target}", ops),
+                          ensure_ascii=False, indent=2))
+
+
+@simulate.command("show")
+@click.argument("target")
+@click.option("--gateway", "is_gateway", is_flag=True, help="TARGET is a gateway code.")
+@api_option
+def show(target, is_gateway, api) -> None:
+    """Show a device's (or gateway's) current values, settings and injections."""
+    kind = "gateways" if is_gateway else "devices"
+    click.echo(json.dumps(_call(api, "GET", f"/api/{kind}/{target}"), ensure_ascii=False,
+                          indent=2))
+
+
+@simulate.command("status")
+@api_option
+def status(api) -> None:
+    """The running simulator's clock, step time and gateways."""
+    click.echo(json.dumps(_call(api, "GET", "/api/status"), ensure_ascii=False, indent=2))
+
+
+def register(main_group: click.Group) -> None:
+    main_group.add_command(simulate)
