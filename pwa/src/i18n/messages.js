@@ -1,5 +1,5 @@
 // UI strings: zh-CN first, English second. Keys are dotted paths.
-import { adminMessages } from '../views/admin/i18n.js'
+import { adminMessages } from '../admin/i18n.js'
 
 export const messages = {
   'zh-CN': {

@@ -1,6 +1,6 @@
 // Web Push opt-in: permission, PushManager subscription with the server's VAPID key
 // (GET /webpush/public-key), saved with POST /me/webpush-subscriptions; and the way out.
-import { api } from '../api/client.js'
+import { addWebpushSubscription, removeWebpushSubscription, webpushPublicKey } from '../api/notify.js'
 
 export function pushSupported() {
   return typeof window !== 'undefined' && 'serviceWorker' in navigator && 'PushManager' in window && 'Notification' in window
@@ -38,14 +38,14 @@ export async function enablePush() {
   if (!pushSupported()) throw new PushError('unsupported')
   const permission = await Notification.requestPermission()
   if (permission !== 'granted') throw new PushError('denied')
-  const { public_key: publicKey } = await api.get('/webpush/public-key')
+  const { public_key: publicKey } = await webpushPublicKey()
   if (!publicKey) throw new PushError('unavailable')
   const key = keyBytes(publicKey)
   const reg = await registration()
   let sub = await reg.pushManager.getSubscription()
   if (sub && !sameKey(sub.options?.applicationServerKey, key)) { await sub.unsubscribe(); sub = null }
   if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key })
-  await api.post('/me/webpush-subscriptions', sub.toJSON())
+  await addWebpushSubscription(sub.toJSON())
   return sub
 }
 
@@ -53,6 +53,6 @@ export async function enablePush() {
 export async function disablePush() {
   const sub = await currentSubscription()
   if (!sub) return
-  await api.del('/me/webpush-subscriptions', { query: { endpoint: sub.endpoint } })
+  await removeWebpushSubscription(sub.endpoint)
   await sub.unsubscribe()
 }

@@ -3,7 +3,7 @@
 // (the alarm summary, merged in place by id). A new active alarm beeps and vibrates
 // unless muted (kept in localStorage).
 import { defineStore } from 'pinia'
-import { api } from '../api/client.js'
+import { acknowledgeAlarms, alarmCounts, listAlarms } from '../api/alarms.js'
 import { alarmMarks, isOpen, matches } from '../lib/alarms.js'
 import { alertNewAlarm } from '../lib/beep.js'
 
@@ -53,12 +53,12 @@ export const useAlarmsStore = defineStore('alarms', {
       await Promise.all([this.loadCounts(), this.loadOpen()])
     },
     async loadCounts(siteId = this.siteId) {
-      const c = await api.get('/alarms/counts', { query: { site_id: siteId }, cache: true, toast: false })
+      const c = await alarmCounts(siteId, { cache: true, toast: false })
       if (siteId === this.siteId) this.counts = { ...emptyCounts(), ...c }
     },
     async loadOpen(siteId = this.siteId) {
-      const rows = await api.get('/alarms', { cache: true, toast: false,
-        query: { site_id: siteId, state: 'active,acknowledged', page_size: 500 } })
+      const rows = await listAlarms({ site_id: siteId, state: 'active,acknowledged', page_size: 500 },
+        { cache: true, toast: false })
       if (siteId !== this.siteId) return
       const open = {}
       for (const a of rows) { this.byId[a.id] = { ...this.byId[a.id], ...a }; open[a.id] = true }
@@ -74,7 +74,7 @@ export const useAlarmsStore = defineStore('alarms', {
       this.page = 0
       this.finished = false
       const siteId = this.siteId
-      const r = await api.get('/alarms', { query: this.query(1), meta: true, cache: true })
+      const r = await listAlarms(this.query(1), { meta: true, cache: true })
       if (siteId !== this.siteId) return
       for (const a of r.data) this.byId[a.id] = { ...this.byId[a.id], ...a }
       this.ids = r.data.map((a) => a.id)
@@ -90,7 +90,7 @@ export const useAlarmsStore = defineStore('alarms', {
       this.loading = true
       try {
         const siteId = this.siteId
-        const r = await api.get('/alarms', { query: this.query(this.page + 1), meta: true })
+        const r = await listAlarms(this.query(this.page + 1), { meta: true })
         if (siteId !== this.siteId) return
         const known = new Set(this.ids)
         for (const a of r.data) {
@@ -131,7 +131,7 @@ export const useAlarmsStore = defineStore('alarms', {
     },
     /** Acknowledge alarms (and their grouped children). */
     async acknowledge(ids, comment) {
-      const done = await api.post('/alarms/acknowledge', { ids, ...(comment ? { comment } : {}) })
+      const done = await acknowledgeAlarms(ids, comment)
       for (const a of done) this.apply(a, { quiet: true })
       await this.loadCounts().catch(() => {})
       return done

@@ -1,6 +1,7 @@
 // Who is logged in. Tokens live in the API client (src/api/client.js).
 import { defineStore } from 'pinia'
-import { api, getSession, setSession } from '../api/client.js'
+import { getSession, setSession } from '../api/client.js'
+import * as authApi from '../api/auth.js'
 import { clearCache, setCacheOwner } from '../api/cache.js'
 
 export const useAuthStore = defineStore('auth', {
@@ -14,14 +15,14 @@ export const useAuthStore = defineStore('auth', {
       setCacheOwner(this.user?.id)
     },
     async login(username, password) {
-      const body = await api.post('/auth/login', { username, password }, { auth: false })
+      const body = await authApi.login(username, password)
       setSession({ access: body.access_token, refresh: body.refresh_token, user: body.user })
       setCacheOwner(body.user.id)
       this.user = body.user
       return body.user
     },
     async refreshMe() {
-      const user = await api.get('/auth/me', { cache: true, toast: false })
+      const user = await authApi.me({ cache: true, toast: false })
       const s = getSession()
       if (s) setSession({ ...s, user })
       this.user = user
@@ -29,7 +30,7 @@ export const useAuthStore = defineStore('auth', {
     },
     async logout() {
       if (getSession()) {
-        try { await api.post('/auth/logout', undefined, { toast: false }) } catch { /* gone anyway */ }
+        try { await authApi.logout({ toast: false }) } catch { /* gone anyway */ }
       }
       this.forget()
       clearCache()

@@ -1,7 +1,8 @@
 // One site's topology, the latest values of its devices (kept live by the stream),
 // device counts from the status API and the live site-power series.
 import { defineStore } from 'pinia'
-import { api } from '../api/client.js'
+import { siteTopology } from '../api/facility.js'
+import { deviceHistory, deviceStatus, siteLatest } from '../api/telemetry.js'
 import { sitePower, sitePowerDevices } from '../lib/power.js'
 
 export const SERIES_MAX = 360 // points kept in the live power chart
@@ -31,8 +32,8 @@ export const useFacilityStore = defineStore('facility', {
       this.loading = true
       try {
         const [topology, latest] = await Promise.all([
-          api.get(`/sites/${siteId}/topology`, { cache: true }),
-          api.get(`/sites/${siteId}/latest`, { query: { page_size: 5000 }, cache: true }),
+          siteTopology(siteId, { cache: true }),
+          siteLatest(siteId, { cache: true }),
           this.loadCounts(siteId),
         ])
         if (siteId !== this.siteId) return
@@ -47,9 +48,7 @@ export const useFacilityStore = defineStore('facility', {
       }
     },
     async loadCounts(siteId = this.siteId) {
-      const q = (online) => api.get('/device-status', {
-        query: { site_id: siteId, online, page_size: 1 }, cache: true, meta: true,
-      }).then((r) => r.total ?? r.data.length)
+      const q = (online) => deviceStatus({ site_id: siteId, online, page_size: 1 }, { cache: true, meta: true }).then((r) => r.total ?? r.data.length)
       const [online, offline, total] = await Promise.all([q(true), q(false), q(undefined)])
       if (siteId === this.siteId) this.counts = { online, offline, total }
     },
@@ -80,8 +79,8 @@ export const useFacilityStore = defineStore('facility', {
       const ids = sitePowerDevices(this.topology, this.latest)
       if (!ids || ids.length !== 1 || this.powerSeries.length > 1) return
       const now = Date.now()
-      const h = await api.get(`/devices/${ids[0]}/history`, { toast: false, query: {
-        metrics: 'active_power', start: new Date(now - SEED_MS).toISOString(), end: new Date(now).toISOString() } })
+      const h = await deviceHistory(ids[0], {
+        metrics: 'active_power', start: new Date(now - SEED_MS).toISOString(), end: new Date(now).toISOString() }, { toast: false })
       if (siteId !== this.siteId) return
       const first = this.powerSeries[0]?.[0] ?? Infinity
       const past = (h.series?.active_power?.points || [])

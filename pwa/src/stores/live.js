@@ -2,7 +2,8 @@
 // Authorization header: the access token goes in ?access_token=, and a fresh one is
 // taken at every (re)connection; ?last_event_id= replays what was missed meanwhile.
 import { defineStore } from 'pinia'
-import { BASE, buildPath, freshAccessToken } from '../api/client.js'
+import { freshAccessToken } from '../api/client.js'
+import { streamUrl } from '../api/telemetry.js'
 import { useAlarmsStore } from './alarms.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
@@ -28,9 +29,7 @@ export const useLiveStore = defineStore('live', {
       }
       if (this.siteId !== siteId || source) return
       if (!token) { this.status = 'idle'; return }
-      const url = BASE + buildPath('/stream', {
-        site_id: siteId, access_token: token, last_event_id: this.lastEventId,
-      })
+      const url = streamUrl({ site_id: siteId, access_token: token, last_event_id: this.lastEventId })
       const es = new EventSource(url)
       source = es
       const facility = useFacilityStore()

@@ -1,6 +1,6 @@
 // The sites granted to the user and the one being looked at (kept across reloads).
 import { defineStore } from 'pinia'
-import { api } from '../api/client.js'
+import { listSites } from '../api/facility.js'
 
 const KEY = 'gw.site'
 
@@ -16,7 +16,7 @@ export const useSiteStore = defineStore('site', {
   },
   actions: {
     async load() {
-      const sites = await api.get('/sites', { query: { page_size: 100 }, cache: true })
+      const sites = await listSites({ page_size: 100 }, { cache: true })
       this.sites = sites
       this.loaded = true
       if (!sites.some((x) => x.id === this.currentId)) this.select(sites[0]?.id ?? null)
