@@ -63,6 +63,11 @@ class ValidationFailed(DomainError):
     error = "validation_error"
 
 
+def invalid_field(field: str, message: str, error: str = "validation_error"):
+    """Raise the 422 that names one field: ``{field: [message]}``, message "field: ..."."""
+    raise ValidationFailed(f"{field}: {message}", errors={field: [message]}, error=error)
+
+
 class NotFound(DomainError):
     status = 404
     error = "not_found"

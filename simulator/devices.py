@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 import random
 
-from backend.field.codec import TYPES, EncodeError, Field, decode_value, encode_value
+from backend.field.codec import TYPES, Field
+from backend.field.decode import decode_value
+from backend.field.encode import EncodeError, encode_value
 from backend.field.profile import Profile
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS, ILLEGAL_VALUE = 1, 2, 3

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backend.field.codec import (
-    EncodeError,
-    Field,
-    decode_block,
-    decode_value,
-    encode_value,
-)
+from backend.field.codec import Field
+from backend.field.decode import decode_block, decode_value
+from backend.field.encode import EncodeError, encode_value
 from backend.field.profile import load_profile
 
 SDM = load_profile("eastron-sdm630")

@@ -12,17 +12,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from backend.accounts.security import Actor
-from backend.errors import ValidationFailed
+from backend.errors import invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
 from backend.models import Board, Circuit, Role
 from backend.models.alarms import MaintenanceWindow
 
 MAX_LENGTH = timedelta(days=30)
-
-
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
 
 
 def active_windows(site_ids, at: datetime) -> list:
@@ -61,18 +57,18 @@ class MaintenanceWindows(SiteResource):
         if (board_id is None) == (circuit_id is None):
             field = "circuit_id" if "circuit_id" in data and "board_id" not in data \
                 else "board_id"
-            _fail(field, "give exactly one of board_id and circuit_id")
+            invalid_field(field, "give exactly one of board_id and circuit_id")
         ref(Board, board_id, site_id, "board_id", "board")
         ref(Circuit, circuit_id, site_id, "circuit_id", "circuit")
         starts_at, ends_at = merged("starts_at"), merged("ends_at")
         if starts_at is None:
-            _fail("starts_at", "is required")
+            invalid_field("starts_at", "is required")
         if ends_at is None:
-            _fail("ends_at", "is required")
+            invalid_field("ends_at", "is required")
         if ends_at <= starts_at:
-            _fail("ends_at", "must be after starts_at")
+            invalid_field("ends_at", "must be after starts_at")
         if ends_at - starts_at > MAX_LENGTH:
-            _fail("ends_at", f"a window lasts at most {MAX_LENGTH.days} days")
+            invalid_field("ends_at", f"a window lasts at most {MAX_LENGTH.days} days")
 
 
 maintenance_windows = MaintenanceWindows()

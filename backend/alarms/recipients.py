@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backend.errors import Conflict, ValidationFailed
+from backend.errors import Conflict, invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
 from backend.models import Alarm, Area, Role, User, user_sites
@@ -21,10 +21,6 @@ from backend.models.notify import AlarmRecipient
 from backend.vocabulary import LEVEL_RANK
 
 ROLE_TIERS = {Role.staff: 1, Role.manager: 2, Role.admin: 3}
-
-
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
 
 
 class AlarmRecipients(SiteResource):
@@ -42,9 +38,9 @@ class AlarmRecipients(SiteResource):
         if "user_id" in data:
             user = db.session.get(User, user_id)
             if user is None or site_id not in user.site_ids:
-                _fail("user_id", f"user {user_id} is not granted this site")
+                invalid_field("user_id", f"user {user_id} is not granted this site")
             if not user.is_active:
-                _fail("user_id", f"user {user_id} is disabled")
+                invalid_field("user_id", f"user {user_id} is disabled")
         m = AlarmRecipient
         other = db.session.scalar(select(m.id).where(
             m.site_id == site_id, m.area_id.is_not_distinct_from(merged("area_id")),

@@ -23,7 +23,7 @@ from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.alarms.timeline import add_event
 from backend.clock import utcnow
-from backend.errors import Conflict, DomainError, NotFound, ValidationFailed
+from backend.errors import Conflict, DomainError, NotFound, invalid_field
 from backend.extensions import db
 from backend.models import Site, User
 from backend.models.alarms import Alarm, RepairOrder, RepairPhoto
@@ -37,10 +37,6 @@ PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 class PayloadTooLarge(DomainError):
     status = 413
     error = "payload_too_large"
-
-
-def _fail(field: str, message: str, error: str = "validation_error"):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]}, error=error)
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -80,7 +76,7 @@ def _assignee(user_id: int | None, site_id: int) -> int | None:
         return None
     user = db.session.get(User, user_id)
     if user is None or site_id not in user.site_ids or not user.is_active:
-        _fail("assignee_id", f"user {user_id} is not an active user of this site")
+        invalid_field("assignee_id", f"user {user_id} is not an active user of this site")
     return user_id
 
 
@@ -100,16 +96,16 @@ def create_order(actor: Actor, data: dict) -> RepairOrder:
             raise NotFound(f"alarm {data['alarm_id']} not found", error="alarm_not_found",
                            errors={"alarm_id": ["not found"]})
         if site_id is not None and site_id != alarm.site_id:
-            _fail("site_id", "is not the alarm's site")
+            invalid_field("site_id", "is not the alarm's site")
         site_id = alarm.site_id
     if site_id is None:
-        _fail("site_id", "is required when no alarm_id is given")
+        invalid_field("site_id", "is required when no alarm_id is given")
     actor.require_site(site_id)
     if db.session.get(Site, site_id) is None:
         raise NotFound(f"site {site_id} not found", error="site_not_found")
     title = (data.get("title") or "").strip() or (alarm.message if alarm else "")
     if not title:
-        _fail("title", "is required when no alarm_id is given")
+        invalid_field("title", "is required when no alarm_id is given")
     order = RepairOrder(site_id=site_id, alarm_id=alarm.id if alarm else None,
                         title=title[:255], status="open", note=data.get("note") or "",
                         assignee_id=_assignee(data.get("assignee_id"), site_id),
@@ -170,10 +166,10 @@ def add_photo(actor: Actor, order_id: int, filename: str | None, data: bytes) ->
                               error="photo_too_large",
                               errors={"file": [f"larger than {MAX_PHOTO_BYTES} bytes"]})
     if not data:
-        _fail("file", "is empty", error="photo_empty")
+        invalid_field("file", "is empty", error="photo_empty")
     content_type = sniff_image(data)
     if content_type is None:
-        _fail("file", "must be a JPEG, PNG or WebP image", error="photo_type_not_allowed")
+        invalid_field("file", "must be a JPEG, PNG or WebP image", error="photo_type_not_allowed")
     count = db.session.scalar(select(func.count()).select_from(RepairPhoto)
                               .where(RepairPhoto.order_id == order.id))
     if count >= MAX_PHOTOS:

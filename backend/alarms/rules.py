@@ -19,7 +19,7 @@ from sqlalchemy import event, select
 from backend.accounts.security import Actor
 from backend.alarms.catalogue import ALL_RULES, RULES
 from backend.alarms.limits import Override, Overrides
-from backend.errors import Conflict, ValidationFailed
+from backend.errors import Conflict, invalid_field
 from backend.extensions import db, redis
 from backend.facility.crud import SiteResource, ref
 from backend.facility.operations import devices as device_service
@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 RULES_VERSION_KEY = "gw:alarm:rules:version"
 TARGET = ("scope", "category", "device_id", "rule", "level")
 LIMIT_FIELDS = ("enabled", "threshold", "clear_threshold", "hold_seconds")
-
-
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
 
 
 # --- reads used by the engine and the API -----------------------------------------------
@@ -133,19 +129,19 @@ class AlarmRules(SiteResource):
         scope, rule_key = merged["scope"], merged["rule"]
         rule = ALL_RULES[rule_key]
         if merged["level"] not in rule.levels:
-            _fail("level", f"{rule_key} has the levels {', '.join(rule.levels)}")
+            invalid_field("level", f"{rule_key} has the levels {', '.join(rule.levels)}")
         if scope == "category" and not merged["category"]:
-            _fail("category", "is required when scope is category")
+            invalid_field("category", "is required when scope is category")
         if scope != "category" and merged["category"] is not None:
-            _fail("category", "is only allowed when scope is category")
+            invalid_field("category", "is only allowed when scope is category")
         if scope == "device" and merged["device_id"] is None:
-            _fail("device_id", "is required when scope is device")
+            invalid_field("device_id", "is required when scope is device")
         if scope != "device" and merged["device_id"] is not None:
-            _fail("device_id", "is only allowed when scope is device")
+            invalid_field("device_id", "is only allowed when scope is device")
         if scope == "device":
             device = ref(Device, merged["device_id"], site_id, "device_id", "device")
             if device.kind not in rule.kinds:
-                _fail("rule", f"{rule_key} does not apply to {device.kind} devices")
+                invalid_field("rule", f"{rule_key} does not apply to {device.kind} devices")
         self._check_duplicate(site_id, merged, obj.id)
         removed = None
         if obj.id is not None:
@@ -218,14 +214,14 @@ def _check_resolved(overrides: Overrides, rule_key: str, site_id: int, category,
             field = "clear_threshold" if added and added.level == level and \
                 added.clear_threshold is not None else "threshold"
             sign = "<=" if above else ">="
-            _fail(field, f"{level} clear threshold {eff.clear:g} must be {sign} its threshold "
+            invalid_field(field, f"{level} clear threshold {eff.clear:g} must be {sign} its threshold "
                          f"{eff.threshold:g} for {rule_key} ({rule.direction}) at {where}")
     warning, alarm = limits.get("warning"), limits.get("alarm")
     if warning and alarm and warning.enabled and alarm.enabled:
         if (warning.threshold > alarm.threshold) if above else \
                 (warning.threshold < alarm.threshold):
             sign = "<=" if above else ">="
-            _fail("threshold", f"warning threshold {warning.threshold:g} must be {sign} alarm "
+            invalid_field("threshold", f"warning threshold {warning.threshold:g} must be {sign} alarm "
                                f"threshold {alarm.threshold:g} for {rule_key} at {where}")
 
 

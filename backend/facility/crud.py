@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from backend.accounts import audit
 from backend.accounts.security import Actor
-from backend.errors import Conflict, NotFound, ValidationFailed
+from backend.errors import Conflict, NotFound, ValidationFailed, invalid_field
 from backend.extensions import db
 from backend.models import Role, Site
 
@@ -121,6 +121,5 @@ def ref(model, obj_id: int | None, site_id: int, field: str, label: str):
         return None
     obj = db.session.get(model, obj_id)
     if obj is None or obj.site_id != site_id:
-        raise ValidationFailed(f"{field}: no {label} {obj_id} in this site",
-                               errors={field: [f"no {label} {obj_id} in this site"]})
+        invalid_field(field, f"no {label} {obj_id} in this site")
     return obj

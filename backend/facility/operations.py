@@ -1,14 +1,10 @@
 """Areas, distribution rooms, boards, circuits, gateways and devices."""
 from __future__ import annotations
 
-from backend.errors import ValidationFailed
+from backend.errors import invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
 from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway
-
-
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
 
 
 def _merged(obj, data: dict, field: str):
@@ -29,7 +25,7 @@ class Areas(SiteResource):
             seen = set()
             while parent is not None:
                 if obj.id is not None and parent.id == obj.id:
-                    _fail("parent_id", "would make the area tree a cycle")
+                    invalid_field("parent_id", "would make the area tree a cycle")
                 if parent.id in seen:
                     break
                 seen.add(parent.id)
@@ -80,7 +76,7 @@ class Boards(SiteResource):
                          "circuit")
             # A board fed (directly or further up) by one of its own circuits is a cycle.
             if obj.id is not None and _chain_reaches(feeder, circuit_ids=set(), board_id=obj.id):
-                _fail("feeder_circuit_id", "would make the supply tree a cycle")
+                invalid_field("feeder_circuit_id", "would make the supply tree a cycle")
 
 
 class Circuits(SiteResource):
@@ -93,22 +89,22 @@ class Circuits(SiteResource):
     def validate(self, actor, obj, data, site_id):
         board = ref(Board, _merged(obj, data, "board_id"), site_id, "board_id", "board")
         if board is None:
-            _fail("board_id", "is required")
+            invalid_field("board_id", "is required")
         ref(Area, data.get("area_id"), site_id, "area_id", "area")
         parent_id = _merged(obj, data, "parent_id")
         if parent_id is None:
             return
         parent = ref(Circuit, parent_id, site_id, "parent_id", "circuit")
         if obj.id is not None and parent.id == obj.id:
-            _fail("parent_id", "a circuit cannot feed itself")
+            invalid_field("parent_id", "a circuit cannot feed itself")
         # Downstream circuits of this one (and boards they feed) must not appear upstream.
         own = {obj.id} if obj.id is not None else set()
         if own and _chain_reaches(parent, circuit_ids=own, board_id=None):
-            _fail("parent_id", "would make the supply tree a cycle")
+            invalid_field("parent_id", "would make the supply tree a cycle")
         # The parent must be on the same board or upstream of it, never downstream.
         if parent.board_id != board.id and _chain_reaches(parent, circuit_ids=set(),
                                                           board_id=board.id):
-            _fail("parent_id", "is downstream of this circuit's board")
+            invalid_field("parent_id", "is downstream of this circuit's board")
 
 
 class Gateways(SiteResource):
@@ -133,9 +129,9 @@ class Devices(SiteResource):
         gateway_id = _merged(obj, data, "gateway_id")
         unit_id = _merged(obj, data, "unit_id")
         if kind in MODBUS_KINDS and gateway_id is not None and unit_id is None:
-            _fail("unit_id", "is required for a device on a Modbus gateway")
+            invalid_field("unit_id", "is required for a device on a Modbus gateway")
         if gateway_id is None and unit_id is not None:
-            _fail("gateway_id", "is required when unit_id is given")
+            invalid_field("gateway_id", "is required when unit_id is given")
         if gateway_id is not None and unit_id is not None:
             clash = db.session.query(Device.id).filter(
                 Device.gateway_id == gateway_id, Device.unit_id == unit_id,
@@ -149,7 +145,7 @@ class Devices(SiteResource):
         if kind != "breaker":
             for field in BREAKER_FIELDS:
                 if data.get(field) is not None:
-                    _fail(field, "applies to breakers only")
+                    invalid_field(field, "applies to breakers only")
 
 
 areas, rooms, boards, circuits, gateways, devices = (

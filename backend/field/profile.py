@@ -23,7 +23,9 @@ from pathlib import Path
 import yaml
 
 from backend import vocabulary
-from backend.field.codec import BIT_TABLES, TABLES, Field, decode_block, encode_value
+from backend.field.codec import BIT_TABLES, TABLES, Field
+from backend.field.decode import decode_block
+from backend.field.encode import encode_value
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 # Kept in step with backend.models.facility (a test checks); no model import here.

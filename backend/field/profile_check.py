@@ -11,10 +11,23 @@ import itertools
 import re
 from pathlib import Path
 
-from backend.field.codec import BIT_TABLES, ORDERS, TABLES, TYPES, EncodeError, encode_value
-from backend.field.profile import (DEVICE_KINDS, FAULT_INDICATORS, METRICS, MODES, POLES,
-                                   RATES, SECTIONS, TRIP_CAUSES, Control, Metric, Profile,
-                                   ProfileError, Setting)
+from backend.field.codec import BIT_TABLES, ORDERS, TABLES, TYPES
+from backend.field.encode import EncodeError, encode_value
+from backend.field.profile import (
+    DEVICE_KINDS,
+    FAULT_INDICATORS,
+    METRICS,
+    MODES,
+    POLES,
+    RATES,
+    SECTIONS,
+    TRIP_CAUSES,
+    Control,
+    Metric,
+    Profile,
+    ProfileError,
+    Setting,
+)
 from backend.field.profile import is_number as _num
 
 _TOP = {"name", "model", "vendor", "description", "source", "kinds", "poles", "word_order",

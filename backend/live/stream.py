@@ -24,7 +24,7 @@ import orjson
 from sqlalchemy import select
 
 from backend.accounts.security import REVOKED_KEY, Actor
-from backend.errors import DomainError, NotFound, ValidationFailed
+from backend.errors import DomainError, NotFound, invalid_field
 from backend.extensions import db, redis
 from backend.live.keys import EVENT_LAST_ID, site_channel, site_stream
 from backend.models import Site
@@ -94,7 +94,7 @@ def check_event_id(value: str | None, field: str = "Last-Event-ID") -> str | Non
         return None
     value = value.strip()
     if not EVENT_ID_RE.match(value):
-        raise ValidationFailed(f"{field}: not an event id", errors={field: ["not an event id"]})
+        invalid_field(field, "not an event id")
     return value
 
 

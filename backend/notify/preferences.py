@@ -21,14 +21,9 @@ from backend.accounts import operations as accounts
 from backend.accounts.operations import require_managed  # the users API's rule
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.errors import ValidationFailed
+from backend.errors import invalid_field
 from backend.extensions import db
 from backend.models.notify import CHANNELS, NotifyProfile, SubscribeGrant, WebPushSubscription
-
-
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
-
 
 # --- profile ---------------------------------------------------------------------------
 
@@ -57,7 +52,7 @@ def update_profile(actor: Actor, data: dict, user_id: int | None = None) -> dict
         uid = user.id
     channels = data.get("channels")
     if channels is not None and len(set(channels)) != len(channels):
-        _fail("channels", "each channel may appear once")
+        invalid_field("channels", "each channel may appear once")
     profile = db.session.get(NotifyProfile, uid)
     before = None
     if profile is None:

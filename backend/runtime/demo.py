@@ -1,4 +1,5 @@
-"""Demo data for ``gridwarden up --demo`` (development only).
+"""The demo of ``gridwarden up --demo`` (development only): its data, the simulator and the
+notification stand-in it runs beside the platform, and the channels pointed at it.
 
 Imports ``examples/facility.yaml`` (idempotent: a restart changes nothing) and, on a
 database with no users, creates the system administrator ``admin`` with a random
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
+
+from backend.config import Settings
+from backend.runtime.supervisor import Child
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +76,48 @@ def seed(settings) -> dict:
             if path.exists():
                 print(f"\n  Demo administrator: {DEMO_ADMIN}, password in {path}\n", flush=True)
     return out
+
+
+def simulator_child(env: dict[str, str]) -> Child:
+    """``--demo``: the example facility's breakers, served by the simulator on the ports
+    examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790)."""
+    return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
+                 env)
+
+
+STANDINS_PORT = 8791
+
+
+# Credentials the demo's stand-in is started with and the channels are configured with
+# (not secrets: the stand-in runs on loopback and only in a demo).
+DEMO_STANDIN_CREDENTIALS = {"wechat_secret": "standin-wechat-secret",
+                            "sms_secret_id": "standin-sms-id",
+                            "sms_secret_key": "standin-sms-key"}
+
+
+def notify_settings(settings: Settings) -> dict:
+    """``--demo``: every notification channel pointed at the local stand-in (unless the
+    environment configured a channel itself), so a user watches the messages arrive at
+    http://127.0.0.1:8791/."""
+    if settings.wechat_appid or settings.sms_secret_id:
+        return {}
+    base = f"http://127.0.0.1:{STANDINS_PORT}"
+    cred = DEMO_STANDIN_CREDENTIALS
+    return dict(wechat_api_base_url=base + "/", wechat_appid="wxdemo0000000001",
+                wechat_secret=cred["wechat_secret"], wechat_template_alarm="DEMO-ALARM-TEMPLATE",
+                wxa_appid="wxdemo0000000002", wxa_secret=cred["wechat_secret"],
+                wxa_subscribe_template="DEMO-SUBSCRIBE-TEMPLATE", sms_provider="tencent",
+                sms_endpoint=base + "/", sms_secret_id=cred["sms_secret_id"],
+                sms_secret_key=cred["sms_secret_key"], sms_sdk_app_id="1400000000",
+                sms_sign_name="GridWarden", sms_template_id="100001")
+
+
+def standins_child(env: dict[str, str]) -> Child:
+    """``--demo``: the WeChat / SMS / Web Push stand-in (messages at its / page), a
+    separate program (``python -m standins``), given the demo's credentials."""
+    cred = DEMO_STANDIN_CREDENTIALS
+    return Child("standins", [sys.executable, "-m", "standins", "--host", "127.0.0.1",
+                              "--port", str(STANDINS_PORT),
+                              "--wechat-secret", cred["wechat_secret"],
+                              "--sms-secret-id", cred["sms_secret_id"],
+                              "--sms-secret-key", cred["sms_secret_key"]], env)

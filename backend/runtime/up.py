@@ -34,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from backend.config import Settings
 from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
+from backend.runtime import demo as demo_setup
 from backend.runtime import embedded
 from backend.runtime.supervisor import Child, Supervisor
 
@@ -77,18 +78,18 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
 
                 migrate.upgrade_head(database_url)
             if demo:
-                settings = settings.with_overrides(**demo_notify_settings(settings))
+                settings = settings.with_overrides(**demo_setup.notify_settings(settings))
                 _seed_demo(settings)
             env = child_environ(settings)
             children = app_children(settings, env, bind)
             if demo:
-                children += [simulator_child(env), standins_child(env)]
+                children += [demo_setup.simulator_child(env), demo_setup.standins_child(env)]
             for child in children:
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
             if demo:
                 print(f"  Demo: simulator fault API http://127.0.0.1:8790/api/devices, "
-                      f"WeChat/SMS stand-in http://127.0.0.1:{STANDINS_PORT}/\n", flush=True)
+                      f"WeChat/SMS stand-in http://127.0.0.1:{demo_setup.STANDINS_PORT}/\n", flush=True)
             return sup.run()
         except KeyboardInterrupt:
             log.info("stop requested during start-up")
@@ -153,9 +154,7 @@ def _start_embedded_redis(sup: Supervisor, data_dir: Path) -> str:
 def _seed_demo(settings: Settings) -> None:
     log.info("seeding demo data ...")
     try:
-        from backend.runtime import demo
-
-        demo.seed(settings)
+        demo_setup.seed(settings)
     except KeyboardInterrupt:
         raise
     except Exception:
@@ -214,53 +213,6 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", cron_level,
                                "workers.schedule"], rq_env)
     return [api, *workers, cron]
-
-
-def simulator_child(env: dict[str, str]) -> Child:
-    """``--demo``: the example facility's breakers, served by the simulator on the ports
-    examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790)."""
-    from backend.runtime.demo import EXAMPLE
-
-    return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
-                 env)
-
-
-STANDINS_PORT = 8791
-
-
-# Credentials the demo's stand-in is started with and the channels are configured with
-# (not secrets: the stand-in runs on loopback and only in a demo).
-DEMO_STANDIN_CREDENTIALS = {"wechat_secret": "standin-wechat-secret",
-                            "sms_secret_id": "standin-sms-id",
-                            "sms_secret_key": "standin-sms-key"}
-
-
-def demo_notify_settings(settings: Settings) -> dict:
-    """``--demo``: every notification channel pointed at the local stand-in (unless the
-    environment configured a channel itself), so a user watches the messages arrive at
-    http://127.0.0.1:8791/."""
-    if settings.wechat_appid or settings.sms_secret_id:
-        return {}
-    base = f"http://127.0.0.1:{STANDINS_PORT}"
-    cred = DEMO_STANDIN_CREDENTIALS
-    return dict(wechat_api_base_url=base + "/", wechat_appid="wxdemo0000000001",
-                wechat_secret=cred["wechat_secret"], wechat_template_alarm="DEMO-ALARM-TEMPLATE",
-                wxa_appid="wxdemo0000000002", wxa_secret=cred["wechat_secret"],
-                wxa_subscribe_template="DEMO-SUBSCRIBE-TEMPLATE", sms_provider="tencent",
-                sms_endpoint=base + "/", sms_secret_id=cred["sms_secret_id"],
-                sms_secret_key=cred["sms_secret_key"], sms_sdk_app_id="1400000000",
-                sms_sign_name="GridWarden", sms_template_id="100001")
-
-
-def standins_child(env: dict[str, str]) -> Child:
-    """``--demo``: the WeChat / SMS / Web Push stand-in (messages at its / page), a
-    separate program (``python -m standins``), given the demo's credentials."""
-    cred = DEMO_STANDIN_CREDENTIALS
-    return Child("standins", [sys.executable, "-m", "standins", "--host", "127.0.0.1",
-                              "--port", str(STANDINS_PORT),
-                              "--wechat-secret", cred["wechat_secret"],
-                              "--sms-secret-id", cred["sms_secret_id"],
-                              "--sms-secret-key", cred["sms_secret_key"]], env)
 
 
 def _bind(settings: Settings) -> str:

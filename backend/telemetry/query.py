@@ -12,7 +12,7 @@ from sqlalchemy import Text, cast, func, select, text
 
 from backend.accounts.security import Actor
 from backend.clock import iso, to_utc, utcnow
-from backend.errors import ValidationFailed
+from backend.errors import invalid_field
 from backend.extensions import db, redis
 from backend.facility.operations import circuits, devices
 from backend.facility.sites import get_site
@@ -142,10 +142,6 @@ RAW_ROW_CAP = 100_000             # raw rows per answer ("truncated" says when h
 AGGS = {"avg": "avg", "min": "min", "max": "max"}
 
 
-def _fail(field: str, message: str):
-    raise ValidationFailed(f"{field}: {message}", errors={field: [message]})
-
-
 def choose_bucket(span: timedelta) -> str:
     if span <= AUTO_RAW_MAX:
         return "raw"
@@ -159,10 +155,10 @@ def _range(args: dict) -> tuple[datetime, datetime]:
     end = to_utc(args["end"]) if args.get("end") else utcnow()
     start = to_utc(args["start"]) if args.get("start") else end - timedelta(days=1)
     if start >= end:
-        _fail("end", "must be after start")
+        invalid_field("end", "must be after start")
     max_days = max(400, setting("telemetry_retention_days"))
     if end - start > timedelta(days=max_days):
-        _fail("start", f"the range may span at most {max_days} days")
+        invalid_field("start", f"the range may span at most {max_days} days")
     return start, end
 
 
@@ -184,9 +180,9 @@ def history(actor: Actor, device_id: int, args: dict) -> dict:
     bucket, auto = args.get("bucket"), not args.get("bucket")
     bucket = bucket or choose_bucket(end - start)
     if bucket == "raw" and end - start > RAW_MAX:
-        _fail("bucket", "raw readings are served for at most 1 day; use 1m or coarser")
+        invalid_field("bucket", "raw readings are served for at most 1 day; use 1m or coarser")
     if bucket != "raw" and (end - start) / BUCKETS[bucket] > MAX_BUCKETS:
-        _fail("bucket", f"too fine for this range (more than {MAX_BUCKETS} points)")
+        invalid_field("bucket", f"too fine for this range (more than {MAX_BUCKETS} points)")
     agg = args.get("agg") or "avg"
     series = {m.name: {"unit": m.unit, "points": []} for m in metrics}
     params, truncated = {"d": device_id, "start": start, "end": end}, False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from backend.errors import ValidationFailed
+from backend.errors import invalid_field
 from backend.models.telemetry import METRICS, Q_INVALID, Q_OUT_OF_RANGE, MetricDef
 
 
@@ -79,6 +79,5 @@ def parse_metric_names(raw: str | list[str] | None, field: str = "metrics") -> l
     names = [n.strip() for n in names if n.strip()]
     unknown = [n for n in names if n not in METRICS]
     if unknown:
-        msg = f"unknown metric(s): {', '.join(unknown)}"
-        raise ValidationFailed(f"{field}: {msg}", errors={field: [msg]})
+        invalid_field(field, f"unknown metric(s): {', '.join(unknown)}")
     return [METRICS[n] for n in dict.fromkeys(names)]

@@ -1,9 +1,9 @@
 """Alarm recipients: who is told about a site's (or an area's) alarms, in which tier."""
 from backend.alarms.recipients import alarm_recipients
 from backend.api.alarm_recipients.schemas import (
-                                                  AlarmRecipientPutSchema,
-                                                  AlarmRecipientQueryArgsSchema,
-                                                  AlarmRecipientSchema,
+    AlarmRecipientPutSchema,
+    AlarmRecipientQueryArgsSchema,
+    AlarmRecipientSchema,
 )
 from backend.api.blueprint import Blueprint
 from backend.api.crud import register_crud

@@ -3,9 +3,9 @@ from backend.alarms.maintenance import maintenance_windows
 from backend.api.blueprint import Blueprint
 from backend.api.crud import register_crud
 from backend.api.maintenance_windows.schemas import (
-                                                     MaintenanceWindowPutSchema,
-                                                     MaintenanceWindowQueryArgsSchema,
-                                                     MaintenanceWindowSchema,
+    MaintenanceWindowPutSchema,
+    MaintenanceWindowQueryArgsSchema,
+    MaintenanceWindowSchema,
 )
 
 blp = Blueprint("maintenance_windows", __name__, url_prefix="/api/v1/maintenance-windows",
