@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_poll import cleanup_fleet, create_fleet, point_gateways  # noqa: E402
 from benchlib import servers  # noqa: E402
+from poll_fleet import cleanup_fleet, create_fleet, point_gateways  # noqa: E402
 
 
 def free_port() -> int:
