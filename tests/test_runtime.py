@@ -156,6 +156,13 @@ def test_up_supervises_restarts_stops_and_persists(data_dir):
         beat = json.loads(beat)
         assert beat["job_id"] and beat["host"] and beat["at"]
         assert 0 < r.ttl(HEARTBEAT_KEY) <= 180
+        # A quiet console: RQ's per-job lines and gunicorn's go to the log files only.
+        worker_log = data_dir / "logs" / "worker-1.log"
+        up.wait_for("the job lines in logs/worker-1.log",
+                    lambda: worker_log.exists() and "heartbeat" in worker_log.read_text(), 30)
+        assert "Job OK" in worker_log.read_text()
+        assert "Job OK" not in up.output() and "Booting worker" not in up.output()
+        assert (data_dir / "logs" / "api.log").exists()
 
         # Data written now must survive a restart.
         r.set("gw:test:persisted", "yes")

@@ -15,6 +15,7 @@ root notifies once. The notification of a groupable alarm waits
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
@@ -27,6 +28,7 @@ from backend.models import Alarm, AlarmRuleState, Notification
 from backend.models.alarms import OPEN_STATES
 from backend.settings import setting
 
+events = logging.getLogger("gridwarden.events")   # one line per raise/clear
 ADOPT_WINDOW = timedelta(seconds=120)
 
 
@@ -83,8 +85,21 @@ def apply(changes, now: datetime) -> list[int]:
             alarm.peak_value = c.value if worse else alarm.peak_value
         touched.append(alarm.id)
     session.commit()
+    _announce(changes)
     outbox.after_commit(touched, due)
     return touched
+
+
+def _announce(changes) -> None:
+    """One line per alarm raised or cleared on the event log (the terminal of ``up``)."""
+    for c in changes:
+        t = c.transition
+        if t is not None and t.kind == "raise" and c.alarm_id is not None:
+            events.info("alarm %s raised: %s", c.alarm_id,
+                        _message(c, catalogue.ALL_RULES[c.rule]))
+        elif t is not None and t.kind == "clear" and c.alarm_id is not None:
+            events.info("alarm %s cleared: %s on %s", c.alarm_id, c.rule,
+                        c.device.location if c.device else f"gateway {c.gateway_id}")
 
 
 def _save_state(c, now: datetime) -> None:

@@ -121,3 +121,14 @@ def standins_child(env: dict[str, str]) -> Child:
                               "--wechat-secret", cred["wechat_secret"],
                               "--sms-secret-id", cred["sms_secret_id"],
                               "--sms-secret-key", cred["sms_secret_key"]], env)
+
+
+def banner(settings: Settings) -> str:
+    """The demo's lines under the banner: where to inject faults, where messages arrive,
+    and the accounts (so the password stays on screen: the console is quiet after it)."""
+    path = Path(settings.data_dir) / "demo-admin-password"
+    password = path.read_text().strip() if path.exists() else f"(see {path})"
+    return (f"  Demo:       simulator fault API http://127.0.0.1:8790/api/devices, "
+            f"WeChat/SMS stand-in http://127.0.0.1:{STANDINS_PORT}/\n"
+            f"  Accounts:   {DEMO_ADMIN} / {password} (administrator), {DEMO_DUTY} / the same "
+            f"(duty staff)\n")

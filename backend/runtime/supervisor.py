@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from backend.runtime.logs import LogPump
 
 log = logging.getLogger("gridwarden.supervisor")
 
@@ -81,8 +84,14 @@ def _killpg(pgid: int, sig: int) -> None:
 
 
 class Supervisor:
-    def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2) -> None:
+    def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2,
+                 log_dir: Path | None = None, console_everything: bool = False) -> None:
         self.children: list[Child] = []
+        # With a log_dir, each child's output goes through a pipe to logs/<child>.log and,
+        # filtered, to the terminal (backend/runtime/logs.py); without, it is inherited.
+        self.log_dir = log_dir
+        self.console_everything = console_everything
+        self._pumps: dict[str, LogPump] = {}
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
         self.stop_requested = False
@@ -132,13 +141,22 @@ class Supervisor:
         return child
 
     def _spawn(self, child: Child) -> None:
+        piped = self.log_dir is not None
         child.proc = subprocess.Popen(
             child.argv,
             env=child.env,
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if piped else None,
+            stderr=subprocess.STDOUT if piped else None,
             start_new_session=True,  # own session + process group: no terminal signals
             preexec_fn=_die_with_parent,
         )
+        if piped:
+            pump = self._pumps.get(child.name)
+            if pump is None:
+                pump = self._pumps[child.name] = LogPump(
+                    child.name, self.log_dir, everything=self.console_everything)
+            pump.follow(child.proc.stdout)
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("started %s (pid %d)", child.name, child.proc.pid)

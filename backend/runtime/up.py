@@ -27,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import logging.config
+import logging.handlers
 import os
 import sys
 from pathlib import Path
@@ -35,7 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 from backend.config import Settings
 from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
 from backend.runtime import demo as demo_setup
-from backend.runtime import embedded
+from backend.runtime import embedded, logs
+from backend.runtime.status import StatusReporter
 from backend.runtime.supervisor import Child, Supervisor
 
 log = logging.getLogger("gridwarden.up")
@@ -53,15 +56,17 @@ class StartupError(RuntimeError):
 
 def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -> int:
     """Run the platform until SIGTERM/SIGINT; return the process exit code."""
-    _setup_logging(settings.log_level)
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    _setup_logging(settings.log_level, data_dir / "logs")
     lock = _lock_data_dir(data_dir)
     if lock is None:
         log.error("another 'gridwarden up' is already using %s", data_dir)
         return 1
     postgres = None  # the pgserver handle: postgres runs while we hold it
-    with lock, Supervisor() as sup:
+    status = None
+    with lock, Supervisor(log_dir=data_dir / "logs",
+                          console_everything=settings.log_level == "DEBUG") as sup:
         try:
             database_url = settings.database_url
             if database_url is None:
@@ -88,8 +93,9 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
             if demo:
-                print(f"  Demo: simulator fault API http://127.0.0.1:8790/api/devices, "
-                      f"WeChat/SMS stand-in http://127.0.0.1:{demo_setup.STANDINS_PORT}/\n", flush=True)
+                print(demo_setup.banner(settings), flush=True)
+            status = StatusReporter(settings.database_url, settings.redis_url)
+            status.start()
             return sup.run()
         except KeyboardInterrupt:
             log.info("stop requested during start-up")
@@ -98,6 +104,8 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
             log.error("gridwarden up: %s", exc)
             return 1
         finally:
+            if status is not None:
+                status.stop()
             sup.stop_all()  # children first: they hold connections to PostgreSQL
             if postgres is not None:
                 log.info("stopping embedded PostgreSQL")
@@ -116,12 +124,17 @@ def _step(what: str):
         raise StartupError(f"{what} failed: {exc}") from exc
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, log_dir: Path) -> None:
+    """The supervisor's own lines: to the terminal (start-up steps, restarts, the status
+    line) and to logs/gridwarden.log."""
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":  # pgserver logs every pg_ctl call with its full output at INFO
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        logging.config.dictConfig(logs.dict_config(level))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        file = logging.handlers.RotatingFileHandler(
+            log_dir / "gridwarden.log", maxBytes=logs.FILE_BYTES, backupCount=logs.FILE_COUNT,
+            encoding="utf-8")
+        file.setFormatter(logging.Formatter(logs.FORMAT, logs.DATE_FORMAT))
+        logging.getLogger().addHandler(file)
 
 
 def _lock_data_dir(data_dir: Path):
@@ -180,6 +193,9 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     py = sys.executable
     level = settings.log_level if settings.log_level in RQ_LOG_LEVELS else "INFO"
     rq_env = {**env, "RQ_REDIS_URL": settings.redis_url}
+    # Every RQ process logs through workers/rq_config.py (one format, level per line).
+    rq_log = ["-c", "workers.rq_config", "--log-format", logs.FORMAT,
+              "--date-format", logs.DATE_FORMAT]
     api = Child("api", [
         py, "-m", "gunicorn",
         "--bind", bind or _bind(settings),
@@ -194,24 +210,23 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     ], env)
     workers = [
         Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
-                              "--worker-class", "workers.worker.PreloadedWorker",
+                              "--worker-class", "workers.worker.PreloadedWorker", *rq_log,
                               "--logging_level", level, *GENERAL_QUEUES], rq_env)
         for i in range(1, settings.rq_workers + 1)
     ]
     # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
     # cycles; one per shard, so shards are polled in parallel.
     workers += [
-        # rq logs three lines per job at INFO: every 2 s per shard is noise, so WARNING.
+        # rq logs three lines per job at INFO, every 2 s per shard: logs/poller-N.log only.
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
-                              "rq.worker.SimpleWorker", "--logging_level", "WARNING",
+                              "rq.worker.SimpleWorker", *rq_log, "--logging_level", level,
                               POLL_QUEUE],
               rq_env)
         for i in range(1, settings.poll_shards + 1)
     ]
-    # The cron scheduler logs every enqueue (every 2 s for polling): WARNING unless DEBUG.
-    cron_level = "DEBUG" if level == "DEBUG" else "WARNING"
-    cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "--logging-level", cron_level,
-                               "workers.schedule"], rq_env)
+    # The cron scheduler logs every enqueue (every 2 s for polling): logs/scheduler.log.
+    cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "-c", "workers.rq_config",
+                               "--logging-level", level, "workers.schedule"], rq_env)
     return [api, *workers, cron]
 
 
@@ -247,6 +262,8 @@ def banner(settings: Settings, bind: str | None, *, embedded_pg: bool) -> str:
         f"  API docs    {base}/api/docs",
         f"  Health      {base}/healthz   {base}/readyz",
         f"  Data        {settings.data_dir}",
+        f"  Logs        {Path(settings.data_dir) / 'logs'}   (on screen: warnings, errors, "
+        "alarms, a status line a minute; GW_LOG_LEVEL=DEBUG: everything)",
         f"  PostgreSQL  {_mask(settings.database_url)}"
         + (f"  (embedded, {settings.data_dir / 'postgres'})" if embedded_pg else ""),
         f"  Redis       {_mask(settings.redis_url)}"

@@ -65,6 +65,7 @@ _COUNTERS = tuple(name for name, m in METRICS.items() if m.kind == "counter")
 
 
 _warned: set = set()
+STORED_KEY = "gw:stats:readings_stored"   # readings stored since the counter began
 _DOCS = LatestDocs()      # this process's latest-values documents, parsed (a memo)
 
 
@@ -120,6 +121,7 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
     if lines:
         result.partitions_created = ensure_partitions(engine, months)
         result.stored = _copy(engine, lines, months)
+        redis.current().incrby(STORED_KEY, result.stored)   # the status line's rate
     if updates:
         result.events = _publish(updates, docs, site_of)
     return result
