@@ -41,8 +41,9 @@ def dict_config(level: str = "INFO") -> dict:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
                                 "stream": "ext://sys.stderr"}},
         "root": {"level": level, "handlers": ["stderr"]},
-        # pgserver logs every pg_ctl call with its whole output at INFO
-        "loggers": {"pgserver": {"level": "DEBUG" if level == "DEBUG" else "WARNING"}},
+        # pgserver logs every pg_ctl call with its whole output at INFO; alembic its plugins
+        "loggers": {name: {"level": "DEBUG" if level == "DEBUG" else "WARNING"}
+                    for name in ("pgserver", "alembic")},
     }
 
 
