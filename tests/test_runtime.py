@@ -49,7 +49,7 @@ def _status(url: str) -> int | None:
 class Up:
     """One ``gridwarden up`` process, its output captured in a file."""
 
-    def __init__(self, data_dir: Path, port: int, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, port: int, log_path: Path, *args: str) -> None:
         env = {k: v for k, v in os.environ.items()
                if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith(("GW_", "RQ_"))}
         env.update(GW_ENV="development", GW_DATA_DIR=str(data_dir), GW_HTTP_HOST="127.0.0.1",
@@ -59,7 +59,8 @@ class Up:
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "up"], cwd=ROOT,
+            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "up", *args],
+                                         cwd=ROOT,
                                          env=env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT)
 

@@ -43,7 +43,7 @@ def _order(change) -> tuple:
 def apply(changes, now: datetime) -> list[int]:
     """Write every change in one transaction; returns the ids of changed alarms."""
     session = db.session
-    touched, due = [], []
+    touched, due, announced = [], [], []
     windows = _windows({c.site_id for c in changes}, now)
     for c in sorted(changes, key=_order):
         _save_state(c, now)
@@ -53,6 +53,8 @@ def apply(changes, now: datetime) -> list[int]:
         if t.kind == "raise":
             alarm = _raise(c, now, windows)
             c.alarm_id = alarm.id
+            if alarm.parent_id is None:
+                announced.append(("raise", alarm.id, c))
             if not alarm.silenced and alarm.parent_id is None:
                 rule = catalogue.ALL_RULES[c.rule]
                 delay = setting("alarm_group_delay_seconds") if rule.groupable else 0
@@ -76,6 +78,8 @@ def apply(changes, now: datetime) -> list[int]:
                 alarm.message += f"; breaker tripped: {c.trip_cause}"
             else:
                 add_event(alarm.id, "cleared", now, value=c.value)
+                if alarm.parent_id is None:
+                    announced.append(("clear", alarm.id, c))
                 alarm.state, alarm.cleared_at = "cleared", now
         else:
             continue
@@ -85,20 +89,19 @@ def apply(changes, now: datetime) -> list[int]:
             alarm.peak_value = c.value if worse else alarm.peak_value
         touched.append(alarm.id)
     session.commit()
-    _announce(changes)
+    _announce(announced)
     outbox.after_commit(touched, due)
     return touched
 
 
-def _announce(changes) -> None:
-    """One line per alarm raised or cleared on the event log (the terminal of ``up``)."""
-    for c in changes:
-        t = c.transition
-        if t is not None and t.kind == "raise" and c.alarm_id is not None:
-            events.info("alarm %s raised: %s", c.alarm_id,
-                        _message(c, catalogue.ALL_RULES[c.rule]))
-        elif t is not None and t.kind == "clear" and c.alarm_id is not None:
-            events.info("alarm %s cleared: %s on %s", c.alarm_id, c.rule,
+def _announce(announced) -> None:
+    """One line per root alarm raised or cleared on the event log (the terminal of
+    ``up``); grouped children are seen under their root in the clients."""
+    for kind, alarm_id, c in announced:
+        if kind == "raise":
+            events.info("alarm %s raised: %s", alarm_id, _message(c, catalogue.ALL_RULES[c.rule]))
+        else:
+            events.info("alarm %s cleared: %s on %s", alarm_id, c.rule,
                         c.device.location if c.device else f"gateway {c.gateway_id}")
 
 
