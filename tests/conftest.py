@@ -8,9 +8,11 @@ from __future__ import annotations
 import shutil
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import redis as redis_lib
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 from backend import create_app
@@ -138,3 +140,35 @@ def notify_standin(app, standin_server):
     yield standin_server
     for key in keys:
         app.config.pop(key, None)
+
+
+# --- the WeChat / SMS / Web Push stand-in, for the channel tests -------------------------
+@pytest.fixture(scope="module")
+def standin_args():
+    """Arguments of the module's stand-in server (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(standin_args):
+    from standins import serve_in_thread
+
+    srv, url = serve_in_thread(**standin_args)
+    yield SimpleNamespace(url=url, state=srv.app.extensions["standin_state"])
+    srv.shutdown()
+
+
+@pytest.fixture
+def standin(server):
+    """The stand-in with its messages and faults cleared."""
+    server.state.reset()
+    return server
+
+
+@pytest.fixture
+def settings_app(settings):
+    """An app context with the test Settings (all ``setting()`` reads), without the API."""
+    app = Flask(__name__)
+    app.config["GW_SETTINGS"] = settings
+    with app.app_context():
+        yield app

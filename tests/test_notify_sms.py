@@ -5,36 +5,17 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
-from flask import Flask
 import requests
 
 from backend.notify.base import Message
 from backend.notify.sms import TencentSms, alarm_params, classify, normalize_phone, sms_provider
-from standins import serve_in_thread
 
 SECRET_ID, SECRET_KEY = "AKIDstandin0001", "sms-standin-key"
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv, url = serve_in_thread(sms_secret_id=SECRET_ID, sms_secret_key=SECRET_KEY)
-    yield SimpleNamespace(url=url, state=srv.app.extensions["standin_state"])
-    srv.shutdown()
-
-
-@pytest.fixture
-def settings_app(settings):
-    """An app context with the test Settings (all ``setting()`` reads), without the API."""
-    app = Flask(__name__)
-    app.config["GW_SETTINGS"] = settings
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def standin(server):
-    server.state.reset()
-    return server
+def standin_args():
+    return dict(sms_secret_id=SECRET_ID, sms_secret_key=SECRET_KEY)
 
 
 def provider(standin, **kw):

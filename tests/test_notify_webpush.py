@@ -4,40 +4,21 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import pytest
-from flask import Flask
 import requests
 from py_vapid import Vapid
 from py_vapid.utils import b64urlencode
 
 from backend.notify.base import Message
-from backend.notify.webpush import (DEV_KEY_FILE, WebPushChannel, public_key_of, push_payload,
-                                    vapid_public_key, webpush_channel)
-from standins import serve_in_thread
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv, url = serve_in_thread()
-    yield SimpleNamespace(url=url, state=srv.app.extensions["standin_state"])
-    srv.shutdown()
-
-
-@pytest.fixture
-def settings_app(settings):
-    """An app context with the test Settings (all ``setting()`` reads), without the API."""
-    app = Flask(__name__)
-    app.config["GW_SETTINGS"] = settings
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def standin(server):
-    server.state.reset()
-    return server
+from backend.notify.webpush import (
+    DEV_KEY_FILE,
+    WebPushChannel,
+    public_key_of,
+    push_payload,
+    vapid_public_key,
+    webpush_channel,
+)
 
 
 @pytest.fixture(scope="module")

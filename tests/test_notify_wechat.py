@@ -6,39 +6,25 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import pytest
-from flask import Flask
 import redis as redis_lib
 import requests
 
 from backend.notify.base import Message
-from backend.notify.wechat import (WeChatSubscribeChannel, WeChatTemplateChannel, parse_fields,
-                                   subscribe_channel, template_channel)
-from standins import serve_in_thread
+from backend.notify.wechat import (
+    WeChatSubscribeChannel,
+    WeChatTemplateChannel,
+    parse_fields,
+    subscribe_channel,
+    template_channel,
+)
 
 SECRET = "wx-standin-secret"
 WXA = "wxa0000000000000001"
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv, url = serve_in_thread(wechat_secret=SECRET)
-    yield SimpleNamespace(url=url, state=srv.app.extensions["standin_state"])
-    srv.shutdown()
-
-
-@pytest.fixture
-def settings_app(settings):
-    """An app context with the test Settings (all ``setting()`` reads), without the API."""
-    app = Flask(__name__)
-    app.config["GW_SETTINGS"] = settings
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def standin(server):
-    server.state.reset()
-    return server
+def standin_args():
+    return dict(wechat_secret=SECRET)
 
 
 @pytest.fixture

@@ -1,0 +1,208 @@
+"""The world of the authorization walk (tests/test_authorization.py): two sites, a user of
+every role, one record of every kind, a sample body of every route that takes one."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from backend.accounts.security import SUPERADMIN
+from backend.models import (
+    Alarm,
+    AlarmRecipient,
+    AlarmRule,
+    Area,
+    Board,
+    Circuit,
+    Device,
+    DistributionRoom,
+    Gateway,
+    MaintenanceWindow,
+    RepairOrder,
+    RepairPhoto,
+    Role,
+)
+from tests.factories import PASSWORD, make_site, make_user
+
+RANK = {"staff": 1, "manager": 2, "admin": 3, SUPERADMIN: 4}
+ROLES = ("staff_a", "manager_a", "admin_a", "admin_b", "superadmin")
+CALLER_RANK = {"staff_a": 1, "manager_a": 2, "admin_a": 3, "admin_b": 3, "superadmin": 4}
+
+
+@dataclass
+class World:
+    site: int
+    empty_site: int
+    users: dict
+    main: dict    # resource -> id of an object of site A (may have dependents)
+    leaf: dict    # resource -> id of an object of site A nobody depends on
+
+
+def build_world() -> World:
+    from backend.extensions import db
+
+    a, b, empty = make_site("A", "甲所"), make_site("B", "乙所"), make_site("E", "空所")
+    users = {
+        "staff_a": make_user("staff_a", Role.staff, [a, empty]),
+        "manager_a": make_user("manager_a", Role.manager, [a, empty]),
+        "admin_a": make_user("admin_a", Role.admin, [a, empty]),
+        "admin_b": make_user("admin_b", Role.admin, [b]),
+        "superadmin": make_user("root", Role.admin, [], superadmin=True),
+    }
+    target = make_user("target_a", Role.staff, [a])
+    leaf_user = make_user("leaf_a", Role.staff, [a])
+
+    def add(obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj
+
+    area = add(Area(site_id=a.id, code="AR1", name="一监区"))
+    area_leaf = add(Area(site_id=a.id, code="AR2", name="二监区", parent_id=area.id))
+    room = add(DistributionRoom(site_id=a.id, code="R1", name="低压配电房", area_id=area.id))
+    room_leaf = add(DistributionRoom(site_id=a.id, code="R2", name="二级配电间"))
+    board = add(Board(site_id=a.id, code="AA1", name="总柜", level=1, room_id=room.id))
+    board_leaf = add(Board(site_id=a.id, code="AL9", name="空箱", level=2))
+    circuit = add(Circuit(site_id=a.id, code="C1", name="照明", board_id=board.id,
+                          category="lighting"))
+    circuit_leaf = add(Circuit(site_id=a.id, code="C2", name="备用", board_id=board.id))
+    gw = add(Gateway(site_id=a.id, code="GW1", name="网关1", host="127.0.0.1", port=15020))
+    gw_leaf = add(Gateway(site_id=a.id, code="GW2", name="网关2", host="127.0.0.1", port=15021))
+    dev = add(Device(site_id=a.id, code="QF1", name="断路器1", kind="breaker", circuit_id=circuit.id,
+                     gateway_id=gw.id, unit_id=1, profile="gw-breaker"))
+    dev_leaf = add(Device(site_id=a.id, code="QF2", name="断路器2", kind="breaker",
+                          gateway_id=gw.id, unit_id=2))
+    db.session.commit()
+    world = World(
+        site=a.id, empty_site=empty.id, users=users,
+        main={"areas": area.id, "rooms": room.id, "boards": board.id, "circuits": circuit.id,
+              "gateways": gw.id, "devices": dev.id, "users": target.id, "sites": a.id},
+        leaf={"areas": area_leaf.id, "rooms": room_leaf.id, "boards": board_leaf.id,
+              "circuits": circuit_leaf.id, "gateways": gw_leaf.id, "devices": dev_leaf.id,
+              "users": leaf_user.id, "sites": empty.id},
+    )
+    _alarm_admin_records(world, area_leaf.id)
+    return world
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _alarm_admin_records(w: World, area_id: int) -> None:
+    """Site-A rule overrides, maintenance windows, recipients and repair orders (with a
+    photo each): main and leaf ids for the walk, and records the leak check must not show."""
+    from datetime import datetime, timedelta, timezone
+
+    from backend.extensions import db
+
+    now = datetime.now(timezone.utc)
+    rows = {
+        "alarm-rules": (AlarmRule(site_id=w.site, scope="site", rule="over_voltage",
+                                  level="warning", threshold=255),
+                        AlarmRule(site_id=w.site, scope="device", device_id=w.main["devices"],
+                                  rule="overload", level="alarm", threshold=1.1)),
+        "maintenance-windows": (
+            MaintenanceWindow(site_id=w.site, board_id=w.main["boards"], starts_at=now,
+                              ends_at=now + timedelta(hours=2), reason="检修"),
+            MaintenanceWindow(site_id=w.site, circuit_id=w.leaf["circuits"], starts_at=now,
+                              ends_at=now + timedelta(hours=1))),
+        "alarm-recipients": (AlarmRecipient(site_id=w.site, user_id=w.main["users"], tier=1),
+                             AlarmRecipient(site_id=w.site, area_id=area_id,
+                                            user_id=w.leaf["users"], tier=2)),
+    }
+    alarm = Alarm(site_id=w.site, device_id=w.main["devices"], rule="overload", level="alarm",
+                  state="closed", message="QF1 过载", raised_at=now)
+    db.session.add(alarm)
+    db.session.flush()
+    rows["repair-orders"] = (RepairOrder(site_id=w.site, alarm_id=alarm.id, title="QF1 过载"),
+                             RepairOrder(site_id=w.site, title="巡检"))
+    for key, (main, leaf) in rows.items():
+        db.session.add_all([main, leaf])
+        db.session.flush()
+        w.main[key], w.leaf[key] = main.id, leaf.id
+    photos = [RepairPhoto(order_id=w.main["repair-orders"], filename="a.png",
+                          content_type="image/png", size=len(PNG), data=PNG),
+              RepairPhoto(order_id=w.leaf["repair-orders"], filename="b.png",
+                          content_type="image/png", size=len(PNG), data=PNG)]
+    db.session.add_all(photos)
+    db.session.flush()
+    w.main["repair-photos"], w.leaf["repair-photos"] = photos[0].id, photos[1].id
+    w.main["repair-alarm"] = alarm.id
+    leaf_alarm = Alarm(site_id=w.site, device_id=w.leaf["devices"], rule="trip",
+                       level="alarm", state="cleared", message="QF2 跳闸", raised_at=now)
+    db.session.add(leaf_alarm)
+    db.session.flush()
+    w.main["alarms"], w.leaf["alarms"] = alarm.id, leaf_alarm.id
+    db.session.commit()
+
+
+# Sample bodies, keyed "METHOD rule"; each is a function of the world.
+BODIES = {
+    "POST /api/v1/auth/login": lambda w: {"username": "nobody", "password": "x-password"},
+    "PUT /api/v1/auth/me/password": lambda w: {"current_password": PASSWORD,
+                                              "new_password": "another-password-2"},
+    "POST /api/v1/users": lambda w: {"username": "new_user", "role": "staff",
+                                     "password": "new-user-password", "site_ids": [w.site]},
+    "PUT /api/v1/users/<int:user_id>": lambda w: {"display_name": "改名"},
+    "POST /api/v1/sites": lambda w: {"code": "NEW", "name": "新所"},
+    "PUT /api/v1/sites/<int:site_id>": lambda w: {"address": "某路1号"},
+    "POST /api/v1/areas": lambda w: {"site_id": w.site, "code": "AR9", "name": "食堂"},
+    "PUT /api/v1/areas/<int:obj_id>": lambda w: {"name": "一监区（新）"},
+    "POST /api/v1/rooms": lambda w: {"site_id": w.site, "code": "R9", "name": "发电机房",
+                                     "kind": "generator"},
+    "PUT /api/v1/rooms/<int:obj_id>": lambda w: {"name": "低压配电室"},
+    "POST /api/v1/boards": lambda w: {"site_id": w.site, "code": "AL1", "name": "照明箱",
+                                      "level": 2, "feeder_circuit_id": w.main["circuits"]},
+    "PUT /api/v1/boards/<int:obj_id>": lambda w: {"name": "总配电柜"},
+    "POST /api/v1/circuits": lambda w: {"site_id": w.site, "code": "C9", "name": "风机",
+                                        "board_id": w.main["boards"], "category": "fan"},
+    "PUT /api/v1/circuits/<int:obj_id>": lambda w: {"protected": True},
+    "POST /api/v1/gateways": lambda w: {"site_id": w.site, "code": "GW9", "name": "网关9",
+                                        "host": "127.0.0.1", "port": 15029},
+    "PUT /api/v1/gateways/<int:obj_id>": lambda w: {"timeout_ms": 1500},
+    "POST /api/v1/devices": lambda w: {"site_id": w.site, "code": "QF9", "name": "断路器9",
+                                       "kind": "breaker", "gateway_id": w.main["gateways"],
+                                       "unit_id": 9, "poles": "3P+N", "rated_current": 63},
+    "PUT /api/v1/devices/<int:obj_id>": lambda w: {"rated_current": 40},
+    "POST /api/v1/facility/import": lambda w: (
+        "version: 1\nsite: {code: A, name: 甲所}\nareas:\n  - {code: AR7, name: 新区, parent: AR1}\n",
+        "application/yaml"),
+    "POST /api/v1/sites/<int:site_id>/devices.csv": lambda w: (
+        "code,name,kind,gateway,unit_id\nQF7,断路器7,breaker,GW1,7\n", "text/csv"),
+    "POST /api/v1/alarm-rules": lambda w: {"site_id": w.site, "scope": "category",
+                                           "category": "lighting", "rule": "over_temperature",
+                                           "level": "warning", "threshold": 60,
+                                           "clear_threshold": 55},
+    "PUT /api/v1/alarm-rules/<int:obj_id>": lambda w: {"threshold": 252},
+    "POST /api/v1/maintenance-windows": lambda w: {
+        "site_id": w.site, "circuit_id": w.main["circuits"],
+        "starts_at": "2030-01-01T08:00:00Z", "ends_at": "2030-01-01T20:00:00+08:00",
+        "reason": "更换断路器"},
+    "PUT /api/v1/maintenance-windows/<int:obj_id>": lambda w: {"reason": "延长检修"},
+    "POST /api/v1/alarm-recipients": lambda w: {"site_id": w.site,
+                                                "user_id": w.users["manager_a"].id,
+                                                "tier": 2, "min_level": "alarm"},
+    "PUT /api/v1/alarm-recipients/<int:obj_id>": lambda w: {"tier": 3},
+    "PUT /api/v1/me/notify-profile": lambda w: {"channels": ["webpush", "sms"],
+                                                "oa_openid": "o-test-openid"},
+    "PUT /api/v1/users/<int:user_id>/notify-profile": lambda w: {"channels": ["sms"]},
+    "POST /api/v1/me/subscribe-grants": lambda w: {"template_id": "tmpl-alarm", "count": 2},
+    "POST /api/v1/me/webpush-subscriptions": lambda w: {
+        "endpoint": "https://push.example.test/send/abc", "expirationTime": None,
+        "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u"
+                           "-Ts1XbjhaziA-tPmgMIJJgo", "auth": "tBHItJI5svbpez7KI4CCXg"}},
+    "POST /api/v1/repair-orders": lambda w: {"alarm_id": w.main["repair-alarm"],
+                                             "note": "到场检查"},
+    "PATCH /api/v1/repair-orders/<int:obj_id>": lambda w: {"status": "in_progress"},
+    "POST /api/v1/alarms/acknowledge": lambda w: {"ids": [w.main["alarms"]]},
+    "POST /api/v1/alarms/<int:alarm_id>/acknowledge": lambda w: {"comment": "收到"},
+    "POST /api/v1/alarms/<int:alarm_id>/comments": lambda w: {"text": "已派人"},
+    "POST /api/v1/alarms/<int:alarm_id>/assign": lambda w: {"user_id": None},
+    "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
+    "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
+        {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
+}
+# Query strings of routes that need one, keyed like BODIES.
+QUERIES = {
+    "DELETE /api/v1/me/webpush-subscriptions":
+        lambda w: "?endpoint=https://push.example.test/send/abc",
+}
