@@ -64,6 +64,13 @@ def sweep(now: datetime | None = None, limit: int = 500) -> int:
     return enqueue(ids)
 
 
+def housekeeping() -> dict:
+    """The periodic safety net: attempts a dead worker left "sending" marked unknown, then
+    the due rows enqueued. Returns how many of each."""
+    stuck = reap_stuck()
+    return {"stuck": stuck, "enqueued": sweep()}
+
+
 def claim(notification_id: int, now: datetime) -> tuple[Notification | None, str]:
     """(the row, locked, "pending") if it is pending and due; otherwise (None, its status
     or "skipped" when it is gone), with nothing held."""

@@ -102,7 +102,7 @@ class LogPump:
                 self.line(raw.decode("utf-8", "replace").rstrip("\r\n"), show)
 
     def line(self, text: str, show: ConsoleFilter) -> None:
-        self.file.emit(logging.makeLogRecord({"msg": text, "levelno": logging.INFO}))
+        self.file.handle(logging.makeLogRecord({"msg": text, "levelno": logging.INFO}))
         if show(text):
             with self._terminal_lock:
                 self.terminal.write(f"[{self.name}] {text}\n")

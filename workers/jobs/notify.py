@@ -28,11 +28,11 @@ def deliver(notification_id: int) -> str:
 def sweep() -> dict:
     """Mark attempts a dead worker left "sending" as unknown; enqueue due rows."""
     with app_context():
-        stuck = outbox.reap_stuck()
-        due = outbox.sweep()
-    if stuck:
-        log.warning("notify sweep: %d attempts left by a stopped worker marked unknown", stuck)
-    return {"stuck": stuck, "enqueued": due}
+        done = outbox.housekeeping()
+    if done["stuck"]:
+        log.warning("notify sweep: %d attempts left by a stopped worker marked unknown",
+                    done["stuck"])
+    return done
 
 
 def escalate() -> list[int]:
