@@ -239,3 +239,15 @@ def test_client_disconnect_ends_the_generator_on_a_real_server(w, app, caplog):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_a_quiet_site_outlasts_the_redis_socket_timeout(w, app):
+    """A blocking read longer than redis-py's 5 s socket timeout used to raise on a site
+    with no events, so the stream died before its first keepalive (issue 18, item 3)."""
+    with app.app_context():
+        client = redis.current()
+        timeout = client.connection_pool.connection_kwargs.get(
+            "socket_timeout", stream.REDIS_DEFAULT_SOCKET_TIMEOUT)
+        reader = stream.EventReader(client, [w["site"]], None)
+        assert reader.block_cap is not None and reader.block_cap < timeout * 1000
+        assert reader.read(int(timeout * 1000) + 3000) == []      # no TimeoutError

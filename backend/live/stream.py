@@ -110,6 +110,18 @@ def stream_site_ids(actor: Actor, site_id: int | None) -> list[int]:
     return sorted(actor.site_ids)
 
 
+# redis-py 8 gives every connection a 5 s socket timeout unless told otherwise: a blocking
+# read longer than the client's timeout fails with TimeoutError on a quiet site.
+REDIS_DEFAULT_SOCKET_TIMEOUT = 5.0
+
+
+def block_cap_ms(client) -> int | None:
+    """The longest ``XREAD BLOCK`` this client's socket timeout allows (1 s to spare)."""
+    timeout = client.connection_pool.connection_kwargs.get("socket_timeout",
+                                                            REDIS_DEFAULT_SOCKET_TIMEOUT)
+    return None if timeout is None else max(100, int(timeout * 1000) - 1000)
+
+
 class EventReader:
     """Per-site cursors over the site streams; events come out in global id order."""
 
@@ -117,8 +129,13 @@ class EventReader:
         self.client = client
         start = after or client.get(EVENT_LAST_ID) or "0-0"
         self.cursors = {site_stream(s): start for s in site_ids}
+        self.block_cap = block_cap_ms(client)
 
     def read(self, block_ms: int | None) -> list[dict]:
+        """Events after the cursors, waiting up to ``block_ms`` (capped below the socket
+        timeout: the caller's loop waits again) for the first one."""
+        if block_ms and self.block_cap is not None:
+            block_ms = min(block_ms, self.block_cap)
         if not self.cursors:
             if block_ms:
                 time.sleep(block_ms / 1000)
