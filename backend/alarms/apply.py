@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 
 from backend.alarms import catalogue, outbox
 from backend.alarms import context as alarm_context
+from backend.alarms.maintenance import active_windows
 from backend.alarms.timeline import add_event
 from backend.extensions import db
 from backend.models import Alarm, AlarmRuleState, Notification
@@ -44,7 +45,7 @@ def apply(changes, now: datetime) -> list[int]:
     """Write every change in one transaction; returns the ids of changed alarms."""
     session = db.session
     touched, due, announced = [], [], []
-    windows = _windows({c.site_id for c in changes}, now)
+    windows = active_windows({c.site_id for c in changes}, now)
     for c in sorted(changes, key=_order):
         _save_state(c, now)
         t = c.transition
@@ -215,11 +216,6 @@ def _adopt(root: Alarm, c, now: datetime) -> None:
             Notification.alarm_id == child.id, Notification.status == "pending")
             .values(status="suppressed", last_error=f"grouped under alarm {root.id}"))
 
-
-def _windows(site_ids, now: datetime) -> list:
-    from backend.alarms.maintenance import active_windows
-
-    return active_windows(site_ids, now)
 
 
 def _covering(d, windows) -> int | None:

@@ -1,7 +1,7 @@
 """Areas, distribution rooms, boards, circuits, gateways and devices."""
 from __future__ import annotations
 
-from backend.errors import invalid_field
+from backend.errors import Conflict, invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
 from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway
@@ -137,8 +137,6 @@ class Devices(SiteResource):
                 Device.gateway_id == gateway_id, Device.unit_id == unit_id,
                 Device.id != (obj.id or 0)).first()
             if clash:
-                from backend.errors import Conflict
-
                 raise Conflict(f"unit id {unit_id} is already used on gateway {gateway_id}",
                                error="duplicate_unit_id",
                                errors={"unit_id": ["already used on this gateway"]})

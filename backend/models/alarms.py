@@ -32,7 +32,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.clock import utcnow
 from backend.models.base import Base, TimestampMixin
-from backend.vocabulary import LEVEL_RANK, LEVELS  # noqa: F401
 
 ALARM_STATES = ("active", "acknowledged", "cleared", "closed")
 OPEN_STATES = ("active", "acknowledged")

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base
-from backend.vocabulary import FAULT_INDICATOR_BITS, MODES, SWITCH_STATES, TRIP_CAUSES  # noqa: F401
+from backend.vocabulary import FAULT_INDICATOR_BITS, MODES, SWITCH_STATES, TRIP_CAUSES
 
 # --- quality flags (bitmask; 0 = good; aggregates use quality = 0 only) --------------
 Q_GOOD = 0

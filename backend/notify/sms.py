@@ -30,6 +30,7 @@ from backend.notify.base import (
     seconds_until_quota_reset,
     truncate,
 )
+from backend.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +174,6 @@ def classify(response: dict) -> Delivery:
 
 def sms_provider() -> SmsProvider | None:
     """The configured provider (app context settings), or None when SMS is off."""
-    from backend.settings import setting
-
     name = setting("sms_provider")
     if name == "none":
         return None

@@ -32,6 +32,7 @@ from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
 from backend.notify.base import LEVEL_LABELS, STATE_LABELS, Delivery, Message, local_time, log_once
+from backend.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,6 @@ def dev_vapid(data_dir: Path) -> Vapid:
 
 def configured_vapid() -> Vapid | None:
     """The VAPID key from the settings (app context); generated in development/test."""
-    from backend.settings import setting
-
     key = setting("vapid_private_key")
     if key:
         vapid = load_vapid(key)
@@ -179,7 +178,5 @@ class WebPushChannel:
 
 def webpush_channel() -> WebPushChannel | None:
     """The configured channel (app context settings), or None when no key is available."""
-    from backend.settings import setting
-
     vapid = configured_vapid()
     return WebPushChannel(vapid, subject=setting("vapid_subject")) if vapid else None

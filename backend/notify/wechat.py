@@ -42,6 +42,7 @@ from backend.notify.base import (
     seconds_until_quota_reset,
     truncate,
 )
+from backend.settings import setting
 
 log = logging.getLogger(__name__)
 
@@ -282,8 +283,6 @@ class WeChatSubscribeChannel(_WeChatChannel):
 
 def template_channel(redis_client) -> WeChatTemplateChannel | None:
     """The configured template channel (app context settings), or None when unconfigured."""
-    from backend.settings import setting
-
     if not (setting("wechat_appid") and setting("wechat_secret")
             and setting("wechat_template_alarm")):
         log_once(log, logging.WARNING, "WeChat template channel off: GW_WECHAT_APPID, "
@@ -297,8 +296,6 @@ def template_channel(redis_client) -> WeChatTemplateChannel | None:
 
 def subscribe_channel(redis_client) -> WeChatSubscribeChannel | None:
     """The configured subscribe channel, or None when the mini-program is unconfigured."""
-    from backend.settings import setting
-
     if not (setting("wxa_appid") and setting("wxa_secret")
             and setting("wxa_subscribe_template")):
         log_once(log, logging.WARNING, "WeChat subscribe channel off: GW_WXA_APPID, "

@@ -29,6 +29,7 @@ LOUD = {"WARNING", "ERROR", "CRITICAL"}
 # milliseconds) and gunicorn's ("[2026-12-01 20:00:00 +0000] [123] [ERROR] ...").
 _OURS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)? (?P<level>[A-Z]+) (?P<name>\S+): ")
 _GUNICORN = re.compile(r"^\[[^\]]+\] \[\d+\] \[(?P<level>[A-Z]+)\] ")
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")   # ends a traceback
 
 
 def dict_config(level: str = "INFO") -> dict:
@@ -69,7 +70,7 @@ class ConsoleFilter:
 
     def _showing_continuation(self, line: str) -> bool:
         """The last line of a traceback ("ValueError: ...") belongs to it."""
-        return self._showing and bool(re.match(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b", line))
+        return self._showing and bool(_EXCEPTION_LINE.match(line))
 
 
 class LogPump:

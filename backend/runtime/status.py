@@ -13,9 +13,10 @@ from sqlalchemy import create_engine, func, select
 from backend.jobs import QUEUES
 from backend.models import Alarm, Device, DeviceStatus
 from backend.models.alarms import OPEN_STATES
+from backend.runtime.logs import EVENTS
 from backend.telemetry.ingest import STORED_KEY
 
-events = logging.getLogger("gridwarden.events")
+events = logging.getLogger(EVENTS)
 log = logging.getLogger(__name__)
 INTERVAL = 60.0
 

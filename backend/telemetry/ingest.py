@@ -121,9 +121,8 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
     if lines:
         result.partitions_created = ensure_partitions(engine, months)
         result.stored = _copy(engine, lines, months)
-        redis.current().incrby(STORED_KEY, result.stored)   # the status line's rate
-    if updates:
-        result.events = _publish(updates, docs, site_of)
+    if updates or result.stored:
+        result.events = _publish(updates, docs, site_of, result.stored)
     return result
 
 
@@ -280,8 +279,9 @@ def _copy(engine, lines: list[str], months) -> int:
 
 
 def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
-             site_of: dict[int, int]) -> int:
-    """Latest-values documents (one MSET) and one ``reading`` event per site, pipelined.
+             site_of: dict[int, int], stored: int) -> int:
+    """Latest-values documents (one MSET), one ``reading`` event per site and the count of
+    stored rows (the status line's rate), in one pipeline.
 
     Read-merge-write is safe because one poller owns a gateway (and so a device) at a time.
     The merged documents are remembered (``LatestDocs``) once Redis has them.
@@ -296,7 +296,10 @@ def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
         raw = merged[latest_key(device_id)] = orjson.dumps(doc)
         written.append((device_id, raw.decode(), doc))   # as MGET will return it
         by_site[site_of[device_id]].append({"device_id": device_id, "values": cells})
-    pipe.mset(merged)
+    if merged:
+        pipe.mset(merged)
+    if stored:
+        pipe.incrby(STORED_KEY, stored)
     for site_id, devices in by_site.items():
         stream.publish(site_id, "reading", {"devices": devices}, pipe=pipe)
     pipe.execute()

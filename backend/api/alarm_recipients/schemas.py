@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.models.alarms import LEVELS
 from backend.schemas import ID, RecordSchema, Strict
+from backend.vocabulary import LEVELS
 
 
 class AlarmRecipientSchema(RecordSchema):

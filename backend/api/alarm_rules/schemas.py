@@ -2,9 +2,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.alarms.catalogue import ALL_RULES
-from backend.models.alarms import LEVELS, RULE_SCOPES
+from backend.models.alarms import RULE_SCOPES
 from backend.models.facility import CIRCUIT_CATEGORIES
 from backend.schemas import ID, RecordSchema, Strict
+from backend.vocabulary import LEVELS
 
 RULE_KEYS = list(ALL_RULES)
 LIMIT = dict(allow_none=True, load_default=None, metadata={"description": "null: inherit"})

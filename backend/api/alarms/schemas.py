@@ -3,8 +3,9 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from backend.alarms.catalogue import ALL_RULES
-from backend.models.alarms import ALARM_STATES, LEVELS
+from backend.models.alarms import ALARM_STATES
 from backend.schemas import Strict
+from backend.vocabulary import LEVELS
 
 
 def _csv_list(choices):
