@@ -118,10 +118,12 @@ def test_offline_after_failures_and_back_online(app, client, root, site, sim):
     run_poll(app, "fast")
     run_poll(app, "normal")
     sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": True})
+    failed = 0
     for _ in range(3):
-        summary = run_poll(app, "fast")
-        run_poll(app, "normal")
-    assert summary["failed"] > 0
+        failed += run_poll(app, "fast")["failed"] + run_poll(app, "normal")["failed"]
+        assert SESSION.wait_idle(10)    # the silent gateway's poll ends in the background
+    failed += run_poll(app, "fast")["failed"]   # ... and this job stores its last result
+    assert failed > 0
     jq1 = [code for code, d in sim.sim.devices.items() if d.spec.gateway == "GW-JQ1"]
     lv = [code for code, d in sim.sim.devices.items() if d.spec.gateway == "GW-LV"]
     for code in jq1:
@@ -131,8 +133,14 @@ def test_offline_after_failures_and_back_online(app, client, root, site, sim):
         s = client.get(f"/api/v1/devices/{ids[code]}/status", headers=root).json
         assert s["online"] is True, (code, s)
     sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": False})
+    # The poll started while it was silent ends first (one more failure), then the next
+    # one finds it answering.
+    for _ in range(2):
+        assert SESSION.wait_idle(10)
+        run_poll(app, "fast")
+        run_poll(app, "normal")
+    assert SESSION.wait_idle(10)
     run_poll(app, "fast")
-    run_poll(app, "normal")
     for code in jq1:
         s = client.get(f"/api/v1/devices/{ids[code]}/status", headers=root).json
         assert s["online"] is True, (code, s)
@@ -175,3 +183,37 @@ def test_one_poller_per_gateway_lock(app, site):
     summary = run_poll(app, "fast")
     assert summary["skipped_locked"] == [gw_ids[0]]
     assert summary["gateways"] == len(gw_ids) - 1
+
+
+def test_a_silent_gateway_never_stretches_a_healthy_ones_interval(app, site, sim):
+    """One shard, one poll worker: GW-JQ1 silent with a 3 s timeout (a poll of it costs
+    4 timeouts), GW-LV healthy. Every poll job stores GW-LV's readings without waiting
+    for GW-JQ1, whose poll finishes in the background and is stored by a later job."""
+    with app.app_context():
+        by_code = {g.code: g for g in db.session.scalars(select(Gateway))}
+        by_code["GW-JQ1"].timeout_ms = 3000
+        db.session.commit()
+        silent = by_code["GW-JQ1"].id
+    poll.reset_for_tests()
+    run_poll(app, "fast")                        # both answer; connections open
+    sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"silent": True})
+    timeout = 3.0
+    first = run_poll(app, "fast")
+    # Not yet known to be silent: the job waited for it at most one fast interval.
+    assert first["pending"] == [silent]
+    for _ in range(4):
+        time.sleep(0.25)
+        summary = run_poll(app, "fast")
+        assert summary["busy"] == [silent] and summary["failed"] == 0
+        # all of GW-LV's fast devices, as in the first job
+        assert summary["devices"] == first["devices"] > 0 and summary["rows"] > 0
+        assert summary["seconds"] < timeout, summary   # never one of the silent timeouts
+    assert SESSION.wait_idle(4 * timeout + 5)
+    late = run_poll(app, "fast")                 # stores the silent gateway's failures
+    assert late["failed"] > 0
+    assert SESSION.in_flight() == [silent]        # polled again, in the background
+    # Known silent now: the next job that starts it does not wait for it at all.
+    assert SESSION.wait_idle(4 * timeout + 5)
+    run_poll(app, "fast")
+    started = run_poll(app, "fast")
+    assert started["pending"] == [silent] and started["seconds"] < timeout, started

@@ -215,6 +215,16 @@ def _adopt(root: Alarm, c, now: datetime) -> None:
         db.session.execute(update(Notification).where(
             Notification.alarm_id == child.id, Notification.status == "pending")
             .values(status="suppressed", last_error=f"grouped under alarm {root.id}"))
+    if orphans:
+        # An orphan may already be the root of its own downstream consequences (seen
+        # first, e.g. from a gateway whose poll finished earlier): they move too, so a
+        # group always has one level and the trip as its root.
+        moved = db.session.execute(update(Alarm).where(
+            Alarm.parent_id.in_([child.id for child in orphans]))
+            .values(parent_id=root.id).returning(Alarm.id)
+            .execution_options(synchronize_session="fetch")).scalars().all()
+        for alarm_id in moved:
+            add_event(alarm_id, "grouped", now, root_id=root.id)
 
 
 

@@ -1,15 +1,18 @@
 """A poll cycle, end to end: poll the shard's due devices, store what was read, record who
 answered, evaluate the alarm rules on what was just stored (DESIGN.md: in the poll job,
-no queue hop). The poll job (workers/jobs/poll.py) calls ``run``."""
+no queue hop), gateway by gateway as each one finishes (backend/field/session.py).
+The poll job (workers/jobs/poll.py) calls ``run``."""
 from __future__ import annotations
 
 import logging
+import time
 
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
 from backend.alarms.evaluate import evaluate
 from backend.extensions import db
 from backend.field.session import SESSION
+from backend.settings import setting
 from backend.telemetry.ingest import ingest
 from backend.telemetry.status import record_poll_results
 
@@ -17,34 +20,49 @@ log = logging.getLogger(__name__)
 
 
 def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dict:
-    """Poll every due device of the shard's gateways once; ingest; record outcomes;
-    evaluate alarms. Returns a summary of the cycle."""
+    """Start the due gateways of the shard; as each finishes (within one fast interval):
+    ingest, record outcomes, evaluate alarms. Returns a summary of the job."""
+    started_at = time.perf_counter()
     configured = SESSION.gateways(shard, shards)
-    with SESSION.locked(configured) as (held, skipped, lock_seconds):
-        gateways = SESSION.due(held, rate)
-        cycle = SESSION.cycle(gateways, rate, timeout=lock_seconds)
-        ingested = ingest(cycle.readings)
-        record_poll_results(cycle.outcomes)
-        raised = _evaluate_alarms(cycle, job_id)
-    failed = sum(1 for _, ok, _ in cycle.outcomes if not ok)
-    summary = {"rate": rate, "shard": shard, "gateways": len(gateways),
-               "skipped_locked": skipped, "devices": len(cycle.outcomes), "failed": failed,
-               "requests": cycle.requests, "rows": ingested.rows, "alarm_changes": raised,
-               "seconds": round(cycle.seconds, 3)}
+    totals = dict.fromkeys(("devices", "failed", "requests", "rows", "alarm_changes"), 0)
+    _store(SESSION.finished(), totals, job_id)      # earlier jobs' polls, finished since
+    started = SESSION.start(configured, rate)
+    for batch in SESSION.collect(started, wait=setting("poll_fast_seconds")):
+        _store(batch, totals, job_id)
+    seconds = time.perf_counter() - started_at
+    pending = SESSION.in_flight()
+    summary = {"rate": rate, "shard": shard, "gateways": len(started.gateways),
+               "skipped_locked": started.skipped, "busy": started.busy, "pending": pending,
+               **totals, "seconds": round(seconds, 3)}
     # Every 2 s per shard: INFO only when something is wrong, else DEBUG.
-    log.log(logging.INFO if failed or skipped else logging.DEBUG,
+    log.log(logging.INFO if totals["failed"] or started.skipped else logging.DEBUG,
             "job %s: poll %s shard %d/%d: %d devices (%d failed), %d requests, %d rows "
-            "in %.3f s%s", job_id, rate, shard, shards, summary["devices"], failed,
-            cycle.requests, ingested.rows, cycle.seconds,
-            f"; skipped locked gateways {skipped}" if skipped else "")
+            "in %.3f s%s%s", job_id, rate, shard, shards, totals["devices"], totals["failed"],
+            totals["requests"], totals["rows"], seconds,
+            f"; skipped locked gateways {started.skipped}" if started.skipped else "",
+            f"; still polling gateways {pending}" if pending else "")
     return summary
 
 
-def _evaluate_alarms(cycle, job_id: str) -> int:
+def _store(batch: list, totals: dict, job_id: str) -> None:
+    """Finished gateway polls: ingest, record outcomes, evaluate alarms (one pass for the
+    batch); adds to the job's totals."""
+    if not batch:
+        return
+    readings = [r for part in batch for r in part.readings]
+    outcomes = [o for part in batch for o in part.outcomes]
+    totals["rows"] += ingest(readings).rows
+    record_poll_results(outcomes)
+    totals["alarm_changes"] += _evaluate_alarms(readings, outcomes, job_id)
+    totals["devices"] += len(outcomes)
+    totals["failed"] += sum(1 for _, ok, _ in outcomes if not ok)
+    totals["requests"] += sum(part.requests for part in batch)
+
+
+def _evaluate_alarms(readings: list, outcomes: list, job_id: str) -> int:
     """A failure here is logged and does not lose the readings, already stored."""
     try:
-        changes = evaluate({device_id for device_id, _ts, _v in cycle.readings},
-                           cycle.outcomes)
+        changes = evaluate({device_id for device_id, _ts, _v in readings}, outcomes)
     except Exception:
         db.session.rollback()
         log.exception("job %s: alarm evaluation failed", job_id)

@@ -49,6 +49,21 @@ class PollGateway:
 
 
 @dataclass
+class GatewayResult:
+    """One gateway's part of a cycle."""
+    gateway_id: int
+    readings: list       # (device_id, ts, {metric: value})
+    outcomes: list       # (device_id, ok, error or None)
+    requests: int
+    seconds: float
+
+    @property
+    def answered(self) -> bool:
+        """False when no polled device answered: the gateway (or its bus) is down."""
+        return any(ok for _, ok, _ in self.outcomes) or not self.outcomes
+
+
+@dataclass
 class CycleResult:
     readings: list = field(default_factory=list)    # (device_id, ts, {metric: value})
     outcomes: list = field(default_factory=list)    # (device_id, ok, error or None)
@@ -82,16 +97,16 @@ class PollEngine:
     async def cycle(self, gateways: list[PollGateway], rate: str) -> CycleResult:
         started = time.perf_counter()
         result = CycleResult()
-        parts = await asyncio.gather(*(self._poll_gateway(gw, rate) for gw in gateways))
-        for gw, (readings, outcomes, requests, seconds) in zip(gateways, parts):
-            result.readings.extend(readings)
-            result.outcomes.extend(outcomes)
-            result.requests += requests
-            result.gateway_seconds[gw.id] = seconds
+        for part in await asyncio.gather(*(self.poll(gw, rate) for gw in gateways)):
+            result.readings.extend(part.readings)
+            result.outcomes.extend(part.outcomes)
+            result.requests += part.requests
+            result.gateway_seconds[part.gateway_id] = part.seconds
         result.seconds = time.perf_counter() - started
         return result
 
-    async def _poll_gateway(self, gw: PollGateway, rate: str):
+    async def poll(self, gw: PollGateway, rate: str) -> GatewayResult:
+        """Poll one gateway's devices once, in order (one request at a time on its bus)."""
         started = time.perf_counter()
         conn = self.connection(gw)
         readings, outcomes, requests = [], [], 0
@@ -118,7 +133,7 @@ class PollEngine:
             unanswered = 0
             readings.append((dev.id, datetime.now(timezone.utc), values))
             outcomes.append((dev.id, True, None))
-        return readings, outcomes, requests, time.perf_counter() - started
+        return GatewayResult(gw.id, readings, outcomes, requests, time.perf_counter() - started)
 
     async def _read_device(self, conn: GatewayConnection, dev: PollDevice,
                            plan: list[ReadRequest]) -> tuple[dict, int]:

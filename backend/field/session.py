@@ -5,28 +5,69 @@
 - One ``PollEngine`` (backend/field/poller.py) with the configured retries.
 - The gateway list of a shard, re-read from the database at most every 15 s.
 - Per-device due times (``attributes.poll_<rate>_s``).
-- A Redis lock per gateway (SET NX PX) keeps one poller per gateway at a time: a cycle
-  that overruns its interval makes the next job skip that gateway, never poll it twice at
-  once, even with several poll workers on several machines. Control commands take the
-  same lock, so a write never interleaves with a poll on the same bus.
+- One poll in flight per gateway, each its own task on the loop: a job starts the due
+  gateways' polls, stores each gateway's result as it finishes, and waits at most one fast
+  interval, and not at all for a gateway that did not answer last time. A silent gateway's
+  poll (a timeout per attempt) finishes in the background and a later job stores it, so
+  it never stretches the interval of a healthy gateway polled by the same worker.
+- A Redis lock per gateway (SET NX PX) keeps one poller per gateway at a time, even with
+  several poll workers on several machines: a gateway still in flight, here or elsewhere,
+  is skipped, never polled twice at once. The lock is held from the start of a gateway's
+  poll until its result is handed over. Control commands take the same lock, so a write
+  never interleaves with a poll on the same bus.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
 
 from backend.extensions import redis
 from backend.field.inventory import load_poll_gateways
-from backend.field.poller import CycleResult, PollEngine, PollGateway
+from backend.field.poller import CycleResult, GatewayResult, PollEngine, PollGateway
 from backend.settings import setting
+
+log = logging.getLogger(__name__)
 
 CONFIG_TTL_SECONDS = 15     # device list re-read at most this often
 LOCK_KEY = "gw:lock:poll:{gateway_id}"
 _RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
             "return redis.call('del', KEYS[1]) else return 0 end")
+_EXTEND = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+           "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
+
+
+@dataclass
+class Started:
+    """What ``FieldSession.start`` did with a shard's gateways."""
+    gateways: list[int] = field(default_factory=list)   # polls started now
+    busy: list[int] = field(default_factory=list)       # still in flight from an earlier job
+    skipped: list[int] = field(default_factory=list)    # locked by another poller
+
+
+@dataclass
+class _Flight:
+    gateway: PollGateway
+    rate: str
+    future: futures.Future
+    token: str
+    started: float
+    lock_seconds: float
+
+
+def _lock_ms(gateways: Iterable[PollGateway]) -> int:
+    return int(1000 * max(30.0, 3 * max((gw.address.timeout_s for gw in gateways),
+                                        default=1.0)))
+
+
+def _release(gateway_id: int, token: str) -> None:
+    redis.register_script(_RELEASE)(keys=[LOCK_KEY.format(gateway_id=gateway_id)],
+                                    args=[token])
 
 
 class FieldSession:
@@ -35,6 +76,8 @@ class FieldSession:
         self._engine: PollEngine | None = None
         self._config: dict = {"at": 0.0, "key": None, "gateways": []}
         self._last_polled: dict = {}   # (device_id, rate) -> monotonic time
+        self._flights: dict[int, _Flight] = {}   # gateway id -> its poll in progress
+        self._unanswering: set[int] = set()      # gateways whose last poll got no answer
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """One loop per worker process, in a daemon thread; it owns every connection."""
@@ -61,25 +104,103 @@ class FieldSession:
         self.engine().forget({gw.id for gw, _ in gateways})
         return gateways
 
-    @contextlib.contextmanager
-    def locked(self, gateways: list[tuple[PollGateway, dict]]):
-        """Yield (gateways this process now holds the lock of, ids of those another
-        poller holds, the lock's lifetime in seconds); the locks are released after."""
+    def start(self, gateways: list[tuple[PollGateway, dict]], rate: str) -> Started:
+        """Start polling the due devices of each gateway that is neither in flight here nor
+        locked by another poller. Each gateway is its own task on the loop: a slow or
+        silent gateway never holds up another, and a poll job never waits for one that
+        is known not to answer (see ``collect``)."""
+        started = Started()
+        self._reap()
+        lock_ms = _lock_ms(gw for gw, _ in gateways)
         token = uuid.uuid4().hex
-        lock_ms = int(1000 * max(30.0, 3 * max((gw.address.timeout_s for gw, _ in gateways),
-                                                default=1.0)))
-        held, skipped = [], []
+        candidates = []
         for gw, intervals in gateways:
-            if redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True, px=lock_ms):
-                held.append((gw, intervals))
+            if gw.id in self._flights:
+                started.busy.append(gw.id)
+            elif redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True, px=lock_ms):
+                candidates.append((gw, intervals))
             else:
-                skipped.append(gw.id)
+                started.skipped.append(gw.id)
+        due = {gw.id: gw for gw in self.due(candidates, rate)}
+        for gw, _ in candidates:
+            if gw.id not in due:
+                _release(gw.id, token)
+                continue
+            future = asyncio.run_coroutine_threadsafe(self.engine().poll(due[gw.id], rate),
+                                                      self.loop())
+            self._flights[gw.id] = _Flight(due[gw.id], rate, future, token,
+                                           time.monotonic(), lock_ms / 1000)
+            started.gateways.append(gw.id)
+        self._extend_locks()
+        return started
+
+    def collect(self, started: Started, wait: float) -> Iterator[list[GatewayResult]]:
+        """Yield batches of finished gateway polls as they finish: first what is already
+        done (earlier jobs' flights included), then, for at most ``wait`` seconds, the
+        gateways this job started, except those that did not answer last time (they finish
+        in the background and a later job stores their result). The lock of each finished
+        gateway is released as its result is handed over."""
+        deadline = time.monotonic() + wait
+        awaited = {gid for gid in started.gateways if gid not in self._unanswering}
+        while True:
+            done = [gid for gid, f in self._flights.items() if f.future.done()]
+            if done:
+                yield self._finish_all(done)
+                awaited.difference_update(done)
+            pending = [self._flights[g].future for g in awaited if g in self._flights]
+            remaining = deadline - time.monotonic()
+            if not pending or remaining <= 0:
+                return
+            futures.wait(pending, timeout=remaining, return_when=futures.FIRST_COMPLETED)
+
+    def finished(self) -> list[GatewayResult]:
+        """The results of polls that finished since the last job (their gateways can
+        then be started again at once)."""
+        return self._finish_all([gid for gid, f in self._flights.items() if f.future.done()])
+
+    def _finish_all(self, gateway_ids: list[int]) -> list[GatewayResult]:
+        return [r for r in map(self._finish, gateway_ids) if r is not None]
+
+    def in_flight(self) -> list[int]:
+        return sorted(self._flights)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every poll in flight has finished (their results stay for the next
+        ``collect``); False if some are still running after ``timeout`` seconds."""
+        pending = [f.future for f in self._flights.values()]
+        return not futures.wait(pending, timeout=timeout).not_done
+
+    def _finish(self, gateway_id: int) -> GatewayResult | None:
+        flight = self._flights.pop(gateway_id)
+        _release(gateway_id, flight.token)
         try:
-            yield held, skipped, lock_ms / 1000
-        finally:
-            release = redis.register_script(_RELEASE)
-            for gw, _ in held:
-                release(keys=[LOCK_KEY.format(gateway_id=gw.id)], args=[token])
+            result = flight.future.result()
+        except (Exception, futures.CancelledError):
+            log.exception("poll of gateway %s (%s) failed", gateway_id, flight.rate)
+            return None
+        if result.answered:
+            self._unanswering.discard(gateway_id)
+        else:
+            self._unanswering.add(gateway_id)
+        return result
+
+    def _reap(self) -> None:
+        """A flight older than its lock (a bug: every request has a timeout) is cancelled,
+        so that the gateway can be polled again."""
+        now = time.monotonic()
+        for gid, flight in list(self._flights.items()):
+            if now - flight.started > flight.lock_seconds and not flight.future.done():
+                log.error("poll of gateway %s outlived its lock (%.0f s): cancelled",
+                          gid, flight.lock_seconds)
+                flight.future.cancel()
+
+    def _extend_locks(self) -> None:
+        """Flights from earlier jobs keep their gateway's lock for another lifetime."""
+        if self._flights:
+            extend = redis.register_script(_EXTEND)
+            for gid, flight in self._flights.items():
+                extend(keys=[LOCK_KEY.format(gateway_id=gid)],
+                       args=[flight.token, int(flight.lock_seconds * 1000)])
 
     def due(self, gateways: list[tuple[PollGateway, dict]], rate: str) -> list[PollGateway]:
         """Drop devices whose own interval (``attributes.poll_<rate>_s``) has not elapsed."""
@@ -96,14 +217,19 @@ class FieldSession:
         return out
 
     def cycle(self, gateways: list[PollGateway], rate: str, timeout: float) -> CycleResult:
-        """One poll cycle on the session's loop; waits at most ``timeout`` seconds."""
+        """One whole cycle on the session's loop, without locks (benchmarks, tools)."""
         future = asyncio.run_coroutine_threadsafe(self.engine().cycle(gateways, rate),
                                                   self.loop())
         return future.result(timeout=timeout)
 
     def reset(self) -> None:
-        """Forget cached configuration and per-device timing, close the connections
-        (tests run many fleets in one process)."""
+        """Forget cached configuration, per-device timing and flights, close the
+        connections (tests run many fleets in one process)."""
+        for gid, flight in list(self._flights.items()):
+            flight.future.cancel()
+            _release(gid, flight.token)
+        self._flights.clear()
+        self._unanswering.clear()
         self._config.update(at=0.0, key=None, gateways=[])
         self._last_polled.clear()
         if self._engine is not None and self._loop is not None:
