@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
+import redis as redis_lib
 from flask_smorest import Api
 from flask_smorest.error_handler import ErrorSchema as _SmorestErrorSchema
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -106,6 +107,9 @@ def error_payload(status: int, message: str, *, error: str | None = None,
     return payload
 
 
+RETRY_AFTER = "5"    # seconds, on a 503 for a store that is down
+
+
 class GridWardenApi(Api):
     """flask-smorest Api whose errors always carry ``error`` and never a traceback."""
 
@@ -117,6 +121,7 @@ class GridWardenApi(Api):
         app.register_error_handler(DomainError, self.handle_domain_error)
         app.register_error_handler(IntegrityError, self.handle_integrity_error)
         app.register_error_handler(DBAPIError, self.handle_db_error)
+        app.register_error_handler(redis_lib.RedisError, self.handle_redis_error)
         app.register_error_handler(Exception, self.handle_unexpected)
 
     def handle_http_exception(self, error):
@@ -146,7 +151,15 @@ class GridWardenApi(Api):
         _rollback()
         log.exception("database error")
         return error_payload(503, "The database is unavailable or refused the request",
-                             error="database_error"), 503
+                             error="database_error"), 503, {"Retry-After": RETRY_AFTER}
+
+    def handle_redis_error(self, exc: redis_lib.RedisError):
+        """Redis down or hung (the client's socket timeout): the service is unavailable,
+        not broken; clients retry after a pause."""
+        _rollback()
+        log.warning("redis unavailable: %s: %s", type(exc).__name__, exc)
+        return error_payload(503, "The live data store (Redis) is unavailable; retry shortly",
+                             error="redis_unavailable"), 503, {"Retry-After": RETRY_AFTER}
 
     def handle_unexpected(self, exc: Exception):
         if isinstance(exc, HTTPException):

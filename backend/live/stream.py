@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import orjson
+import redis as redis_lib
 from sqlalchemy import select
 
 from backend.accounts.security import REVOKED_KEY, Actor
@@ -127,6 +128,7 @@ class EventReader:
 
     def __init__(self, client, site_ids, after: str | None):
         self.client = client
+        self.site_ids = list(site_ids)
         start = after or client.get(EVENT_LAST_ID) or "0-0"
         self.cursors = {site_stream(s): start for s in site_ids}
         self.block_cap = block_cap_ms(client)
@@ -162,37 +164,49 @@ def format_sse(event: dict) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {event['data']}\n\n"
 
 
-def sse_events(client, site_ids: list[int], after: str | None, *, max_seconds: float,
+def sse_events(reader: EventReader, *, max_seconds: float,
                is_revoked: Callable[[], bool] | None = None,
                end_reason: str = "max_duration") -> Iterator[str]:
-    """The SSE body: replay after ``after``, then live; a comment line every heartbeat.
+    """The SSE body: replay after the reader's start, then live; a comment line every
+    heartbeat. Built before the response starts (``open_stream``), so that a Redis that
+    is down answers 503, not a broken 200.
 
     Blocks in ``XREAD BLOCK`` (never busy-polls). A client that went away is noticed at
     the next write (at most one heartbeat later): the server closes this generator.
     """
     heartbeat = max(setting("sse_heartbeat_seconds"), 0.05)
-    reader = EventReader(client, site_ids, after)
     deadline = time.monotonic() + max_seconds
-    next_check = time.monotonic() + heartbeat
+    site_ids = reader.site_ids
     yield f"retry: {RETRY_MS}\n: connected to {len(site_ids)} site(s)\n\n"
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                yield f'event: end\ndata: {{"reason":"{end_reason}"}}\n\n'
-                return
-            events = reader.read(max(int(min(heartbeat, remaining) * 1000), 1))
-            if events:
-                yield "".join(format_sse(e) for e in events)
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + heartbeat
-                if is_revoked is not None and is_revoked():
-                    yield 'event: end\ndata: {"reason":"token_revoked"}\n\n'
-                    return
-                if not events:
-                    yield ": keepalive\n\n"
+        yield from _live(reader, deadline, heartbeat, is_revoked, end_reason)
+    except redis_lib.RedisError as exc:
+        # Redis went away or hung mid-stream: say so and end cleanly (EventSource
+        # reconnects after ``retry``), never a broken chunked response.
+        log.warning("event stream for sites %s: redis unavailable: %s", site_ids, exc)
+        yield 'event: end\ndata: {"reason":"unavailable"}\n\n'
     finally:
         log.debug("event stream for sites %s closed", site_ids)
+
+
+def _live(reader: EventReader, deadline: float, heartbeat: float,
+          is_revoked: Callable[[], bool] | None, end_reason: str) -> Iterator[str]:
+    next_check = time.monotonic() + heartbeat
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            yield f'event: end\ndata: {{"reason":"{end_reason}"}}\n\n'
+            return
+        events = reader.read(max(int(min(heartbeat, remaining) * 1000), 1))
+        if events:
+            yield "".join(format_sse(e) for e in events)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + heartbeat
+            if is_revoked is not None and is_revoked():
+                yield 'event: end\ndata: {"reason":"token_revoked"}\n\n'
+                return
+            if not events:
+                yield ": keepalive\n\n"
 
 
 def poll(client, site_ids: list[int], after: str | None, limit: int = READ_COUNT) -> dict:
@@ -246,8 +260,9 @@ def open_stream(actor: Actor, site_id: int | None, last_event_id: str | None,
     """
     site_ids = stream_site_ids(actor, site_id)
     after = check_event_id(last_event_id)
-    release = _take_slot()
     client = redis.current()
+    reader = EventReader(client, site_ids, after)    # Redis down: 503 here, before 200
+    release = _take_slot()
     limit = float(setting("sse_max_seconds"))
     token_left = float(claims.get("exp", math.inf)) - time.time()
     jti = claims.get("jti")
@@ -256,7 +271,7 @@ def open_stream(actor: Actor, site_id: int | None, last_event_id: str | None,
         return bool(jti) and bool(client.exists(REVOKED_KEY.format(jti=jti)))
 
     db.session.remove()   # hold no database connection for the stream's lifetime
-    body = sse_events(client, site_ids, after, max_seconds=max(min(limit, token_left), 1),
+    body = sse_events(reader, max_seconds=max(min(limit, token_left), 1),
                       is_revoked=revoked,
                       end_reason="token_expired" if token_left < limit else "max_duration")
     return body, release
