@@ -4,10 +4,12 @@
   only the supervisor, which then stops the children in order. On Linux a child also
   gets SIGTERM if the supervisor itself dies (``PR_SET_PDEATHSIG``), so a killed
   supervisor leaves no orphan holding the port or the Redis socket.
-- A child that dies is restarted with exponential backoff (0.5 s doubling up to
-  30 s); the backoff resets once a child has stayed up for a minute. Whatever the
-  dead child left behind in its process group (e.g. gunicorn workers of a killed
-  master) is terminated first.
+- A child that dies is restarted with exponential backoff (0.5 s doubling up to the
+  child's ``max_backoff``: low for the pollers, the scheduler and the stores, since
+  polling and every alarm wait for them); a child that stayed up ``STABLE_AFTER``
+  seconds before it died starts again from the first delay. Whatever the dead child
+  left behind in its process group (e.g. gunicorn workers of a killed master) is
+  terminated first.
 - SIGTERM, SIGINT or SIGHUP stops everything: children are stopped tier by tier,
   highest tier first (apps before the embedded Redis they use); each gets SIGTERM,
   then, after ``stop_timeout`` seconds, SIGKILL for its whole process group.
@@ -37,8 +39,8 @@ from backend.runtime.logs import LogPump
 log = logging.getLogger("gridwarden.supervisor")
 
 BACKOFF_START = 0.5
-BACKOFF_MAX = 30.0
-STABLE_AFTER = 60.0  # seconds of uptime after which a crash counts as the first again
+BACKOFF_MAX = 30.0   # the default cap of a child's restart delay
+STABLE_AFTER = 10.0  # seconds of uptime after which a crash counts as the first again
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -48,6 +50,8 @@ class Child:
     argv: list[str]
     env: dict[str, str] | None = None
     tier: int = 1  # stop order: higher tiers stop first (tier 0: infrastructure)
+    max_backoff: float = BACKOFF_MAX  # the longest wait before a restart
+    stop_signal: int = signal.SIGTERM  # what asks it to stop (postgres: SIGINT, "fast")
     proc: subprocess.Popen | None = field(default=None, repr=False)
     started_at: float = 0.0
     failures: int = 0
@@ -185,7 +189,7 @@ class Supervisor:
 
     @staticmethod
     def _schedule_restart(child: Child, now: float) -> float:
-        delay = min(BACKOFF_MAX, BACKOFF_START * 2 ** child.failures)
+        delay = min(child.max_backoff, BACKOFF_START * 2 ** min(child.failures, 16))
         child.failures += 1
         child.restart_at = now + delay
         return delay
@@ -209,7 +213,7 @@ class Supervisor:
                 child.restart_at = None
                 if child.alive:
                     log.info("stopping %s (pid %d)", child.name, child.proc.pid)
-                    child.proc.terminate()
+                    child.proc.send_signal(child.stop_signal)
             deadline = time.monotonic() + self.stop_timeout
             for child in group:
                 try:

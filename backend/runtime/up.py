@@ -47,6 +47,10 @@ log = logging.getLogger("gridwarden.up")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_THREADS = 48          # SSE streams hold a thread each (capped at 32 per process)
 GUNICORN_GRACEFUL_TIMEOUT = 8  # below the supervisor's 10 s stop timeout
+# Restart delays never above these: polling (and so every alarm) stops while a poller, the
+# scheduler or a store is down; the API and general workers may back off longer.
+CRITICAL_BACKOFF = 2.0
+APP_BACKOFF = 10.0
 RQ_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -159,7 +163,7 @@ def _start_embedded_redis(sup: Supervisor, data_dir: Path) -> str:
         pass  # nothing answers on the socket: good, it is ours to start
     else:
         raise StartupError(f"a redis-server already answers at {url}; stop it first")
-    child = sup.start(Child("redis", argv, tier=0))
+    child = sup.start(Child("redis", argv, tier=0, max_backoff=CRITICAL_BACKOFF))
     embedded.wait_for_redis(url, child.proc)
     return url
 
@@ -207,11 +211,12 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         "--control-socket", str(Path(settings.data_dir) / "gunicorn.ctl"),
         "--log-level", level.lower(),
         "backend.wsgi:app",
-    ], env)
+    ], env, max_backoff=APP_BACKOFF)
     workers = [
         Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
                               "--worker-class", "workers.worker.PreloadedWorker", *rq_log,
-                              "--logging_level", level, *GENERAL_QUEUES], rq_env)
+                              "--logging_level", level, *GENERAL_QUEUES], rq_env,
+              max_backoff=APP_BACKOFF)
         for i in range(1, settings.rq_workers + 1)
     ]
     # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
@@ -221,12 +226,13 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
                               "rq.worker.SimpleWorker", *rq_log, "--logging_level", level,
                               POLL_QUEUE],
-              rq_env)
+              rq_env, max_backoff=CRITICAL_BACKOFF)
         for i in range(1, settings.poll_shards + 1)
     ]
     # The cron scheduler logs every enqueue (every 2 s for polling): logs/scheduler.log.
     cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "-c", "workers.rq_config",
-                               "--logging-level", level, "workers.schedule"], rq_env)
+                               "--logging-level", level, "workers.schedule"], rq_env,
+                 max_backoff=CRITICAL_BACKOFF)
     return [api, *workers, cron]
 
 
