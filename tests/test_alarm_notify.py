@@ -187,3 +187,20 @@ def test_top_tier_is_reminded_until_someone_acknowledges(w):
                               .order_by(Notification.id)).all()
     assert [tuple(r) for r in rows] == [(1, "raised"), (2, "escalated"), (3, "escalated"),
                                         (3, "reminder"), (3, "reminder")]
+
+
+def test_a_job_lost_with_its_worker_is_enqueued_again_at_the_next_sweep(w):
+    """A worker killed after taking the job from the queue, before running it: the row
+    stays pending with no job waiting; the next sweep (every 5 s) enqueues it again,
+    and never piles a second job behind one that is still waiting (issue 18, item 5)."""
+    raise_trip(w)
+    [nid] = pending_ids()
+    q = get_queue("notify", redis.raw())
+    assert outbox.sweep() == 0 and q.count == 1         # waiting: not enqueued twice
+    [job_id] = q.job_ids
+    redis.raw().lrem(q.key, 0, job_id)                 # taken by a worker that died
+    assert q.count == 0
+    assert outbox.sweep() == 1 and q.count == 1         # replaced at once
+    SimpleWorker([q], connection=redis.raw()).work(burst=True)
+    assert [m["recipient"] for m in messages(w, "wechat_template")] == ["oa-s1"]
+    assert outbox.sweep() == 0

@@ -30,27 +30,34 @@ from backend.settings import setting
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(seconds=120)      # > the job timeout: the worker is gone
-QUEUED_KEY = "gw:notify:queued:{id}"
-QUEUED_TTL = 120        # a queued delivery not started by then is enqueued again
+QUEUED_KEY = "gw:notify:queued:{id}"      # the id of the delivery job waiting for the row
+QUEUED_TTL = 3600                         # the delivery job's own queue ttl
 
 
 def enqueue(notification_ids) -> int:
-    """One delivery job per row not already waiting in the queue (a marker key, removed
-    when the job starts), so the sweep never piles duplicates behind a busy worker."""
+    """One delivery job per row not already waiting in the queue, so the sweep never piles
+    duplicates behind a busy worker. "Waiting" is checked in the queue itself: a job that
+    left it without running (its worker was killed after taking it) is replaced at the
+    next sweep, within seconds. A duplicate is harmless: the second job finds the row no
+    longer pending (``claim``)."""
     if not notification_ids:
         return 0
     client = redis.current()
+    queue_key = jobs.get_queue(jobs.JOBS["notify.deliver"].queue, redis.raw()).key
     n = 0
     for nid in notification_ids:
-        if not client.set(QUEUED_KEY.format(id=nid), 1, nx=True, ex=QUEUED_TTL):
+        key = QUEUED_KEY.format(id=nid)
+        waiting = client.get(key)
+        if waiting and client.lpos(queue_key, waiting) is not None:
             continue
-        jobs.enqueue("notify.deliver", nid, description=f"deliver notification {nid}")
+        job = jobs.enqueue("notify.deliver", nid, description=f"deliver notification {nid}")
+        client.set(key, job.id, ex=QUEUED_TTL)
         n += 1
     return n
 
 
 def dequeued(notification_id: int) -> None:
-    """The delivery job has started: from now on the sweep may enqueue the row again."""
+    """The delivery job has started: its marker goes (the queue check would also see it)."""
     redis.current().delete(QUEUED_KEY.format(id=notification_id))
 
 
