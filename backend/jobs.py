@@ -32,6 +32,7 @@ from rq import Queue
 from rq.job import Job
 
 from backend.extensions import redis
+from backend.liveness import HEARTBEAT_EVERY
 
 QUEUES: tuple[str, ...] = ("control", "alarms", "notify", "poll", "default", "periodic")
 # What the general (forking) workers listen on; ``poll`` has its own workers.
@@ -60,7 +61,12 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # Liveness of scheduler + workers, read by ops and /readyz (key gw:heartbeat:worker).
     # Still queued after 2 min: dropped, a newer beat is on its way.
     JobSpec("system.heartbeat", "workers.jobs.system.heartbeat", "periodic",
-            timeout=30, ttl=120, result_ttl=300, failure_ttl=DAY, every=60),
+            timeout=30, ttl=120, result_ttl=300, failure_ttl=DAY, every=HEARTBEAT_EVERY),
+    # Polling stopped (a shard's fast poll not finished within its stale time): a system
+    # alarm per affected site, cleared when polling resumes. Not on the poll queue, so it
+    # runs when the pollers do not.
+    JobSpec("alarms.watchdog", "workers.jobs.system.watchdog", "alarms", timeout=30,
+            ttl=10, result_ttl=60, failure_ttl=DAY, every=10),
     # Monthly partitions of `readings`: this month and the next two always exist (ingest
     # also creates a missing one on demand).
     JobSpec("telemetry.create_partitions", "workers.jobs.telemetry.create_partitions",

@@ -128,7 +128,8 @@ def _save_state(c, now: datetime) -> None:
 
 
 def _message(c, rule) -> str:
-    where = c.device.location if c.device else f"gateway {c.gateway_id}"
+    where = (c.device.location if c.device else f"gateway {c.gateway_id}"
+             if c.gateway_id is not None else "the platform's poller")
     parts = [f"{rule.en} ({c.transition.level}) at {where}"]
     if c.value is not None and rule.unit and rule.key not in ("water_leak", "phase_loss"):
         parts.append(f"{c.value:.4g} {rule.unit} (limit {c.threshold:.4g} {rule.unit})"

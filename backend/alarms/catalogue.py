@@ -224,7 +224,12 @@ RULES: dict[str, Rule] = {r.key: r for r in (
 # comm_loss alarms).
 GATEWAY_RULE = Rule("gateway_offline", (), "网关离线", "Gateway offline", "", "above",
                     {"alarm": Limit(1, 1)}, nothing)
-ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE}
+# Not per device: the platform stopped polling a site (its poll shard finished no cycle
+# within its stale time, backend/liveness.py); raised by the watchdog job. The hold covers
+# the start, before the first cycle has finished.
+POLLING_RULE = Rule("polling_stopped", (), "数据采集中断", "Polling stopped", "", "above",
+                    {"alarm": Limit(1, 1, hold=15)}, nothing)
+ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE, POLLING_RULE.key: POLLING_RULE}
 RULE_BY_TRIP_CAUSE = {cause: r.key for r in RULES.values() for cause in r.trip_causes}
 VALUE_RULES = tuple(r for r in RULES.values() if r.key != "comm_loss")
 

@@ -97,14 +97,20 @@ def _states(subjects) -> tuple[dict, dict]:
             flips=[datetime.fromisoformat(t) for t in (row.flips or [])]))
     dev_ids = [int(s[2:]) for s in subjects if s.startswith("d:")]
     gw_ids = [int(s[2:]) for s in subjects if s.startswith("g:")]
+    site_ids = [int(s[2:]) for s in subjects if s.startswith("s:")]
     rows = db.session.execute(select(Alarm.id, Alarm.device_id, Alarm.gateway_id, Alarm.rule,
-                                     Alarm.level, Alarm.flapping, Alarm.trip_cause)
+                                     Alarm.level, Alarm.flapping, Alarm.trip_cause,
+                                     Alarm.site_id)
                               .where(Alarm.state.in_(OPEN_STATES),
                                      (Alarm.device_id.in_(dev_ids)) | (
                                          Alarm.device_id.is_(None)
-                                         & Alarm.gateway_id.in_(gw_ids))))
+                                         & Alarm.gateway_id.in_(gw_ids)) | (
+                                         Alarm.device_id.is_(None)
+                                         & Alarm.gateway_id.is_(None)
+                                         & Alarm.site_id.in_(site_ids))))
     for a in rows:
-        subject = f"d:{a.device_id}" if a.device_id is not None else f"g:{a.gateway_id}"
+        subject = (f"d:{a.device_id}" if a.device_id is not None else
+                   f"g:{a.gateway_id}" if a.gateway_id is not None else f"s:{a.site_id}")
         alarms[(subject, a.rule)] = a
     return states, alarms
 
@@ -114,20 +120,24 @@ def _policy() -> Policy:
                   flap_window=float(setting("alarm_flap_window_seconds")))
 
 
-def evaluate(device_ids, outcomes=(), *, now: datetime | None = None) -> list[Change]:
+def evaluate(device_ids, outcomes=(), *, now: datetime | None = None,
+             sites: dict[int, float] | None = None) -> list[Change]:
     """Evaluate every rule of the given devices (and comm loss from ``outcomes``:
-    ``(device_id, ok, error)``); persist and notify. Returns the changes made."""
+    ``(device_id, ok, error)``), and the site-level polling rule for ``sites`` (site id ->
+    1.0 polling stopped, 0.0 running); persist and notify. Returns the changes made."""
     now = now or utcnow()
+    sites = sites or {}
     polled_ok = {d for d, ok, _e in outcomes if ok}
     failed = {d for d, ok, _e in outcomes if not ok}
     ctxs = alarm_context.devices(set(device_ids) | polled_ok | failed)
-    if not ctxs:
+    if not ctxs and not sites:
         return []
     offline = _offline(failed, polled_ok)
     gateways = _gateway_inputs(ctxs, offline)
-    subjects = {f"d:{d}" for d in ctxs} | {f"g:{g}" for g in gateways}
+    subjects = ({f"d:{d}" for d in ctxs} | {f"g:{g}" for g in gateways}
+                | {f"s:{s}" for s in sites})
     states, alarms = _states(subjects)
-    overrides = _site_overrides({c.site_id for c in ctxs.values()})
+    overrides = _site_overrides({c.site_id for c in ctxs.values()} | set(sites))
     with_values = set(device_ids)
     values = _values([d for d in ctxs if d in with_values]) if with_values else {}
     policy, changes = _policy(), []
@@ -156,6 +166,8 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None) -> list[Ch
                               t, open_alarm.id if open_alarm else None, value,
                               lim.threshold if lim else None, trip if tripped else None))
 
+    for site_id, value in sites.items():
+        run(f"s:{site_id}", catalogue.POLLING_RULE, site_id, None, None, None, value)
     site_of_gateway = {c.gateway_id: c.site_id for c in ctxs.values()}
     for g, value in gateways.items():
         run(f"g:{g}", catalogue.GATEWAY_RULE, site_of_gateway[g], None, None, g, value)

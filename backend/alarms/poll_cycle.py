@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import time
 
+from backend import liveness
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
 from backend.alarms.evaluate import evaluate
-from backend.extensions import db
+from backend.extensions import db, redis
 from backend.field.session import SESSION
 from backend.settings import setting
 from backend.telemetry.ingest import ingest
@@ -30,6 +31,7 @@ def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dic
     for batch in SESSION.collect(started, wait=setting("poll_fast_seconds")):
         _store(batch, totals, job_id)
     seconds = time.perf_counter() - started_at
+    liveness.poll_done(redis.current(), shard, rate)
     pending = SESSION.in_flight()
     summary = {"rate": rate, "shard": shard, "gateways": len(started.gateways),
                "skipped_locked": started.skipped, "busy": started.busy, "pending": pending,

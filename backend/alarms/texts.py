@@ -16,7 +16,8 @@ def message_for(alarm: Alarm) -> Message:
     site = db.session.get(Site, alarm.site_id)
     ctx = alarm_context.devices([alarm.device_id]).get(alarm.device_id) \
         if alarm.device_id else None
-    location = ctx.location if ctx else f"网关 {alarm.gateway_id}"
+    location = ctx.location if ctx else f"网关 {alarm.gateway_id}" \
+        if alarm.gateway_id is not None else "平台数据采集"
     if alarm.trip_cause:
         value = f"跳闸:{TRIP_ZH.get(alarm.trip_cause, alarm.trip_cause)}"
         if alarm.value is not None and rule.unit:

@@ -1,9 +1,10 @@
 """Liveness and readiness, outside the versioned API and without authentication."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from backend import liveness
 from backend.extensions import db, redis
 
 health_bp = Blueprint("health", __name__)
@@ -17,7 +18,9 @@ def healthz():
 
 @health_bp.get("/readyz")
 def readyz():
-    """PostgreSQL and Redis answer."""
+    """PostgreSQL and Redis answer (else 503); ``parts``: how long ago each poll shard
+    finished a cycle, the cron scheduler beat and a general worker ran the heartbeat job.
+    A stale part makes ``status`` "degraded" (still 200: this process can serve)."""
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -32,4 +35,8 @@ def readyz():
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+    if not ready:
+        return jsonify(status="unavailable", checks=checks), 503
+    parts = liveness.report(redis.current(), redis.raw(), current_app.config["GW_SETTINGS"])
+    return jsonify(status="ok" if parts.pop("ok") else "degraded", checks=checks,
+                   parts=parts), 200

@@ -1,5 +1,6 @@
 """The status line ``gridwarden up`` prints every 60 s: devices online and offline,
-readings stored per second, open alarms, queue depths. Read straight from PostgreSQL and
+readings stored per second, open alarms, queue depths, and the parts that stopped
+(backend/liveness.py). Read straight from PostgreSQL and
 Redis by the supervisor (no app), on the ``gridwarden.events`` logger (the terminal)."""
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import redis as redis_lib
 from sqlalchemy import create_engine, func, select
 
+from backend import liveness
 from backend.jobs import QUEUES
 from backend.models import Alarm, Device, DeviceStatus
 from backend.models.alarms import OPEN_STATES
@@ -22,9 +24,11 @@ INTERVAL = 60.0
 
 
 class StatusReporter:
-    def __init__(self, database_url: str, redis_url: str, interval: float = INTERVAL) -> None:
-        self.engine = create_engine(database_url, pool_size=1, max_overflow=0)
-        self.redis = redis_lib.Redis.from_url(redis_url, decode_responses=True)
+    def __init__(self, settings, interval: float = INTERVAL) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url, pool_size=1, max_overflow=0)
+        self.redis = redis_lib.Redis.from_url(settings.redis_url, decode_responses=True)
+        self.raw = redis_lib.Redis.from_url(settings.redis_url)   # RQ's registries: bytes
         self.interval = interval
         self._last: tuple[float, int] | None = None
         self._stop = threading.Event()
@@ -45,10 +49,14 @@ class StatusReporter:
             rate = f"{max(0, stored - self._last[1]) / (now - self._last[0]):.0f}/s"
         self._last = (now, stored)
         depths = {q: self.redis.llen(f"rq:queue:{q}") for q in QUEUES}
+        parts = liveness.report(self.redis, self.raw, self.settings)
+        stale = [f"poll {name}" for name, p in parts["poll"].items() if not p["ok"]] + [
+            name for name in ("scheduler", "workers") if not parts[name]["ok"]]
         return (f"status: devices {by_state.get(True, 0)} online, {by_state.get(False, 0)} "
                 f"offline; readings stored {rate or 'n/a'}; open alarms "
                 f"{alarms.get('alarm', 0)} alarm, {alarms.get('warning', 0)} warning; queues "
-                + " ".join(f"{q}={n}" for q, n in depths.items()))
+                + " ".join(f"{q}={n}" for q, n in depths.items())
+                + (f"; stale: {', '.join(stale)}" if stale else ""))
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="status", daemon=True).start()

@@ -98,7 +98,7 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
             if demo:
                 print(demo_setup.banner(settings), flush=True)
-            status = StatusReporter(settings.database_url, settings.redis_url)
+            status = StatusReporter(settings)
             status.start()
             return sup.run()
         except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""System jobs: liveness signals for ops and ``/readyz``."""
+"""System jobs: liveness signals for ops and ``/readyz``; the polling watchdog."""
 from __future__ import annotations
 
 import json
@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 from rq import get_current_job
 
-log = logging.getLogger(__name__)
+from backend.alarms import watchdog as polling_watchdog
+from backend.liveness import HEARTBEAT_KEY, HEARTBEAT_TTL_SECONDS
+from backend.runtime.context import app_context
 
-HEARTBEAT_KEY = "gw:heartbeat:worker"
-# Three missed beats (the job runs every 60 s) and the key disappears.
-HEARTBEAT_TTL_SECONDS = 180
+log = logging.getLogger(__name__)
 
 
 def heartbeat() -> dict:
@@ -33,3 +33,9 @@ def heartbeat() -> dict:
     job.connection.set(HEARTBEAT_KEY, json.dumps(beat), ex=HEARTBEAT_TTL_SECONDS)
     log.info("job %s: heartbeat written by %s", job.id, beat["host"])
     return beat
+
+
+def watchdog() -> int:
+    """Raise or clear the ``polling_stopped`` system alarm per site; how many changed."""
+    with app_context():
+        return sum(1 for c in polling_watchdog.check() if c.transition is not None)

@@ -72,7 +72,7 @@ export const messages = {
         over_power: '超功率', residual_current: '漏电', phase_loss: '缺相', voltage_imbalance: '电压不平衡',
         current_imbalance: '电流不平衡', frequency: '频率异常', env_temperature: '环境温度',
         humidity: '湿度', water_leak: '水浸', trip: '断路器跳闸', comm_loss: '通讯中断',
-        gateway_offline: '网关离线',
+        gateway_offline: '网关离线', polling_stopped: '数据采集中断',
       },
       tl: {
         raised: '发生{level}：{value}', limit: '（阈值 {v}）', escalated: '升级为{level}：{value}',
@@ -180,7 +180,7 @@ export const messages = {
         phase_loss: 'Phase loss', voltage_imbalance: 'Voltage imbalance', current_imbalance: 'Current imbalance',
         frequency: 'Frequency', env_temperature: 'Room temperature', humidity: 'Humidity',
         water_leak: 'Water leak', trip: 'Breaker trip', comm_loss: 'Communication lost',
-        gateway_offline: 'Gateway offline',
+        gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped',
       },
       tl: {
         raised: '{level} raised: {value}', limit: ' (limit {v})', escalated: 'Escalated to {level}: {value}',
