@@ -44,6 +44,23 @@ def start_postgres(data_dir: Path, *, stop_on_exit: bool = True):
     return server, url
 
 
+def postgres_running(server) -> bool:
+    """Whether the postmaster of pgserver's ``server`` runs (its postmaster.pid names a live
+    process)."""
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(Path(server.pgdata))
+    return info is not None and info.is_running() and info.status == "ready"
+
+
+def restart_postgres(server) -> None:
+    """Start the embedded PostgreSQL again after its postmaster died (pg_ctl start, as
+    pgserver first started it; a stale postmaster.pid is handled by PostgreSQL). Under
+    pgserver's inter-process lock, as pgserver itself starts servers."""
+    with server._lock:
+        server.ensure_postgres_running()
+
+
 def _forget_dead_handles(pgdir: Path) -> None:
     """pgserver stops PostgreSQL when the last process holding a handle exits; a process
     killed with SIGKILL never removes its pid, so the server would never stop again.

@@ -10,6 +10,9 @@
   seconds before it died starts again from the first delay. Whatever the dead child
   left behind in its process group (e.g. gunicorn workers of a killed master) is
   terminated first.
+- A ``Watch`` supervises what is not our child (the embedded PostgreSQL runs as
+  pg_ctl's daemon): its check runs every few seconds, and a failed check runs its
+  restart, with the same backoff.
 - SIGTERM, SIGINT or SIGHUP stops everything: children are stopped tier by tier,
   highest tier first (apps before the embedded Redis they use); each gets SIGTERM,
   then, after ``stop_timeout`` seconds, SIGKILL for its whole process group.
@@ -31,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +66,18 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
 
+@dataclass
+class Watch:
+    """A server that runs outside our process tree, checked and restarted by the loop."""
+    name: str
+    check: Callable[[], bool]        # True while it runs
+    restart: Callable[[], None]      # start it again (raises when that fails)
+    every: float = 2.0
+    max_backoff: float = 2.0
+    next_check: float = 0.0
+    failures: int = 0
+
+
 def _describe(returncode: int) -> str:
     if returncode < 0:
         try:
@@ -91,6 +107,7 @@ class Supervisor:
     def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2,
                  log_dir: Path | None = None, console_everything: bool = False) -> None:
         self.children: list[Child] = []
+        self.watches: list[Watch] = []
         # With a log_dir, each child's output goes through a pipe to logs/<child>.log and,
         # filtered, to the terminal (backend/runtime/logs.py); without, it is inherited.
         self.log_dir = log_dir
@@ -165,6 +182,36 @@ class Supervisor:
         child.restart_at = None
         log.info("started %s (pid %d)", child.name, child.proc.pid)
 
+    def watch(self, watch: Watch) -> Watch:
+        """Check ``watch`` from now on (every ``watch.every`` seconds while ``run`` runs)."""
+        watch.next_check = time.monotonic() + watch.every
+        self.watches.append(watch)
+        return watch
+
+    def _check_watch(self, watch: Watch, now: float) -> None:
+        if now < watch.next_check:
+            return
+        watch.next_check = now + watch.every
+        try:
+            if watch.check():
+                watch.failures = 0
+                return
+        except Exception as exc:      # a check that cannot tell counts as "not running"
+            log.warning("checking %s failed: %s", watch.name, exc)
+        log.warning("%s is not running: restarting it (attempt %d)", watch.name,
+                    watch.failures + 1)
+        try:
+            watch.restart()
+        except Exception as exc:
+            delay = min(watch.max_backoff, BACKOFF_START * 2 ** min(watch.failures, 16))
+            watch.failures += 1
+            watch.next_check = time.monotonic() + delay
+            log.error("could not restart %s: %s; next attempt in %.1f s", watch.name, exc,
+                      delay)
+            return
+        watch.failures = 0
+        log.warning("restarted %s", watch.name)
+
     def _check(self, child: Child, now: float) -> None:
         if child.restart_at is not None:
             if now >= child.restart_at:
@@ -201,6 +248,8 @@ class Supervisor:
             now = time.monotonic()
             for child in self.children:
                 self._check(child, now)
+            for watch in self.watches:
+                self._check_watch(watch, now)
             time.sleep(self.poll_interval)
         return 0
 
@@ -226,3 +275,4 @@ class Supervisor:
                 _killpg(child.proc.pid, signal.SIGKILL)  # nothing of the child may remain
                 log.info("%s stopped (exit code %s)", child.name, _describe(child.proc.returncode))
         self.children.clear()
+        self.watches.clear()

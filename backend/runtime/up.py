@@ -1,7 +1,8 @@
 """``gridwarden up``: the whole platform, supervised, in one command.
 
 1. Embedded PostgreSQL (pgserver) when DATABASE_URL is not set; it runs as
-   pg_ctl's daemon and is stopped when ``run_up`` ends (or the process exits).
+   pg_ctl's daemon, watched by the supervisor (restarted within seconds if its
+   postmaster dies) and stopped when ``run_up`` ends (or the process exits).
 2. Embedded redis-server when REDIS_URL is not set: a supervised child, started
    first and stopped last.
 3. Alembic migrations to head; demo data with ``--demo``.
@@ -39,7 +40,7 @@ from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
 from backend.runtime import demo as demo_setup
 from backend.runtime import embedded, logs
 from backend.runtime.status import StatusReporter
-from backend.runtime.supervisor import Child, Supervisor
+from backend.runtime.supervisor import Child, Supervisor, Watch
 
 log = logging.getLogger("gridwarden.up")
 
@@ -77,6 +78,10 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
                 # Not cut short by Ctrl-C: a half-started postgres would have no handle to stop it.
                 with _step("starting embedded PostgreSQL"), sup.uninterrupted():
                     postgres, database_url = embedded.start_postgres(data_dir)
+                server = postgres
+                sup.watch(Watch("postgres", lambda: embedded.postgres_running(server),
+                                lambda: embedded.restart_postgres(server),
+                                max_backoff=CRITICAL_BACKOFF))
             redis_url = settings.redis_url
             if redis_url is None:
                 with _step("starting embedded Redis"):
