@@ -64,6 +64,10 @@ class Settings:
     poll_shards: int = 1
     poll_retries: int = 1
     poll_dead_after: int = 2
+    # A poll worker's stable identity (host and slot, e.g. "box1:poller-1"): a restarted
+    # poller takes back the gateway locks its killed predecessor held instead of waiting
+    # for them to expire. One process per identity; unset: locks expire (30 s).
+    poller_id: str | None = None
     offline_after_failures: int = 3
     telemetry_retention_days: int = 400
     # Alarms (backend/alarms, docs/alarms.md): flapping, grouping delay, escalation, retries.
@@ -144,6 +148,7 @@ class Settings:
             poll_shards=_int(env, "GW_POLL_SHARDS", 1),
             poll_retries=_int(env, "GW_POLL_RETRIES", 1),
             poll_dead_after=_int(env, "GW_POLL_DEAD_AFTER", 2),
+            poller_id=env.get("GW_POLLER_ID") or None,
             offline_after_failures=_int(env, "GW_OFFLINE_AFTER_FAILURES", 3),
             telemetry_retention_days=_int(env, "GW_TELEMETRY_RETENTION_DAYS", 400),
             alarm_flap_count=_int(env, "GW_ALARM_FLAP_COUNT", 5),

@@ -26,11 +26,12 @@ _DECLARED = {f.name: f.default for f in fields(Settings)}
 
 def setting(name: str):
     default = _DECLARED[name] if name in _DECLARED else EXTRA_DEFAULTS[name]
+    cast = (lambda v: v) if default is None else type(default)   # optional settings: as is
     if has_app_context():
         key = f"GW_{name.upper()}"
         if key in current_app.config:
-            return type(default)(current_app.config[key])
+            return cast(current_app.config[key])
         value = getattr(current_app.config.get("GW_SETTINGS"), name, None)
         if value is not None:
-            return type(default)(value)
+            return cast(value)
     return default

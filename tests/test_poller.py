@@ -217,3 +217,17 @@ def test_a_silent_gateway_never_stretches_a_healthy_ones_interval(app, site, sim
     run_poll(app, "fast")
     started = run_poll(app, "fast")
     assert started["pending"] == [silent] and started["seconds"] < timeout, started
+
+
+def test_a_restarted_poller_takes_back_its_predecessors_locks(app, site, monkeypatch):
+    """A poller killed mid-cycle leaves its gateway locks for their lifetime (30 s); its
+    successor of the same identity takes them back at once. Others' locks stay."""
+    monkeypatch.setitem(app.config, "GW_POLLER_ID", "box1:poller-1")
+    with app.app_context():
+        gw_ids = [gw.id for gw, _ in SESSION.gateways(0, 1)]
+        redis.set(LOCK_KEY.format(gateway_id=gw_ids[0]), "box1:poller-1:dead", px=30000)
+        redis.set(LOCK_KEY.format(gateway_id=gw_ids[1]), "box2:poller-1:alive", px=30000)
+    poll.reset_for_tests()
+    summary = run_poll(app, "fast")
+    assert summary["skipped_locked"] == [gw_ids[1]]
+    assert summary["gateways"] == len(gw_ids) - 1

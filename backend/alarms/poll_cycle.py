@@ -31,7 +31,10 @@ def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dic
     for batch in SESSION.collect(started, wait=setting("poll_fast_seconds")):
         _store(batch, totals, job_id)
     seconds = time.perf_counter() - started_at
-    liveness.poll_done(redis.current(), shard, rate)
+    if started.gateways or started.busy or not started.skipped:
+        # Polling happened (or the shard has nothing to poll); a job whose every gateway
+        # was locked by another poller proves nothing about this shard.
+        liveness.poll_done(redis.current(), shard, rate)
     pending = SESSION.in_flight()
     summary = {"rate": rate, "shard": shard, "gateways": len(started.gateways),
                "skipped_locked": started.skipped, "busy": started.busy, "pending": pending,

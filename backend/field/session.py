@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 import uuid
@@ -38,6 +39,9 @@ CONFIG_TTL_SECONDS = 15     # device list re-read at most this often
 LOCK_KEY = "gw:lock:poll:{gateway_id}"
 _RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
             "return redis.call('del', KEYS[1]) else return 0 end")
+_RELEASE_OWNED = ("local v = redis.call('get', KEYS[1]) "
+                  "if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then "
+                  "return redis.call('del', KEYS[1]) else return 0 end")
 _EXTEND = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
            "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
 
@@ -78,6 +82,7 @@ class FieldSession:
         self._last_polled: dict = {}   # (device_id, rate) -> monotonic time
         self._flights: dict[int, _Flight] = {}   # gateway id -> its poll in progress
         self._unanswering: set[int] = set()      # gateways whose last poll got no answer
+        self._owner_id: str | None = None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """One loop per worker process, in a daemon thread; it owns every connection."""
@@ -112,7 +117,7 @@ class FieldSession:
         started = Started()
         self._reap()
         lock_ms = _lock_ms(gw for gw, _ in gateways)
-        token = uuid.uuid4().hex
+        token = f"{self._owner()}:{uuid.uuid4().hex}"
         candidates = []
         for gw, intervals in gateways:
             if gw.id in self._flights:
@@ -152,6 +157,20 @@ class FieldSession:
             if not pending or remaining <= 0:
                 return
             futures.wait(pending, timeout=remaining, return_when=futures.FIRST_COMPLETED)
+
+    def _owner(self) -> str:
+        """Who holds this process's locks. With a stable ``poller_id`` the first call
+        takes back the locks a killed predecessor of the same identity left (the
+        supervisor runs one process per identity), so polling resumes at once."""
+        if self._owner_id is None:
+            poller_id = setting("poller_id")
+            self._owner_id = poller_id or f"pid{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            if poller_id:
+                release = redis.register_script(_RELEASE_OWNED)
+                for key in redis.scan_iter(match=LOCK_KEY.format(gateway_id="*"), count=500):
+                    if release(keys=[key], args=[f"{poller_id}:"]):
+                        log.warning("took back %s, left by a stopped poller %s", key, poller_id)
+        return self._owner_id
 
     def finished(self) -> list[GatewayResult]:
         """The results of polls that finished since the last job (their gateways can
@@ -230,6 +249,7 @@ class FieldSession:
             _release(gid, flight.token)
         self._flights.clear()
         self._unanswering.clear()
+        self._owner_id = None
         self._config.update(at=0.0, key=None, gateways=[])
         self._last_polled.clear()
         if self._engine is not None and self._loop is not None:

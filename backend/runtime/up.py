@@ -31,6 +31,7 @@ import logging
 import logging.config
 import logging.handlers
 import os
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -231,7 +232,8 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
                               "rq.worker.SimpleWorker", *rq_log, "--logging_level", level,
                               POLL_QUEUE],
-              rq_env, max_backoff=CRITICAL_BACKOFF)
+              {**rq_env, "GW_POLLER_ID": f"{socket.gethostname()}:poller-{i}"},
+              max_backoff=CRITICAL_BACKOFF)
         for i in range(1, settings.poll_shards + 1)
     ]
     # The cron scheduler logs every enqueue (every 2 s for polling): logs/scheduler.log.
