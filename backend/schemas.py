@@ -15,6 +15,7 @@ import json
 import math
 import re
 from datetime import timedelta
+from typing import ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
@@ -70,7 +71,7 @@ class Integer(ma.fields.Integer):
     """A whole number: an int, or a string of decimal digits (a query string, a CSV cell);
     never a float or a boolean. Within a PostgreSQL integer unless a Range says less."""
 
-    default_error_messages = {"invalid": "Not a valid integer."}
+    default_error_messages: ClassVar[dict] = {"invalid": "Not a valid integer."}
 
     def __init__(self, **kwargs):
         validators = kwargs.pop("validate", None) or []
@@ -93,7 +94,7 @@ class Integer(ma.fields.Integer):
 class String(ma.fields.String):
     """Text PostgreSQL can store: no NUL, no unpaired surrogate."""
 
-    default_error_messages = {"bad_text": BAD_TEXT}
+    default_error_messages: ClassVar[dict] = {"bad_text": BAD_TEXT}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -106,8 +107,9 @@ class AwareDateTime(ma.fields.AwareDateTime):
     """An ISO 8601 datetime with a UTC offset PostgreSQL accepts (at most ±15:59) and a
     year in 1900-9998."""
 
-    default_error_messages = {"offset": "UTC offset beyond ±15:59",
-                              "year": f"year outside {YEARS[0]}-{YEARS[1]}"}
+    default_error_messages: ClassVar[dict] = {
+        "offset": "UTC offset beyond ±15:59",
+        "year": f"year outside {YEARS[0]}-{YEARS[1]}"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         when = super()._deserialize(value, attr, data, **kwargs)
@@ -151,9 +153,9 @@ def text(column=None, *, max_length: int | None = None, min_length: int | None =
 
 CODE_RE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
                           error="letters, digits, '.', '_', '-' only")
-CODE = dict(required=True, min_length=1, validate=CODE_RE)
-NAME = dict(required=True, min_length=1)
-ID = dict(allow_none=True, validate=validate.Range(min=1, max=INT4_MAX))
+CODE = {"required": True, "min_length": 1, "validate": CODE_RE}
+NAME = {"required": True, "min_length": 1}
+ID = {"allow_none": True, "validate": validate.Range(min=1, max=INT4_MAX)}
 POSITIVE_ID = validate.Range(min=1, max=INT4_MAX)
 
 

@@ -8,8 +8,8 @@ from backend.schemas import INT4_MAX
 
 
 class Int4Converter(IntegerConverter):
-    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
-                 max: int | None = INT4_MAX, signed: bool = False) -> None:  # noqa: A002
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = INT4_MAX, signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
     @staticmethod
