@@ -40,6 +40,11 @@ def has_bad_text(value: str) -> bool:
     return _BAD_TEXT.search(value) is not None
 
 
+def scrub(text: str) -> str:
+    """``text`` with NULs and unpaired surrogates replaced (to name a field in an error)."""
+    return _BAD_TEXT.sub("\ufffd", text)
+
+
 def find_bad_input(data, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:
     """Walk parsed input once, without recursion: ``(path, problem)`` of the first string
     (key or value) with a NUL or an unpaired surrogate, the first non-finite number, or the
@@ -59,7 +64,7 @@ def find_bad_input(data, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:
                 return path or "_schema", f"nested deeper than {max_depth} levels"
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
-                name = _BAD_TEXT.sub("\ufffd", str(key))
+                name = scrub(str(key))
                 sub = f"{path}.{name}" if path else name
                 if isinstance(key, str) and has_bad_text(key):
                     return sub, BAD_TEXT

@@ -13,13 +13,14 @@ and upload name goes through ``InputParser`` (flask-smorest's webargs parser).
 from __future__ import annotations
 
 import json
+import re
 
 import marshmallow as ma
 from flask import request
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 
-from backend.schemas import MAX_DEPTH, find_bad_input
+from backend.schemas import MAX_DEPTH, find_bad_input, scrub
 
 
 class _NotJson(ValueError):
@@ -28,6 +29,31 @@ class _NotJson(ValueError):
 
 def _refuse_constant(name: str):
     raise _NotJson(f"{name} is not a JSON number")
+
+
+# A JSON string (and the colon after a key), or a bracket.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"\s*:?|[\[\]{}]')
+
+
+def _deep_field(data: bytes) -> str:
+    """The top-level key under which a body json could not parse (too deep) is nested
+    deeper than MAX_DEPTH: the field the 422 names. Only on that error path."""
+    depth, key = 0, "_schema"
+    for match in _TOKENS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return key
+        elif token in (b"]", b"}"):
+            depth -= 1
+            key = "_schema" if depth == 0 else key
+        elif depth == 1 and token.endswith(b":"):
+            try:
+                key = scrub(json.loads(token.rstrip(b": \t\r\n")))
+            except ValueError:
+                key = "_schema"
+    return "_schema"
 
 
 class InputParser(FlaskParser):
@@ -42,8 +68,8 @@ class InputParser(FlaskParser):
         try:
             return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
         except RecursionError:
-            raise ma.ValidationError({"_schema": [f"nested deeper than {MAX_DEPTH} levels"]}) \
-                from None
+            raise ma.ValidationError({_deep_field(data): [
+                f"nested deeper than {MAX_DEPTH} levels"]}) from None
         except UnicodeDecodeError as exc:
             self._invalid(exc, "not UTF-8 text")
         except (json.JSONDecodeError, _NotJson) as exc:
