@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                           "(`gridwarden up` sets them when it starts embedded servers)")
 
     app = Flask(__name__)
+    from backend.api.converters import Int4Converter
+
+    app.url_map.converters["int"] = Int4Converter   # /devices/<int:id> fits an id column
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     redis.init_app(app, redis_url)
     jwt.init_app(app)
     api = GridWardenApi(app)
+    api.register_converter(Int4Converter, Int4Converter.openapi)
 
     from backend.accounts import security
     from backend.api import register_blueprints

@@ -28,11 +28,14 @@ DEFAULT_CODES = {
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "validation_error",
     428: "precondition_required",
     429: "too_many_requests",
+    431: "headers_too_large",
     500: "internal_error",
+    501: "not_implemented",
     503: "unavailable",
 }
 
@@ -132,7 +135,8 @@ class GridWardenApi(Api):
             payload["message"] = _default_message(status, error)
         if status == 422 and "errors" in payload:
             payload["errors"] = _flatten_location(payload["errors"])
-            payload["message"] = "Invalid input: " + ", ".join(sorted(_field_names(payload["errors"])))
+            if "message" not in data:
+                payload["message"] = _invalid_input(payload["errors"])
         return payload, status, headers
 
     def handle_domain_error(self, exc: DomainError):
@@ -184,8 +188,24 @@ def _flatten_location(errors: dict) -> dict:
     return errors
 
 
-def _field_names(errors) -> list[str]:
-    return [str(k) for k in errors] if isinstance(errors, dict) else []
+def _invalid_input(errors) -> str:
+    """"Invalid input: name: Longer than maximum length 128." for every field named."""
+    if not isinstance(errors, dict):
+        return "Invalid input"
+    return "Invalid input: " + "; ".join(f"{name}: {_first(msgs)}"
+                                         for name, msgs in sorted(errors.items(), key=str))
+
+
+def _first(messages) -> str:
+    """The first message of a marshmallow error tree (lists, dicts of nested fields)."""
+    while isinstance(messages, (dict, list)) and messages:
+        if isinstance(messages, dict):
+            key, messages = next(iter(messages.items()))
+            if not isinstance(messages, list):
+                return f"{key}: {_first(messages)}"
+        else:
+            messages = messages[0]
+    return str(messages)
 
 
 def _rollback() -> None:

@@ -110,6 +110,10 @@ def test_silent_gateway_is_one_root_with_grouped_comm_loss(w, app):
         feed(T0 + timedelta(seconds=2 * i), {w["d4"]: breaker()}, failed=members)
     gw = alarms(rule="gateway_offline")
     assert len(gw) == 1 and gw[0].gateway_id == w["g1"] and gw[0].device_id is None
+    # Named by the gateway's name ("网关1"), not its id ("网关 1", "gateway 1").
+    from backend.alarms.texts import message_for
+    assert message_for(gw[0]).location == "网关1"
+    assert gw[0].message.endswith(" at 网关1"), gw[0].message
     comm = alarms(rule="comm_loss")
     assert sorted(a.device_id for a in comm) == sorted(members)
     assert {a.parent_id for a in comm} == {gw[0].id}

@@ -102,8 +102,7 @@ def _announce(announced) -> None:
         if kind == "raise":
             events.info("alarm %s raised: %s", alarm_id, _message(c, catalogue.ALL_RULES[c.rule]))
         else:
-            events.info("alarm %s cleared: %s on %s", alarm_id, c.rule,
-                        c.device.location if c.device else f"gateway {c.gateway_id}")
+            events.info("alarm %s cleared: %s on %s", alarm_id, c.rule, _where(c))
 
 
 def _save_state(c, now: datetime) -> None:
@@ -127,10 +126,18 @@ def _save_state(c, now: datetime) -> None:
         c.state_id = row.id
 
 
+def _where(c) -> str:
+    """The device's place, the gateway by its name, or the poller (site-level alarms)."""
+    if c.device:
+        return c.device.location
+    if c.gateway_id is None:
+        return "the platform's poller"
+    name = alarm_context.site(c.site_id).gateway_names.get(c.gateway_id)
+    return name or f"gateway {c.gateway_id}"
+
+
 def _message(c, rule) -> str:
-    where = (c.device.location if c.device else f"gateway {c.gateway_id}"
-             if c.gateway_id is not None else "the platform's poller")
-    parts = [f"{rule.en} ({c.transition.level}) at {where}"]
+    parts = [f"{rule.en} ({c.transition.level}) at {_where(c)}"]
     if c.value is not None and rule.unit and rule.key not in ("water_leak", "phase_loss"):
         parts.append(f"{c.value:.4g} {rule.unit} (limit {c.threshold:.4g} {rule.unit})"
                      if c.threshold is not None else f"{c.value:.4g} {rule.unit}")

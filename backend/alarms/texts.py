@@ -5,10 +5,15 @@ from __future__ import annotations
 from backend.alarms import context as alarm_context
 from backend.alarms.catalogue import ALL_RULES
 from backend.extensions import db
-from backend.models import Alarm, Site
+from backend.models import Alarm, Gateway, Site
 from backend.notify.base import LEVEL_LABELS, Message
 from backend.settings import setting
 from backend.vocabulary import TRIP_ZH
+
+
+def _gateway_name(gateway_id: int | None) -> str:
+    gateway = db.session.get(Gateway, gateway_id) if gateway_id else None
+    return gateway.name if gateway else f"网关 {gateway_id}"
 
 
 def message_for(alarm: Alarm) -> Message:
@@ -16,7 +21,7 @@ def message_for(alarm: Alarm) -> Message:
     site = db.session.get(Site, alarm.site_id)
     ctx = alarm_context.devices([alarm.device_id]).get(alarm.device_id) \
         if alarm.device_id else None
-    location = ctx.location if ctx else f"网关 {alarm.gateway_id}" \
+    location = ctx.location if ctx else _gateway_name(alarm.gateway_id) \
         if alarm.gateway_id is not None else "平台数据采集"
     if alarm.trip_cause:
         value = f"跳闸:{TRIP_ZH.get(alarm.trip_cause, alarm.trip_cause)}"

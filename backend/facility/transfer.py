@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from backend.accounts import audit
 from backend.accounts.security import Actor
-from backend.errors import DomainError
+from backend.errors import DomainError, Forbidden
 from backend.extensions import db
 from backend.facility import sites
 from backend.facility.schemas import SiteSchema
 from backend.facility.transfer_engine import SECTIONS, Importer, Rec, flat_messages
 from backend.facility.transfer_yaml import dump, invalid, parse
 from backend.models import Role, Site
+from backend.schemas import find_bad_input
 
 FORMAT_VERSION = 1
 SECTION_ORDER = ("areas", "rooms", "gateways", "boards", "circuits", "devices")
@@ -110,10 +111,11 @@ def _import_site(imp: Importer, doc) -> tuple[Site | None, str | None]:
     values = {f: None for f in SITE_FIELDS} | loaded
     rec.code = values["code"]
     site = db.session.scalar(select(Site).where(Site.code == values["code"]))
-    if site is None:
-        imp.actor.require_superadmin()          # 403: only system administrators add sites
-    else:
-        imp.actor.require_site(site.id)         # 404: not revealed to other sites' admins
+    if not imp.actor.can_see_site(site.id if site else None):
+        # The same 403 for a new code and for another admin's site: whether a code is
+        # taken is not revealed. Only system administrators add sites.
+        raise Forbidden("only a system administrator can import a site you do not "
+                        "administer (or a new one)", error="superadmin_required")
     try:
         with db.session.begin_nested():
             if site is None:
@@ -277,6 +279,10 @@ def _read_csv(imp: Importer, text: str) -> list[Rec] | None:
                           line=line)
                 continue
             raw = {h: cell.strip() for h, cell in zip(header, row) if cell.strip()}
+            bad = find_bad_input(raw)
+            if bad:
+                imp.error(None, bad[0], bad[1], line=line, path=f"devices.{len(recs)}")
+                continue
             recs.append(Rec("devices", len(recs), line, raw, columns=frozenset(header)))
     except (csv.Error, StopIteration) as exc:
         imp.error(None, None, f"not readable as CSV: {exc}", line=reader.line_num or 1)

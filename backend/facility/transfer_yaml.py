@@ -2,8 +2,11 @@
 
 Every mapping is loaded as a ``LineDict``: a dict whose ``line`` is the (1-based) line of
 the mapping and whose ``key_lines`` holds the line of each key, so an error can point at
-the offending record or field. Aliases are refused (no "billion laughs"), duplicate keys
-are reported instead of silently keeping the last one.
+the offending record or field. Aliases are refused (no "billion laughs"), so is nesting
+deeper than ``MAX_DEPTH`` (before PyYAML's recursive composer could hit Python's recursion
+limit) and any NUL or unpaired surrogate in a key or a value (the same check as a JSON
+body's, backend/schemas.py); duplicate keys are reported instead of silently keeping the
+last one.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from yaml.constructor import ConstructorError
 from yaml.resolver import BaseResolver
 
 from backend.errors import ValidationFailed
+from backend.schemas import MAX_DEPTH, find_bad_input
 
 IMPORT_INVALID = "import_invalid"
 
@@ -33,13 +37,21 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: list[dict] = []
+        self.depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed in a facility file", event.start_mark)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _Loader, node, deep=False):
@@ -91,8 +103,9 @@ def parse(text: str):
     if text is None or not text.strip():
         raise invalid([{"line": 1, "path": "", "message": "the file is empty"}],
                       "the file is empty: send a facility description (YAML)")
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)         # its reader refuses raw control characters
         doc = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -100,11 +113,23 @@ def parse(text: str):
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise invalid([{"line": line, "path": "", "message": f"YAML syntax error: {problem}"}],
                       f"YAML syntax error on line {line}: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        problem = f"character #x{exc.character:04x} is not allowed (control characters)" \
+            if isinstance(exc.character, int) else str(exc.reason)
+        raise invalid([{"line": line, "path": "", "message": problem}],
+                      f"line {line}: {problem}") from None
     except yaml.YAMLError as exc:
         raise invalid([{"line": 1, "path": "", "message": f"not readable as YAML: {exc}"}],
                       f"not readable as YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+    bad = find_bad_input(doc)
+    if bad:
+        line = _line_of(doc, bad[0])
+        raise invalid([{"line": line, "path": bad[0], "message": bad[1]}],
+                      f"line {line}: {bad[0]}: {bad[1]}")
     dup_errors = [{"line": d["line"], "path": "", "field": str(d["key"]),
                    "message": f"duplicate key {d['key']!r} (first on line {d['first']})"}
                   for d in loader.duplicates]
@@ -114,6 +139,20 @@ def parse(text: str):
                         f"the document must be a mapping with a 'site:' block, got {kind}"}],
                       f"the document must be a mapping with a 'site:' block, got {kind}")
     return doc, dup_errors
+
+
+def _line_of(doc, path: str) -> int:
+    """The line of the value at a dotted path of ``find_bad_input`` (``areas.0.name``)."""
+    line, node = 1, doc
+    for part in path.split(".") if path != "_schema" else ():
+        if isinstance(node, LineDict):
+            key = next((k for k in node if str(k) == part), None)
+            line, node = node.line_of(key), node.get(key)
+        elif isinstance(node, LineList) and part.isdigit() and int(part) < len(node):
+            line, node = node.item_lines[int(part)], node[int(part)]
+        else:
+            break
+    return line
 
 
 class _Dumper(yaml.SafeDumper):

@@ -8,7 +8,8 @@
 3. Alembic migrations to head; demo data with ``--demo``.
 4. Supervised children:
    - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
-     Server-Sent Event streams do not pin a whole worker process each);
+     Server-Sent Event streams do not pin a whole worker process each; gunicorn's own
+     error answers in our JSON shape: backend/runtime/http_worker.py);
    - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
      processes listening on every queue of backend/jobs.py but ``poll``, in order;
    - ``poller-N``: one ``SimpleWorker`` per poll shard on ``poll`` (connections stay
@@ -53,6 +54,8 @@ GUNICORN_GRACEFUL_TIMEOUT = 8  # below the supervisor's 10 s stop timeout
 # scheduler or a store is down; the API and general workers may back off longer.
 CRITICAL_BACKOFF = 2.0
 APP_BACKOFF = 10.0
+LIMIT_REQUEST_LINE = 4094      # bytes of "GET /url HTTP/1.1": longer is a 414
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header: larger is a 431
 RQ_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -210,7 +213,11 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         py, "-m", "gunicorn",
         "--bind", bind or _bind(settings),
         "--workers", str(settings.web_workers),
-        "--worker-class", "gthread", "--threads", str(GUNICORN_THREADS),
+        # gthread, with gunicorn's own 400/414/431 answers in our JSON error shape
+        "--worker-class", "backend.runtime.http_worker.JsonErrorWorker",
+        "--threads", str(GUNICORN_THREADS),
+        "--limit-request-line", str(LIMIT_REQUEST_LINE),
+        "--limit-request-field_size", str(LIMIT_REQUEST_FIELD_SIZE),
         "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
         "--access-logfile", "-",
         # Per data dir, not the shared ~/.gunicorn default: two instances must not clash.

@@ -68,7 +68,7 @@ class AlarmDetail(MethodView):
 @blp.route("/<int:alarm_id>/acknowledge")
 class AcknowledgeOne(MethodView):
     @access(Role.staff)
-    @blp.arguments(AcknowledgeOneSchema)
+    @blp.arguments(AcknowledgeOneSchema, required=False)
     @blp.response(200, AlarmSchema)
     def post(self, data, alarm_id):
         """Acknowledge one alarm (idempotent)"""
@@ -118,7 +118,7 @@ class Take(MethodView):
 @blp.route("/<int:alarm_id>/close")
 class Close(MethodView):
     @access(Role.staff)
-    @blp.arguments(CloseSchema)
+    @blp.arguments(CloseSchema, required=False)
     @blp.response(200, AlarmSchema)
     def post(self, data, alarm_id):
         """Close a cleared alarm (409 while its cause is present)"""

@@ -1,9 +1,8 @@
-import marshmallow as ma
 from marshmallow import validate
 
 from backend.facility.schemas import AreaSchema
 from backend.models.facility import AREA_KINDS
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import POSITIVE_ID, Integer, SiteQueryArgsSchema, String
 
 
 class AreaPutSchema(AreaSchema):
@@ -11,5 +10,5 @@ class AreaPutSchema(AreaSchema):
 
 
 class AreaQueryArgsSchema(SiteQueryArgsSchema):
-    parent_id = ma.fields.Integer()
-    kind = ma.fields.String(validate=validate.OneOf(AREA_KINDS))
+    parent_id = Integer(validate=POSITIVE_ID)
+    kind = String(validate=validate.OneOf(AREA_KINDS))

@@ -2,28 +2,29 @@ from datetime import timezone
 
 import marshmallow as ma
 
-from backend.schemas import Strict
+from backend.models import AuditEntry
+from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String, text
 
 
 class AuditEntrySchema(Strict):
-    id = ma.fields.Integer()
+    id = Integer()
     at = ma.fields.DateTime()
-    user_id = ma.fields.Integer(allow_none=True)
-    username = ma.fields.String(allow_none=True)
-    action = ma.fields.String()
-    entity_type = ma.fields.String()
-    entity_id = ma.fields.Integer(allow_none=True)
-    site_id = ma.fields.Integer(allow_none=True)
+    user_id = Integer(allow_none=True)
+    username = String(allow_none=True)
+    action = String()
+    entity_type = String()
+    entity_id = Integer(allow_none=True)
+    site_id = Integer(allow_none=True)
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
-    remote_addr = ma.fields.String(allow_none=True)
+    remote_addr = String(allow_none=True)
 
 
 class AuditEntryQueryArgsSchema(Strict):
-    site_id = ma.fields.Integer()
-    entity_type = ma.fields.String()
-    entity_id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
-    action = ma.fields.String()
-    since = ma.fields.AwareDateTime(default_timezone=timezone.utc)
-    until = ma.fields.AwareDateTime(default_timezone=timezone.utc)
+    site_id = Integer(validate=POSITIVE_ID)
+    entity_type = text(AuditEntry.entity_type)
+    entity_id = Integer(validate=POSITIVE_ID)
+    user_id = Integer(validate=POSITIVE_ID)
+    action = text(AuditEntry.action)
+    since = AwareDateTime(default_timezone=timezone.utc)
+    until = AwareDateTime(default_timezone=timezone.utc)

@@ -1,9 +1,8 @@
-import marshmallow as ma
 from marshmallow import validate
 
 from backend.facility.schemas import BoardSchema
 from backend.models.facility import BOARD_LEVELS
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import POSITIVE_ID, Integer, SiteQueryArgsSchema
 
 
 class BoardPutSchema(BoardSchema):
@@ -11,7 +10,7 @@ class BoardPutSchema(BoardSchema):
 
 
 class BoardQueryArgsSchema(SiteQueryArgsSchema):
-    room_id = ma.fields.Integer()
-    area_id = ma.fields.Integer()
-    level = ma.fields.Integer(validate=validate.OneOf(BOARD_LEVELS))
-    feeder_circuit_id = ma.fields.Integer()
+    room_id = Integer(validate=POSITIVE_ID)
+    area_id = Integer(validate=POSITIVE_ID)
+    level = Integer(validate=validate.OneOf(BOARD_LEVELS))
+    feeder_circuit_id = Integer(validate=POSITIVE_ID)

@@ -3,7 +3,7 @@ from marshmallow import validate
 
 from backend.facility.schemas import CircuitSchema
 from backend.models.facility import CIRCUIT_CATEGORIES
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import POSITIVE_ID, Integer, SiteQueryArgsSchema, String
 
 
 class CircuitPutSchema(CircuitSchema):
@@ -11,8 +11,8 @@ class CircuitPutSchema(CircuitSchema):
 
 
 class CircuitQueryArgsSchema(SiteQueryArgsSchema):
-    board_id = ma.fields.Integer()
-    parent_id = ma.fields.Integer()
-    area_id = ma.fields.Integer()
-    category = ma.fields.String(validate=validate.OneOf(CIRCUIT_CATEGORIES))
+    board_id = Integer(validate=POSITIVE_ID)
+    parent_id = Integer(validate=POSITIVE_ID)
+    area_id = Integer(validate=POSITIVE_ID)
+    category = String(validate=validate.OneOf(CIRCUIT_CATEGORIES))
     protected = ma.fields.Boolean()

@@ -2,8 +2,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.facility.schemas import DeviceSchema
+from backend.models import Device
 from backend.models.facility import DEVICE_KINDS
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import POSITIVE_ID, Integer, SiteQueryArgsSchema, String, text
 
 
 class DevicePutSchema(DeviceSchema):
@@ -11,9 +12,9 @@ class DevicePutSchema(DeviceSchema):
 
 
 class DeviceQueryArgsSchema(SiteQueryArgsSchema):
-    kind = ma.fields.String(validate=validate.OneOf(DEVICE_KINDS))
-    circuit_id = ma.fields.Integer()
-    gateway_id = ma.fields.Integer()
-    area_id = ma.fields.Integer()
-    profile = ma.fields.String()
+    kind = String(validate=validate.OneOf(DEVICE_KINDS))
+    circuit_id = Integer(validate=POSITIVE_ID)
+    gateway_id = Integer(validate=POSITIVE_ID)
+    area_id = Integer(validate=POSITIVE_ID)
+    profile = text(Device.profile)
     enabled = ma.fields.Boolean()

@@ -3,7 +3,7 @@ from marshmallow import validate
 
 from backend.facility.schemas import GatewaySchema
 from backend.models.facility import TRANSPORTS
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import SiteQueryArgsSchema, String
 
 
 class GatewayPutSchema(GatewaySchema):
@@ -11,5 +11,5 @@ class GatewayPutSchema(GatewaySchema):
 
 
 class GatewayQueryArgsSchema(SiteQueryArgsSchema):
-    transport = ma.fields.String(validate=validate.OneOf(TRANSPORTS))
+    transport = String(validate=validate.OneOf(TRANSPORTS))
     enabled = ma.fields.Boolean()

@@ -1,25 +1,31 @@
 from datetime import timezone
 
-import marshmallow as ma
-from marshmallow import validate
-
-from backend.schemas import ID, RecordSchema, Strict
+from backend.models import MaintenanceWindow
+from backend.schemas import (
+    ID,
+    POSITIVE_ID,
+    AwareDateTime,
+    Integer,
+    RecordSchema,
+    Strict,
+    text,
+)
 
 AWARE = dict(default_timezone=timezone.utc)
 
 
 class MaintenanceWindowSchema(RecordSchema):
-    site_id = ma.fields.Integer(required=True, validate=validate.Range(min=1))
-    board_id = ma.fields.Integer(**ID, metadata={"description": "Exactly one of board_id and "
+    site_id = Integer(required=True, validate=POSITIVE_ID)
+    board_id = Integer(**ID, metadata={"description": "Exactly one of board_id and "
                                                                "circuit_id"})
-    circuit_id = ma.fields.Integer(**ID)
-    starts_at = ma.fields.AwareDateTime(required=True, **AWARE,
+    circuit_id = Integer(**ID)
+    starts_at = AwareDateTime(required=True, **AWARE,
                                         metadata={"description": "No zone given: UTC"})
-    ends_at = ma.fields.AwareDateTime(required=True, **AWARE,
+    ends_at = AwareDateTime(required=True, **AWARE,
                                       metadata={"description": "After starts_at; at most 30 "
                                                                "days later"})
-    reason = ma.fields.String(load_default="", validate=validate.Length(max=255))
-    created_by = ma.fields.Integer(dump_only=True)
+    reason = text(MaintenanceWindow.reason, load_default="")
+    created_by = Integer(dump_only=True)
 
 
 class MaintenanceWindowPutSchema(MaintenanceWindowSchema):
@@ -27,8 +33,8 @@ class MaintenanceWindowPutSchema(MaintenanceWindowSchema):
 
 
 class MaintenanceWindowQueryArgsSchema(Strict):
-    site_id = ma.fields.Integer(validate=validate.Range(min=1))
-    board_id = ma.fields.Integer()
-    circuit_id = ma.fields.Integer()
-    active_at = ma.fields.AwareDateTime(**AWARE, metadata={"description": "Windows on at "
+    site_id = Integer(validate=POSITIVE_ID)
+    board_id = Integer(validate=POSITIVE_ID)
+    circuit_id = Integer(validate=POSITIVE_ID)
+    active_at = AwareDateTime(**AWARE, metadata={"description": "Windows on at "
                                                                           "this time"})

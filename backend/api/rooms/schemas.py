@@ -1,9 +1,8 @@
-import marshmallow as ma
 from marshmallow import validate
 
 from backend.facility.schemas import RoomSchema
 from backend.models.facility import ROOM_KINDS
-from backend.schemas import SiteQueryArgsSchema
+from backend.schemas import POSITIVE_ID, Integer, SiteQueryArgsSchema, String
 
 
 class RoomPutSchema(RoomSchema):
@@ -11,5 +10,5 @@ class RoomPutSchema(RoomSchema):
 
 
 class RoomQueryArgsSchema(SiteQueryArgsSchema):
-    area_id = ma.fields.Integer()
-    kind = ma.fields.String(validate=validate.OneOf(ROOM_KINDS))
+    area_id = Integer(validate=POSITIVE_ID)
+    kind = String(validate=validate.OneOf(ROOM_KINDS))

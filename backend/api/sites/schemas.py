@@ -1,7 +1,8 @@
 import marshmallow as ma
 
 from backend.facility.schemas import SiteSchema
-from backend.schemas import Strict
+from backend.models import Site
+from backend.schemas import Integer, Strict, String, text
 
 
 class SitePutSchema(SiteSchema):
@@ -9,33 +10,33 @@ class SitePutSchema(SiteSchema):
 
 
 class SiteQueryArgsSchema(Strict):
-    q = ma.fields.String(metadata={"description": "Substring of code or name"})
-    code = ma.fields.String()
+    q = text(Site.name, metadata={"description": "Substring of code or name"})
+    code = text(Site.code)
 
 
 class TopologyDeviceSchema(Strict):
-    id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    kind = ma.fields.String()
-    profile = ma.fields.String(allow_none=True)
-    gateway_id = ma.fields.Integer(allow_none=True)
-    unit_id = ma.fields.Integer(allow_none=True)
-    poles = ma.fields.String(allow_none=True)
+    id = Integer()
+    code = String()
+    name = String()
+    kind = String()
+    profile = String(allow_none=True)
+    gateway_id = Integer(allow_none=True)
+    unit_id = Integer(allow_none=True)
+    poles = String(allow_none=True)
     rated_current = ma.fields.Float(allow_none=True)
-    trip_curve = ma.fields.String(allow_none=True)
+    trip_curve = String(allow_none=True)
     rated_residual_current = ma.fields.Float(allow_none=True)
     rated_power = ma.fields.Float(allow_none=True)
 
 
 class TopologyCircuitSchema(Strict):
-    id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    category = ma.fields.String()
+    id = Integer()
+    code = String()
+    name = String()
+    category = String()
     protected = ma.fields.Boolean()
-    area_id = ma.fields.Integer(allow_none=True)
-    board_id = ma.fields.Integer()
+    area_id = Integer(allow_none=True)
+    board_id = Integer()
     devices = ma.fields.List(ma.fields.Nested(TopologyDeviceSchema))
     circuits = ma.fields.List(ma.fields.Nested(lambda: TopologyCircuitSchema()),
                               metadata={"description": "Downstream circuits on the same board"})
@@ -44,12 +45,12 @@ class TopologyCircuitSchema(Strict):
 
 
 class TopologyBoardSchema(Strict):
-    id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    level = ma.fields.Integer()
-    room_id = ma.fields.Integer(allow_none=True)
-    area_id = ma.fields.Integer(allow_none=True)
+    id = Integer()
+    code = String()
+    name = String()
+    level = Integer()
+    room_id = Integer(allow_none=True)
+    area_id = Integer(allow_none=True)
     circuits = ma.fields.List(ma.fields.Nested(TopologyCircuitSchema))
 
 

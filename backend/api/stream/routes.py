@@ -11,7 +11,7 @@ from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.live import stream
 from backend.models import Role
-from backend.schemas import Strict
+from backend.schemas import POSITIVE_ID, Integer, Strict, String
 
 blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream",
                 description="Live events (readings, device status; alarms and command "
@@ -19,13 +19,14 @@ blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream",
 
 
 class StreamArgsSchema(Strict):
-    site_id = ma.fields.Integer(validate=validate.Range(min=1), metadata={
+    site_id = Integer(validate=POSITIVE_ID, metadata={
         "description": "Only this site (default: every site granted to you)"})
-    access_token = ma.fields.String(load_only=True, metadata={
+    access_token = String(load_only=True, validate=validate.Length(max=4096), metadata={
         "description": "The access token, for browsers' EventSource, which cannot send an "
                        "Authorization header. Prefer the header where possible: URLs may "
                        "end up in logs (access tokens live 15 minutes)."})
-    last_event_id = ma.fields.String(metadata={
+    last_event_id = String(validate=[validate.Length(max=31),
+                                     validate.Regexp(stream.EVENT_ID_RE)], metadata={
         "description": "Resume after this event id, for clients that cannot send the "
                        "Last-Event-ID header (e.g. a new EventSource after a token refresh)"})
 

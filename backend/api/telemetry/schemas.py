@@ -10,9 +10,9 @@ from backend.models.telemetry import (
     SWITCH_STATES,
     TRIP_CAUSES,
 )
-from backend.schemas import Strict
+from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
-METRICS_ARG = ma.fields.String(metadata={
+METRICS_ARG = String(validate=validate.Length(max=2000), metadata={
     "description": "Comma-separated canonical metric names, e.g. voltage_a,current_a. "
                    f"Known: {', '.join(METRICS)}"})
 VALUE_DOC = (
@@ -29,71 +29,71 @@ class LatestArgsSchema(Strict):
 
 
 class LatestListArgsSchema(LatestArgsSchema):
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = ma.fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000),
+    page = Integer(load_default=1, validate=validate.Range(min=1, max=2**31 - 1))
+    page_size = Integer(load_default=500, validate=validate.Range(min=1, max=5000),
                                   metadata={"description": "Devices per page (max 5000)"})
 
 
 class DeviceLatestSchema(Strict):
-    device_id = ma.fields.Integer()
-    site_id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    kind = ma.fields.String()
-    circuit_id = ma.fields.Integer(allow_none=True)
+    device_id = Integer()
+    site_id = Integer()
+    code = String()
+    name = String()
+    kind = String()
+    circuit_id = Integer(allow_none=True)
     online = ma.fields.Boolean(allow_none=True,
                                metadata={"description": "null: not polled enough to know"})
     last_seen = ma.fields.DateTime(allow_none=True)
-    values = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(),
+    values = ma.fields.Dict(keys=String(), values=ma.fields.Raw(),
                             metadata={"description": VALUE_DOC})
 
 
 class HistoryArgsSchema(Strict):
     metrics = METRICS_ARG
-    start = ma.fields.AwareDateTime(default_timezone=timezone.utc, metadata={
+    start = AwareDateTime(default_timezone=timezone.utc, metadata={
         "description": "ISO 8601 (naive = UTC); default: end - 24 h"})
-    end = ma.fields.AwareDateTime(default_timezone=timezone.utc, metadata={
+    end = AwareDateTime(default_timezone=timezone.utc, metadata={
         "description": "ISO 8601 (naive = UTC), exclusive; default: now"})
-    bucket = ma.fields.String(validate=validate.OneOf(("raw", "1m", "15m", "1h", "1d")),
+    bucket = String(validate=validate.OneOf(("raw", "1m", "15m", "1h", "1d")),
                               metadata={"description": "Default: chosen from the range for "
                                                        "at most ~500 points (raw up to 15 min)"})
-    agg = ma.fields.String(load_default="avg", validate=validate.OneOf(("avg", "min", "max")),
+    agg = String(load_default="avg", validate=validate.OneOf(("avg", "min", "max")),
                            metadata={"description": "Aggregate of good readings per bucket; "
                                                     "state metrics give the bucket's last state"})
 
 
 class SeriesSchema(Strict):
-    unit = ma.fields.String()
+    unit = String()
     points = ma.fields.Raw(metadata={
         "description": "raw: [{ts, v, q}]; bucketed: [{ts (bucket start), v, n (samples)}]"})
 
 
 class HistorySchema(Strict):
-    device_id = ma.fields.Integer()
-    site_id = ma.fields.Integer()
+    device_id = Integer()
+    site_id = Integer()
     start = ma.fields.DateTime()
     end = ma.fields.DateTime()
-    bucket = ma.fields.String()
+    bucket = String()
     auto_bucket = ma.fields.Boolean()
-    agg = ma.fields.String(allow_none=True)
+    agg = String(allow_none=True)
     truncated = ma.fields.Boolean(metadata={"description": "raw: the row cap was reached"})
-    series = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(SeriesSchema))
+    series = ma.fields.Dict(keys=String(), values=ma.fields.Nested(SeriesSchema))
 
 
 class DeviceStatusSchema(Strict):
-    device_id = ma.fields.Integer()
-    site_id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
+    device_id = Integer()
+    site_id = Integer()
+    code = String()
+    name = String()
     online = ma.fields.Boolean(allow_none=True,
                                metadata={"description": "null: not polled enough to know"})
     last_seen = ma.fields.DateTime(allow_none=True)
     last_poll_at = ma.fields.DateTime(allow_none=True)
-    consecutive_failures = ma.fields.Integer()
-    last_error = ma.fields.String(allow_none=True)
+    consecutive_failures = Integer()
+    last_error = String(allow_none=True)
     changed_at = ma.fields.DateTime(allow_none=True)
 
 
 class DeviceStatusQueryArgsSchema(Strict):
-    site_id = ma.fields.Integer(validate=validate.Range(min=1))
+    site_id = Integer(validate=POSITIVE_ID)
     online = ma.fields.Boolean()

@@ -1,8 +1,8 @@
 import marshmallow as ma
 
-from backend.schemas import Strict
+from backend.schemas import Integer, Strict, String
 
-COUNTS = dict(keys=ma.fields.String(), values=ma.fields.Integer())
+COUNTS = dict(keys=String(), values=Integer())
 
 
 class ImportQueryArgsSchema(Strict):
@@ -12,9 +12,9 @@ class ImportQueryArgsSchema(Strict):
 
 
 class ImportResultSchema(Strict):
-    site_id = ma.fields.Integer(
+    site_id = Integer(
         allow_none=True, metadata={"description": "null on a dry run that would create the site"})
-    site_code = ma.fields.String()
+    site_code = String()
     dry_run = ma.fields.Boolean()
     created = ma.fields.Dict(**COUNTS, metadata={"description": "records created, per kind"})
     updated = ma.fields.Dict(**COUNTS, metadata={"description": "records changed, per kind"})

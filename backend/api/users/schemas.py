@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.models import Role
-from backend.schemas import RecordSchema, Strict
+from backend.models import Role, User
+from backend.schemas import POSITIVE_ID, Integer, RecordSchema, Strict, String, text
 
 ROLES = [r.value for r in Role]
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@\-]{3,64}$",
@@ -10,17 +10,17 @@ USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@\-]{3,64}$",
 
 
 class UserSchema(RecordSchema):
-    username = ma.fields.String(required=True, validate=USERNAME)
-    display_name = ma.fields.String(load_default="", validate=validate.Length(max=128))
+    username = text(User.username, required=True, validate=USERNAME)
+    display_name = text(User.display_name, load_default="")
     role = ma.fields.Function(lambda u: u.role.value, deserialize=lambda v: v,
                               required=True, validate=validate.OneOf(ROLES))
     is_superadmin = ma.fields.Boolean(load_default=False)
     is_active = ma.fields.Boolean(load_default=True)
-    phone = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
-    locale = ma.fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
-    site_ids = ma.fields.List(ma.fields.Integer(validate=validate.Range(min=1)),
+    phone = text(User.phone, allow_none=True)
+    locale = String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    site_ids = ma.fields.List(Integer(validate=POSITIVE_ID), validate=validate.Length(max=1000),
                               load_default=list)
-    password = ma.fields.String(load_only=True, validate=validate.Length(max=256))
+    password = String(load_only=True, validate=validate.Length(max=256))
 
 
 class UserPutSchema(UserSchema):
@@ -28,7 +28,7 @@ class UserPutSchema(UserSchema):
 
 
 class UserQueryArgsSchema(Strict):
-    site_id = ma.fields.Integer()
-    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    site_id = Integer(validate=POSITIVE_ID)
+    role = String(validate=validate.OneOf(ROLES))
     is_active = ma.fields.Boolean()
-    q = ma.fields.String()
+    q = text(User.display_name)

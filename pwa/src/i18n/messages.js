@@ -106,6 +106,10 @@ export const messages = {
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
       internal_error: '服务器内部错误', unknown: '请求失败（{status}）',
+      bad_request: '请求格式有误', body_required: '请求缺少内容',
+      unsupported_media_type: '请求内容类型不受支持', uri_too_long: '请求地址过长',
+      headers_too_large: '请求头过大', payload_too_large: '上传内容过大',
+      superadmin_required: '需要系统管理员权限',
     },
   },
   en: {
@@ -214,6 +218,10 @@ export const messages = {
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
       internal_error: 'Server error', unknown: 'Request failed ({status})',
+      bad_request: 'Malformed request', body_required: 'The request has no content',
+      unsupported_media_type: 'Unsupported content type', uri_too_long: 'The request address is too long',
+      headers_too_large: 'The request headers are too large', payload_too_large: 'The upload is too large',
+      superadmin_required: 'This needs a system administrator',
     },
   },
 }
