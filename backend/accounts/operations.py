@@ -1,15 +1,13 @@
 """Accounts: passwords (Argon2), login throttling, token pairs, user management."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import or_, select
 
-from backend.accounts import audit
-from backend.accounts.security import REVOKED_KEY, Actor
+from backend.accounts import audit, tokens
+from backend.accounts.security import Actor
+from backend.accounts.tokens import issue_tokens
 from backend.errors import (
     Conflict,
     Forbidden,
@@ -85,20 +83,7 @@ def _note_failure(settings, username: str, remote_addr: str | None) -> None:
     pipe.execute()
 
 
-# --- tokens --------------------------------------------------------------------------
-
-def issue_tokens(user: User) -> dict:
-    refresh = create_refresh_token(identity=user)
-    refresh_jti = decode_token(refresh)["jti"]
-    # The access token knows its refresh token so that logout can revoke both.
-    access = create_access_token(identity=user, additional_claims={"rjti": refresh_jti})
-    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "user": user}
-
-
-def revoke(jti: str, expires_at: int) -> None:
-    ttl = max(int(expires_at - datetime.now(timezone.utc).timestamp()), 1)
-    redis.set(REVOKED_KEY.format(jti=jti), "1", ex=ttl)
-
+# --- logging in and out --------------------------------------------------------------
 
 def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
     _check_throttle(settings, username, remote_addr)
@@ -107,24 +92,19 @@ def login(settings, username: str, password: str, remote_addr: str | None) -> di
         _note_failure(settings, username, remote_addr)
         raise Unauthorized("Wrong username or password", error="invalid_credentials")
     redis.delete(_throttle_keys(username, None)[0][1])
-    tokens = issue_tokens(user)
+    tokens.forget_expired(user.id)
+    pair = issue_tokens(user)
     audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None)
-    return tokens
+    return pair
 
 
 def refresh(user: User, claims: dict) -> dict:
-    """Rotate: the presented refresh token is revoked and a new pair issued."""
-    revoke(claims["jti"], claims["exp"])
-    return issue_tokens(user)
+    """Rotate the refresh token, atomically and once (``tokens.rotate``)."""
+    return tokens.rotate(user, claims)
 
 
 def logout(claims: dict) -> None:
-    revoke(claims["jti"], claims["exp"])
-    if claims.get("rjti"):
-        from flask import current_app
-
-        refresh_exp = datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-        revoke(claims["rjti"], int(refresh_exp.timestamp()))
+    tokens.logout(claims)
 
 
 def change_own_password(actor: Actor, user: User, current: str, new: str) -> dict:
