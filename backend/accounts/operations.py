@@ -1,22 +1,24 @@
-"""Accounts: passwords (Argon2), login throttling, token pairs, user management."""
+"""Accounts: passwords (Argon2), logging in and out, user management.
+
+Throttling is in ``throttle.py``, token pairs and refresh families in ``tokens.py``.
+"""
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select
 
-from backend.accounts import audit, tokens
+from backend.accounts import audit, throttle, tokens
 from backend.accounts.security import Actor
 from backend.accounts.tokens import issue_tokens
 from backend.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    TooManyRequests,
     Unauthorized,
     ValidationFailed,
 )
-from backend.extensions import db, redis
+from backend.extensions import db
 from backend.models import Role, Site, User, user_sites
 
 _hasher = PasswordHasher()
@@ -53,45 +55,15 @@ def _verify(user: User | None, password: str) -> bool:
     return True
 
 
-# --- login throttling ----------------------------------------------------------------
-
-def _throttle_keys(username: str, remote_addr: str | None) -> list[tuple[str, str]]:
-    keys = [("user", f"gw:login:fail:user:{username.lower()}")]
-    if remote_addr:
-        keys.append(("ip", f"gw:login:fail:ip:{remote_addr}"))
-    return keys
-
-
-def _check_throttle(settings, username: str, remote_addr: str | None) -> None:
-    limits = {"user": settings.login_max_failures_per_user, "ip": settings.login_max_failures_per_ip}
-    for scope, key in _throttle_keys(username, remote_addr):
-        count = int(redis.get(key) or 0)
-        if count >= limits[scope]:
-            retry = max(int(redis.ttl(key)), 1)
-            what = "this account" if scope == "user" else "this client address"
-            raise TooManyRequests(
-                f"Too many failed logins for {what}; try again in {retry} s",
-                error="login_throttled", headers={"Retry-After": str(retry)})
-
-
-def _note_failure(settings, username: str, remote_addr: str | None) -> None:
-    pipe = redis.pipeline()
-    for _scope, key in _throttle_keys(username, remote_addr):
-        # The window starts at the first failure (works on Redis 6.2: no EXPIRE NX).
-        pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
-        pipe.incr(key)
-    pipe.execute()
-
-
 # --- logging in and out --------------------------------------------------------------
 
 def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
-    _check_throttle(settings, username, remote_addr)
+    throttle.check(settings, username, remote_addr)
     user = db.session.scalar(select(User).where(User.username == username))
     if not _verify(user, password) or not user.is_active:
-        _note_failure(settings, username, remote_addr)
+        throttle.note_failure(settings, username, remote_addr)
         raise Unauthorized("Wrong username or password", error="invalid_credentials")
-    redis.delete(_throttle_keys(username, None)[0][1])
+    throttle.note_success(username, remote_addr)
     tokens.forget_expired(user.id)
     pair = issue_tokens(user)
     audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None)
