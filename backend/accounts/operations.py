@@ -66,7 +66,8 @@ def login(settings, username: str, password: str, remote_addr: str | None) -> di
     throttle.note_success(username, remote_addr)
     tokens.forget_expired(user.id)
     pair = issue_tokens(user)
-    audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None)
+    audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None,
+                 site_ids=user.site_ids)
     return pair
 
 
@@ -86,7 +87,8 @@ def change_own_password(actor: Actor, user: User, current: str, new: str) -> dic
     check_password_policy(user.username, new, "new_password")
     user.password_hash = hash_password(new)
     user.token_version += 1  # every token issued before is now refused
-    audit.record(actor, "change_password", "user", user.id, site_id=None)
+    audit.record(actor, "change_password", "user", user.id, site_id=None,
+                 site_ids=user.site_ids)
     db.session.flush()
     return issue_tokens(user)
 
@@ -170,7 +172,9 @@ def create_user(actor: Actor, data: dict) -> User:
     _apply(actor, user, dict(data))
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "create", "user", user.id, site_id=None, after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    audit.record(actor, "create", "user", user.id, site_id=None, after=after,
+                 site_ids=after["site_ids"])
     return user
 
 
@@ -189,8 +193,10 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
     before = _user_snapshot(user)
     _apply(actor, user, dict(data))
     db.session.flush()
-    audit.record(actor, "update", "user", user.id, site_id=None, before=before,
-                 after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    # A grant removed is news to that site's admins too: the sites before and after.
+    audit.record(actor, "update", "user", user.id, site_id=None, before=before, after=after,
+                 site_ids=before["site_ids"] + after["site_ids"])
     return user
 
 
@@ -203,7 +209,8 @@ def delete_user(actor: Actor, user_id: int) -> None:
     before = _user_snapshot(user)
     db.session.delete(user)
     db.session.flush()
-    audit.record(actor, "delete", "user", user_id, site_id=None, before=before)
+    audit.record(actor, "delete", "user", user_id, site_id=None, before=before,
+                 site_ids=before["site_ids"])
 
 
 def create_first_admin(username: str, password: str) -> User:

@@ -14,13 +14,17 @@ class AuditEntrySchema(Strict):
     entity_type = ma.fields.String()
     entity_id = ma.fields.Integer(allow_none=True)
     site_id = ma.fields.Integer(allow_none=True)
+    site_ids = ma.fields.List(ma.fields.Integer(), allow_none=True, metadata={
+        "description": "The sites a record of no one site concerns (a user: its grants "
+                       "before and after)"})
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
     remote_addr = ma.fields.String(allow_none=True)
 
 
 class AuditEntryQueryArgsSchema(Strict):
-    site_id = ma.fields.Integer()
+    site_id = ma.fields.Integer(metadata={
+        "description": "Rows of this site, or concerning it among others (users)"})
     entity_type = ma.fields.String()
     entity_id = ma.fields.Integer()
     user_id = ma.fields.Integer()
