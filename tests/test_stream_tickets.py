@@ -48,8 +48,8 @@ def test_a_ticket_needs_a_header_token_and_stands_for_it(w, client):  # noqa: F8
 
 def test_an_access_token_in_the_url_is_refused(w, client):  # noqa: F811
     token = w["h"]["Authorization"].split()[1]
-    for path in (f"/api/v1/stream?access_token={token}", f"/api/v1/stream?access_token={token}"
-                 f"&ticket=x"):
+    for query in (f"access_token={token}", f"access_token={token}&ticket=x"):
+        path = f"/api/v1/stream?{query}"
         r = client.get(path, headers=SSE)
         assert r.status_code == 401 and r.json["error"] == "token_in_url"
 
