@@ -48,7 +48,9 @@ class Settings:
     jwt_secret_key: str = ""
     access_token_minutes: int = 15
     refresh_token_days: int = 14
-    login_max_failures_per_user: int = 5
+    login_free_failures: int = 3
+    login_delay_seconds: int = 2
+    login_max_delay_seconds: int = 900
     login_max_failures_per_ip: int = 30
     login_window_seconds: int = 900
     http_host: str = "0.0.0.0"
@@ -134,7 +136,9 @@ class Settings:
             jwt_secret_key=jwt_secret or secret,
             access_token_minutes=_int(env, "GW_ACCESS_TOKEN_MINUTES", 15),
             refresh_token_days=_int(env, "GW_REFRESH_TOKEN_DAYS", 14),
-            login_max_failures_per_user=_int(env, "GW_LOGIN_MAX_FAILURES_PER_USER", 5),
+            login_free_failures=_int(env, "GW_LOGIN_FREE_FAILURES", 3),
+            login_delay_seconds=_int(env, "GW_LOGIN_DELAY_SECONDS", 2),
+            login_max_delay_seconds=_int(env, "GW_LOGIN_MAX_DELAY_SECONDS", 900),
             login_max_failures_per_ip=_int(env, "GW_LOGIN_MAX_FAILURES_PER_IP", 30),
             login_window_seconds=_int(env, "GW_LOGIN_WINDOW_SECONDS", 900),
             http_host=env.get("GW_HTTP_HOST", "0.0.0.0"),

@@ -69,8 +69,8 @@ TABLES = ("notification_attempts", "notifications", "webpush_subscriptions", "su
           "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
           "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",
           "readings", "device_status_events", "device_status", "audit_log", "user_sites",
-          "devices", "gateways", "circuits", "boards", "distribution_rooms", "areas", "users",
-          "sites")
+          "devices", "gateways", "circuits", "boards", "distribution_rooms", "areas",
+          "refresh_families", "users", "sites")
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
 """Helpers that build users, sites and facilities through the services (not raw SQL)."""
 from __future__ import annotations
 
-from backend.accounts.operations import hash_password, issue_tokens
+from backend.accounts.operations import hash_password
+from backend.accounts.tokens import issue_tokens
 from backend.extensions import db
 from backend.models import Role, Site, User
 
@@ -33,4 +34,6 @@ def make_user(username: str, role: Role = Role.staff, sites=(), superadmin: bool
 
 def auth(user: User) -> dict:
     """Authorization header for ``user`` (tokens minted directly, no login round-trip)."""
-    return {"Authorization": f"Bearer {issue_tokens(user)['access_token']}"}
+    tokens = issue_tokens(user)
+    db.session.commit()          # the token's login (refresh family) is a row
+    return {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -1,3 +1,4 @@
+from backend.accounts import throttle
 from backend.models import Role
 from tests.factories import PASSWORD, auth, make_site, make_user
 
@@ -18,19 +19,17 @@ def test_login_me_refresh_logout(client, ctx):
     access = {"Authorization": f"Bearer {body['access_token']}"}
     assert client.get("/api/v1/auth/me", headers=access).json["role"] == "staff"
 
-    # refresh rotates: the old refresh token is revoked
+    # refresh rotates; an access token is not a refresh token and vice versa
     old_refresh = {"Authorization": f"Bearer {body['refresh_token']}"}
+    assert client.post("/api/v1/auth/refresh", headers=access).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=old_refresh).status_code == 401
     r = client.post("/api/v1/auth/refresh", headers=old_refresh)
     assert r.status_code == 200
     new = r.json
-    r = client.post("/api/v1/auth/refresh", headers=old_refresh)
-    assert r.status_code == 401 and r.json["error"] == "token_revoked"
-    # an access token is not a refresh token and vice versa
-    assert client.post("/api/v1/auth/refresh", headers=access).status_code == 401
-    assert client.get("/api/v1/auth/me", headers=old_refresh).status_code == 401
-
-    # logout revokes the access token and its paired refresh token
     new_access = {"Authorization": f"Bearer {new['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=new_access).status_code == 200
+
+    # logout revokes the access token and the refresh token of its login
     assert client.post("/api/v1/auth/logout", headers=new_access).status_code == 204
     r = client.get("/api/v1/auth/me", headers=new_access)
     assert r.status_code == 401 and r.json["error"] == "token_revoked"
@@ -48,15 +47,37 @@ def test_wrong_password_and_unknown_user_look_the_same(client, ctx):
     assert a.json["error"] == "invalid_credentials"
 
 
-def test_login_throttled_per_account(client, ctx, app):
-    make_user("duty1")
-    limit = app.config["GW_SETTINGS"].login_max_failures_per_user
-    for i in range(limit):
-        assert login(client, "duty1", "wrong-password", ip=f"10.0.0.{i}").status_code == 401
-    r = login(client, "duty1", ip="10.9.9.9")  # right password, other address: still throttled
-    assert r.status_code == 429
-    assert r.json["error"] == "login_throttled" and "account" in r.json["message"]
-    assert int(r.headers["Retry-After"]) > 0
+def test_failures_delay_one_address_for_one_account_only(client, ctx, app, raw_redis):
+    """Wrong passwords from A delay A, progressively; B logs in (issue 18, item 9)."""
+    settings = app.config["GW_SETTINGS"]
+    make_user("duty")
+    for _ in range(settings.login_free_failures):
+        assert login(client, "duty", "wrong-password", ip="10.0.0.1").status_code == 401
+    r = login(client, "duty", ip="10.0.0.1")        # right password, but A must wait
+    assert r.status_code == 429 and r.json["error"] == "login_delayed"
+    first = int(r.headers["Retry-After"])
+    assert first == settings.login_delay_seconds
+    assert login(client, "duty", ip="10.0.0.2").status_code == 200     # B is not locked out
+    assert login(client, "DUTY", "wrong-password", ip="10.0.0.1").status_code == 429
+
+    retries = [first]
+    for _ in range(3):     # the delay runs out (its key expires): the next failure waits longer
+        raw_redis.delete(throttle.delay_key("duty", "10.0.0.1"))
+        assert login(client, "duty", "wrong-password", ip="10.0.0.1").status_code == 401
+        r = login(client, "duty", "wrong-password", ip="10.0.0.1")
+        assert r.status_code == 429 and r.json["error"] == "login_delayed"
+        retries.append(int(r.headers["Retry-After"]))
+    assert retries == [settings.login_delay_seconds * 2 ** i for i in range(4)]
+
+    raw_redis.delete(throttle.delay_key("duty", "10.0.0.1"))
+    assert login(client, "duty", ip="10.0.0.1").status_code == 200     # a success resets A
+    assert login(client, "duty", "wrong-password", ip="10.0.0.1").status_code == 401
+
+
+def test_delay_is_capped(app):
+    settings = app.config["GW_SETTINGS"]
+    assert throttle.delay_after(settings, settings.login_free_failures - 1) == 0
+    assert throttle.delay_after(settings, 10_000) == settings.login_max_delay_seconds
 
 
 def test_login_throttled_per_address(client, ctx, app):
@@ -64,7 +85,8 @@ def test_login_throttled_per_address(client, ctx, app):
     for i in range(limit):
         assert login(client, f"user{i}", "wrong-password", ip="10.2.2.2").status_code == 401
     r = login(client, "someone", "x-password", ip="10.2.2.2")
-    assert r.status_code == 429 and "address" in r.json["message"]
+    assert r.status_code == 429 and r.json["error"] == "login_throttled"
+    assert "address" in r.json["message"] and int(r.headers["Retry-After"]) > 0
     assert login(client, "someone", "x-password", ip="10.3.3.3").status_code == 401
 
 

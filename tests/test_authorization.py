@@ -77,7 +77,8 @@ def route_cases(app):
 
 
 def test_walk_every_route_with_every_role(app, route_cases):
-    from backend.accounts.operations import issue_tokens
+    from backend.accounts.tokens import issue_tokens
+    from backend.extensions import db
     from tests.conftest import truncate_all
 
     failures = []
@@ -89,6 +90,7 @@ def test_walk_every_route_with_every_role(app, route_cases):
                 truncate_all()
                 world = build_world()
                 tokens = issue_tokens(world.users[role])
+                db.session.commit()      # the refresh token's family row
                 path = resolve_path(rule, method, world)
                 token = tokens["refresh_token" if refresh else "access_token"]
                 body = BODIES.get(f"{method} {rule.rule}")
@@ -110,7 +112,7 @@ def test_walk_every_route_with_every_role(app, route_cases):
 
 
 def test_lists_never_show_another_sites_records(app, client):
-    from backend.accounts.operations import issue_tokens
+    from backend.accounts.tokens import issue_tokens
     from tests.conftest import truncate_all
 
     with app.app_context():

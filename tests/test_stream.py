@@ -139,9 +139,9 @@ def test_live_events_then_resume_with_last_event_id(w, client):
     reader.close()
 
 
-def test_query_token_and_site_scoping(w, client):
-    token = w["hb"]["Authorization"].split()[1]
-    reader = open_stream(client, f"/api/v1/stream?access_token={token}")
+def test_ticket_and_site_scoping(w, client):
+    ticket = client.post("/api/v1/stream/ticket", headers=w["hb"]).json["ticket"]
+    reader = open_stream(client, f"/api/v1/stream?ticket={ticket}")
     reader.wait_comment("connected")
     ingest(w["d1"], voltage_a=230.0)                    # site A: not for this user
     ingest(w["db"], voltage_a=229.0)                    # site B
@@ -151,7 +151,7 @@ def test_query_token_and_site_scoping(w, client):
     assert client.get(f"/api/v1/stream?site_id={w['site']}", headers={**SSE, **w["hb"]}
                       ).status_code == 404
     assert client.get("/api/v1/stream", headers=SSE).status_code == 401
-    assert client.get("/api/v1/stream?access_token=garbage", headers=SSE).status_code == 401
+    assert client.get("/api/v1/stream?ticket=garbage", headers=SSE).status_code == 401
     r = client.get("/api/v1/stream", headers={**SSE, **w["h"], "Last-Event-ID": "nope"})
     assert r.status_code == 422 and "Last-Event-ID" in r.json["errors"]
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, or_, select
 
 from backend.accounts.security import Actor
 from backend.extensions import db
@@ -32,7 +33,11 @@ def _jsonable(value):
 
 
 def record(actor: Actor, action: str, entity_type: str, entity_id: int | None, *,
-           site_id: int | None, before: dict | None = None, after: dict | None = None) -> None:
+           site_id: int | None, before: dict | None = None, after: dict | None = None,
+           site_ids: Iterable[int] = ()) -> None:
+    """One audit row. ``site_id``: the site of a site's record; ``site_ids``: the sites a
+    record of no one site concerns (a user: its grants before and after), so that each of
+    their admins reads the row."""
     if action == "update" and before is not None and after is not None:
         changed = {k for k in after if before.get(k) != after.get(k)}
         if not changed:
@@ -41,15 +46,19 @@ def record(actor: Actor, action: str, entity_type: str, entity_id: int | None, *
         after = {k: after.get(k) for k in sorted(changed)}
     db.session.add(AuditEntry(
         user_id=actor.user_id, username=actor.username, action=action, entity_type=entity_type,
-        entity_id=entity_id, site_id=site_id, before=before, after=after,
-        remote_addr=actor.remote_addr))
+        entity_id=entity_id, site_id=site_id, site_ids=sorted(set(site_ids)) or None,
+        before=before, after=after, remote_addr=actor.remote_addr))
 
 
 def query(actor: Actor, filters: dict):
     stmt = select(AuditEntry)
     if not actor.is_superadmin:
-        stmt = stmt.where(AuditEntry.site_id.in_(actor.site_ids))
-    for key in ("site_id", "entity_type", "entity_id", "user_id", "action"):
+        mine = sorted(actor.site_ids)
+        stmt = stmt.where(or_(AuditEntry.site_id.in_(mine), AuditEntry.site_ids.overlap(mine)))
+    if filters.get("site_id") is not None:
+        site = filters["site_id"]
+        stmt = stmt.where(or_(AuditEntry.site_id == site, AuditEntry.site_ids.contains([site])))
+    for key in ("entity_type", "entity_id", "user_id", "action"):
         if filters.get(key) is not None:
             stmt = stmt.where(getattr(AuditEntry, key) == filters[key])
     if filters.get("since"):

@@ -1,24 +1,24 @@
-"""Accounts: passwords (Argon2), login throttling, token pairs, user management."""
-from __future__ import annotations
+"""Accounts: passwords (Argon2), logging in and out, user management.
 
-from datetime import datetime, timezone
+Throttling is in ``throttle.py``, token pairs and refresh families in ``tokens.py``.
+"""
+from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import or_, select
 
-from backend.accounts import audit
-from backend.accounts.security import REVOKED_KEY, Actor
+from backend.accounts import audit, throttle, tokens
+from backend.accounts.security import Actor
+from backend.accounts.tokens import issue_tokens
 from backend.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    TooManyRequests,
     Unauthorized,
     ValidationFailed,
 )
-from backend.extensions import db, redis
+from backend.extensions import db
 from backend.models import Role, Site, User, user_sites
 
 _hasher = PasswordHasher()
@@ -55,76 +55,29 @@ def _verify(user: User | None, password: str) -> bool:
     return True
 
 
-# --- login throttling ----------------------------------------------------------------
-
-def _throttle_keys(username: str, remote_addr: str | None) -> list[tuple[str, str]]:
-    keys = [("user", f"gw:login:fail:user:{username.lower()}")]
-    if remote_addr:
-        keys.append(("ip", f"gw:login:fail:ip:{remote_addr}"))
-    return keys
-
-
-def _check_throttle(settings, username: str, remote_addr: str | None) -> None:
-    limits = {"user": settings.login_max_failures_per_user, "ip": settings.login_max_failures_per_ip}
-    for scope, key in _throttle_keys(username, remote_addr):
-        count = int(redis.get(key) or 0)
-        if count >= limits[scope]:
-            retry = max(int(redis.ttl(key)), 1)
-            what = "this account" if scope == "user" else "this client address"
-            raise TooManyRequests(
-                f"Too many failed logins for {what}; try again in {retry} s",
-                error="login_throttled", headers={"Retry-After": str(retry)})
-
-
-def _note_failure(settings, username: str, remote_addr: str | None) -> None:
-    pipe = redis.pipeline()
-    for _scope, key in _throttle_keys(username, remote_addr):
-        # The window starts at the first failure (works on Redis 6.2: no EXPIRE NX).
-        pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
-        pipe.incr(key)
-    pipe.execute()
-
-
-# --- tokens --------------------------------------------------------------------------
-
-def issue_tokens(user: User) -> dict:
-    refresh = create_refresh_token(identity=user)
-    refresh_jti = decode_token(refresh)["jti"]
-    # The access token knows its refresh token so that logout can revoke both.
-    access = create_access_token(identity=user, additional_claims={"rjti": refresh_jti})
-    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "user": user}
-
-
-def revoke(jti: str, expires_at: int) -> None:
-    ttl = max(int(expires_at - datetime.now(timezone.utc).timestamp()), 1)
-    redis.set(REVOKED_KEY.format(jti=jti), "1", ex=ttl)
-
+# --- logging in and out --------------------------------------------------------------
 
 def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
-    _check_throttle(settings, username, remote_addr)
+    throttle.check(settings, username, remote_addr)
     user = db.session.scalar(select(User).where(User.username == username))
     if not _verify(user, password) or not user.is_active:
-        _note_failure(settings, username, remote_addr)
+        throttle.note_failure(settings, username, remote_addr)
         raise Unauthorized("Wrong username or password", error="invalid_credentials")
-    redis.delete(_throttle_keys(username, None)[0][1])
-    tokens = issue_tokens(user)
-    audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None)
-    return tokens
+    throttle.note_success(username, remote_addr)
+    tokens.forget_expired(user.id)
+    pair = issue_tokens(user)
+    audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None,
+                 site_ids=user.site_ids)
+    return pair
 
 
 def refresh(user: User, claims: dict) -> dict:
-    """Rotate: the presented refresh token is revoked and a new pair issued."""
-    revoke(claims["jti"], claims["exp"])
-    return issue_tokens(user)
+    """Rotate the refresh token, atomically and once (``tokens.rotate``)."""
+    return tokens.rotate(user, claims)
 
 
 def logout(claims: dict) -> None:
-    revoke(claims["jti"], claims["exp"])
-    if claims.get("rjti"):
-        from flask import current_app
-
-        refresh_exp = datetime.now(timezone.utc) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-        revoke(claims["rjti"], int(refresh_exp.timestamp()))
+    tokens.logout(claims)
 
 
 def change_own_password(actor: Actor, user: User, current: str, new: str) -> dict:
@@ -134,7 +87,8 @@ def change_own_password(actor: Actor, user: User, current: str, new: str) -> dic
     check_password_policy(user.username, new, "new_password")
     user.password_hash = hash_password(new)
     user.token_version += 1  # every token issued before is now refused
-    audit.record(actor, "change_password", "user", user.id, site_id=None)
+    audit.record(actor, "change_password", "user", user.id, site_id=None,
+                 site_ids=user.site_ids)
     db.session.flush()
     return issue_tokens(user)
 
@@ -218,7 +172,9 @@ def create_user(actor: Actor, data: dict) -> User:
     _apply(actor, user, dict(data))
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "create", "user", user.id, site_id=None, after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    audit.record(actor, "create", "user", user.id, site_id=None, after=after,
+                 site_ids=after["site_ids"])
     return user
 
 
@@ -237,8 +193,10 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
     before = _user_snapshot(user)
     _apply(actor, user, dict(data))
     db.session.flush()
-    audit.record(actor, "update", "user", user.id, site_id=None, before=before,
-                 after=_user_snapshot(user))
+    after = _user_snapshot(user)
+    # A grant removed is news to that site's admins too: the sites before and after.
+    audit.record(actor, "update", "user", user.id, site_id=None, before=before, after=after,
+                 site_ids=before["site_ids"] + after["site_ids"])
     return user
 
 
@@ -251,7 +209,8 @@ def delete_user(actor: Actor, user_id: int) -> None:
     before = _user_snapshot(user)
     db.session.delete(user)
     db.session.flush()
-    audit.record(actor, "delete", "user", user_id, site_id=None, before=before)
+    audit.record(actor, "delete", "user", user_id, site_id=None, before=before,
+                 site_ids=before["site_ids"])
 
 
 def create_first_admin(username: str, password: str) -> User:

@@ -92,6 +92,18 @@ def access(policy: str | Role, *, refresh: bool = False):
 # --- flask-jwt-extended wiring -------------------------------------------------------
 
 REVOKED_KEY = "gw:jwt:revoked:{jti}"
+FAMILY_REVOKED_KEY = "gw:jwt:family-revoked:{fam}"   # every token of one login (tokens.py)
+# Claims a token must carry: PyJWT checks ``exp`` only when present, and a token that
+# never expires (hand-signed, or from a bug) must not be accepted.
+REQUIRED_CLAIMS = ("exp", "iat", "jti", "sub")
+
+
+def revocation_keys(claims: dict) -> list[str]:
+    """The Redis keys whose existence means this token is revoked."""
+    keys = [REVOKED_KEY.format(jti=claims.get("jti"))]
+    if claims.get("fam"):
+        keys.append(FAMILY_REVOKED_KEY.format(fam=claims["fam"]))
+    return keys
 
 
 def init_jwt(jwt) -> None:
@@ -114,7 +126,12 @@ def init_jwt(jwt) -> None:
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header, payload):
-        return bool(redis.exists(REVOKED_KEY.format(jti=payload["jti"])))
+        return bool(redis.exists(*revocation_keys(payload)))
+
+    @jwt.token_verification_loader
+    def _complete(_header, payload):
+        return all(payload.get(c) is not None for c in REQUIRED_CLAIMS) \
+            and isinstance(payload["exp"], (int, float))
 
     def _err(status, error, message):
         return error_payload(status, message, error=error), status
@@ -126,6 +143,6 @@ def init_jwt(jwt) -> None:
     jwt.invalid_token_loader(lambda msg: _err(401, "token_invalid", f"Invalid token: {msg}"))
     jwt.unauthorized_loader(lambda msg: _err(401, "authorization_required", msg))
     jwt.needs_fresh_token_loader(lambda _h, _p: _err(401, "fresh_token_required", "Log in again"))
-    jwt.token_verification_failed_loader(
-        lambda _h, _p: _err(401, "token_invalid", "Token verification failed"))
+    jwt.token_verification_failed_loader(lambda _h, _p: _err(
+        401, "token_invalid", "Invalid token: it must carry " + ", ".join(REQUIRED_CLAIMS)))
 

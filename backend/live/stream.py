@@ -24,7 +24,7 @@ import orjson
 import redis as redis_lib
 from sqlalchemy import select
 
-from backend.accounts.security import REVOKED_KEY, Actor
+from backend.accounts.security import Actor, revocation_keys
 from backend.errors import DomainError, NotFound, invalid_field
 from backend.extensions import db, redis
 from backend.live.keys import EVENT_LAST_ID, site_channel, site_stream
@@ -265,10 +265,10 @@ def open_stream(actor: Actor, site_id: int | None, last_event_id: str | None,
     release = _take_slot()
     limit = float(setting("sse_max_seconds"))
     token_left = float(claims.get("exp", math.inf)) - time.time()
-    jti = claims.get("jti")
+    keys = revocation_keys(claims)      # the token's and its login's (family)
 
     def revoked() -> bool:
-        return bool(jti) and bool(client.exists(REVOKED_KEY.format(jti=jti)))
+        return bool(client.exists(*keys))
 
     db.session.remove()   # hold no database connection for the stream's lifetime
     body = sse_events(reader, max_seconds=max(min(limit, token_left), 1),

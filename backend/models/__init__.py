@@ -1,5 +1,5 @@
 from backend.models.base import Base
-from backend.models.accounts import ROLE_RANK, Role, User, user_sites
+from backend.models.accounts import ROLE_RANK, RefreshFamily, Role, User, user_sites
 from backend.models.facility import (Area, Board, Circuit, Device, DistributionRoom, Gateway,
                                      Site)
 from backend.models.audit import AuditEntry
@@ -9,8 +9,8 @@ from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
-__all__ = ["Base", "Role", "ROLE_RANK", "User", "user_sites", "Site", "Area", "DistributionRoom",
-           "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
+__all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
+           "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
            "DeviceStatus", "DeviceStatusEvent", "Alarm", "AlarmEvent", "AlarmRule",
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",

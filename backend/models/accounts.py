@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Table, Column
+from sqlalchemy import Boolean, Column, DateTime, Enum, ForeignKey, Integer, String, Table, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backend.clock import utcnow
 from backend.models.base import Base, TimestampMixin
 
 
@@ -50,3 +52,22 @@ class User(TimestampMixin, Base):
 
     def has_role(self, role: Role) -> bool:
         return self.is_superadmin or ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class RefreshFamily(Base):
+    """One login's chain of refresh tokens (the ``fam`` claim): only ``current_jti`` may
+    be rotated, once; presenting an older one revokes the whole family (reuse detection).
+    """
+
+    __tablename__ = "refresh_families"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    current_jti: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The current refresh token's expiry: a family past it is dead and can be deleted.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))   # logout / reuse

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.clock import utcnow
@@ -13,7 +14,8 @@ class AuditEntry(Base):
     """Who did what, when, to which record, with the record before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),
+                      Index("ix_audit_log_site_ids", "site_ids", postgresql_using="gin"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
@@ -25,6 +27,9 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     site_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # A record of no one site (a user, with grants on several): the sites it concerns,
+    # so each of their admins reads it.
+    site_ids: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))

@@ -45,11 +45,11 @@ def get_profile(actor: Actor, user_id: int | None = None) -> dict:
 def update_profile(actor: Actor, data: dict, user_id: int | None = None) -> dict:
     """Save channels/openids; for another user, the caller must manage that user."""
     if user_id is None:
-        uid = actor.user_id
+        uid, site_ids = actor.user_id, actor.site_ids
     else:
         user = accounts.get_user(actor, user_id)
         require_managed(actor, user)
-        uid = user.id
+        uid, site_ids = user.id, user.site_ids
     channels = data.get("channels")
     if channels is not None and len(set(channels)) != len(channels):
         invalid_field("channels", "each channel may appear once")
@@ -65,7 +65,7 @@ def update_profile(actor: Actor, data: dict, user_id: int | None = None) -> dict
             setattr(profile, key, list(data[key]) if key == "channels" else data[key])
     db.session.flush()
     audit.record(actor, "update" if before else "create", "notify_profile", uid, site_id=None,
-                 before=before, after=audit.snapshot(profile))
+                 before=before, after=audit.snapshot(profile), site_ids=site_ids)
     return _profile_dict(uid, profile)
 
 

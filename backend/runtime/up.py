@@ -220,6 +220,8 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         "--limit-request-field_size", str(LIMIT_REQUEST_FIELD_SIZE),
         "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
         "--access-logfile", "-",
+        # Tokens and stream tickets in URLs are logged as [redacted].
+        "--logger-class", "backend.runtime.access_log.RedactingLogger",
         # Per data dir, not the shared ~/.gunicorn default: two instances must not clash.
         "--control-socket", str(Path(settings.data_dir) / "gunicorn.ctl"),
         "--log-level", level.lower(),

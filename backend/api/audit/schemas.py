@@ -15,13 +15,17 @@ class AuditEntrySchema(Strict):
     entity_type = String()
     entity_id = Integer(allow_none=True)
     site_id = Integer(allow_none=True)
+    site_ids = ma.fields.List(Integer(), allow_none=True, metadata={
+        "description": "The sites a record of no one site concerns (a user: its grants "
+                       "before and after)"})
     before = ma.fields.Dict(allow_none=True)
     after = ma.fields.Dict(allow_none=True)
     remote_addr = String(allow_none=True)
 
 
 class AuditEntryQueryArgsSchema(Strict):
-    site_id = Integer(validate=POSITIVE_ID)
+    site_id = Integer(validate=POSITIVE_ID, metadata={
+        "description": "Rows of this site, or concerning it among others (users)"})
     entity_type = text(AuditEntry.entity_type)
     entity_id = Integer(validate=POSITIVE_ID)
     user_id = Integer(validate=POSITIVE_ID)

@@ -21,7 +21,9 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, description="Wrong username or password")
-    @blp.alt_response(429, description="Too many failed logins (per account and per address)")
+    @blp.alt_response(429, description="Wait Retry-After seconds: ``login_delayed`` (failures "
+                                       "of this account from this address) or "
+                                       "``login_throttled`` (failures from this address)")
     def post(self, data):
         """Log in: an access token (minutes) and a refresh token (days)"""
         settings = current_app.config["GW_SETTINGS"]
@@ -34,8 +36,15 @@ class Login(MethodView):
 class Refresh(MethodView):
     @access(Role.staff, refresh=True)
     @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="``refresh_token_reused``: this refresh token was "
+                                       "already rotated, every token of its login is now "
+                                       "revoked; ``token_revoked``, ``token_expired``, ...")
     def post(self):
-        """Rotate: send the refresh token as Bearer; it is revoked and a new pair returned"""
+        """Rotate: send the refresh token as Bearer; a new pair is returned, once
+
+        A refresh token can be rotated once: of concurrent refreshes with one token one
+        wins, and presenting an already rotated token revokes the whole login (reuse
+        detection)."""
         return accounts.refresh(current_user, get_jwt())
 
 
@@ -44,8 +53,9 @@ class Logout(MethodView):
     @access(Role.staff)
     @blp.response(204)
     def post(self):
-        """Revoke this access token and the refresh token issued with it"""
+        """Revoke this access token and the refresh tokens of its login"""
         accounts.logout(get_jwt())
+        db.session.commit()
 
 
 @blp.route("/me")

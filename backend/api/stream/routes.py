@@ -7,8 +7,10 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 from marshmallow import validate
 
+from backend.accounts import tickets
 from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
+from backend.errors import Unauthorized
 from backend.live import stream
 from backend.models import Role
 from backend.schemas import POSITIVE_ID, Integer, Strict, String
@@ -21,10 +23,10 @@ blp = Blueprint("stream", __name__, url_prefix="/api/v1/stream",
 class StreamArgsSchema(Strict):
     site_id = Integer(validate=POSITIVE_ID, metadata={
         "description": "Only this site (default: every site granted to you)"})
-    access_token = String(load_only=True, validate=validate.Length(max=4096), metadata={
-        "description": "The access token, for browsers' EventSource, which cannot send an "
-                       "Authorization header. Prefer the header where possible: URLs may "
-                       "end up in logs (access tokens live 15 minutes)."})
+    ticket = String(load_only=True, validate=validate.Length(max=128), metadata={
+        "description": "A single-use ticket from ``POST /api/v1/stream/ticket``, for "
+                       "browsers' EventSource, which cannot send an Authorization header. "
+                       "``access_token`` in the URL is refused (URLs reach logs)."})
     last_event_id = String(validate=[validate.Length(max=31),
                                      validate.Regexp(stream.EVENT_ID_RE)], metadata={
         "description": "Resume after this event id, for clients that cannot send the "
@@ -42,14 +44,28 @@ class PollSchema(Strict):
     last_event_id = ma.fields.String()
 
 
-@blp.before_request
-def _token_from_query():
-    """EventSource cannot set headers: accept ``?access_token=`` as the Bearer token.
+class TicketSchema(Strict):
+    ticket = ma.fields.String()
+    expires_in = ma.fields.Integer(metadata={"description": "Seconds it stays usable"})
 
-    Runs before the view, so ``@access`` verifies it exactly like a header token."""
-    token = request.args.get("access_token")
-    if token and "HTTP_AUTHORIZATION" not in request.environ:
-        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+@blp.before_request
+def _token_from_ticket():
+    """EventSource cannot set headers: ``?ticket=`` stands for the Bearer token, once.
+
+    Runs before the view, so ``@access`` verifies the token exactly like a header one.
+    A token in the URL is refused: it would reach access logs."""
+    if "access_token" in request.args:
+        raise Unauthorized("access_token in the URL is refused (URLs reach logs): use "
+                           "POST /api/v1/stream/ticket and ?ticket=", error="token_in_url")
+    ticket = request.args.get("ticket")
+    if ticket is not None and request.method == "GET":
+        token = tickets.redeem(ticket)
+        if token is None:
+            raise Unauthorized("Unknown, expired or already used stream ticket",
+                               error="stream_ticket_invalid")
+        if "HTTP_AUTHORIZATION" not in request.environ:
+            request.environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
 
 
 def _wants_event_stream() -> bool:
@@ -62,6 +78,8 @@ class Stream(MethodView):
     @access(Role.staff)
     @blp.arguments(StreamArgsSchema, location="query")
     @blp.response(200, PollSchema)
+    @blp.alt_response(401, description="No valid token; ``stream_ticket_invalid`` (unknown, "
+                                       "expired or used ticket); ``token_in_url``")
     def get(self, args):
         """Live events of your sites
 
@@ -72,7 +90,8 @@ class Stream(MethodView):
         ``site_id``). A comment line is sent every ~15 s when nothing happens. Send the
         last id back in ``Last-Event-ID`` (EventSource does so when it reconnects) or
         ``?last_event_id=`` to receive what you missed, then live events.
-        Authentication: the Authorization header, or ``?access_token=`` for EventSource.
+        Authentication: the Authorization header, or ``?ticket=`` (single use, from
+        ``POST /api/v1/stream/ticket``) for EventSource.
         Each server process holds a bounded number of streams: beyond it, 503
         ``too_many_streams`` with Retry-After.
 
@@ -87,3 +106,15 @@ class Stream(MethodView):
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         response.call_on_close(release)
         return response
+
+
+@blp.route("/ticket")
+class StreamTicket(MethodView):
+    @access(Role.staff)
+    @blp.response(201, TicketSchema)
+    def post(self):
+        """A single-use ticket for one stream connection (``?ticket=``), valid 30 s
+
+        Ask for a new one before each (re)connection: the stream runs under the access
+        token this request was made with, and ends when it expires."""
+        return tickets.issue(request.headers["Authorization"].split(None, 1)[1])

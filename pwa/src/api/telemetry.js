@@ -22,7 +22,13 @@ export function deviceStatus(params, opts = {}) {
   return api.get('/device-status', { ...opts, query: params })
 }
 
-/** The EventSource URL of a site's stream: ``params`` site_id, access_token, last_event_id. */
+/** A single-use ticket for one stream connection: ``{ticket, expires_in}`` (seconds).
+ *  EventSource cannot send the Authorization header, and a token in a URL reaches logs. */
+export function streamTicket(opts = {}) {
+  return api.post('/stream/ticket', undefined, { toast: false, ...opts })
+}
+
+/** The EventSource URL of a site's stream: ``params`` site_id, ticket, last_event_id. */
 export function streamUrl(params) {
   return BASE + buildPath('/stream', params)
 }

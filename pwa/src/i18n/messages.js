@@ -104,6 +104,7 @@ export const messages = {
     errors: {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
+      login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
       internal_error: '服务器内部错误', unknown: '请求失败（{status}）',
       bad_request: '请求格式有误', body_required: '请求缺少内容',
@@ -216,6 +217,7 @@ export const messages = {
     errors: {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
+      login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
       internal_error: 'Server error', unknown: 'Request failed ({status})',
       bad_request: 'Malformed request', body_required: 'The request has no content',

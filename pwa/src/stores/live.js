@@ -1,9 +1,12 @@
 // The live stream (Server-Sent Events) of the current site. EventSource cannot send an
-// Authorization header: the access token goes in ?access_token=, and a fresh one is
-// taken at every (re)connection; ?last_event_id= replays what was missed meanwhile.
+// Authorization header, and a token in the URL would reach logs: each (re)connection
+// first asks for a single-use ticket (POST /stream/ticket, with the header) and opens
+// ?ticket=; ?last_event_id= replays what was missed meanwhile. A ticket opens one
+// connection only, so the browser's own reconnect is never used: on an error we close
+// the EventSource and come back with a new ticket after a backoff.
 import { defineStore } from 'pinia'
 import { freshAccessToken } from '../api/client.js'
-import { streamUrl } from '../api/telemetry.js'
+import { streamTicket, streamUrl } from '../api/telemetry.js'
 import { useAlarmsStore } from './alarms.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
@@ -29,7 +32,15 @@ export const useLiveStore = defineStore('live', {
       }
       if (this.siteId !== siteId || source) return
       if (!token) { this.status = 'idle'; return }
-      const url = streamUrl({ site_id: siteId, access_token: token, last_event_id: this.lastEventId })
+      let ticket
+      try {
+        ticket = (await streamTicket()).ticket
+      } catch (e) {
+        if (e?.status === 401) { this.status = 'idle'; return } // the session is over
+        return this.retryLater()
+      }
+      if (this.siteId !== siteId || source) return
+      const url = streamUrl({ site_id: siteId, ticket, last_event_id: this.lastEventId })
       const es = new EventSource(url)
       source = es
       const facility = useFacilityStore()
@@ -46,12 +57,9 @@ export const useLiveStore = defineStore('live', {
       // The server ends streams (token expiry, maximum duration): come back at once.
       es.addEventListener('end', () => { this.disconnect(); this.connect(siteId) })
       es.onerror = () => {
-        if (es.readyState === 2) { // CLOSED: the browser gave up (e.g. 401): we retry
-          this.disconnect()
-          this.retryLater()
-        } else {
-          this.status = 'connecting'
-        }
+        if (source !== es) return
+        this.disconnect() // its ticket is spent: the browser's retry would be refused
+        this.retryLater()
       }
     },
     retryLater() {
