@@ -110,8 +110,16 @@ def query_cases(spec: dict, params: list[dict]) -> list[Case]:
         for what, value in values:
             if what == "lone surrogate" or value == DEEP_FIELD or isinstance(value, (list, dict)):
                 continue            # a query string is decoded with replacement characters
-            cases.append(Case(f"?{p['name']}: {what}", p["name"], {p["name"]: str(value)}))
+            case = Case(f"?{p['name']}: {what}", p["name"], {p["name"]: str(value)})
+            if p["name"] in CREDENTIALS:
+                case.statuses = (401,)      # a bad credential is refused as one
+            cases.append(case)
     return cases
+
+
+# Query parameters that are credentials (the live stream's single-use ticket): any bad
+# value is an unknown ticket, 401 in the error shape.
+CREDENTIALS = {"ticket"}
 
 
 def upload_cases(path: str) -> list[Case]:
