@@ -19,7 +19,6 @@ EXTRA_DEFAULTS = {
     "event_stream_maxlen": 10_000,       # per-site Redis Stream cap (SSE resume window)
     "sse_heartbeat_seconds": 15.0,       # comment line when nothing happened
     "sse_max_seconds": 3600.0,           # a stream ends (client reconnects) after this
-    "sse_max_streams": 32,               # open streams per process (each holds a thread)
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from backend.accounts.security import Actor, revocation_keys
 from backend.errors import DomainError, NotFound, invalid_field
 from backend.extensions import db, redis
+from backend.live.hub import OVERFLOW, UNAVAILABLE, Subscription, hub_for
 from backend.live.keys import EVENT_LAST_ID, site_channel, site_stream
 from backend.models import Site
 from backend.settings import setting
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 EVENT_ID_RE = re.compile(r"^\d{1,15}-\d{1,15}$")
 RETRY_MS = 3000
 READ_COUNT = 500
+ADOPT_TIMEOUT = 10.0     # seconds a new stream waits for the hub's next read (normally ms)
 
 _PUBLISH_LUA = """
 local t = redis.call('TIME')
@@ -131,6 +133,7 @@ class EventReader:
         self.site_ids = list(site_ids)
         start = after or client.get(EVENT_LAST_ID) or "0-0"
         self.cursors = {site_stream(s): start for s in site_ids}
+        self.last = start
         self.block_cap = block_cap_ms(client)
 
     def read(self, block_ms: int | None) -> list[dict]:
@@ -157,7 +160,13 @@ class EventReader:
             events = [e for e in events if _key(e["id"]) <= cutoff]
         for e in events:
             self.cursors[e["stream"]] = e["id"]
+            self.last = e["id"]
         return events
+
+    def position(self) -> str:
+        """The newest id this reader has handed out (or its start): every event of its
+        sites up to it has been read, since events come out in global id order."""
+        return self.last
 
 
 def format_sse(event: dict) -> str:
@@ -167,46 +176,73 @@ def format_sse(event: dict) -> str:
 def sse_events(reader: EventReader, *, max_seconds: float,
                is_revoked: Callable[[], bool] | None = None,
                end_reason: str = "max_duration") -> Iterator[str]:
-    """The SSE body: replay after the reader's start, then live; a comment line every
-    heartbeat. Built before the response starts (``open_stream``), so that a Redis that
-    is down answers 503, not a broken 200.
+    """The SSE body: replay after the reader's start (read from Redis by this stream),
+    then live events through the process's hub (backend/live/hub.py: one blocking read
+    for every stream of the process); a comment line every heartbeat. Built before the
+    response starts (``open_stream``), so that a Redis that is down answers 503, not a
+    broken 200.
 
-    Blocks in ``XREAD BLOCK`` (never busy-polls). A client that went away is noticed at
-    the next write (at most one heartbeat later): the server closes this generator.
+    A client that went away is noticed at the next write (at most one heartbeat later):
+    the server closes this generator, which leaves the hub.
     """
     heartbeat = max(setting("sse_heartbeat_seconds"), 0.05)
     deadline = time.monotonic() + max_seconds
     site_ids = reader.site_ids
     yield f"retry: {RETRY_MS}\n: connected to {len(site_ids)} site(s)\n\n"
+    sub = None
     try:
-        yield from _live(reader, deadline, heartbeat, is_revoked, end_reason)
+        # Join the hub first, then replay after Last-Event-ID up to the present: every
+        # event is in one of the two (backend/live/hub.py).
+        now = reader.client.get(EVENT_LAST_ID) or "0-0"
+        sub = hub_for(reader.client, reader.block_cap).subscribe(
+            {key: key for key in reader.cursors}, now)
+        if not sub.adopted.wait(ADOPT_TIMEOUT):
+            raise redis_lib.TimeoutError("the live hub did not take the stream in time")
+        while True:
+            events = reader.read(None)
+            if events:
+                yield "".join(format_sse(e) for e in events)
+            if len(events) < READ_COUNT:
+                break
+        sub.caught_up(reader.position())
+        yield from _live(sub, deadline, heartbeat, is_revoked, end_reason)
     except redis_lib.RedisError as exc:
         # Redis went away or hung mid-stream: say so and end cleanly (EventSource
         # reconnects after ``retry``), never a broken chunked response.
         log.warning("event stream for sites %s: redis unavailable: %s", site_ids, exc)
         yield 'event: end\ndata: {"reason":"unavailable"}\n\n'
     finally:
+        if sub is not None:
+            sub.close()
         log.debug("event stream for sites %s closed", site_ids)
 
 
-def _live(reader: EventReader, deadline: float, heartbeat: float,
+def _live(sub: Subscription, deadline: float, heartbeat: float,
           is_revoked: Callable[[], bool] | None, end_reason: str) -> Iterator[str]:
     next_check = time.monotonic() + heartbeat
+    sent = False
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= deadline:
             yield f'event: end\ndata: {{"reason":"{end_reason}"}}\n\n'
             return
-        events = reader.read(max(int(min(heartbeat, remaining) * 1000), 1))
-        if events:
-            yield "".join(format_sse(e) for e in events)
+        item = sub.get(min(deadline, next_check) - now)
+        if item == OVERFLOW:          # this client fell behind: it resumes from Redis
+            yield 'event: end\ndata: {"reason":"too_slow"}\n\n'
+            return
+        if item == UNAVAILABLE:
+            raise redis_lib.ConnectionError("the live hub lost Redis")
+        if item:
+            yield "".join(format_sse(e) for e in item)
+            sent = True
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + heartbeat
             if is_revoked is not None and is_revoked():
                 yield 'event: end\ndata: {"reason":"token_revoked"}\n\n'
                 return
-            if not events:
+            if not sent:
                 yield ": keepalive\n\n"
+            sent = False
 
 
 def poll(client, site_ids: list[int], after: str | None, limit: int = READ_COUNT) -> dict:
@@ -232,8 +268,9 @@ _slots: dict[str, threading.BoundedSemaphore] = {}
 
 
 def _take_slot() -> Callable[[], None]:
-    """A stream holds a server thread: at most ``sse_max_streams`` per process, so the
-    API keeps threads for everything else. Returns the (idempotent) release."""
+    """A stream holds a server thread (waiting on its hub queue): at most
+    ``sse_max_streams`` per process; gunicorn runs that many threads and more for the
+    rest of the API (backend/runtime/up.py). Returns the (idempotent) release."""
     with _slots_lock:
         limit = setting("sse_max_streams")
         slots = _slots.setdefault(f"sse:{limit}", threading.BoundedSemaphore(limit))
