@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from backend.alarms import apply as alarm_apply
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
 from backend.extensions import db
@@ -69,7 +70,8 @@ def test_warning_escalates_on_the_same_record_and_clears_with_hysteresis(w):
     assert db.session.execute(select(AlarmRuleState)).scalars().all() != []   # flip history
 
 
-def test_upstream_trip_groups_downstream_loss_of_supply(w):
+def test_upstream_trip_groups_downstream_loss_of_supply(w, caplog):
+    caplog.set_level("INFO", logger="gridwarden.events")
     feed(T0, {d: breaker() for d in (w["d1"], w["d2"], w["d3"])})
     dead = breaker(voltage_a=0.0, voltage_b=0.0, voltage_c=0.0, current_a=0.0,
                    current_b=0.0, current_c=0.0, switch_state="open",
@@ -90,6 +92,23 @@ def test_upstream_trip_groups_downstream_loss_of_supply(w):
     db.session.refresh(pending)
     assert pending.status == "suppressed"
     assert [n.alarm_id for n in notes() if n.status == "pending"] == [root.id]
+    # The console's lines: the trip at once; the child's, deferred like its messages,
+    # never (it was grouped meanwhile).
+    assert alarm_apply.announce_due(T0 + timedelta(minutes=1)) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "gridwarden.events"]
+    assert lines == [f"alarm {root.id} raised: {root.message}"], lines
+
+
+def test_a_loss_of_supply_nothing_explains_is_announced_after_the_group_delay(w, caplog):
+    caplog.set_level("INFO", logger="gridwarden.events")
+    feed(T0, {w["d3"]: breaker()})
+    feed(T0 + timedelta(seconds=2), {w["d3"]: breaker(
+        voltage_a=0.0, voltage_b=0.0, voltage_c=0.0, current_a=0.0, current_b=0.0,
+        current_c=0.0, switch_state="open", trip_cause="under_voltage")})
+    [child] = alarms()
+    assert [r for r in caplog.records if r.name == "gridwarden.events"] == []
+    assert alarm_apply.announce_due(T0 + timedelta(minutes=1)) == 1
+    assert caplog.records[-1].getMessage() == f"alarm {child.id} raised: {child.message}"
 
 
 def test_child_seen_after_its_root_is_grouped_at_once(w):

@@ -24,13 +24,14 @@ from backend.alarms import catalogue, outbox
 from backend.alarms import context as alarm_context
 from backend.alarms.maintenance import active_windows
 from backend.alarms.timeline import add_event
-from backend.extensions import db
+from backend.extensions import db, redis
 from backend.models import Alarm, AlarmRuleState, Notification
 from backend.models.alarms import OPEN_STATES
 from backend.settings import setting
 
 events = logging.getLogger("gridwarden.events")   # one line per raise/clear
 ADOPT_WINDOW = timedelta(seconds=120)
+ANNOUNCE_KEY = "gw:alarms:announce"     # deferred raise lines: alarm id -> when due
 
 
 def _order(change) -> tuple:
@@ -44,7 +45,7 @@ def _order(change) -> tuple:
 def apply(changes, now: datetime) -> list[int]:
     """Write every change in one transaction; returns the ids of changed alarms."""
     session = db.session
-    touched, due, announced = [], [], []
+    touched, due, announced, deferred = [], [], [], []
     windows = active_windows({c.site_id for c in changes}, now)
     for c in sorted(changes, key=_order):
         _save_state(c, now)
@@ -54,10 +55,13 @@ def apply(changes, now: datetime) -> list[int]:
         if t.kind == "raise":
             alarm = _raise(c, now, windows)
             c.alarm_id = alarm.id
+            rule = catalogue.ALL_RULES[c.rule]
             if alarm.parent_id is None:
-                announced.append(("raise", alarm.id, c))
+                # A loss of supply may still be grouped under a trip another gateway's
+                # poll reports a moment later: its line waits as its messages do.
+                (deferred if rule.groupable else announced).append(
+                    ("raise", alarm.id, c))
             if not alarm.silenced and alarm.parent_id is None:
-                rule = catalogue.ALL_RULES[c.rule]
                 delay = setting("alarm_group_delay_seconds") if rule.groupable else 0
                 due += outbox.queue(alarm, "flapping" if t.flapping else "raised",
                                     now, delay=delay)
@@ -91,8 +95,29 @@ def apply(changes, now: datetime) -> list[int]:
         touched.append(alarm.id)
     session.commit()
     _announce(announced)
+    if deferred:
+        at = now.timestamp() + setting("alarm_group_delay_seconds")
+        redis.zadd(ANNOUNCE_KEY, {str(alarm_id): at for _, alarm_id, _ in deferred})
     outbox.after_commit(touched, due)
     return touched
+
+
+def announce_due(now: datetime) -> int:
+    """The lines of loss-of-supply alarms whose grouping delay has passed and that are
+    still roots (the poll job calls this every cycle). Returns how many were logged."""
+    pipe = redis.pipeline()
+    pipe.zrangebyscore(ANNOUNCE_KEY, "-inf", now.timestamp())
+    pipe.zremrangebyscore(ANNOUNCE_KEY, "-inf", now.timestamp())
+    ids = [int(i) for i in pipe.execute()[0]]
+    if not ids:
+        return 0
+    rows = db.session.execute(select(Alarm.id, Alarm.message).where(
+        Alarm.id.in_(ids), Alarm.parent_id.is_(None), Alarm.state.in_(OPEN_STATES))
+        .order_by(Alarm.id)).all()
+    db.session.rollback()
+    for alarm_id, message in rows:
+        events.info("alarm %s raised: %s", alarm_id, message)
+    return len(rows)
 
 
 def _announce(announced) -> None:

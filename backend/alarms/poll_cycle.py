@@ -8,9 +8,11 @@ import logging
 import time
 
 from backend import liveness
+from backend.alarms import apply as alarm_apply
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
 from backend.alarms.evaluate import evaluate
+from backend.clock import utcnow
 from backend.extensions import db, redis
 from backend.field.session import SESSION
 from backend.settings import setting
@@ -24,6 +26,7 @@ def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dic
     """Start the due gateways of the shard; as each finishes (within one fast interval):
     ingest, record outcomes, evaluate alarms. Returns a summary of the job."""
     started_at = time.perf_counter()
+    alarm_apply.announce_due(utcnow())
     configured = SESSION.gateways(shard, shards)
     totals = dict.fromkeys(("devices", "failed", "requests", "rows", "alarm_changes"), 0)
     _store(SESSION.finished(), totals, job_id)      # earlier jobs' polls, finished since
