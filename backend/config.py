@@ -58,7 +58,7 @@ class Settings:
     web_workers: int = 2
     # Live streams one API process holds (each waits in a thread of its own; gunicorn runs
     # this many threads plus those of the rest of the API).
-    sse_max_streams: int = 500
+    sse_max_streams: int = 1000
     rq_workers: int = 1
     default_page_size: int = 50
     max_page_size: int = 500
@@ -147,7 +147,7 @@ class Settings:
             http_host=env.get("GW_HTTP_HOST", "0.0.0.0"),
             http_port=_int(env, "GW_HTTP_PORT", 8000),
             web_workers=_int(env, "GW_WEB_WORKERS", 2),
-            sse_max_streams=_int(env, "GW_SSE_MAX_STREAMS", 500),
+            sse_max_streams=_int(env, "GW_SSE_MAX_STREAMS", 1000),
             rq_workers=_int(env, "GW_RQ_WORKERS", 1),
             log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
             admin_password=env.get("GW_ADMIN_PASSWORD") or None,

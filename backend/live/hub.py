@@ -20,19 +20,29 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import selectors
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 import redis as redis_lib
+
+from backend.live.outlet import SocketOutlet
 
 log = logging.getLogger(__name__)
 
 MAX_BACKLOG = 200          # event batches waiting for one subscriber before it is cut off
+TICK_SECONDS = 0.25        # how often handed-off streams are flushed and checked
 READ_COUNT = 500
 IDLE_BLOCK_MS = 1000       # a blocking read returns this often, so new sites join quickly
 OVERFLOW = "overflow"      # what a cut-off subscriber receives instead of events
 UNAVAILABLE = "unavailable"
+
+
+def format_sse(event: dict) -> str:
+    return f"id: {event['id']}\nevent: {event['type']}\ndata: {event['data']}\n\n"
 
 
 def _key(event_id: str) -> tuple[int, int]:
@@ -51,6 +61,15 @@ class Subscription:
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.adopted = threading.Event()  # the hub reads all its streams together now
         self.closed = False
+        # Handed off (``hand_off``): the hub writes to the socket and ends the stream.
+        self.outlet: SocketOutlet | None = None
+        self.done = threading.Event()
+        self.reason = ""
+        self.deadline = self.next_check = 0.0
+        self.heartbeat = 15.0
+        self.sent = False
+        self.is_revoked: Callable[[], bool] | None = None
+        self.end_reason = "max_duration"
 
     def get(self, timeout: float) -> list[dict] | str | None:
         """Events newer than what was sent (``[]`` when only duplicates arrived), or
@@ -70,6 +89,20 @@ class Subscription:
         """The replay has sent everything up to ``last``: queued events up to it are
         duplicates."""
         self.last = max(self.last, _key(last))
+
+    def hand_off(self, outlet: SocketOutlet, deadline: float, heartbeat: float,
+                 is_revoked: Callable[[], bool] | None, end_reason: str) -> str:
+        """From now on the hub writes this stream's events, keepalives and checks to the
+        socket itself; wait until the stream ends and return why (``gone`` when the
+        client left). The socket is the server thread's again when this returns."""
+        self.outlet, self.deadline, self.heartbeat = outlet, deadline, heartbeat
+        self.next_check = time.monotonic() + heartbeat
+        self.is_revoked, self.end_reason = is_revoked, end_reason
+        self.hub.adopt_outlet(self)
+        self.done.wait()
+        if not outlet.release():
+            self.reason = "gone"
+        return self.reason
 
     def close(self) -> None:
         if not self.closed:
@@ -91,6 +124,9 @@ class Hub:
         # A read blocks up to ``block_ms``; a stream new to the hub wakes it with an entry
         # here instead of waiting for the read to end.
         self.wake_key = f"gw:live:hub-wake:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.outlets: set[Subscription] = set()   # streams whose socket the hub writes
+        self.selector = selectors.DefaultSelector()   # their sockets: a closed one reads
+        self.ticked = 0.0
         self.thread: threading.Thread | None = None
 
     # -- subscribers ---------------------------------------------------------------
@@ -132,6 +168,77 @@ class Hub:
                         self.cursors.pop(key, None)
             self.waiting.discard(sub)
 
+    def adopt_outlet(self, sub: Subscription) -> None:
+        """The hub writes to ``sub``'s socket from now on: first what queued meanwhile."""
+        with self.lock:
+            self.outlets.add(sub)
+            self.selector.register(sub.outlet.sock, selectors.EVENT_READ, sub)
+            while True:
+                try:
+                    item = sub.queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._send(sub, item if not isinstance(item, str) else [], item)
+
+    def _finish(self, sub: Subscription, reason: str) -> None:
+        with self.lock:
+            if sub not in self.outlets:
+                return
+            self.outlets.discard(sub)
+            try:
+                self.selector.unregister(sub.outlet.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        sub.reason = reason
+        sub.done.set()
+
+    def _send(self, sub: Subscription, batch: list, marker=None) -> None:
+        if marker in (OVERFLOW, UNAVAILABLE):
+            self._finish(sub, "too_slow" if marker == OVERFLOW else UNAVAILABLE)
+            return
+        fresh = [e for e in batch if _key(e["id"]) > sub.last]
+        if not fresh:
+            return
+        sub.last = _key(fresh[-1]["id"])
+        sub.sent = True
+        why = sub.outlet.write("".join(format_sse(e) for e in fresh))
+        if why:
+            self._finish(sub, why)
+
+    def _tick(self) -> None:
+        """Every handed-off stream: flush, end at its deadline, and each heartbeat check
+        revocation and send a keepalive if nothing was sent."""
+        now = time.monotonic()
+        if now - self.ticked < TICK_SECONDS:
+            return
+        self.ticked = now
+        with self.lock:
+            outlets = list(self.outlets)
+            ready = self.selector.select(0) if outlets else []
+        for key, _events in ready:             # the client closed (or sent something)
+            try:
+                if key.fileobj.recv(1, socket.MSG_PEEK) == b"":
+                    self._finish(key.data, "gone")
+            except BlockingIOError:
+                pass
+            except OSError:
+                self._finish(key.data, "gone")
+        for sub in outlets:
+            if sub.done.is_set():
+                continue
+            why = sub.outlet.flush()
+            if why is None and now >= sub.deadline:
+                why = sub.end_reason
+            if why is None and now >= sub.next_check:
+                sub.next_check = now + sub.heartbeat
+                if sub.is_revoked is not None and sub.is_revoked():
+                    why = "token_revoked"
+                elif not sub.sent:
+                    why = sub.outlet.write(": keepalive\n\n")
+                sub.sent = False
+            if why:
+                self._finish(sub, why)
+
     def count(self) -> int:
         with self.lock:
             return len({s for members in self.subscribers.values() for s in members})
@@ -139,6 +246,7 @@ class Hub:
     # -- the reader ----------------------------------------------------------------
     def _run(self) -> None:
         while True:
+            self._tick()
             with self.lock:
                 while not self.subscribers:
                     self.lock.wait()
@@ -154,6 +262,10 @@ class Hub:
             except redis_lib.RedisError as exc:
                 log.warning("live hub: redis unavailable: %s", exc)
                 self._broadcast(UNAVAILABLE)
+                time.sleep(1.0)
+                continue
+            except Exception:                  # the hub must outlive any one bad event
+                log.exception("live hub: read failed")
                 time.sleep(1.0)
                 continue
             self._deliver(resp)
@@ -181,10 +293,15 @@ class Hub:
                 if key in self.cursors:
                     self.cursors[key] = kept[-1]["id"]
             members = {s for key in events for s in self.subscribers.get(key, ())}
-        for sub in members:
-            batch = [e for key in sub.streams for e in events.get(key, ())]
-            batch.sort(key=lambda e: _key(e["id"]))
-            self._offer(sub, batch)
+        with self.lock:          # a stream handing off now gets its batch one way only
+            for sub in members:
+                batch = [e for key in sub.streams for e in events.get(key, ())]
+                if len(sub.streams) > 1:
+                    batch.sort(key=lambda e: _key(e["id"]))
+                if sub in self.outlets:
+                    self._send(sub, batch)
+                else:
+                    self._offer(sub, batch)
 
     def _offer(self, sub: Subscription, item) -> None:
         if sub.queue.qsize() >= MAX_BACKLOG:
@@ -196,8 +313,12 @@ class Hub:
     def _broadcast(self, item: str) -> None:
         with self.lock:
             members = {s for group in self.subscribers.values() for s in group}
+            outlets = set(self.outlets)
         for sub in members:
-            sub.queue.put(item)
+            if sub in outlets:
+                self._finish(sub, item)
+            else:
+                sub.queue.put(item)
 
 
 _hubs: dict[int, Hub] = {}

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,8 +28,9 @@ from sqlalchemy import select
 from backend.accounts.security import Actor, revocation_keys
 from backend.errors import DomainError, NotFound, invalid_field
 from backend.extensions import db, redis
-from backend.live.hub import OVERFLOW, UNAVAILABLE, Subscription, hub_for
+from backend.live.hub import OVERFLOW, UNAVAILABLE, Subscription, format_sse, hub_for
 from backend.live.keys import EVENT_LAST_ID, site_channel, site_stream
+from backend.live.outlet import SocketOutlet
 from backend.models import Site
 from backend.settings import setting
 
@@ -169,13 +171,10 @@ class EventReader:
         return self.last
 
 
-def format_sse(event: dict) -> str:
-    return f"id: {event['id']}\nevent: {event['type']}\ndata: {event['data']}\n\n"
-
-
 def sse_events(reader: EventReader, *, max_seconds: float,
                is_revoked: Callable[[], bool] | None = None,
-               end_reason: str = "max_duration") -> Iterator[str]:
+               end_reason: str = "max_duration",
+               sock: socket.socket | None = None, chunked: bool = True) -> Iterator[str]:
     """The SSE body: replay after the reader's start (read from Redis by this stream),
     then live events through the process's hub (backend/live/hub.py: one blocking read
     for every stream of the process); a comment line every heartbeat. Built before the
@@ -205,7 +204,16 @@ def sse_events(reader: EventReader, *, max_seconds: float,
             if len(events) < READ_COUNT:
                 break
         sub.caught_up(reader.position())
-        yield from _live(sub, deadline, heartbeat, is_revoked, end_reason)
+        if sock is None:                   # a server that gives no socket: thread writes
+            yield from _live(sub, deadline, heartbeat, is_revoked, end_reason)
+            return
+        # The hub writes from here on; this thread waits for the end (backend/live/outlet.py).
+        reason = sub.hand_off(SocketOutlet(sock, chunked), deadline, heartbeat, is_revoked,
+                              end_reason)
+        if reason == UNAVAILABLE:
+            raise redis_lib.ConnectionError("the live hub lost Redis")
+        if reason != "gone":
+            yield f'event: end\ndata: {{"reason":"{reason}"}}\n\n'
     except redis_lib.RedisError as exc:
         # Redis went away or hung mid-stream: say so and end cleanly (EventSource
         # reconnects after ``retry``), never a broken chunked response.
@@ -287,7 +295,8 @@ def _take_slot() -> Callable[[], None]:
 
 
 def open_stream(actor: Actor, site_id: int | None, last_event_id: str | None,
-                claims: dict) -> tuple[Iterator[str], Callable[[], None]]:
+                claims: dict, environ: dict | None = None
+                ) -> tuple[Iterator[str], Callable[[], None]]:
     """Check everything up front (errors are proper 4xx/503), then hand back the SSE body
     and the function that frees its slot (call it when the response is closed).
 
@@ -308,9 +317,12 @@ def open_stream(actor: Actor, site_id: int | None, last_event_id: str | None,
         return bool(client.exists(*keys))
 
     db.session.remove()   # hold no database connection for the stream's lifetime
+    environ = environ or {}
     body = sse_events(reader, max_seconds=max(min(limit, token_left), 1),
                       is_revoked=revoked,
-                      end_reason="token_expired" if token_left < limit else "max_duration")
+                      end_reason="token_expired" if token_left < limit else "max_duration",
+                      sock=environ.get("gunicorn.socket"),
+                      chunked=environ.get("SERVER_PROTOCOL") == "HTTP/1.1")
     return body, release
 
 

@@ -101,7 +101,8 @@ class Stream(MethodView):
         last_id = request.headers.get("Last-Event-ID") or args.get("last_event_id")
         if not _wants_event_stream():
             return stream.poll_events(actor, args.get("site_id"), last_id)
-        body, release = stream.open_stream(actor, args.get("site_id"), last_id, get_jwt())
+        body, release = stream.open_stream(actor, args.get("site_id"), last_id, get_jwt(),
+                                           request.environ)
         response = Response(stream_with_context(body), mimetype="text/event-stream",
                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         response.call_on_close(release)
