@@ -16,8 +16,8 @@ class RepairOrderSchema(RecordSchema):
     assignee_id = Integer(**ID, metadata={"description": "A user of the site"})
     status = String(dump_only=True)
     created_by = Integer(dump_only=True)
-    started_at = ma.fields.DateTime(dump_only=True)
-    done_at = ma.fields.DateTime(dump_only=True)
+    started_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    done_at = ma.fields.DateTime(dump_only=True, allow_none=True)
 
 
 class RepairOrderPatchSchema(Strict):

@@ -11,8 +11,10 @@ from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.transfer.schemas import (
     CSV_BODY,
-    IMPORT_ERRORS,
+    FACILITY_DOCUMENT,
+    IMPORT_ERRORS_DESCRIPTION,
     YAML_BODY,
+    ImportErrorSchema,
     ImportQueryArgsSchema,
     ImportResultSchema,
     text_response,
@@ -68,7 +70,8 @@ class FacilityImport(MethodView):
     @access(Role.admin)
     @blp.arguments(ImportQueryArgsSchema, location="query")
     @blp.response(200, ImportResultSchema)
-    @blp.doc(requestBody=YAML_BODY, responses={"422": IMPORT_ERRORS})
+    @blp.alt_response(422, schema=ImportErrorSchema, description=IMPORT_ERRORS_DESCRIPTION)
+    @blp.doc(requestBody=YAML_BODY)
     def post(self, args):
         """Import a site's whole description (YAML); all-or-nothing, idempotent
 
@@ -87,7 +90,8 @@ class SiteExport(MethodView):
     @access(Role.admin)
     @blp.response(200, content_type="application/yaml")
     @blp.doc(responses=text_response("application/yaml", "The site's description, in the "
-                                                         "format the import reads"))
+                                                         "format the import reads",
+                                     FACILITY_DOCUMENT))
     def get(self, site_id):
         """Export a site's whole description (YAML)"""
         text = transfer.export_yaml(current_actor(), site_id)
@@ -107,7 +111,8 @@ class SiteDevicesCsv(MethodView):
     @access(Role.admin)
     @blp.arguments(ImportQueryArgsSchema, location="query")
     @blp.response(200, ImportResultSchema)
-    @blp.doc(requestBody=CSV_BODY, responses={"422": IMPORT_ERRORS})
+    @blp.alt_response(422, schema=ImportErrorSchema, description=IMPORT_ERRORS_DESCRIPTION)
+    @blp.doc(requestBody=CSV_BODY)
     def post(self, args, site_id):
         """Import a site's device list (CSV); all-or-nothing, idempotent"""
         actor = current_actor()

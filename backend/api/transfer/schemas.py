@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from backend.errors import ErrorSchema
 from backend.schemas import Integer, Strict, String
 
 COUNTS = dict(keys=String(), values=Integer())
@@ -49,13 +50,27 @@ CSV_BODY = {
     },
 }
 
-IMPORT_ERRORS = {
-    "description": "`import_invalid`: `errors` lists every problem as "
-                   "`{line, path, field?, code?, message}`; nothing was written",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
+class ImportProblemSchema(Strict):
+    line = Integer(allow_none=True, metadata={"description": "1-based line of the file"})
+    path = String(metadata={"description": "Where in the document, e.g. `areas[1].kind`"})
+    field = String(metadata={"description": "The field, when one is at fault"})
+    code = String(metadata={"description": "A stable code, when there is one"})
+    message = String()
 
 
-def text_response(content_type: str, description: str) -> dict:
+class ImportErrorSchema(ErrorSchema):
+    """The 422 of an import: ``errors`` lists every problem (not a per-field object)."""
+    errors = ma.fields.List(ma.fields.Nested(ImportProblemSchema))
+
+
+IMPORT_ERRORS_DESCRIPTION = ("`import_invalid`: `errors` lists every problem with its line; "
+                             "nothing was written")
+
+
+def text_response(content_type: str, description: str, schema: dict | None = None) -> dict:
     return {"200": {"description": description,
-                    "content": {content_type: {"schema": {"type": "string"}}}}}
+                    "content": {content_type: {"schema": schema or {"type": "string"}}}}}
+
+
+# A YAML document is read back as the object it describes (docs/facility-format.md).
+FACILITY_DOCUMENT = {"type": "object", "description": "The facility document"}
