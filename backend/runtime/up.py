@@ -49,6 +49,7 @@ log = logging.getLogger("gridwarden.up")
 # The directory holding the ``backend`` and ``workers`` packages; children import from it.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 API_THREADS = 48               # threads per API process beside its live streams' own
+KEEPALIVE_ROOM = 200           # idle keep-alive connections a process holds beyond them
 GUNICORN_GRACEFUL_TIMEOUT = 8  # below the supervisor's 10 s stop timeout
 # Restart delays never above these: polling (and so every alarm) stops while a poller, the
 # scheduler or a store is down; the API and general workers may back off longer.
@@ -216,6 +217,8 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         # gthread, with gunicorn's own 400/414/431 answers in our JSON error shape
         "--worker-class", "backend.runtime.http_worker.JsonErrorWorker",
         "--threads", str(settings.sse_max_streams + API_THREADS),
+        # gthread keeps idle keep-alive connections beyond its threads: room for them.
+        "--worker-connections", str(settings.sse_max_streams + API_THREADS + KEEPALIVE_ROOM),
         "--limit-request-line", str(LIMIT_REQUEST_LINE),
         "--limit-request-field_size", str(LIMIT_REQUEST_FIELD_SIZE),
         "--graceful-timeout", str(GUNICORN_GRACEFUL_TIMEOUT),
