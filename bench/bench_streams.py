@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +37,6 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, q):
@@ -60,17 +52,6 @@ def rss(pid: int) -> float:
 
     proc = psutil.Process(pid)
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
-
-
-def api_argv(api_root: Path, env: dict, bind: str) -> list[str]:
-    """The ``api`` child's command line as the code under ``api_root`` builds it."""
-    code = ("import json, sys; from backend.config import Settings; "
-            "from backend.runtime.up import app_children; "
-            "s = Settings.from_env(); "
-            "print(json.dumps(app_children(s, {}, sys.argv[1])[0].argv))")
-    out = subprocess.run([sys.executable, "-c", code, bind], cwd=api_root, env=env,
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def seed(settings):
@@ -175,39 +156,17 @@ def main(argv=None) -> int:
     ap.add_argument("--api-root", type=Path, default=ROOT)
     args = ap.parse_args(argv)
 
-    from benchlib import servers
-
-    from backend.config import Settings
+    from benchlib import bench_settings, servers, start_api, stop
 
     db_url, redis_url, cleanup = servers("gw-bench-sse-")
     from backend.migrate import upgrade_head
 
     upgrade_head(db_url)
-    data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"gw-bench-sse-{os.getpid()}"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings.from_env().with_overrides(
-        database_url=db_url, redis_url=redis_url, data_dir=data_dir, env="production",
-        secret_key="bench-secret-" + "x" * 32, jwt_secret_key="bench-jwt-" + "y" * 32)
+    settings = bench_settings(db_url, redis_url, "bench-sse")
     app, site_id, token = seed(settings)
-    port = free_port()
-    env = {**os.environ, **settings.child_environ(), "GW_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(args.api_root)}
-    argv = api_argv(args.api_root, env, f"127.0.0.1:{port}")
-    argv = [a if a != "-" else "/dev/null" for a in argv]       # no access log lines
-    api = subprocess.Popen(argv, cwd=args.api_root, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    api, base = start_api(settings, args.api_root)
+    port = int(base.rsplit(":", 1)[1])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.2)
         alone = api_load(base, token, 10)
         rss_idle = rss(api.pid)
 
@@ -249,11 +208,7 @@ def main(argv=None) -> int:
         failed = args.clients - opened - refused
         clients.close()
     finally:
-        api.terminate()
-        try:
-            api.wait(15)
-        except subprocess.TimeoutExpired:
-            api.kill()
+        stop(api)
         cleanup()
 
     rev = subprocess.run(["git", "-C", str(args.api_root), "rev-parse", "--short", "HEAD"],

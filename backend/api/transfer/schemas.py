@@ -50,17 +50,20 @@ CSV_BODY = {
     },
 }
 
-class ImportProblemSchema(Strict):
-    line = Integer(allow_none=True, metadata={"description": "1-based line of the file"})
-    path = String(metadata={"description": "Where in the document, e.g. `areas[1].kind`"})
-    field = String(metadata={"description": "The field, when one is at fault"})
-    code = String(metadata={"description": "A stable code, when there is one"})
-    message = String()
+IMPORT_PROBLEM = {"type": "object", "properties": {
+    "line": {"type": "integer", "nullable": True, "description": "1-based line of the file"},
+    "path": {"type": "string", "description": "Where in the document, e.g. `areas[1].kind`"},
+    "field": {"type": "string", "description": "The field, when one is at fault"},
+    "code": {"type": "string", "description": "A stable code, when there is one"},
+    "message": {"type": "string"}}}
 
 
 class ImportErrorSchema(ErrorSchema):
-    """The 422 of an import: ``errors`` lists every problem (not a per-field object)."""
-    errors = ma.fields.List(ma.fields.Nested(ImportProblemSchema))
+    """The 422 of an import: for ``import_invalid``, ``errors`` lists every problem of the
+    file; for a bad query parameter it names the parameter, as every 422 does."""
+    errors = ma.fields.Raw(metadata={"oneOf": [
+        {"type": "array", "items": IMPORT_PROBLEM},
+        {"type": "object", "description": "field -> messages (a bad query parameter)"}]})
 
 
 IMPORT_ERRORS_DESCRIPTION = ("`import_invalid`: `errors` lists every problem with its line; "
