@@ -99,7 +99,9 @@ class Subscription:
         self.next_check = time.monotonic() + heartbeat
         self.is_revoked, self.end_reason = is_revoked, end_reason
         self.hub.adopt_outlet(self)
-        self.done.wait()
+        while not self.done.wait(5.0):
+            if not self.hub.thread or not self.hub.thread.is_alive():   # never hang
+                self.hub._finish(self, UNAVAILABLE)
         if not outlet.release():
             self.reason = "gone"
         return self.reason
@@ -231,9 +233,13 @@ class Hub:
                 why = sub.end_reason
             if why is None and now >= sub.next_check:
                 sub.next_check = now + sub.heartbeat
-                if sub.is_revoked is not None and sub.is_revoked():
+                try:
+                    revoked = sub.is_revoked is not None and sub.is_revoked()
+                except redis_lib.RedisError:
+                    revoked, why = False, UNAVAILABLE
+                if revoked:
                     why = "token_revoked"
-                elif not sub.sent:
+                elif not sub.sent and why is None:
                     why = sub.outlet.write(": keepalive\n\n")
                 sub.sent = False
             if why:
@@ -246,7 +252,10 @@ class Hub:
     # -- the reader ----------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            self._tick()
+            try:
+                self._tick()
+            except Exception:                  # the hub must outlive any one stream
+                log.exception("live hub: tick failed")
             with self.lock:
                 while not self.subscribers:
                     self.lock.wait()
@@ -268,7 +277,10 @@ class Hub:
                 log.exception("live hub: read failed")
                 time.sleep(1.0)
                 continue
-            self._deliver(resp)
+            try:
+                self._deliver(resp)
+            except Exception:
+                log.exception("live hub: delivery failed")
 
     def _deliver(self, resp: list) -> None:
         """Hand each subscriber the events of its streams in one batch in id order. A
