@@ -11,13 +11,10 @@ without a person (issue 18, item 5). After each fault, a fast poll cycle must fi
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -25,7 +22,7 @@ import redis
 from sqlalchemy import create_engine, text
 
 from backend.runtime import supervisor
-from tests.test_runtime import Up, _free_port, data_dir  # noqa: F401  (fixture)
+from tests.test_runtime import Up, _free_port, _status, data_dir  # noqa: F401  (fixture)
 
 DONE_KEY = "gw:poll:done:0:fast"
 
@@ -44,18 +41,6 @@ def _child(up: Up, needle: str, timeout: float = 15) -> psutil.Process:
         if time.monotonic() > deadline:
             up.fail(f"no child process with {needle!r} in its command line")
         time.sleep(0.1)
-
-
-def _code(url: str, body: dict | None = None) -> int | None:
-    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=15) as rsp:
-            return rsp.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
 
 
 class World:
@@ -112,7 +97,7 @@ def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
         login = {"username": "admin",
                  "password": (data_dir / "demo-admin-password").read_text().strip()}
         try:
-            assert _code(up.base + "/api/v1/auth/login", login) == 503
+            assert _status(up.base + "/api/v1/auth/login", login, timeout=15) == 503
         finally:
             os.kill(redis_proc.pid, signal.SIGCONT)
         w.polled_since(time.time(), "a hung Redis")
@@ -126,7 +111,7 @@ def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
         os.kill(pid, signal.SIGKILL)
         w.polled_since(t, "a killed PostgreSQL", timeout=60)
         assert re.search(r"postgres is not running: restarting it", up.output())
-        up.wait_for("/readyz", lambda: _code(up.base + "/readyz") == 200, 30)
+        up.wait_for("/readyz", lambda: _status(up.base + "/readyz", timeout=15) == 200, 30)
         assert w.readings() > before                    # nothing stored was lost
         w.engine.dispose()
         assert up.terminate() == 0

@@ -36,9 +36,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _status(url: str) -> int | None:
+def _status(url: str, body: dict | None = None, timeout: float = 2) -> int | None:
+    """The HTTP status of GET ``url`` (POST of JSON ``body``), None when nothing answers."""
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status
     except urllib.error.HTTPError as exc:
         return exc.code

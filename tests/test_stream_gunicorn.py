@@ -14,15 +14,10 @@ import pytest
 
 from backend.live import stream
 from backend.runtime import up
+from tests.test_runtime import _free_port
 from tests.test_telemetry import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Stream:
