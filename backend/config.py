@@ -74,6 +74,13 @@ class Settings:
     # for them to expire. One process per identity; unset: locks expire (30 s).
     poller_id: str | None = None
     offline_after_failures: int = 3
+    # Control (backend/control, docs/control.md): a command not started within the expiry
+    # expires; the read-back waits this long for the device to show the target; a device
+    # switched less than the interval ago refuses another; an approval waits this long.
+    control_expiry_seconds: int = 30
+    control_readback_ms: int = 3000
+    control_min_interval_seconds: int = 5
+    control_approval_seconds: int = 300
     telemetry_retention_days: int = 400
     # Alarms (backend/alarms, docs/alarms.md): flapping, grouping delay, escalation, retries.
     alarm_flap_count: int = 5
@@ -157,6 +164,10 @@ class Settings:
             poll_retries=_int(env, "GW_POLL_RETRIES", 1),
             poll_dead_after=_int(env, "GW_POLL_DEAD_AFTER", 2),
             poller_id=env.get("GW_POLLER_ID") or None,
+            control_expiry_seconds=_int(env, "GW_CONTROL_EXPIRY_SECONDS", 30),
+            control_readback_ms=_int(env, "GW_CONTROL_READBACK_MS", 3000),
+            control_min_interval_seconds=_int(env, "GW_CONTROL_MIN_INTERVAL_SECONDS", 5),
+            control_approval_seconds=_int(env, "GW_CONTROL_APPROVAL_SECONDS", 300),
             offline_after_failures=_int(env, "GW_OFFLINE_AFTER_FAILURES", 3),
             telemetry_retention_days=_int(env, "GW_TELEMETRY_RETENTION_DAYS", 400),
             alarm_flap_count=_int(env, "GW_ALARM_FLAP_COUNT", 5),

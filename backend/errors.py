@@ -42,6 +42,8 @@ DEFAULT_CODES = {
 
 class ErrorSchema(_SmorestErrorSchema):
     error = ma.fields.String(metadata={"description": "Stable machine-readable error code"})
+    message_zh = ma.fields.String(metadata={
+        "description": "The reason in Chinese, where the API gives one (control refusals)"})
 
 
 class DomainError(Exception):
@@ -51,9 +53,10 @@ class DomainError(Exception):
     error = "bad_request"
 
     def __init__(self, message: str, *, errors: dict | None = None, error: str | None = None,
-                 headers: dict | None = None):
+                 headers: dict | None = None, message_zh: str | None = None):
         super().__init__(message)
         self.message = message
+        self.message_zh = message_zh
         self.errors = errors
         self.headers = headers or {}
         if error:
@@ -141,8 +144,10 @@ class GridWardenApi(Api):
 
     def handle_domain_error(self, exc: DomainError):
         _rollback()
-        return error_payload(exc.status, exc.message, error=exc.error, errors=exc.errors), \
-            exc.status, exc.headers
+        payload = error_payload(exc.status, exc.message, error=exc.error, errors=exc.errors)
+        if exc.message_zh:
+            payload["message_zh"] = exc.message_zh
+        return payload, exc.status, exc.headers
 
     def handle_integrity_error(self, exc: IntegrityError):
         _rollback()

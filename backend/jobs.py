@@ -83,6 +83,10 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # left "sending" by a stopped worker: the safety net, so a short interval.
     JobSpec("notify.sweep", "workers.jobs.notify.sweep", "notify", timeout=60, ttl=5,
             result_ttl=60, failure_ttl=DAY, every=5),
+    # Control safety net (backend/control/reconcile.py): expiry, lost pushes, commands
+    # whose executor stopped after the write (settled from the device's state).
+    JobSpec("control.reconcile", "workers.jobs.control.reconcile", "control", timeout=30,
+            ttl=5, result_ttl=60, failure_ttl=DAY, every=5),
     # Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
     JobSpec("alarms.escalate", "workers.jobs.notify.escalate", "alarms", timeout=60, ttl=30,
             result_ttl=300, failure_ttl=DAY, every=30),

@@ -21,6 +21,10 @@ Auto-reclose: after an over/under-voltage trip, in mode ``auto`` with ``auto_rec
 the breaker closes again once every phase has stayed within
 [under_voltage_reclose, over_voltage_reclose] (185..255 V) for ``reclose_delay`` seconds.
 
+Remote commands take effect after the operating time of the motor operator
+(``OPERATE_S``, 0.1 s: the state reads the old value until then), as a real breaker's do;
+a breaker with the fault ``stuck`` accepts writes and does nothing (a seized operator).
+
 Mode switch: ``auto`` accepts remote open/close/reset; ``manual`` and ``maintenance`` refuse
 them with Modbus exception 01 ILLEGAL FUNCTION ("the server is in the wrong state to process
 a request of this type", Modbus Application Protocol v1.1b3, 7) and nothing changes.
@@ -29,6 +33,8 @@ Hand operation (fault injection ``hand``) works in auto and manual, not in maint
 closes (by any means) or on reset, and so do the fault LEDs.
 """
 from __future__ import annotations
+
+import time
 
 from simulator.devices import ILLEGAL_FUNCTION, Device, neutral
 
@@ -39,6 +45,7 @@ MAGNETIC = {"B": 5.0, "C": 10.0, "D": 15.0}
 THERMAL = 1.45
 NOMINAL_V = 230.0
 POLES_CODE = {"1P": "1P", "1P+N": "1P+N", "3P": "3P", "3P+N": "3P+N"}
+OPERATE_S = 0.1         # motor operator: a remote open/close/reset takes effect after this
 
 
 class Breaker(Device):
@@ -69,6 +76,8 @@ class Breaker(Device):
         self.e_imp = self.rated_power * rnd.uniform(100, 2000) * 0.4
         self.e_q = self.e_imp * 0.3
         self.values = {}
+        self.stuck = False                        # fault: accepts writes, never operates
+        self.pending: tuple[str, float] | None = None   # a remote command operating
 
     def expand(self, name: str) -> list[str]:
         if name == "temperature":
@@ -77,8 +86,27 @@ class Breaker(Device):
 
     # -- controls -----------------------------------------------------------------------
     def command(self, name: str, source: str = "remote") -> int | None:
-        if source == "remote" and self.mode != "auto":
-            return ILLEGAL_FUNCTION
+        if source == "remote":
+            if self.mode != "auto":
+                return ILLEGAL_FUNCTION
+            if not self.stuck:
+                self.pending = (name, time.monotonic() + OPERATE_S)
+            return None
+        self.pending = None
+        self._operate(name)
+        return None
+
+    def settle(self) -> None:
+        """Apply a remote command whose operating time has passed."""
+        if self.pending and time.monotonic() >= self.pending[1]:
+            name, self.pending = self.pending[0], None
+            self._operate(name)
+
+    def read(self, table: str, address: int, count: int) -> list | None:
+        self.settle()
+        return super().read(table, address, count)
+
+    def _operate(self, name: str) -> None:
         if name == "close":
             self.closed, self.trip_cause, self.leds = True, "none", set()
         elif name == "open":
@@ -86,7 +114,6 @@ class Breaker(Device):
         elif name == "reset":
             self.trip_cause, self.leds = "none", set()
         self._publish_state()
-        return None
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -121,6 +148,7 @@ class Breaker(Device):
 
     # -- one tick -----------------------------------------------------------------------
     def step(self, ctx) -> None:
+        self.settle()
         n, ov = self.node, self.overrides
         idx = [0, 1, 2] if self.three else [n.phases[0]]
         v = [ov.get(f"voltage_{p}", max(0.0, n.line_v[k] + self.rnd.gauss(0, 0.15)))

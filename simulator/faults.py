@@ -6,7 +6,8 @@ simulator/README.md):
 
 device:  set {name: value|null}  clear true|[names]  settings {name: value}
          mode auto|manual|maintenance  trip CAUSE  hand open|closed
-         silent true|false  latency_ms N
+         silent true|false  latency_ms N  stuck true|false (a breaker accepts writes
+         and does not operate)
 gateway: silent  latency_ms  bus {baud, turnaround_ms}  set/clear (every device behind it)
 
 ``set`` names are canonical metric names of the device's profile or the shorthands
@@ -18,7 +19,8 @@ from __future__ import annotations
 from backend.field.profile import MODES, TRIP_CAUSES
 from simulator.breaker import Breaker
 
-DEVICE_OPS = ("settings", "mode", "set", "clear", "trip", "hand", "silent", "latency_ms")
+DEVICE_OPS = ("settings", "mode", "set", "clear", "trip", "hand", "silent", "latency_ms",
+              "stuck")
 GATEWAY_OPS = ("silent", "latency_ms", "bus", "set", "clear")
 
 
@@ -75,7 +77,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     _check_keys(ops, DEVICE_OPS)
     brk = dev if isinstance(dev, Breaker) else None
     # validate everything first: a bad request changes nothing
-    for key in ("mode", "trip", "hand"):
+    for key in ("mode", "trip", "hand", "stuck"):
         if key in ops and brk is None:
             raise FaultError(400, f"{key}: only breakers have it ({code} is a {dev.kind})")
     settings = ops.get("settings", {})
@@ -94,6 +96,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     if "hand" in ops and hand is None:
         raise FaultError(400, "hand: open or closed")
     silent = _bool(ops, "silent") if "silent" in ops else None
+    stuck = _bool(ops, "stuck") if "stuck" in ops else None
     latency = _number(ops["latency_ms"], "latency_ms") if "latency_ms" in ops else None
     if "set" in ops:
         _set(dev, ops["set"], dry_run=True)
@@ -116,6 +119,8 @@ def apply_device(sim, code: str, ops: dict) -> dict:
         raise FaultError(409, f"{code} is in maintenance mode: the handle is locked")
     if silent is not None:
         dev.silent = silent
+    if stuck is not None:
+        brk.stuck = stuck
     if latency is not None:
         dev.latency = latency / 1000.0
     return dev.snapshot()

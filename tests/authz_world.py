@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from backend.accounts.security import SUPERADMIN
 from backend.models import (
@@ -13,7 +14,10 @@ from backend.models import (
     Area,
     Board,
     Circuit,
+    Command,
+    ControlGrant,
     Device,
+    DeviceStatus,
     DistributionRoom,
     Gateway,
     MaintenanceWindow,
@@ -81,7 +85,31 @@ def build_world() -> World:
               "users": leaf_user.id, "sites": empty.id},
     )
     _alarm_admin_records(world, area_leaf.id)
+    _control_records(world, users["staff_a"], target, circuit.id, gw.id)
     return world
+
+
+def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: int) -> None:
+    """QF1 online and staff_a granted its circuit (so every role may switch it); a command
+    of another user on QF3 (same circuit) awaiting approval."""
+    from backend.clock import utcnow
+    from backend.extensions import db
+
+    qf3 = Device(site_id=w.site, code="QF3", name="断路器3", kind="breaker",
+                 circuit_id=circuit_id, gateway_id=gateway_id, unit_id=3, profile="gw-breaker")
+    db.session.add(qf3)
+    db.session.flush()
+    db.session.add_all([DeviceStatus(device_id=w.main["devices"], online=True),
+                        ControlGrant(user_id=staff.id, site_id=w.site, scope="circuit",
+                                     target_id=circuit_id)])
+    cmd = Command(site_id=w.site, device_id=qf3.id, circuit_id=circuit_id, action="open",
+                  target={"switch_state": "open"}, reason="检修", state="awaiting_approval",
+                  idempotency_key="world", requested_by=requester.id,
+                  requested_by_name=requester.username, requested_at=utcnow(),
+                  approval_expires_at=utcnow() + timedelta(minutes=5))
+    db.session.add(cmd)
+    db.session.commit()
+    w.main["commands"] = cmd.id
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -198,8 +226,19 @@ BODIES = {
     "POST /api/v1/alarms/<int:alarm_id>/comments": lambda w: {"text": "已派人"},
     "POST /api/v1/alarms/<int:alarm_id>/assign": lambda w: {"user_id": None},
     "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
+    "POST /api/v1/devices/<int:device_id>/commands": lambda w: {"action": "open",
+                                                               "reason": "检修前断电"},
+    "POST /api/v1/commands/<int:command_id>/approve": lambda w: {"comment": "同意"},
+    "POST /api/v1/commands/<int:command_id>/reject": lambda w: {"comment": "不同意"},
+    "POST /api/v1/commands/<int:command_id>/cancel": lambda w: {"comment": "取消"},
+    "PUT /api/v1/users/<int:user_id>/control-grants": lambda w: {
+        "grants": [{"scope": "circuit", "target_id": w.main["circuits"]}]},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
+}
+# Headers of routes that need one, keyed like BODIES.
+HEADERS = {
+    "POST /api/v1/devices/<int:device_id>/commands": {"Idempotency-Key": "walk-1"},
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {

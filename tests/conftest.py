@@ -65,7 +65,8 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
+TABLES = ("command_events", "commands", "control_grants",
+          "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
           "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
           "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",
           "readings", "device_status_events", "device_status", "audit_log", "user_sites",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from backend.accounts.security import PUBLIC
-from tests.authz_world import BODIES, CALLER_RANK, QUERIES, RANK, ROLES, World, build_world
+from tests.authz_world import BODIES, CALLER_RANK, HEADERS, QUERIES, RANK, ROLES, World, build_world
 
 
 def api_routes(app):
@@ -47,8 +47,8 @@ def expected(policy: str, role: str, path_has_site_a_id: bool) -> set[int]:
     if role == "admin_b" and path_has_site_a_id:
         return {404}
     if role == "admin_b":
-        return {200, 201, 204, 403, 404}  # creating in site A: not granted / not found
-    return {200, 201, 204}
+        return {200, 201, 202, 204, 403, 404}  # creating in site A: not granted / not found
+    return {200, 201, 202, 204}
 
 
 def test_every_route_declares_a_policy_and_bodies_exist(app):
@@ -99,8 +99,9 @@ def test_walk_every_route_with_every_role(app, route_cases):
                     kwargs = {"data": sample[0], "content_type": sample[1]}
                 else:
                     kwargs = {"json": sample} if sample is not None else {}
-            r = client.open(path, method=method, headers={"Authorization": f"Bearer {token}"},
-                            **kwargs)
+            headers = {"Authorization": f"Bearer {token}",
+                       **HEADERS.get(f"{method} {rule.rule}", {})}
+            r = client.open(path, method=method, headers=headers, **kwargs)
             want = expected(policy, role, bool(rule.arguments))
             if r.status_code not in want:
                 failures.append(f"{role:10} {method:6} {path}: {r.status_code} "

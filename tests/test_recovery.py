@@ -82,7 +82,7 @@ def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
         # STABLE_AFTER: the first delay both times.
         for _ in range(2):
             time.sleep(supervisor.STABLE_AFTER + 1)
-            w.polled_since(w.kill("rq.worker.SimpleWorker", "the poller"), "a killed poller")
+            w.polled_since(w.kill("workers.worker.PollWorker", "the poller"), "a killed poller")
         delays = re.findall(r"poller-1 \(pid \d+\) exited with code -9 \(SIGKILL\); "
                             r"restarting in ([\d.]+) s", up.output())
         assert delays == [f"{supervisor.BACKOFF_START:.1f}"] * 2, delays

@@ -21,6 +21,14 @@ def _inject(code: str, values: dict) -> None:
         assert resp.status == 200
 
 
+def _call(url: str, body: dict | None = None, headers: dict | None = None):
+    req = urllib.request.Request(url, method="POST" if body is not None else "GET",
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
 def _after_banner(output: str) -> list[str]:
     tail = output.split("Press Ctrl-C to stop.", 1)[1]
     return [ln for ln in tail.splitlines()
@@ -53,6 +61,18 @@ def test_demo_banner_stays_and_the_console_is_quiet(data_dir):  # noqa: F811
         assert len(shown) <= 3, shown                    # the root alarm, not its children
         assert line.group(0) in "\n".join(shown)
         assert "Job OK" not in up.output()
+        # a remote switch through the poll process's control runner, read back
+        api = f"http://127.0.0.1:{port}/api/v1"
+        token = _call(f"{api}/auth/login", {"username": "admin", "password": password})
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        devices = [d for d in _call(f"{api}/devices?q=QF-AL1-WL1", headers=auth)
+                   if d["code"] == "QF-AL1-WL1"]
+        cmd = _call(f"{api}/devices/{devices[0]['id']}/commands",
+                    {"action": "open", "reason": "demo"}, {**auth, "Idempotency-Key": "d-1"})
+        done = up.wait_for("the command confirmed", lambda: (
+            c := _call(f"{api}/commands/{cmd['id']}", headers=auth))["state"] == "confirmed"
+            and c, 30)
+        assert done["observed"] == {"switch_state": "open"}
         assert up.terminate() == 0
     finally:
         up.kill_all()

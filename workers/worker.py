@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from rq.worker import Worker
+from rq.worker import SimpleWorker, Worker
 
 
 def _drop_inherited_connections() -> None:
@@ -30,3 +30,17 @@ class PreloadedWorker(Worker):
         import workers.jobs.notify  # noqa: F401  (the channels, wechatpy, cryptography)
 
         os.register_at_fork(after_in_child=_drop_inherited_connections)
+
+
+class PollWorker(SimpleWorker):
+    """A poll worker: no fork per job (the field session's connections stay open), and
+    the control runner beside the jobs, so commands share each gateway's connection with
+    its polls (backend/control/runner.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from backend.control.runner import ControlRunner
+        from backend.runtime.context import preload_app
+
+        self.control_runner = ControlRunner(preload_app())
+        self.control_runner.start()

@@ -91,6 +91,12 @@ class Control:
     table: str          # coil | holding
     address: int
     value: int
+    # The read-back: what the device shows once the control took effect, as
+    # ((metric, decoded value), ...); a command is confirmed only when every one matches.
+    confirm: tuple = ()
+
+    def confirmed_by(self, values: dict) -> bool:
+        return all(values.get(m) == v for m, v in self.confirm)
 
     def words(self) -> list:
         return [bool(self.value)] if self.table == "coil" else [self.value]

@@ -227,8 +227,8 @@ def check_profile(doc, path: Path) -> Profile:
         prof.settings[sname] = s
     for cname, spec in c.mapping(doc.get("controls", {}), "controls").items():
         p = f"controls.{cname}"
-        c.choice(cname, p, ("open", "close", "reset"))
-        spec = c.mapping(spec, p, {"table", "address", "value", "description"})
+        c.choice(cname, p, CONTROL_NAMES)
+        spec = c.mapping(spec, p, {"table", "address", "value", "confirm", "description"})
         table = c.choice(spec.get("table"), f"{p}.table", ("coil", "holding"))
         addr, value = spec.get("address"), spec.get("value")
         if not (isinstance(addr, int) and 0 <= addr <= 65535):
@@ -238,14 +238,49 @@ def check_profile(doc, path: Path) -> Profile:
             value = int(value)
         if not (isinstance(value, int) and 0 <= value <= vmax):
             c.err(f"{p}.value", f"must be an integer 0..{vmax} (got {value!r})")
+        confirm = _confirm(c, prof, cname, spec.get("confirm"), f"{p}.confirm")
         if table and isinstance(addr, int) and isinstance(value, int):
-            prof.controls[cname] = Control(cname, table, addr, value)
+            prof.controls[cname] = Control(cname, table, addr, value, confirm)
     _check_overlaps(c, prof)
     if not prof.metrics:
         c.err("metrics", "a profile needs at least one metric")
     if c.errors:
         raise ProfileError(path, c.errors)
     return prof
+
+
+# What a control is confirmed by when its profile does not say (the breaker's own names).
+CONTROL_NAMES = ("open", "close", "reset", "on", "off")
+_DEFAULT_CONFIRM = {"open": ("switch_state", "open"), "close": ("switch_state", "closed"),
+                    "on": ("switch_state", "closed"), "off": ("switch_state", "open"),
+                    "reset": ("trip_cause", "none")}
+
+
+def _confirm(c: _Checker, prof: Profile, cname: str, spec, p: str) -> tuple:
+    """The control's read-back: ``confirm: {metric: value}`` naming metrics of this
+    profile and values they decode to; by default the switch state (or, for reset, the
+    trip cause) when the profile has that metric. Required: nothing is ever optimistic."""
+    if spec is None:
+        default = _DEFAULT_CONFIRM.get(cname)
+        if default and default[0] in prof.metrics:
+            return (default,)
+        c.err(p, "required: the metric values that show the control took effect")
+        return ()
+    out = []
+    for metric, value in c.mapping(spec, p).items():
+        m = prof.metrics.get(metric)
+        if m is None:
+            c.err(f"{p}.{metric}", "not a metric of this profile")
+        elif m.enum is not None and value not in m.enum.values():
+            c.err(f"{p}.{metric}", f"must be one of {', '.join(map(str, m.enum.values()))} "
+                                   f"(got {value!r})")
+        elif m.enum is None and not (_num(value) or isinstance(value, bool)):
+            c.err(f"{p}.{metric}", f"must be a number (got {value!r})")
+        else:
+            out.append((metric, value))
+    if not out and spec is not None and not c.errors:
+        c.err(p, "must name at least one metric")
+    return tuple(out)
 
 
 def _check_overlaps(c: _Checker, prof: Profile) -> None:

@@ -13,37 +13,52 @@
 - A Redis lock per gateway (SET NX PX) keeps one poller per gateway at a time, even with
   several poll workers on several machines: a gateway still in flight, here or elsewhere,
   is skipped, never polled twice at once. The lock is held from the start of a gateway's
-  poll until its result is handed over. Control commands take the same lock, so a write
-  never interleaves with a poll on the same bus.
+  poll until its result is handed over.
+- Control commands (backend/control) run here too, on the same connection, through
+  ``hold``: a gateway polled by this process is shared (its connection serializes each
+  exchange, so a write goes between two poll exchanges, ahead of the next one); an idle
+  gateway is locked as a poll would lock it; a gateway another process holds raises
+  ``GatewayBusy`` naming that process, so the command can be handed to it.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 
 from backend.extensions import redis
 from backend.field.inventory import load_poll_gateways
+from backend.field.locks import (
+    EXTEND,
+    LOCK_KEY,
+    RELEASE_OWNED,
+    lock_ms,
+    owner_of,
+    release,
+)
+from backend.field.modbus import GatewayAddress, GatewayConnection
 from backend.field.poller import CycleResult, GatewayResult, PollEngine, PollGateway
 from backend.settings import setting
 
 log = logging.getLogger(__name__)
 
 CONFIG_TTL_SECONDS = 15     # device list re-read at most this often
-LOCK_KEY = "gw:lock:poll:{gateway_id}"
-_RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
-            "return redis.call('del', KEYS[1]) else return 0 end")
-_RELEASE_OWNED = ("local v = redis.call('get', KEYS[1]) "
-                  "if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then "
-                  "return redis.call('del', KEYS[1]) else return 0 end")
-_EXTEND = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
-           "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
+
+
+
+class GatewayBusy(Exception):
+    """Another process holds the gateway: ``owner`` is its poller identity (or None)."""
+
+    def __init__(self, gateway_id: int, owner: str | None):
+        super().__init__(f"gateway {gateway_id} is held by {owner or 'another process'}")
+        self.gateway_id, self.owner = gateway_id, owner
 
 
 @dataclass
@@ -64,16 +79,6 @@ class _Flight:
     lock_seconds: float
 
 
-def _lock_ms(gateways: Iterable[PollGateway]) -> int:
-    return int(1000 * max(30.0, 3 * max((gw.address.timeout_s for gw in gateways),
-                                        default=1.0)))
-
-
-def _release(gateway_id: int, token: str) -> None:
-    redis.register_script(_RELEASE)(keys=[LOCK_KEY.format(gateway_id=gateway_id)],
-                                    args=[token])
-
-
 class FieldSession:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +88,10 @@ class FieldSession:
         self._flights: dict[int, _Flight] = {}   # gateway id -> its poll in progress
         self._unanswering: set[int] = set()      # gateways whose last poll got no answer
         self._owner_id: str | None = None
+        # Commands holding a gateway: count, and the lock token to release after the last.
+        self._mutex = threading.Lock()
+        self._holds: dict[int, int] = {}
+        self._hold_tokens: dict[int, str] = {}
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """One loop per worker process, in a daemon thread; it owns every connection."""
@@ -116,25 +125,25 @@ class FieldSession:
         is known not to answer (see ``collect``)."""
         started = Started()
         self._reap()
-        lock_ms = _lock_ms(gw for gw, _ in gateways)
+        ttl_ms = lock_ms(gw for gw, _ in gateways)
         token = f"{self._owner()}:{uuid.uuid4().hex}"
         candidates = []
         for gw, intervals in gateways:
             if gw.id in self._flights:
                 started.busy.append(gw.id)
-            elif redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True, px=lock_ms):
+            elif redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True, px=ttl_ms):
                 candidates.append((gw, intervals))
             else:
                 started.skipped.append(gw.id)
         due = {gw.id: gw for gw in self.due(candidates, rate)}
         for gw, _ in candidates:
             if gw.id not in due:
-                _release(gw.id, token)
+                release(gw.id, token)
                 continue
             future = asyncio.run_coroutine_threadsafe(self.engine().poll(due[gw.id], rate),
                                                       self.loop())
             self._flights[gw.id] = _Flight(due[gw.id], rate, future, token,
-                                           time.monotonic(), lock_ms / 1000)
+                                           time.monotonic(), ttl_ms / 1000)
             started.gateways.append(gw.id)
         self._extend_locks()
         return started
@@ -166,7 +175,7 @@ class FieldSession:
             poller_id = setting("poller_id")
             self._owner_id = poller_id or f"pid{os.getpid()}-{uuid.uuid4().hex[:8]}"
             if poller_id:
-                release = redis.register_script(_RELEASE_OWNED)
+                release = redis.register_script(RELEASE_OWNED)
                 for key in redis.scan_iter(match=LOCK_KEY.format(gateway_id="*"), count=500):
                     if release(keys=[key], args=[f"{poller_id}:"]):
                         log.warning("took back %s, left by a stopped poller %s", key, poller_id)
@@ -190,8 +199,12 @@ class FieldSession:
         return not futures.wait(pending, timeout=timeout).not_done
 
     def _finish(self, gateway_id: int) -> GatewayResult | None:
-        flight = self._flights.pop(gateway_id)
-        _release(gateway_id, flight.token)
+        with self._mutex:
+            flight = self._flights.pop(gateway_id)
+            if gateway_id in self._holds:        # a command still on the bus: it releases
+                self._hold_tokens[gateway_id] = flight.token
+            else:
+                release(gateway_id, flight.token)
         try:
             result = flight.future.result()
         except (Exception, futures.CancelledError):
@@ -216,10 +229,37 @@ class FieldSession:
     def _extend_locks(self) -> None:
         """Flights from earlier jobs keep their gateway's lock for another lifetime."""
         if self._flights:
-            extend = redis.register_script(_EXTEND)
+            extend = redis.register_script(EXTEND)
             for gid, flight in self._flights.items():
                 extend(keys=[LOCK_KEY.format(gateway_id=gid)],
                        args=[flight.token, int(flight.lock_seconds * 1000)])
+
+    @contextlib.contextmanager
+    def hold(self, gateway_id: int, address: GatewayAddress) -> Iterator["Bus"]:
+        """The gateway's bus for a command, shared with this process's polls of it; locked
+        (as a poll locks it) when idle; ``GatewayBusy`` when another process holds it."""
+        with self._mutex:
+            if gateway_id not in self._flights and gateway_id not in self._holds:
+                token = f"{self._owner()}:{uuid.uuid4().hex}"
+                key = LOCK_KEY.format(gateway_id=gateway_id)
+                if not redis.set(key, token, nx=True, px=lock_ms([])):
+                    raise GatewayBusy(gateway_id, owner_of(redis.get(key)))
+                self._hold_tokens[gateway_id] = token
+            self._holds[gateway_id] = self._holds.get(gateway_id, 0) + 1
+        try:
+            yield Bus(self, PollGateway(gateway_id, address, ()))
+        finally:
+            with self._mutex:
+                self._holds[gateway_id] -= 1
+                if not self._holds[gateway_id]:
+                    del self._holds[gateway_id]
+                    token = self._hold_tokens.pop(gateway_id, None)
+                    if token:
+                        release(gateway_id, token)
+
+    def owner(self) -> str:
+        """This process's poller identity (what a lock it holds starts with)."""
+        return self._owner()
 
     def due(self, gateways: list[tuple[PollGateway, dict]], rate: str) -> list[PollGateway]:
         """Drop devices whose own interval (``attributes.poll_<rate>_s``) has not elapsed."""
@@ -246,14 +286,33 @@ class FieldSession:
         connections (tests run many fleets in one process)."""
         for gid, flight in list(self._flights.items()):
             flight.future.cancel()
-            _release(gid, flight.token)
+            release(gid, flight.token)
         self._flights.clear()
+        self._holds.clear()
+        self._hold_tokens.clear()
         self._unanswering.clear()
         self._owner_id = None
         self._config.update(at=0.0, key=None, gateways=[])
         self._last_polled.clear()
         if self._engine is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self._engine.close)
+
+
+class Bus:
+    """A held gateway: ``run`` awaits ``work(connection)`` on the session's loop."""
+
+    def __init__(self, session: FieldSession, gateway: PollGateway) -> None:
+        self._session, self._gateway = session, gateway
+
+    def run(self, work: Callable[[GatewayConnection], Awaitable], timeout: float):
+        async def on_loop():
+            return await work(self._session.engine().connection(self._gateway))
+        future = asyncio.run_coroutine_threadsafe(on_loop(), self._session.loop())
+        try:
+            return future.result(timeout)
+        except futures.TimeoutError:
+            future.cancel()
+            raise
 
 
 SESSION = FieldSession()     # this process's

@@ -6,6 +6,7 @@ from backend.models.audit import AuditEntry
 from backend.models.telemetry import DeviceStatus, DeviceStatusEvent, Metric, Reading
 from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
                                    MaintenanceWindow, RepairOrder, RepairPhoto)
+from backend.models.control import Command, CommandEvent, ControlGrant
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
@@ -14,4 +15,4 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "DeviceStatus", "DeviceStatusEvent", "Alarm", "AlarmEvent", "AlarmRule",
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
-           "WebPushSubscription"]
+           "WebPushSubscription", "Command", "CommandEvent", "ControlGrant"]

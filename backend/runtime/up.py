@@ -12,8 +12,9 @@
      error answers in our JSON shape: backend/runtime/http_worker.py);
    - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
      processes listening on every queue of backend/jobs.py but ``poll``, in order;
-   - ``poller-N``: one ``SimpleWorker`` per poll shard on ``poll`` (connections stay
-     open between cycles: backend/field/session.py);
+   - ``poller-N``: one ``PollWorker`` per poll shard on ``poll``: an RQ ``SimpleWorker``
+     (connections stay open between cycles: backend/field/session.py) with the control
+     runner beside it (commands share each gateway's connection: backend/control);
      One process per worker rather than ``rq worker-pool``: the pool is itself a
      supervisor, and nesting it would hide restarts and exit codes from ours.
      ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
@@ -242,7 +243,7 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     workers += [
         # rq logs three lines per job at INFO, every 2 s per shard: logs/poller-N.log only.
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
-                              "rq.worker.SimpleWorker", *rq_log, "--logging_level", level,
+                              "workers.worker.PollWorker", *rq_log, "--logging_level", level,
                               POLL_QUEUE],
               {**rq_env, "GW_POLLER_ID": f"{socket.gethostname()}:poller-{i}"},
               max_backoff=CRITICAL_BACKOFF)

@@ -16,6 +16,12 @@ def latest_key(device_id: int) -> str:
     return f"gw:latest:{device_id}"
 
 
+def commanded_key(device_id: int) -> str:
+    """JSON {command_id, action, value, target, state, at, by}: the device's latest command
+    (backend/control), shown beside its confirmed (polled) values."""
+    return f"gw:commanded:{device_id}"
+
+
 class LatestDocs:
     """Parsed latest-values documents, remembered with the exact text they were read or
     written as.

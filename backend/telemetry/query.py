@@ -19,7 +19,7 @@ from backend.facility.sites import get_site
 from backend.models import Device, DeviceStatus, Site
 from backend.models.telemetry import METRICS, METRICS_BY_ID
 from backend.settings import setting
-from backend.telemetry.latest import latest_key
+from backend.telemetry.latest import commanded_key, latest_key
 from backend.telemetry.values import api_value, parse_metric_names
 
 
@@ -31,13 +31,14 @@ def _filter(doc: dict, names: list[str] | None) -> dict:
 def device_latest(actor: Actor, device_id: int, metrics: str | None = None) -> dict:
     device = devices.get(actor, device_id)
     status = db.session.get(DeviceStatus, device_id)
-    raw = redis.get(latest_key(device_id))
+    raw, commanded = redis.mget(latest_key(device_id), commanded_key(device_id))
     names = [m.name for m in parse_metric_names(metrics)]
     return {"device_id": device.id, "site_id": device.site_id, "code": device.code,
             "name": device.name, "kind": device.kind, "circuit_id": device.circuit_id,
             "online": status.online if status else None,
             "last_seen": status.last_seen if status else None,
-            "values": _filter(json.loads(raw) if raw else {}, names)}
+            "values": _filter(json.loads(raw) if raw else {}, names),
+            "commanded": json.loads(commanded) if commanded else None}
 
 
 def downstream_circuit_ids(site_id: int, circuit_id: int) -> list[int]:

@@ -34,6 +34,16 @@ class LatestListArgsSchema(LatestArgsSchema):
                                   metadata={"description": "Devices per page (max 5000)"})
 
 
+class CommandedSchema(Strict):
+    command_id = Integer()
+    action = String()
+    value = ma.fields.Float(allow_none=True)
+    target = ma.fields.Dict(keys=String(), values=ma.fields.Raw())
+    state = String()
+    at = String(allow_none=True, metadata={"format": "date-time"})
+    by = String()
+
+
 class DeviceLatestSchema(Strict):
     device_id = Integer()
     site_id = Integer()
@@ -46,6 +56,9 @@ class DeviceLatestSchema(Strict):
     last_seen = ma.fields.DateTime(allow_none=True)
     values = ma.fields.Dict(keys=String(), values=ma.fields.Raw(),
                             metadata={"description": VALUE_DOC})
+    commanded = ma.fields.Nested(CommandedSchema, allow_none=True, metadata={
+        "description": "the device's latest command (what was commanded), beside the "
+                       "values it reports (what it confirms)"})
 
 
 class HistoryArgsSchema(Strict):

@@ -1,0 +1,87 @@
+import marshmallow as ma
+from marshmallow import validate
+from webargs.fields import DelimitedList
+
+from backend.models.control import ACTIONS, COMMAND_STATES
+from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
+
+
+class CommandPostSchema(Strict):
+    action = String(required=True, validate=validate.OneOf(ACTIONS), metadata={
+        "description": "open, close, reset (breakers); on, off, dim (loads)"})
+    value = ma.fields.Float(allow_none=True, validate=validate.Range(min=0, max=100),
+                            metadata={"description": "dim level 0..100"})
+    reason = String(required=True, validate=validate.Length(min=1, max=500),
+                    metadata={"description": "why (kept in the command and the audit log)"})
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = String(required=True, data_key="Idempotency-Key",
+                             validate=validate.Length(min=1, max=64), metadata={
+                                 "description": "a client-chosen key (a UUID): the same key "
+                                                "returns the same command, never a second"})
+
+
+class CommandCommentSchema(Strict):
+    comment = String(validate=validate.Length(max=500))
+
+
+class CommandRejectSchema(Strict):
+    comment = String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CommandQueryArgsSchema(Strict):
+    site_id = Integer(validate=POSITIVE_ID)
+    device_id = Integer(validate=POSITIVE_ID)
+    circuit_id = Integer(validate=POSITIVE_ID)
+    requested_by = Integer(validate=POSITIVE_ID, metadata={"description": "user id"})
+    batch_id = String(validate=validate.Length(max=36))
+    state = DelimitedList(String(validate=validate.OneOf(COMMAND_STATES)),
+                          validate=validate.Length(max=len(COMMAND_STATES)))
+    awaiting_my_approval = ma.fields.Boolean(metadata={
+        "description": "awaiting approval and requested by someone else"})
+    since = AwareDateTime(default_timezone=None)
+    until = AwareDateTime(default_timezone=None)
+
+
+class CommandSchema(Strict):
+    id = Integer()
+    site_id = Integer()
+    device_id = Integer()
+    circuit_id = Integer(allow_none=True)
+    action = String()
+    value = ma.fields.Float(allow_none=True)
+    state = String(metadata={"description": ", ".join(COMMAND_STATES)})
+    target = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), metadata={
+        "description": "what the device must show for the command to be confirmed"})
+    observed = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), allow_none=True,
+                              metadata={"description": "what the device showed (read-back)"})
+    error = String(allow_none=True, metadata={"description": "stable code of a refusal or "
+                                                             "failure"})
+    message = String(allow_none=True)
+    message_zh = String(allow_none=True)
+    requested_by = Integer(allow_none=True)
+    requested_by_name = String()
+    requested_at = ma.fields.DateTime()
+    sent_at = ma.fields.DateTime(allow_none=True)
+    finished_at = ma.fields.DateTime(allow_none=True)
+    approved_by = Integer(allow_none=True)
+    approval_expires_at = ma.fields.DateTime(allow_none=True)
+    expires_at = ma.fields.DateTime(allow_none=True)
+
+
+class CommandEventSchema(Strict):
+    state = String()
+    at = ma.fields.DateTime()
+    actor_id = Integer(allow_none=True)
+    actor_name = String()
+    reason = String(allow_none=True)
+
+
+class CommandDetailSchema(CommandSchema):
+    reason = String()
+    events = ma.fields.List(ma.fields.Nested(CommandEventSchema))
+    can_approve = ma.fields.Boolean(metadata={"description": "you may approve or reject it"})

@@ -1,0 +1,64 @@
+"""What a command does on the bus (coroutines on the field session's loop; pure of the
+database): read values, write a control, read back until the device shows the target."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from backend.field.modbus import GatewayConnection, ModbusError
+from backend.field.profile import Control, Profile
+
+READBACK_EVERY_S = 0.1      # between read-backs: a breaker operates in ~0.1 s
+
+
+@dataclass
+class Outcome:
+    state: str                      # confirmed | failed | timed_out
+    error: str | None = None        # texts.REASONS code
+    values: dict = field(default_factory=dict)   # placeholders of the reason
+    observed: dict | None = None    # what the device showed last
+
+
+async def read_values(conn: GatewayConnection, profile: Profile, unit: int,
+                      names: list[str]) -> dict:
+    values: dict = {}
+    for req in profile.read_plan(names):
+        values.update(req.decode(await conn.read(req.table, req.address, req.count, unit)))
+    return values
+
+
+def exception_text(exc: ModbusError) -> str:
+    return f"Modbus exception {exc.code}" if exc.code is not None else str(exc)
+
+
+async def write_and_confirm(conn: GatewayConnection, profile: Profile, unit: int,
+                            control: Control, readback_s: float) -> Outcome:
+    """Write the control once, then read back until every ``confirm`` value matches or
+    ``readback_s`` passes. Never writes twice. A write with no answer is still read back
+    (the device may have operated): only a read-back shows what happened."""
+    try:
+        if control.table == "coil":
+            await conn.write_coil(control.address, bool(control.value), unit)
+        else:
+            await conn.write_registers(control.address, [control.value], unit)
+    except ModbusError as exc:
+        if exc.kind == "exception":
+            return Outcome("failed", "device_exception", {"detail": exception_text(exc)})
+    names = [m for m, _ in control.confirm]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + readback_s
+    observed = None
+    while True:
+        try:
+            observed = await read_values(conn, profile, unit, names)
+            if control.confirmed_by(observed):
+                return Outcome("confirmed", observed=observed)
+        except ModbusError:
+            pass
+        if loop.time() + READBACK_EVERY_S > deadline:
+            break
+        await asyncio.sleep(READBACK_EVERY_S)
+    if observed is None:
+        return Outcome("timed_out", "readback_timeout")
+    shown = ", ".join(f"{k}={v}" for k, v in observed.items())
+    return Outcome("failed", "not_confirmed", {"observed": shown}, observed)

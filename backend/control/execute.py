@@ -1,0 +1,151 @@
+"""Executing one queued command on a field session (the poll process that owns the bus).
+
+1. Still queued and not expired (else: skipped, or ``expired``).
+2. Hold the gateway (shared with this process's poll of it, locked when idle; held by
+   another process: the command is handed to that process's inbox).
+3. Read the mode fresh from the device: ``manual`` or ``maintenance`` -> ``refused``,
+   nothing written; no answer -> ``failed`` (``no_answer``), nothing written.
+4. Claim: ``queued`` -> ``sent`` by a conditional UPDATE, committed before the write, so
+   nothing is ever written twice (a second executor, a retry, a restart find it sent).
+5. Write once, read back until the device shows the target (``control_readback_ms``):
+   ``confirmed``, ``failed`` (a Modbus exception, or ``not_confirmed``) or ``timed_out``.
+   The read-back values are stored as readings: the device's latest values show the
+   confirmed state at once. A process stopped between 4 and 5 leaves ``sent``; the
+   reconciler (backend/control/reconcile.py) settles it from the device's state.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from backend.accounts import audit
+from backend.accounts.security import Actor
+from backend.clock import utcnow
+from backend.control import queue
+from backend.control.device_io import Outcome, exception_text, read_values, write_and_confirm
+from backend.control.operations import settle_reason, transition
+from backend.extensions import db, redis
+from backend.field.modbus import GatewayAddress, ModbusError
+from backend.field.profile import load_profile
+from backend.field.session import FieldSession, GatewayBusy
+from backend.models import Command, Device, Gateway
+from backend.settings import setting
+from backend.telemetry.ingest import ingest
+
+log = logging.getLogger(__name__)
+
+MAX_HOPS = 50        # hand-overs between processes before it is left to expire
+
+
+def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
+    """Run one command; returns what happened (for logs and tests)."""
+    cmd = db.session.get(Command, command_id, populate_existing=True)
+    if cmd is None or cmd.state != "queued":
+        db.session.rollback()
+        return "skipped"
+    if cmd.expires_at is not None and cmd.expires_at <= utcnow():
+        expire(cmd)
+        db.session.commit()
+        return "expired"
+    device = db.session.get(Device, cmd.device_id)
+    gateway = db.session.get(Gateway, device.gateway_id) if device.gateway_id else None
+    if gateway is None:
+        return _end_unsent(cmd, "failed", "device_not_controllable")
+    profile = load_profile(device.profile)
+    control = profile.control(cmd.action)
+    address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
+                             gateway.timeout_ms / 1000)
+    unit, site_id = device.unit_id, device.site_id
+    db.session.rollback()                    # no transaction open while on the bus
+    readback_s = setting("control_readback_ms") / 1000
+    bound = readback_s + 4 * address.timeout_s * (setting("poll_retries") + 1) + 2
+    try:
+        with session.hold(gateway.id, address) as bus:
+            if "mode" in profile.metrics:
+                try:
+                    mode = bus.run(lambda c: read_values(c, profile, unit, ["mode"]), bound)
+                except ModbusError as exc:
+                    if exc.kind == "exception":
+                        return _end_unsent(cmd, "failed", "device_exception",
+                                           detail=exception_text(exc))
+                    return _end_unsent(cmd, "failed", "no_answer")
+                if mode.get("mode") in ("manual", "maintenance"):
+                    return _end_unsent(cmd, "refused", f"mode_{mode['mode']}")
+            if not _claim(cmd):
+                return "skipped"
+            outcome = bus.run(lambda c: write_and_confirm(c, profile, unit, control,
+                                                          readback_s), bound)
+    except GatewayBusy as busy:
+        return _hand_over(cmd.id, busy, session, hops)
+    _settle(cmd, outcome, site_id)
+    return outcome.state
+
+
+def _claim(cmd: Command) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Command).where(Command.id == cmd.id, Command.state == "queued",
+                              Command.expires_at > now)
+        .values(state="sent", sent_at=now)).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    cmd = db.session.get(Command, cmd.id, populate_existing=True)
+    transition(cmd, "sent", None)
+    db.session.commit()
+    ttl_ms = setting("control_readback_ms") + 15_000
+    redis.set(queue.EXECUTING_KEY.format(command_id=cmd.id), 1, px=ttl_ms)
+    return True
+
+
+def _settle(cmd: Command, outcome: Outcome, site_id: int) -> None:
+    if outcome.observed:
+        ingest([(cmd.device_id, utcnow(), outcome.observed)])
+    cmd = db.session.get(Command, cmd.id, populate_existing=True, with_for_update=True)
+    if cmd.state != "sent":                   # the reconciler got there first
+        db.session.rollback()
+        return
+    cmd.observed = outcome.observed
+    if outcome.error:
+        settle_reason(cmd, outcome.error, **outcome.values)
+    transition(cmd, outcome.state, None, reason=cmd.message)
+    audit.record(Actor.system("control"), "command_result", "command", cmd.id,
+                 site_id=site_id, after={"state": cmd.state, "error": cmd.error,
+                                         "observed": cmd.observed})
+    db.session.commit()
+    redis.delete(queue.EXECUTING_KEY.format(command_id=cmd.id))
+
+
+def _end_unsent(cmd: Command, state: str, code: str, **values) -> str:
+    """Settle a command nothing was written for (refused by mode, no answer, ...)."""
+    done = db.session.execute(update(Command).where(Command.id == cmd.id,
+                                                    Command.state == "queued")
+                              .values(state=state)).rowcount
+    if not done:
+        db.session.rollback()
+        return "skipped"
+    cmd = db.session.get(Command, cmd.id, populate_existing=True)
+    settle_reason(cmd, code, **values)
+    transition(cmd, state, None, reason=cmd.message)
+    db.session.commit()
+    return state
+
+
+def expire(cmd: Command) -> None:
+    settle_reason(cmd, "expired", seconds=setting("control_expiry_seconds"))
+    transition(cmd, "expired", None, reason=cmd.message)
+
+
+def _hand_over(command_id: int, busy: GatewayBusy, session: FieldSession, hops: int) -> str:
+    """The gateway is another process's: give it the command (or wait for the lock)."""
+    if hops >= MAX_HOPS:
+        log.warning("command %s: gateway %s stays held by %s; left to expire",
+                    command_id, busy.gateway_id, busy.owner)
+        return "abandoned"
+    owner = busy.owner if busy.owner and busy.owner != session.owner() else None
+    if owner is None:
+        import time
+        time.sleep(0.05)                       # a lock of no known poller: try again soon
+    queue.push(command_id, hops + 1, owner=owner)
+    return "handed_over"

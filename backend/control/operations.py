@@ -1,0 +1,248 @@
+"""Commands as people see them: request, approve, reject, cancel, list, detail.
+
+A request is checked at once (rights, device state, one command per device, the minimum
+interval), stored with its first states and, after the commit, pushed to the control queue
+(backend/control/queue.py) that the field sessions execute (backend/control/execute.py).
+Every transition is a ``command_events`` row, an audit row for the people's actions, and a
+``command`` event on the live stream.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from backend.accounts import audit
+from backend.accounts.security import Actor
+from backend.clock import utcnow
+from backend.control import queue
+from backend.control.rights import can_control, refuse, require_control
+from backend.control.texts import reason
+from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.extensions import db
+from backend.facility.operations import devices
+from backend.field.profile import ProfileError, load_profile
+from backend.models import Circuit, Command, CommandEvent, Device, DeviceStatus
+from backend.models.control import IN_FLIGHT, SETTLED
+from backend.settings import setting
+
+CANCELLABLE = ("requested", "awaiting_approval", "queued")
+
+
+def settle_reason(cmd: Command, code: str, **values) -> None:
+    """Record why the command ended (or was refused), in English and Chinese."""
+    cmd.error = code
+    cmd.message, cmd.message_zh = reason(code, **values)
+
+
+def transition(cmd: Command, state: str, actor: Actor | None = None, *,
+               reason: str | None = None, details: dict | None = None) -> None:
+    """Set the state and record it (time, actor, reason); settled states get their end."""
+    now = utcnow()
+    cmd.state = state
+    if state in SETTLED and cmd.finished_at is None:
+        cmd.finished_at = now
+    db.session.add(CommandEvent(command_id=cmd.id, state=state, at=now,
+                                actor_id=actor.user_id if actor else None,
+                                actor_name=actor.username if actor else "system",
+                                reason=reason, details=details))
+    queue.publish_after_commit(cmd)
+
+
+# --- request ---------------------------------------------------------------------------
+
+def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
+    """A new command, or the one this Idempotency-Key already made (never a second)."""
+    existing = _by_key(actor, key)
+    if existing is not None:
+        return _same_or_refuse(existing, device_id, data)
+    device = devices.get(actor, device_id)
+    require_control(actor, device)
+    control = _check_device(device, data)
+    now = utcnow()
+    circuit = db.session.get(Circuit, device.circuit_id) if device.circuit_id else None
+    cmd = Command(site_id=device.site_id, device_id=device.id, circuit_id=device.circuit_id,
+                  gateway_id=device.gateway_id, action=data["action"],
+                  value=data.get("value"), target=dict(control.confirm),
+                  reason=data["reason"], state="requested", idempotency_key=key,
+                  requested_by=actor.user_id, requested_by_name=actor.username,
+                  requested_at=now)
+    db.session.add(cmd)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        again = _by_key(actor, key)
+        if again is not None:
+            return _same_or_refuse(again, device_id, data)
+        refuse("command_in_progress", Conflict)
+    transition(cmd, "requested", actor, reason=cmd.reason)
+    if circuit is not None and circuit.protected:
+        cmd.approval_expires_at = now + timedelta(seconds=setting("control_approval_seconds"))
+        transition(cmd, "awaiting_approval", actor,
+                   reason="protected circuit: a second person must approve")
+    else:
+        _queue(cmd, actor)
+    audit.record(actor, "command", "command", cmd.id, site_id=cmd.site_id,
+                 after={"device_id": cmd.device_id, "action": cmd.action, "value": cmd.value,
+                        "reason": cmd.reason, "state": cmd.state})
+    return cmd
+
+
+def _queue(cmd: Command, actor: Actor | None) -> None:
+    cmd.expires_at = utcnow() + timedelta(seconds=setting("control_expiry_seconds"))
+    transition(cmd, "queued", actor)
+    queue.push_after_commit(cmd.id)
+
+
+def _by_key(actor: Actor, key: str) -> Command | None:
+    return db.session.scalar(select(Command).where(Command.requested_by == actor.user_id,
+                                                   Command.idempotency_key == key))
+
+
+def _same_or_refuse(cmd: Command, device_id: int, data: dict) -> Command:
+    if (cmd.device_id, cmd.action, cmd.value) != (device_id, data["action"], data.get("value")):
+        refuse("idempotency_key_reused", Conflict)
+    return cmd
+
+
+def _check_device(device: Device, data: dict):
+    if not device.enabled:
+        refuse("device_disabled", Conflict)
+    if device.gateway_id is None or device.unit_id is None or not device.profile:
+        refuse("device_not_controllable", Conflict)
+    try:
+        profile = load_profile(device.profile)
+    except (ProfileError, KeyError):
+        refuse("device_not_controllable", Conflict)
+    control = profile.controls.get(data["action"])
+    if control is None:
+        known = ", ".join(profile.controls) or "none"
+        raise ValidationFailed(f"action: {device.code} cannot {data['action']} (it can: {known})",
+                               errors={"action": [f"not supported by this device ({known})"]},
+                               error="action_not_supported")
+    status = db.session.get(DeviceStatus, device.id)
+    if status is None or status.online is not True:
+        refuse("device_offline", Conflict)
+    if db.session.scalar(select(Command.id).where(Command.device_id == device.id,
+                                                  Command.state.in_(IN_FLIGHT))):
+        refuse("command_in_progress", Conflict)
+    interval = setting("control_min_interval_seconds")
+    recent = db.session.scalar(select(Command.finished_at).where(
+        Command.device_id == device.id, Command.state == "confirmed",
+        Command.finished_at > utcnow() - timedelta(seconds=interval)))
+    if recent is not None:
+        refuse("switched_too_recently", Conflict, seconds=interval)
+    return control
+
+
+# --- approval, rejection, cancellation ---------------------------------------------------
+
+def approve(actor: Actor, command_id: int, comment: str | None = None) -> Command:
+    cmd = _pending_approval(actor, command_id)
+    cmd.approved_by, cmd.approved_at = actor.user_id, utcnow()
+    audit.record(actor, "approve", "command", cmd.id, site_id=cmd.site_id,
+                 after={"comment": comment})
+    _queue(cmd, actor)
+    return cmd
+
+
+def reject(actor: Actor, command_id: int, comment: str) -> Command:
+    cmd = _pending_approval(actor, command_id)
+    cmd.error, cmd.message = "rejected", f"rejected by {actor.username}: {comment}"
+    cmd.message_zh = f"已被 {actor.username} 驳回：{comment}"
+    transition(cmd, "rejected", actor, reason=comment)
+    audit.record(actor, "reject", "command", cmd.id, site_id=cmd.site_id,
+                 after={"comment": comment})
+    return cmd
+
+
+def _pending_approval(actor: Actor, command_id: int) -> Command:
+    cmd = _locked(actor, command_id)
+    if cmd.state != "awaiting_approval":
+        refuse("not_awaiting_approval", Conflict)
+    if cmd.requested_by is not None and cmd.requested_by == actor.user_id:
+        refuse("own_command", Forbidden)
+    device = db.session.get(Device, cmd.device_id)
+    require_control(actor, device)
+    if cmd.approval_expires_at and cmd.approval_expires_at <= utcnow():
+        expire_approval(cmd)
+        db.session.commit()
+        refuse("not_awaiting_approval", Conflict)
+    return cmd
+
+
+def expire_approval(cmd: Command) -> None:
+    settle_reason(cmd, "approval_expired", seconds=setting("control_approval_seconds"))
+    transition(cmd, "expired", None, reason=cmd.message)
+
+
+def cancel(actor: Actor, command_id: int, comment: str | None = None) -> Command:
+    cmd = _locked(actor, command_id)
+    if cmd.requested_by != actor.user_id:
+        require_control(actor, db.session.get(Device, cmd.device_id))
+    # Conditional: an executor may be claiming it this instant (queued -> sent).
+    done = db.session.execute(update(Command).where(Command.id == cmd.id,
+                                                    Command.state.in_(CANCELLABLE))
+                              .values(state="cancelled", finished_at=utcnow())).rowcount
+    if not done:
+        refuse("not_cancellable", Conflict)
+    db.session.refresh(cmd)
+    cmd.state = "cancelled"
+    transition(cmd, "cancelled", actor, reason=comment)
+    audit.record(actor, "cancel", "command", cmd.id, site_id=cmd.site_id,
+                 after={"comment": comment})
+    return cmd
+
+
+def _locked(actor: Actor, command_id: int) -> Command:
+    cmd = db.session.get(Command, command_id, with_for_update=True, populate_existing=True)
+    if cmd is None or not actor.can_see_site(cmd.site_id):
+        raise NotFound(f"command {command_id} not found", error="command_not_found")
+    return cmd
+
+
+# --- reads -----------------------------------------------------------------------------
+
+def get(actor: Actor, command_id: int) -> Command:
+    cmd = db.session.get(Command, command_id)
+    if cmd is None or not actor.can_see_site(cmd.site_id):
+        raise NotFound(f"command {command_id} not found", error="command_not_found")
+    return cmd
+
+
+def detail(actor: Actor, command_id: int) -> dict:
+    cmd = get(actor, command_id)
+    events = db.session.scalars(select(CommandEvent).where(CommandEvent.command_id == cmd.id)
+                                .order_by(CommandEvent.at, CommandEvent.id)).all()
+    device = db.session.get(Device, cmd.device_id)
+    fields = {c.key: getattr(cmd, c.key) for c in Command.__table__.columns}
+    return {**fields, "events": events,
+            "can_approve": (cmd.state == "awaiting_approval" and device is not None
+                            and cmd.requested_by != actor.user_id
+                            and can_control(actor, device))}
+
+
+def select_commands(actor: Actor, args: dict):
+    stmt = select(Command)
+    if not actor.is_superadmin:
+        stmt = stmt.where(Command.site_id.in_(actor.site_ids))
+    for name in ("site_id", "device_id", "circuit_id", "requested_by", "batch_id"):
+        if args.get(name) is not None:
+            stmt = stmt.where(getattr(Command, name) == args[name])
+    if args.get("state"):
+        stmt = stmt.where(Command.state.in_(args["state"]))
+    if args.get("awaiting_my_approval"):
+        stmt = stmt.where(Command.state == "awaiting_approval",
+                          Command.requested_by.is_distinct_from(actor.user_id))
+    if args.get("since") is not None:
+        stmt = stmt.where(Command.requested_at >= args["since"])
+    if args.get("until") is not None:
+        stmt = stmt.where(Command.requested_at < args["until"])
+    return stmt.order_by(Command.id.desc())
+
+
+def device_history(actor: Actor, device_id: int, args: dict):
+    devices.get(actor, device_id)
+    return select_commands(actor, {**args, "device_id": device_id})

@@ -1,0 +1,108 @@
+"""The control queue and the command events, both sent after the commit that made them.
+
+- ``gw:control:queue``: a Redis list of "<command id>:<hops>" that every field session's
+  control runner (backend/control/runner.py) takes from; ``gw:control:inbox:<poller>``:
+  one per poll process, for commands whose gateway that process holds. A push is also a
+  short-lived ``gw:control:pushed:<id>`` marker: the reconciler pushes a command that is
+  still queued once the marker is gone (a push lost with a stopped runner or Redis).
+  Pushing twice is harmless: only one executor can claim a command (queued -> sent).
+- ``command`` events on the site's live stream: the command as ``summary`` shows it.
+"""
+from __future__ import annotations
+
+import logging
+
+import orjson
+from sqlalchemy import event
+
+from backend.extensions import db, redis
+from backend.live import stream
+from backend.telemetry.latest import commanded_key
+
+log = logging.getLogger(__name__)
+
+QUEUE_KEY = "gw:control:queue"
+INBOX_KEY = "gw:control:inbox:{owner}"
+PUSHED_KEY = "gw:control:pushed:{command_id}"
+EXECUTING_KEY = "gw:control:executing:{command_id}"
+PUSH_RETRY_SECONDS = 5
+
+
+def push(command_id: int, hops: int = 0, *, owner: str | None = None, client=None) -> None:
+    client = client or redis.current()
+    pipe = client.pipeline()
+    pipe.rpush(INBOX_KEY.format(owner=owner) if owner else QUEUE_KEY, f"{command_id}:{hops}")
+    pipe.set(PUSHED_KEY.format(command_id=command_id), 1, ex=PUSH_RETRY_SECONDS)
+    pipe.execute()
+
+
+def parse(item: str) -> tuple[int, int]:
+    command_id, _, hops = item.partition(":")
+    return int(command_id), int(hops or 0)
+
+
+def summary(cmd) -> dict:
+    """The command as the live stream and the clients see it."""
+    return {"id": cmd.id, "site_id": cmd.site_id, "device_id": cmd.device_id,
+            "circuit_id": cmd.circuit_id, "action": cmd.action, "value": cmd.value,
+            "state": cmd.state, "target": cmd.target, "observed": cmd.observed,
+            "error": cmd.error, "message": cmd.message, "message_zh": cmd.message_zh,
+            "requested_by": cmd.requested_by, "requested_by_name": cmd.requested_by_name,
+            "requested_at": _iso(cmd.requested_at), "sent_at": _iso(cmd.sent_at),
+            "finished_at": _iso(cmd.finished_at), "approved_by": cmd.approved_by,
+            "approval_expires_at": _iso(cmd.approval_expires_at),
+            "expires_at": _iso(cmd.expires_at)}
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def push_after_commit(command_id: int) -> None:
+    _pending()["push"].append(command_id)
+
+
+def publish_after_commit(cmd) -> None:
+    _pending()["publish"][cmd.id] = cmd
+
+
+def _pending() -> dict:
+    session = db.session()
+    if not session.info.get("gw_control_listening"):
+        # Permanent listeners, once per session object (a ``once`` listener stays
+        # registered, disabled: registering the same function again would be ignored).
+        event.listen(session, "after_commit", _after_commit)
+        event.listen(session, "after_rollback", _after_rollback)
+        session.info["gw_control_listening"] = True
+    return session.info.setdefault("gw_control", {"push": [], "publish": {}})
+
+
+def _after_rollback(session) -> None:
+    session.info.pop("gw_control", None)
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop("gw_control", None)
+    if not pending:
+        return
+    try:
+        client = redis.current()
+        for cmd in pending["publish"].values():
+            stream.publish(cmd.site_id, "command", summary(cmd))
+            client.set(commanded_key(cmd.device_id), stream_json(commanded(cmd)),
+                       ex=7 * 86400)
+        for command_id in pending["push"]:
+            push(command_id, client=client)
+    except Exception:  # noqa: BLE001 - committed: the reconciler pushes within 5 s
+        log.exception("control: could not push or publish after commit")
+
+
+def commanded(cmd) -> dict:
+    """What the device's latest values show as its commanded state (the latest command)."""
+    return {"command_id": cmd.id, "action": cmd.action, "value": cmd.value,
+            "target": cmd.target, "state": cmd.state, "at": _iso(cmd.requested_at),
+            "by": cmd.requested_by_name}
+
+
+def stream_json(doc: dict) -> str:
+    return orjson.dumps(doc).decode()

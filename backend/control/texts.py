@@ -1,0 +1,52 @@
+"""Why a command was refused or how it ended: one stable code, an English and a Chinese
+text. The API answers with the code and both texts; the clients show the Chinese one
+(pwa/src/i18n keeps the same codes for the other errors)."""
+from __future__ import annotations
+
+REASONS: dict[str, tuple[str, str]] = {
+    # refused at once (a 4xx)
+    "control_not_granted": ("you have no control right for this circuit",
+                            "您没有该回路的控制权限"),
+    "device_offline": ("the device is offline: a command could not be confirmed",
+                       "设备离线，无法执行并确认命令"),
+    "device_disabled": ("the device is disabled", "设备已停用"),
+    "device_not_controllable": ("the device has no gateway or profile to control it through",
+                                "该设备未接入网关或没有设备型号，不能远程控制"),
+    "action_not_supported": ("this device does not support that action",
+                             "该设备不支持此操作"),
+    "command_in_progress": ("another command for this device is in progress",
+                            "该设备有正在执行的命令，请等待其完成"),
+    "switched_too_recently": ("the device was switched less than {seconds} s ago",
+                              "距该设备上次操作不足 {seconds} 秒"),
+    "idempotency_key_reused": ("this Idempotency-Key was used for a different command",
+                               "该幂等键已用于另一条命令"),
+    "own_command": ("the requester cannot approve their own command",
+                    "不能审批自己发起的命令"),
+    "not_awaiting_approval": ("the command is not awaiting approval", "该命令不在待审批状态"),
+    "not_cancellable": ("the command can no longer be cancelled (it was sent or settled)",
+                        "该命令已下发或已结束，不能取消"),
+    # how an executed command ended (commands.error)
+    "mode_manual": ("the breaker is in manual mode: remote commands are refused",
+                    "断路器处于手动模式，拒绝远程操作"),
+    "mode_maintenance": ("the breaker is in maintenance mode: remote commands are refused",
+                         "断路器处于维修模式，拒绝远程操作"),
+    "no_answer": ("the device did not answer; nothing was written",
+                  "设备无应答，未下发任何操作"),
+    "device_exception": ("the device refused the request ({detail})",
+                         "设备拒绝了该操作（{detail}）"),
+    "not_confirmed": ("state not confirmed: the device still shows {observed}",
+                      "状态未确认：设备仍显示 {observed}"),
+    "readback_timeout": ("the device stopped answering after the write; its state is unknown",
+                         "下发后设备无应答，状态未知"),
+    "expired": ("not started within {seconds} s: expired rather than run late",
+                "命令未在 {seconds} 秒内开始执行，已过期（不会延迟执行）"),
+    "approval_expired": ("not approved within {seconds} s", "未在 {seconds} 秒内获得审批，已过期"),
+    "executor_stopped": ("the executor stopped after the write; settled from the device's "
+                         "state", "执行进程在下发后中断，已按设备状态核对"),
+}
+
+
+def reason(code: str, **values) -> tuple[str, str]:
+    """(English, Chinese) for ``code`` with its placeholders filled."""
+    en, zh = REASONS[code]
+    return en.format(**values), zh.format(**values)
