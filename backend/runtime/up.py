@@ -10,15 +10,18 @@
    - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
      Server-Sent Event streams do not pin a whole worker process each; gunicorn's own
      error answers in our JSON shape: backend/runtime/http_worker.py);
-   - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
-     processes listening on every queue of backend/jobs.py but ``poll``, in order;
+   - ``worker-N``: ``settings.rq_workers`` plain ``rq worker`` processes listening on
+     every queue of backend/jobs.py but ``poll``, in order;
    - ``poller-N``: one ``SimpleWorker`` per poll shard on ``poll`` (connections stay
      open between cycles: backend/field/session.py);
      One process per worker rather than ``rq worker-pool``: the pool is itself a
      supervisor, and nesting it would hide restarts and exit codes from ours.
-     ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
-     ``Retry(interval=...)``); RQ elects one per queue with a Redis lock, so every
-     worker can carry the flag safely. It does not run periodic jobs:
+     Without ``--with-scheduler``: RQ's *delayed-job* scheduler (``enqueue_in``,
+     ``enqueue_at``, a ``Retry`` with an interval) is a forked child of the worker that the
+     worker reaps only at its maintenance run (every 10 minutes), so after a Redis hang it
+     stayed a zombie and delayed jobs waited. Nothing here delays a job in RQ: retries and
+     delays are rows with ``next_attempt_at`` in PostgreSQL, enqueued by the outbox sweep
+     (tests/test_up_children.py checks that no code uses them). Periodic jobs come from:
    - ``scheduler``: RQ 3.0's cron scheduler, ``rq cron workers.schedule``, the one
      place periodic jobs are declared.
    RQ children get the Redis URL through ``RQ_REDIS_URL`` (the environment variable
@@ -231,7 +234,7 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         "backend.wsgi:app",
     ], env, max_backoff=APP_BACKOFF)
     workers = [
-        Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
+        Child(f"worker-{i}", [py, "-m", "rq.cli", "worker",
                               "--worker-class", "workers.worker.PreloadedWorker", *rq_log,
                               "--logging_level", level, *GENERAL_QUEUES], rq_env,
               max_backoff=APP_BACKOFF)
