@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-time", type=int, default=600, help="seconds per role")
     ap.add_argument("--role", choices=("admin", "staff", "both"), default="both")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-ids", action="store_true",
+                    help="no seeded ids for path parameters (the baseline)")
     args = ap.parse_args(argv)
     exe = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
     if not Path(exe).exists():
@@ -55,14 +57,16 @@ def main(argv=None) -> int:
     upgrade_head(db_url)
     settings = bench_settings(db_url, redis_url, "fuzz")
     tokens, ids = fuzz_seed.seed(settings)
-    api, base = start_api(settings, ROOT)
-    failed = 0
     out = ROOT / "test-artifacts" / "fuzz"
     out.mkdir(parents=True, exist_ok=True)
+    access = out / "access.log"
+    access.unlink(missing_ok=True)
+    api, base = start_api(settings, ROOT, access_log=access)
+    failed = 0
     try:
         spec = requests.get(f"{base}/api/openapi.json", timeout=30).json()
         config = out / "schemathesis.toml"
-        config.write_text(fuzz_seed.config(spec, ids), encoding="utf-8")
+        config.write_text("" if args.no_ids else fuzz_seed.config(spec, ids), encoding="utf-8")
         for role in ("admin", "staff") if args.role == "both" else (args.role,):
             cmd = [exe, "--config-file", str(config), "run", f"{base}/api/openapi.json", "--url", base,
                    "-H", f"Authorization: Bearer {tokens[role]}", "--checks", CHECKS,
@@ -71,7 +75,9 @@ def main(argv=None) -> int:
                    "--report", "junit",
                    "--report-junit-path", str(out / f"{role}.xml"), "--no-color"]
             print(f"\n## schemathesis as {role}\n", flush=True)
+            start = access.stat().st_size if access.exists() else 0
             failed |= subprocess.run(cmd, cwd=ROOT).returncode
+            print(fuzz_seed.not_found_report(spec, access, start), flush=True)
     finally:
         stop(api)
         cleanup()

@@ -188,3 +188,30 @@ def config(spec: dict, ids: dict, probability: float = PROBABILITY) -> str:
                 lines += ["[[operations]]", f'include-name = "{method.upper()} {path}"',
                           f"parameters = {{ {', '.join(binds)} }}", ""]
     return "\n".join(lines)
+
+
+def not_found_report(spec: dict, access_log: Path, start: int = 0) -> str:
+    """From the API's access log (from byte ``start``): per operation with a path
+    parameter, its requests and the share answered 404; the operations past half."""
+    templates = sorted(spec["paths"], key=lambda p: p.count("{"))   # literal paths first
+    patterns = [(t, re.compile("^" + re.sub(r"{\w+}", "[^/]+", t) + "$")) for t in templates
+                if "{" in t]
+    line = re.compile(r'"([A-Z]+) ([^ ?"]+)[^"]* HTTP/[\d.]+" (\d{3}) ')
+    counts: dict[str, list[int]] = {}
+    with open(access_log, "rb") as fh:
+        fh.seek(start)
+        for raw in fh:
+            m = line.search(raw.decode("utf-8", "replace"))
+            if not m:
+                continue
+            method, path, status = m.groups()
+            op = next((t for t, rx in patterns if rx.match(path)), None)
+            if op is not None and method.lower() in spec["paths"][op]:
+                c = counts.setdefault(f"{method} {op}", [0, 0])
+                c[0] += 1
+                c[1] += status == "404"
+    mostly = sorted(op for op, (n, nf) in counts.items() if nf * 2 > n)
+    total, nf = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
+    return (f"operations with a path parameter: {len(counts)}, {total} requests, "
+            f"{nf / max(total, 1):.0%} answered 404; mostly 404 ({len(mostly)}): "
+            + ", ".join(mostly))
