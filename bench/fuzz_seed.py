@@ -191,10 +191,11 @@ def config(spec: dict, ids: dict, probability: float = PROBABILITY) -> str:
 
 
 def not_found_report(spec: dict, access_log: Path, start: int = 0) -> str:
-    """From the API's access log (from byte ``start``): per operation with a path
-    parameter, its requests and the share answered 404; the operations past half."""
+    """From the API's access log (from byte ``start``): the requests to operations with a
+    path parameter whose every id was well formed (1 to 2^31 - 1; the others are rightly
+    404), how many of those found no record (404), and the operations where most did."""
     templates = sorted(spec["paths"], key=lambda p: p.count("{"))   # literal paths first
-    patterns = [(t, re.compile("^" + re.sub(r"{\w+}", "[^/]+", t) + "$")) for t in templates
+    patterns = [(t, re.compile("^" + re.sub(r"{\w+}", "([^/]+)", t) + "$")) for t in templates
                 if "{" in t]
     line = re.compile(r'"([A-Z]+) ([^ ?"]+)[^"]* HTTP/[\d.]+" (\d{3}) ')
     counts: dict[str, list[int]] = {}
@@ -205,13 +206,16 @@ def not_found_report(spec: dict, access_log: Path, start: int = 0) -> str:
             if not m:
                 continue
             method, path, status = m.groups()
-            op = next((t for t, rx in patterns if rx.match(path)), None)
-            if op is not None and method.lower() in spec["paths"][op]:
-                c = counts.setdefault(f"{method} {op}", [0, 0])
-                c[0] += 1
-                c[1] += status == "404"
+            op, values = next(((t, rx.match(path).groups()) for t, rx in patterns
+                               if rx.match(path)), (None, ()))
+            if (op is None or method.lower() not in spec["paths"][op]
+                    or not all(v.isdigit() and 1 <= int(v) < 2**31 for v in values)):
+                continue
+            c = counts.setdefault(f"{method} {op}", [0, 0])
+            c[0] += 1
+            c[1] += status == "404"
     mostly = sorted(op for op, (n, nf) in counts.items() if nf * 2 > n)
     total, nf = sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())
-    return (f"operations with a path parameter: {len(counts)}, {total} requests, "
+    return (f"requests with well-formed ids in the path: {total} to {len(counts)} operations, "
             f"{nf / max(total, 1):.0%} answered 404; mostly 404 ({len(mostly)}): "
             + ", ".join(mostly))
