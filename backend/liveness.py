@@ -8,8 +8,9 @@ them for ``/readyz``, the status line and the polling watchdog (backend/alarms/w
 - The ``system.heartbeat`` job (every 60 s, on the general workers) writes
   ``HEARTBEAT_KEY``: the scheduler enqueued it and a general worker ran it.
 
-A part is *stale* when its timestamp is older than a few of its intervals. Importing this
-module connects to nothing.
+A part is *stale* when its timestamp is older than a few of its intervals; a process
+whose own heartbeat is that old is *hung* and gets killed and restarted by the supervisor
+(backend/runtime/heartbeats.py). Importing this module connects to nothing.
 """
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ def poll_stale_after(interval: float) -> float:
     """Seconds without a finished poll job after which a shard's polling counts as stopped:
     three intervals, and never less than the interval plus 10 s (restarts take seconds)."""
     return max(3.0 * interval, interval + 10.0)
+
+
+def beat_every(settings) -> int:
+    """Seconds between the heartbeats of our RQ processes: the fast-poll interval. The cron
+    scheduler beats every loop, at least that often while polling is scheduled; ``up``
+    makes the workers and pollers beat as often (RQ's ``--worker-ttl`` and
+    ``--job-monitoring-interval``) instead of every 405 s while idle."""
+    return max(1, int(settings.poll_fast_seconds))
+
+
+def hung_after(settings) -> float:
+    """Seconds without a heartbeat after which the supervisor counts a poller, a worker or
+    the cron scheduler as hung and kills it: as long as a poll shard may go without a
+    cycle before its polling counts as stopped (12 s at the default 2 s fast poll)."""
+    return poll_stale_after(beat_every(settings))
 
 
 def poll_rates(settings) -> dict[str, float]:

@@ -39,10 +39,11 @@ def bench_settings(db_url: str, redis_url: str, name: str):
         secret_key="bench-secret-" + "x" * 32, jwt_secret_key="bench-jwt-" + "y" * 32)
 
 
-def start_api(settings, api_root: Path, extra_env: dict | None = None):
+def start_api(settings, api_root: Path, extra_env: dict | None = None,
+              access_log: Path | None = None):
     """The ``api`` child of ``gridwarden up`` (gunicorn with its workers, threads and flags,
     as the code under ``api_root`` builds it), started and answering /healthz. Returns
-    (the process, its base URL)."""
+    (the process, its base URL). Access log lines go to ``access_log`` (default: none)."""
     import json
     import os
     import subprocess
@@ -60,7 +61,7 @@ def start_api(settings, api_root: Path, extra_env: dict | None = None):
     out = subprocess.run([sys.executable, "-c", code, f"127.0.0.1:{port}"], cwd=api_root,
                          env=env, capture_output=True, text=True, check=True)
     argv = json.loads(out.stdout.strip().splitlines()[-1])
-    argv = [a if a != "-" else "/dev/null" for a in argv]       # no access log lines
+    argv = [a if a != "-" else str(access_log or "/dev/null") for a in argv]
     proc = subprocess.Popen(argv, cwd=api_root, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

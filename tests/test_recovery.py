@@ -5,6 +5,8 @@ without a person (issue 18, item 5). After each fault, a fast poll cycle must fi
 - the poller, killed twice after healthy runs: restarted after the first delay each time
   (the backoff resets);
 - the cron scheduler and the general worker, killed: restarted within the low cap;
+- the poller, the scheduler and the general worker, hung (SIGSTOP): the supervisor sees
+  their heartbeats stop, kills and restarts them;
 - Redis, hung (SIGSTOP) then resumed: the API answers 503, never 500, meanwhile;
 - Redis killed: restarted, its data (AOF) kept;
 - PostgreSQL's postmaster killed: the supervisor's watch starts it again.
@@ -70,6 +72,16 @@ class World:
                          15)
         return t
 
+    def hang(self, needle: str, what: str) -> float:
+        """SIGSTOP the child: nobody sends SIGCONT, the supervisor must kill it."""
+        p = _child(self.up, needle)
+        t = time.time()
+        os.kill(p.pid, signal.SIGSTOP)
+        self.up.wait_for(f"a hung {what} killed and restarted",
+                         lambda: _child(self.up, needle, 60).pid != p.pid, 90)
+        assert re.search(rf"\(pid {p.pid}\) is hung: no heartbeat for", self.up.output())
+        return t
+
 
 def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
     up = Up(data_dir, _free_port(), data_dir.parent / "up.log", "--demo")
@@ -89,6 +101,11 @@ def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
 
         w.polled_since(w.kill(" cron ", "the scheduler"), "a killed scheduler")
         w.kill("PreloadedWorker", "the general worker")
+
+        # Hung, not dead: alive for the supervisor, silent in Redis.
+        w.polled_since(w.hang("workers.worker.PollWorker", "poller"), "a hung poller")
+        w.polled_since(w.hang(" cron ", "scheduler"), "a hung scheduler")
+        w.hang("PreloadedWorker", "general worker")
         before = w.readings()
 
         # Redis hung: the API says 503 (not 500), polling resumes once it answers again.

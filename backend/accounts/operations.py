@@ -187,7 +187,9 @@ def update_user(actor: Actor, user_id: int, data: dict) -> User:
             raise Conflict(f"username {data['username']!r} is taken",
                            error="duplicate_username", errors={"username": ["is taken"]})
     if user.id == actor.user_id and (data.get("is_active") is False
-                                     or data.get("role", user.role.value) != user.role.value):
+                                     or data.get("role", user.role.value) != user.role.value
+                                     or (user.is_superadmin
+                                         and data.get("is_superadmin") is False)):
         raise Conflict("you cannot disable yourself or change your own role",
                        error="self_lockout")
     before = _user_snapshot(user)

@@ -10,6 +10,13 @@
   seconds before it died starts again from the first delay. Whatever the dead child
   left behind in its process group (e.g. gunicorn workers of a killed master) is
   terminated first.
+- A child that is alive but silent is *hung* (SIGSTOP, a deadlock): a child with a
+  ``beat`` (seconds since its last heartbeat, read from Redis by its pid) that shows no
+  heartbeat for ``hung_after`` seconds is killed (SIGKILL, its whole group) and restarted
+  as if it had died. Silence is counted from the latest of its last heartbeat, its start
+  (a child that has not beaten once yet gets ``START_GRACE``: imports, app preload) and
+  the moment its heartbeats could be read again: while Redis is down or hung every
+  heartbeat is stale, and it is Redis that needs restarting, not the children.
 - A ``Watch`` supervises what is not our child (the embedded PostgreSQL runs as
   pg_ctl's daemon): its check runs every few seconds, and a failed check runs its
   restart, with the same backoff.
@@ -46,6 +53,8 @@ BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0   # the default cap of a child's restart delay
 STABLE_AFTER = 10.0  # seconds of uptime after which a crash counts as the first again
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+START_GRACE = 60.0   # seconds a child may take to its first heartbeat
+HANG_CHECK_EVERY = 1.0
 
 
 @dataclass
@@ -60,6 +69,13 @@ class Child:
     started_at: float = 0.0
     failures: int = 0
     restart_at: float | None = None  # set while waiting out the backoff
+    # Seconds since the child's last heartbeat, given its pid (None: none seen yet); raises
+    # when the heartbeats cannot be read. Without it the child is never judged hung.
+    beat: Callable[[int], float | None] | None = field(default=None, repr=False)
+    hung_after: float = 0.0          # seconds of silence after which it counts as hung
+    beats_back_at: float = float("-inf")  # when its heartbeats could be read again
+    beats_unreadable: bool = False
+    next_hang_check: float = 0.0
 
     @property
     def alive(self) -> bool:
@@ -180,6 +196,7 @@ class Supervisor:
             pump.follow(child.proc.stdout)
         child.started_at = time.monotonic()
         child.restart_at = None
+        child.next_hang_check = 0.0
         log.info("started %s (pid %d)", child.name, child.proc.pid)
 
     def watch(self, watch: Watch) -> Watch:
@@ -226,6 +243,9 @@ class Supervisor:
             return
         code = child.proc.poll()
         if code is None:
+            if child.beat is not None and now >= child.next_hang_check:
+                child.next_hang_check = now + HANG_CHECK_EVERY
+                self._check_hung(child, now)
             return
         _killpg(child.proc.pid, signal.SIGTERM)  # leftovers of the dead child's group
         if now - child.started_at >= STABLE_AFTER:
@@ -233,6 +253,34 @@ class Supervisor:
         delay = self._schedule_restart(child, now)
         log.warning("%s (pid %d) exited with code %s; restarting in %.1f s",
                     child.name, child.proc.pid, _describe(code), delay)
+
+    @staticmethod
+    def silence(child: Child, now: float) -> float | None:
+        """Seconds the running ``child`` has given no sign of life, as far as can be told
+        (None: its heartbeats cannot be read now)."""
+        try:
+            age = child.beat(child.proc.pid)
+        except Exception as exc:
+            if not child.beats_unreadable:
+                log.warning("cannot read the heartbeat of %s: %s", child.name, exc)
+            child.beats_unreadable = True
+            return None
+        if child.beats_unreadable:
+            child.beats_unreadable, child.beats_back_at = False, now
+        quiet = min(now - child.started_at, now - child.beats_back_at)
+        if age is None:                  # no heartbeat (yet): starting up, or Redis lost it
+            return None if quiet <= START_GRACE else quiet
+        return min(age, quiet)
+
+    def _check_hung(self, child: Child, now: float) -> bool:
+        """Kill ``child`` if it is hung (its exit is then handled as any other); True if so."""
+        silent = self.silence(child, now)
+        if silent is None or silent <= child.hung_after:
+            return False
+        log.warning("%s (pid %d) is hung: no heartbeat for %.1f s (limit %.1f s); killing it",
+                    child.name, child.proc.pid, silent, child.hung_after)
+        _killpg(child.proc.pid, signal.SIGKILL)   # a stopped process dies of SIGKILL too
+        return True
 
     @staticmethod
     def _schedule_restart(child: Child, now: float) -> float:

@@ -10,18 +10,24 @@
    - ``api``: gunicorn serving ``backend.wsgi:app`` (gthread workers, so that
      Server-Sent Event streams do not pin a whole worker process each; gunicorn's own
      error answers in our JSON shape: backend/runtime/http_worker.py);
-   - ``worker-N``: ``settings.rq_workers`` plain ``rq worker --with-scheduler``
-     processes listening on every queue of backend/jobs.py but ``poll``, in order;
+   - ``worker-N``: ``settings.rq_workers`` plain ``rq worker`` processes listening on
+     every queue of backend/jobs.py but ``poll``, in order;
    - ``poller-N``: one ``PollWorker`` per poll shard on ``poll``: an RQ ``SimpleWorker``
      (connections stay open between cycles: backend/field/session.py) with the control
      runner beside it (commands share each gateway's connection: backend/control);
      One process per worker rather than ``rq worker-pool``: the pool is itself a
      supervisor, and nesting it would hide restarts and exit codes from ours.
-     ``--with-scheduler`` runs RQ's *delayed-job* scheduler (``enqueue_in``,
-     ``Retry(interval=...)``); RQ elects one per queue with a Redis lock, so every
-     worker can carry the flag safely. It does not run periodic jobs:
+     Without ``--with-scheduler``: RQ's *delayed-job* scheduler (``enqueue_in``,
+     ``enqueue_at``, a ``Retry`` with an interval) is a forked child of the worker that the
+     worker reaps only at its maintenance run (every 10 minutes), so after a Redis hang it
+     stayed a zombie and delayed jobs waited. Nothing here delays a job in RQ: retries and
+     delays are rows with ``next_attempt_at`` in PostgreSQL, enqueued by the outbox sweep
+     (tests/test_up_children.py checks that no code uses them). Periodic jobs come from:
    - ``scheduler``: RQ 3.0's cron scheduler, ``rq cron workers.schedule``, the one
      place periodic jobs are declared.
+   The pollers, the workers and the scheduler beat in Redis every fast-poll interval; one
+   silent for ``liveness.hung_after`` seconds (12 s by default: SIGSTOP, a deadlock) is
+   killed and restarted by the supervisor (backend/runtime/heartbeats.py).
    RQ children get the Redis URL through ``RQ_REDIS_URL`` (the environment variable
    behind ``rq --url``) so that a password never shows in the process list.
 """
@@ -38,10 +44,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from backend import liveness
 from backend.config import Settings
 from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
 from backend.runtime import demo as demo_setup
 from backend.runtime import embedded, logs
+from backend.runtime.heartbeats import Heartbeats, rq_worker_ttl
 from backend.runtime.status import StatusReporter
 from backend.runtime.supervisor import Child, Supervisor, Watch
 
@@ -101,7 +109,7 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
                 settings = settings.with_overrides(**demo_setup.notify_settings(settings))
                 _seed_demo(settings)
             env = child_environ(settings)
-            children = app_children(settings, env, bind)
+            children = app_children(settings, env, bind, Heartbeats(settings.redis_url))
             if demo:
                 children += [demo_setup.simulator_child(env), demo_setup.standins_child(env)]
             for child in children:
@@ -204,8 +212,17 @@ def child_environ(settings: Settings) -> dict[str, str]:
     return env
 
 
-def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> list[Child]:
+def app_children(settings: Settings, env: dict[str, str], bind: str | None,
+                 beats: Heartbeats | None = None) -> list[Child]:
+    """The supervised children; with ``beats``, the RQ ones are killed and restarted when
+    their heartbeat is older than ``liveness.hung_after`` (hung, e.g. SIGSTOP)."""
     py = sys.executable
+    beat = liveness.beat_every(settings)
+    # Every RQ worker beats every `beat` seconds, idle or busy (backend/runtime/heartbeats.py).
+    rq_beat = ["--worker-ttl", str(rq_worker_ttl(beat)), "--job-monitoring-interval", str(beat)]
+    hang = {"hung_after": liveness.hung_after(settings)}
+    workers_hang = {**hang, "beat": beats.worker} if beats else {}
+    cron_hang = {**hang, "beat": beats.scheduler} if beats else {}
     level = settings.log_level if settings.log_level in RQ_LOG_LEVELS else "INFO"
     rq_env = {**env, "RQ_REDIS_URL": settings.redis_url}
     # Every RQ process logs through workers/rq_config.py (one format, level per line).
@@ -232,10 +249,10 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
         "backend.wsgi:app",
     ], env, max_backoff=APP_BACKOFF)
     workers = [
-        Child(f"worker-{i}", [py, "-m", "rq.cli", "worker", "--with-scheduler",
+        Child(f"worker-{i}", [py, "-m", "rq.cli", "worker",
                               "--worker-class", "workers.worker.PreloadedWorker", *rq_log,
-                              "--logging_level", level, *GENERAL_QUEUES], rq_env,
-              max_backoff=APP_BACKOFF)
+                              *rq_beat, "--logging_level", level, *GENERAL_QUEUES], rq_env,
+              max_backoff=APP_BACKOFF, **workers_hang)
         for i in range(1, settings.rq_workers + 1)
     ]
     # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
@@ -243,16 +260,16 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None) -> l
     workers += [
         # rq logs three lines per job at INFO, every 2 s per shard: logs/poller-N.log only.
         Child(f"poller-{i}", [py, "-m", "rq.cli", "worker", "--worker-class",
-                              "workers.worker.PollWorker", *rq_log, "--logging_level", level,
-                              POLL_QUEUE],
+                              "workers.worker.PollWorker", *rq_log, *rq_beat,
+                              "--logging_level", level, POLL_QUEUE],
               {**rq_env, "GW_POLLER_ID": f"{socket.gethostname()}:poller-{i}"},
-              max_backoff=CRITICAL_BACKOFF)
+              max_backoff=CRITICAL_BACKOFF, **workers_hang)
         for i in range(1, settings.poll_shards + 1)
     ]
     # The cron scheduler logs every enqueue (every 2 s for polling): logs/scheduler.log.
     cron = Child("scheduler", [py, "-m", "rq.cli", "cron", "-c", "workers.rq_config",
                                "--logging-level", level, "workers.schedule"], rq_env,
-                 max_backoff=CRITICAL_BACKOFF)
+                 max_backoff=CRITICAL_BACKOFF, **cron_hang)
     return [api, *workers, cron]
 
 
