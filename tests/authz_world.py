@@ -228,6 +228,8 @@ BODIES = {
     "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
     "POST /api/v1/devices/<int:device_id>/commands": lambda w: {"action": "open",
                                                                "reason": "检修前断电"},
+    "POST /api/v1/commands/batches": lambda w: {"action": "open", "reason": "检修",
+                                                "device_ids": [w.main["devices"]]},
     "POST /api/v1/commands/<int:command_id>/approve": lambda w: {"comment": "同意"},
     "POST /api/v1/commands/<int:command_id>/reject": lambda w: {"comment": "不同意"},
     "POST /api/v1/commands/<int:command_id>/cancel": lambda w: {"comment": "取消"},
@@ -239,6 +241,7 @@ BODIES = {
 # Headers of routes that need one, keyed like BODIES.
 HEADERS = {
     "POST /api/v1/devices/<int:device_id>/commands": {"Idempotency-Key": "walk-1"},
+    "POST /api/v1/commands/batches": {"Idempotency-Key": "walk-2"},
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {

@@ -78,10 +78,14 @@ def _pending() -> dict:
 
 
 def _after_rollback(session) -> None:
+    if session.in_nested_transaction():   # a savepoint rolled back (nothing queued in it)
+        return
     session.info.pop("gw_control", None)
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():   # a savepoint released: the outer one is not done
+        return
     pending = session.info.pop("gw_control", None)
     if not pending:
         return

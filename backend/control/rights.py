@@ -44,7 +44,7 @@ def _granted(user_id: int, device: Device) -> bool:
     circuit = db.session.get(Circuit, device.circuit_id) if device.circuit_id else None
     area_id = device.area_id or (circuit.area_id if circuit else None)
     for scope, target in grants:
-        if scope == "area" and area_id is not None and area_id in _sub_areas(target):
+        if scope == "area" and area_id is not None and area_id in sub_areas(target):
             return True
         if circuit is None:
             continue
@@ -55,7 +55,7 @@ def _granted(user_id: int, device: Device) -> bool:
     return False
 
 
-def _sub_areas(area_id: int) -> set[int]:
+def sub_areas(area_id: int) -> set[int]:
     return set(db.session.scalars(text("""
         WITH RECURSIVE sub(id) AS (SELECT CAST(:a AS integer)
             UNION SELECT areas.id FROM areas JOIN sub ON areas.parent_id = sub.id)

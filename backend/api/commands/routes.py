@@ -5,6 +5,8 @@ from flask.views import MethodView
 from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.commands.schemas import (
+    CommandBatchPostSchema,
+    CommandBatchSchema,
     CommandCommentSchema,
     CommandDetailSchema,
     CommandPostSchema,
@@ -14,6 +16,7 @@ from backend.api.commands.schemas import (
     IdempotencyHeaderSchema,
 )
 from backend.api.pagination import SQLPage
+from backend.control import batches
 from backend.control import operations as commands
 from backend.extensions import db
 from backend.models import Role
@@ -62,6 +65,22 @@ class Commands(MethodView):
     def get(self, args):
         """Commands of your sites, newest first; filter by site, device, state, user, time"""
         return commands.select_commands(current_actor(), args)
+
+
+@blp.route("/commands/batches")
+class CommandBatches(MethodView):
+    @access(Role.staff)
+    @blp.arguments(CommandBatchPostSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(202, CommandBatchSchema)
+    def post(self, data, headers):
+        """Switch a group: a list of devices, every load of an area, every breaker of a board
+
+        Each device gets its own command (protected circuits wait for approval); devices
+        refused at once are listed with their reason, the others go ahead."""
+        batch = batches.request_batch(current_actor(), data, headers["idempotency_key"])
+        db.session.commit()
+        return batch
 
 
 @blp.route("/commands/<int:command_id>")

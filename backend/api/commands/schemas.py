@@ -3,6 +3,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from backend.models.control import ACTIONS, COMMAND_STATES
+from backend.models.facility import DEVICE_KINDS
 from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
 
@@ -85,3 +86,27 @@ class CommandDetailSchema(CommandSchema):
     reason = String()
     events = ma.fields.List(ma.fields.Nested(CommandEventSchema))
     can_approve = ma.fields.Boolean(metadata={"description": "you may approve or reject it"})
+
+
+class CommandBatchPostSchema(CommandPostSchema):
+    device_ids = ma.fields.List(Integer(validate=POSITIVE_ID),
+                                validate=validate.Length(min=1, max=500))
+    area_id = Integer(validate=POSITIVE_ID, metadata={
+        "description": "every device of this kind (default load) in the area and its "
+                       "sub-areas"})
+    kind = String(validate=validate.OneOf(DEVICE_KINDS))
+    board_id = Integer(validate=POSITIVE_ID, metadata={"description": "every breaker of "
+                                                                      "the board"})
+
+
+class CommandRefusalSchema(Strict):
+    device_id = Integer()
+    error = String()
+    message = String()
+    message_zh = String(allow_none=True)
+
+
+class CommandBatchSchema(Strict):
+    batch_id = String(metadata={"description": "GET /commands?batch_id= follows them"})
+    commands = ma.fields.List(ma.fields.Nested(CommandSchema))
+    refused = ma.fields.List(ma.fields.Nested(CommandRefusalSchema))
