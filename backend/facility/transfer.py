@@ -75,11 +75,7 @@ def import_yaml(actor: Actor, text: str, *, dry_run: bool = False) -> dict:
             written[name] = imp.run(sec, loaded[name],
                                     skip_refs=("feeder",) if name == "boards" else ())
             if name == "circuits":      # boards first without, now with their feeder circuit
-                boards = SECTIONS["boards"]
-                for rec in written["boards"]:
-                    refs = imp.resolve(boards, rec, ["feeder"])
-                    if refs:
-                        imp.write(boards, rec, refs)
+                imp.rewrite(SECTIONS["boards"], written["boards"], ["feeder"])
     if imp.errors:
         db.session.rollback()
         raise invalid(imp.errors)
