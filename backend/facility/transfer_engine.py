@@ -125,7 +125,7 @@ def flat_messages(msgs) -> str:
 
 
 IMPORT_TIMEOUT = "import_timeout"
-CHECK_EVERY = 1000          # records between two looks at the deadline
+CHUNK = 2000                # records judged between two writes (and looks at the deadline)
 
 
 class ImportTimeout(Unavailable):
@@ -327,7 +327,7 @@ class Importer:
         if exc.error == "duplicate_unit_id" and "gateway_id" in data and "unit_id" in data:
             gw_id, unit_id = data["gateway_id"], data["unit_id"]
             gw = {v: k for k, v in self.ids["gateways"].items()}.get(gw_id)
-            other = self.state.units[(gw_id, unit_id)]["code"]
+            other = self.state.units[(gw_id, unit_id)][1]
             self.error(rec, "unit_id", f"unit id {unit_id} is already used on "
                                        f"gateway {gw!r} by device {other!r}")
         elif isinstance(exc.errors, dict) and exc.errors:
@@ -343,14 +343,15 @@ class Importer:
         self.reserved[sec.name].update(zip(new, store.reserve_ids(sec.model, len(new))))
         written, pending = [], Pending()
         for i, rec in enumerate(recs):
-            if i % CHECK_EVERY == CHECK_EVERY - 1:
-                self.on_time()
+            if i % CHUNK == CHUNK - 1:
+                pending = self.flush(sec, pending)
             refs = self.resolve(sec, rec, [n for n in sec.refs if n not in skip_refs])
             if refs is None:
                 self.failed[sec.name].add(rec.code)
                 continue
             if self.apply(sec, rec, rec.values | refs, pending):
                 written.append(rec)
+            rec.raw, rec.values = None, {}      # memory: only the outcome and refs are read on
         self.flush(sec, pending)
         return written
 
@@ -364,12 +365,13 @@ class Importer:
                 self.apply(sec, rec, refs, pending)
         self.flush(sec, pending)
 
-    def flush(self, sec: Section, pending: "Pending") -> None:
-        """The section's queued writes, set-based. Nothing is written once there are errors:
-        the import will be rolled back, and the records after only need the ids (reserved)."""
+    def flush(self, sec: Section, pending: "Pending") -> "Pending":
+        """The section's queued writes, set-based; returns an empty queue. Nothing is written
+        once there are errors: the import will be rolled back, and the records after only
+        need the ids (reserved)."""
         self.on_time()
         if self.errors:
-            return
+            return Pending()
         try:
             store.insert_rows(sec.model, pending.inserts)
             store.update_rows(sec.model, pending.updates)
@@ -378,6 +380,7 @@ class Importer:
             if getattr(exc.orig, "pgcode", None) == "57014":     # query_canceled: the timeout
                 raise timed_out() from None
             raise
+        return Pending()
 
     def count(self, sec: Section, recs: list[Rec]) -> None:
         for rec in recs:

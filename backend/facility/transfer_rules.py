@@ -16,22 +16,30 @@ from backend.facility.operations import BREAKER_FIELDS, MODBUS_KINDS
 
 
 class SiteState:
+    # New devices are not kept as rows: no rule looks a device up by id, and a site's
+    # devices are the bulk of a large file. Only their unit ids are.
+    LEAN = ("devices",)
+
     def __init__(self, rows: dict[str, dict[int, dict]]):
         self.rows = rows
-        self.units: dict[tuple[int, int], dict] = {}     # (gateway id, unit id) -> device
+        # (gateway id, unit id) -> (device id, device code)
+        self.units: dict[tuple[int, int], tuple[int, str]] = {}
         for dev in rows.get("devices", {}).values():
             if dev["gateway_id"] is not None and dev["unit_id"] is not None:
-                self.units[(dev["gateway_id"], dev["unit_id"])] = dev
+                self.units[(dev["gateway_id"], dev["unit_id"])] = (dev["id"], dev["code"])
 
     def put(self, section: str, row: dict) -> None:
         """The record after a successful create or update."""
+        old = self.rows[section].get(row["id"])
         if section == "devices":
-            old = self.rows[section].get(row["id"])
-            if old is not None and self.units.get((old["gateway_id"], old["unit_id"])) is old:
-                del self.units[(old["gateway_id"], old["unit_id"])]
+            if old is not None:
+                key = (old["gateway_id"], old["unit_id"])
+                if self.units.get(key, (None,))[0] == old["id"]:
+                    del self.units[key]
             if row["gateway_id"] is not None and row["unit_id"] is not None:
-                self.units[(row["gateway_id"], row["unit_id"])] = row
-        self.rows[section][row["id"]] = row
+                self.units[(row["gateway_id"], row["unit_id"])] = (row["id"], row["code"])
+        if old is not None or section not in self.LEAN:
+            self.rows[section][row["id"]] = row
 
     def upstream(self, circuit: dict) -> dict | None:
         """The circuit that feeds ``circuit``: its parent, else its board's feeder circuit."""
@@ -108,7 +116,7 @@ def _devices(state: SiteState, row, data) -> None:
         invalid_field("gateway_id", "is required when unit_id is given")
     if gateway_id is not None and unit_id is not None:
         clash = state.units.get((gateway_id, unit_id))
-        if clash is not None and (row is None or clash["id"] != row["id"]):
+        if clash is not None and (row is None or clash[0] != row["id"]):
             raise Conflict(f"unit id {unit_id} is already used on gateway {gateway_id}",
                            error="duplicate_unit_id",
                            errors={"unit_id": ["already used on this gateway"]})
