@@ -21,6 +21,7 @@ from backend.api.transfer.schemas import (
 )
 from backend.extensions import db
 from backend.facility import sites, transfer
+from backend.facility.transfer_limits import check_bytes, max_bytes
 from backend.facility.transfer_yaml import invalid
 from backend.models import Role, Site
 
@@ -31,14 +32,16 @@ blp = Blueprint("transfer", __name__, url_prefix="/api/v1",
 
 def _body_text(*, legacy_encoding: str | None = None) -> str:
     """The uploaded file (multipart field ``file``) or the raw body, as text."""
+    check_bytes(request.content_length)      # 413 before reading a body that is too large
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise invalid([{"line": 1, "path": "", "message": "no multipart field 'file'"}],
                           "a multipart upload needs the file in the field 'file'")
-        data = upload.read()
+        data = upload.read(max_bytes() + 1)
     else:
-        data = request.get_data(cache=False)
+        data = request.stream.read(max_bytes() + 1)
+    check_bytes(len(data))                   # a chunked body has no Content-Length
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
