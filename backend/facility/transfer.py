@@ -23,8 +23,8 @@ from backend.errors import DomainError, Forbidden
 from backend.extensions import db
 from backend.facility import sites
 from backend.facility.schemas import SiteSchema
-from backend.facility.transfer_limits import check_records, deadline
 from backend.facility.transfer_engine import SECTIONS, Importer, Rec, flat_messages
+from backend.facility.transfer_limits import check_records, deadline
 from backend.facility.transfer_yaml import dump, invalid, parse
 from backend.models import Role, Site
 from backend.schemas import find_bad_input
