@@ -62,6 +62,11 @@ class Settings:
     rq_workers: int = 1
     default_page_size: int = 50
     max_page_size: int = 500
+    # Facility import (backend/facility/transfer_limits.py): above these a file is refused
+    # (413 import_too_large); one running longer is rolled back (503 import_timeout).
+    import_max_records: int = 25_000
+    import_max_bytes: int = 8 * 1024 * 1024
+    import_max_seconds: int = 60
     log_level: str = "INFO"
     # Field layer: poll rates and policy, device offline detection, raw-reading retention.
     poll_fast_seconds: int = 2
@@ -156,6 +161,9 @@ class Settings:
             web_workers=_int(env, "GW_WEB_WORKERS", 2),
             sse_max_streams=_int(env, "GW_SSE_MAX_STREAMS", 1000),
             rq_workers=_int(env, "GW_RQ_WORKERS", 1),
+            import_max_records=_int(env, "GW_IMPORT_MAX_RECORDS", 25_000),
+            import_max_bytes=_int(env, "GW_IMPORT_MAX_BYTES", 8 * 1024 * 1024),
+            import_max_seconds=_int(env, "GW_IMPORT_MAX_SECONDS", 60),
             log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
             admin_password=env.get("GW_ADMIN_PASSWORD") or None,
             poll_fast_seconds=_int(env, "GW_POLL_FAST_SECONDS", 2),

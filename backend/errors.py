@@ -95,6 +95,18 @@ class Conflict(DomainError):
     error = "conflict"
 
 
+class PayloadTooLarge(DomainError):
+    status = 413
+    error = "payload_too_large"
+
+
+class Unavailable(DomainError):
+    """Not now: the client may retry (``Retry-After``)."""
+
+    status = 503
+    error = "unavailable"
+
+
 class TooManyRequests(DomainError):
     status = 429
     error = "too_many_requests"

@@ -5,7 +5,7 @@ import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import insert, inspect, or_, select
 
 from backend.accounts.security import Actor
 from backend.extensions import db
@@ -38,16 +38,39 @@ def record(actor: Actor, action: str, entity_type: str, entity_id: int | None, *
     """One audit row. ``site_id``: the site of a site's record; ``site_ids``: the sites a
     record of no one site concerns (a user: its grants before and after), so that each of
     their admins reads the row."""
+    row = entry(actor, action, entity_type, entity_id, site_id=site_id, before=before,
+                after=after, site_ids=site_ids)
+    if row is not None:
+        db.session.add(AuditEntry(**row))
+
+
+def entry(actor: Actor, action: str, entity_type: str, entity_id: int | None, *,
+          site_id: int | None, before: dict | None = None, after: dict | None = None,
+          site_ids: Iterable[int] = ()) -> dict | None:
+    """The columns of the row ``record`` adds (None: an update that changed nothing), for
+    ``record_many``."""
     if action == "update" and before is not None and after is not None:
         changed = {k for k in after if before.get(k) != after.get(k)}
         if not changed:
-            return
+            return None
         before = {k: before.get(k) for k in sorted(changed)}
         after = {k: after.get(k) for k in sorted(changed)}
-    db.session.add(AuditEntry(
-        user_id=actor.user_id, username=actor.username, action=action, entity_type=entity_type,
-        entity_id=entity_id, site_id=site_id, site_ids=sorted(set(site_ids)) or None,
-        before=before, after=after, remote_addr=actor.remote_addr))
+    return dict(user_id=actor.user_id, username=actor.username, action=action,
+                entity_type=entity_type, entity_id=entity_id, site_id=site_id,
+                site_ids=sorted(set(site_ids)) or None, before=before, after=after,
+                remote_addr=actor.remote_addr)
+
+
+def record_many(rows: list[dict]) -> None:
+    """Rows of ``entry`` in one executemany (the bulk import writes thousands at once)."""
+    if rows:
+        db.session.execute(insert(AuditEntry), rows)
+
+
+def jsonable_row(row: dict) -> dict:
+    """``snapshot`` of a row held as a dict of column values (the bulk import's rows)."""
+    return {k: _jsonable(v) for k, v in row.items()
+            if k not in SECRET_FIELDS and k not in ("created_at", "updated_at")}
 
 
 def query(actor: Actor, filters: dict):

@@ -1,10 +1,12 @@
 """Bulk import and export of a site's whole description (YAML) and its device list (CSV).
 
-Records are keyed by code; references are codes. Import is all-or-nothing: every record goes
-through the SiteResource services (validation + audit), every error is collected with its
-line, and if there is any the whole transaction is rolled back and ``import_invalid`` (422)
-raised. Records missing from the file are never deleted. The caller commits (or, on a dry
-run, rolls back). Format: docs/facility-format.md.
+Records are keyed by code; references are codes. Import is all-or-nothing: every record is
+judged by the services' rules and written with their audit entries, set-based
+(backend/facility/transfer_engine.py), every error is collected with its line, and if there
+is any the whole transaction is rolled back and ``import_invalid`` (422) raised. Records
+missing from the file are never deleted. A file above the limits is refused (413), an
+import past its time is rolled back (503): backend/facility/transfer_limits.py. The caller
+commits (or, on a dry run, rolls back). Format: docs/facility-format.md.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from backend.extensions import db
 from backend.facility import sites
 from backend.facility.schemas import SiteSchema
 from backend.facility.transfer_engine import SECTIONS, Importer, Rec, flat_messages
+from backend.facility.transfer_limits import check_records, deadline
 from backend.facility.transfer_yaml import dump, invalid, parse
 from backend.models import Role, Site
 from backend.schemas import find_bad_input
@@ -41,8 +44,11 @@ CSV_REQUIRED = ("code", "name", "kind")
 def import_yaml(actor: Actor, text: str, *, dry_run: bool = False) -> dict:
     """Create/update the site and every record of the file; returns the counts."""
     actor.require_role(Role.admin)
+    until = deadline()
     doc, dup_errors = parse(text)
-    imp = Importer(actor)
+    check_records(sum(len(doc[name]) for name in SECTION_ORDER
+                      if isinstance(doc.get(name), list)))
+    imp = Importer(actor, until)
     imp.errors.extend(dup_errors)
     for key in doc:
         if key not in TOP_KEYS:
@@ -75,11 +81,7 @@ def import_yaml(actor: Actor, text: str, *, dry_run: bool = False) -> dict:
             written[name] = imp.run(sec, loaded[name],
                                     skip_refs=("feeder",) if name == "boards" else ())
             if name == "circuits":      # boards first without, now with their feeder circuit
-                boards = SECTIONS["boards"]
-                for rec in written["boards"]:
-                    refs = imp.resolve(boards, rec, ["feeder"])
-                    if refs:
-                        imp.write(boards, rec, refs)
+                imp.rewrite(SECTIONS["boards"], written["boards"], ["feeder"])
     if imp.errors:
         db.session.rollback()
         raise invalid(imp.errors)
@@ -234,7 +236,7 @@ def import_devices_csv(actor: Actor, site_id: int, text: str, *, dry_run: bool =
     """Create/update the devices of one site from CSV (header on line 1)."""
     actor.require_role(Role.admin)
     site = sites.get_site(actor, site_id)
-    sec, imp = SECTIONS["devices"], Importer(actor)
+    sec, imp = SECTIONS["devices"], Importer(actor, deadline())
     recs = _read_csv(imp, text or "")
     if recs is None:                    # no usable header: the rows cannot be read
         raise invalid(imp.errors)
@@ -269,11 +271,14 @@ def _read_csv(imp: Importer, text: str) -> list[Rec] | None:
                 imp.error(None, None, f"missing column {h!r}", line=1)
         if imp.errors:
             return None
-        prev = reader.line_num
+        prev, rows = reader.line_num, 0
         for row in reader:
             line, prev = prev + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
+            rows += 1
+            if rows % 1000 == 0:
+                check_records(rows)
             if len(row) != len(header):
                 imp.error(None, None, f"has {len(row)} cells, the header has {len(header)}",
                           line=line)
@@ -287,4 +292,5 @@ def _read_csv(imp: Importer, text: str) -> list[Rec] | None:
     except (csv.Error, StopIteration) as exc:
         imp.error(None, None, f"not readable as CSV: {exc}", line=reader.line_num or 1)
         return None
+    check_records(rows)
     return recs

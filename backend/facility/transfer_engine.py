@@ -1,130 +1,53 @@
-"""The record engine of the facility import: validate, resolve codes, write through services.
+"""The record engine of the facility import: validate, resolve codes, write set-based.
 
 Shared by the YAML import (every section) and the CSV import (devices). A record is one
 mapping of the file; its fields are checked with the API's own marshmallow schemas, its
-references (codes) resolved to ids, and it is created or updated through the SiteResource
-service, each inside a SAVEPOINT so one failing record does not hide the errors of others.
+references (codes) resolved to ids, and it is judged by the services' cross-record rules
+(backend/facility/transfer_rules.py) against the site held in memory, record after record
+in file order, so one failing record does not hide the errors of others. The records that
+pass are written per section in a few set-based statements (backend/facility/transfer_store.py)
+with the audit entries the services would write: the number of statements does not grow
+with the number of records (tests/test_transfer_bulk.py), and the import answers in
+seconds, not minutes (docs/benchmarks.md). ``deadline`` (a ``time.monotonic()`` value)
+bounds it: past it the import stops with ``import_timeout`` and nothing is written.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import marshmallow as ma
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
 
+from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.errors import DomainError
-from backend.extensions import db
-from backend.facility import operations as facility
-from backend.facility.schemas import (
-    AreaSchema,
-    BoardSchema,
-    CircuitSchema,
-    DeviceSchema,
-    GatewaySchema,
-    RoomSchema,
+from backend.facility import transfer_store as store
+from backend.facility.transfer_limits import timed_out
+from backend.facility.transfer_rules import SiteState, check
+from backend.facility.transfer_sections import (  # noqa: F401  (re-exported)
+    REQUIRED_REFS,
+    SECTIONS,
+    Rec,
+    Section,
+    flat_messages,
 )
-from backend.models import Device
 
-_LOADERS: dict[str, ma.Schema] = {}
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str              # key in the file: "circuits"
-    label: str             # "circuit"
-    service: object        # SiteResource
-    schema: type           # the API schema
-    refs: dict             # file field -> (id column, target section)
-    order: tuple           # export field order (refs included)
-    always: tuple = ()     # exported even when equal to the default
-    self_ref: str | None = None
-
-    @property
-    def model(self):
-        return self.service.model
-
-    def loader(self) -> ma.Schema:
-        """The API schema without site_id and the id references (the file uses codes)."""
-        if self.name not in _LOADERS:
-            cols = tuple(col for col, _ in self.refs.values())
-            _LOADERS[self.name] = self.schema(exclude=("site_id", *cols))
-        return _LOADERS[self.name]
-
-    def file_field(self, column: str) -> str:
-        for name, (col, _) in self.refs.items():
-            if col == column:
-                return name
-        return column
-
-
-SECTIONS = {s.name: s for s in (
-    Section("areas", "area", facility.areas, AreaSchema,
-            {"parent": ("parent_id", "areas")}, ("code", "name", "kind", "parent"),
-            always=("kind",), self_ref="parent"),
-    Section("rooms", "room", facility.rooms, RoomSchema,
-            {"area": ("area_id", "areas")}, ("code", "name", "kind", "area"), always=("kind",)),
-    Section("gateways", "gateway", facility.gateways, GatewaySchema, {},
-            ("code", "name", "host", "port", "transport", "timeout_ms", "enabled"),
-            always=("port", "transport")),
-    Section("boards", "board", facility.boards, BoardSchema,
-            {"room": ("room_id", "rooms"), "area": ("area_id", "areas"),
-             "feeder": ("feeder_circuit_id", "circuits")},
-            ("code", "name", "level", "room", "area", "feeder"), always=("level",)),
-    Section("circuits", "circuit", facility.circuits, CircuitSchema,
-            {"board": ("board_id", "boards"), "parent": ("parent_id", "circuits"),
-             "area": ("area_id", "areas")},
-            ("code", "name", "board", "parent", "category", "area", "protected"),
-            always=("category",), self_ref="parent"),
-    Section("devices", "device", facility.devices, DeviceSchema,
-            {"circuit": ("circuit_id", "circuits"), "gateway": ("gateway_id", "gateways"),
-             "area": ("area_id", "areas")},
-            ("code", "name", "kind", "circuit", "gateway", "unit_id", "profile", "area",
-             "enabled", "poles", "rated_current", "trip_curve", "rated_residual_current",
-             "rated_power", "attributes"), always=("kind",)),
-)}
-REQUIRED_REFS = {("circuits", "board")}
-
-
-@dataclass
-class Rec:
-    section: str
-    index: int | None
-    line: int
-    raw: object
-    key_lines: dict = field(default_factory=dict)
-    columns: frozenset | None = None   # CSV: the columns present (None: every field)
-    code: str | None = None
-    values: dict = field(default_factory=dict)
-    refs: dict = field(default_factory=dict)
-    outcome: str | None = None
-
-    @property
-    def path(self) -> str:
-        return self.section if self.index is None else f"{self.section}[{self.index}]"
-
-    def line_of(self, name) -> int:
-        return self.key_lines.get(name, self.line)
-
-
-def flat_messages(msgs) -> str:
-    if isinstance(msgs, dict):
-        return "; ".join(f"{k}: {flat_messages(v)}" for k, v in msgs.items())
-    if isinstance(msgs, (list, tuple)):
-        return " ".join(flat_messages(m) for m in msgs)
-    return str(msgs)
+CHUNK = 2000                # records judged between two writes (and looks at the deadline)
 
 
 class Importer:
-    def __init__(self, actor: Actor):
+    def __init__(self, actor: Actor, deadline: float | None = None):
         self.actor = actor
+        self.deadline = deadline
         self.site_id: int | None = None
         self.errors: list[dict] = []
         self.ids: dict[str, dict[str, int]] = {name: {} for name in SECTIONS}
         self.failed: dict[str, set] = {name: set() for name in SECTIONS}
         self.counts = {k: Counter() for k in ("created", "updated", "unchanged")}
+        self.state: SiteState | None = None
+        self.reserved: dict[str, dict[str, int]] = {name: {} for name in SECTIONS}
 
     def error(self, rec: Rec | None, name: str | None, message: str, *, line=None,
               path: str = "") -> None:
@@ -138,11 +61,22 @@ class Importer:
         self.errors.append(entry)
 
     def bind(self, site_id: int) -> None:
+        """Read the site's records once (one query per section)."""
         self.site_id = site_id
-        for name, sec in SECTIONS.items():
-            m = sec.model
-            self.ids[name] = dict(db.session.execute(
-                select(m.code, m.id).where(m.site_id == site_id)).all())
+        rows = {name: store.load_rows(sec.model, site_id) for name, sec in SECTIONS.items()}
+        self.ids = {name: {r["code"]: i for i, r in rows[name].items()} for name in SECTIONS}
+        self.state = SiteState(rows)
+        self.on_time()
+
+    def on_time(self) -> None:
+        """Past the deadline: stop (the caller rolls back); else bound each statement by the
+        time left, so PostgreSQL cancels one that would end past it (a lock wait)."""
+        if self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise timed_out()
+        store.set_statement_timeout(left)
 
     # --- phase 1: the fields -------------------------------------------------------------
     def load(self, sec: Section, rec: Rec) -> bool:
@@ -251,37 +185,48 @@ class Importer:
                 ok = False
         return out if ok else None
 
-    def write(self, sec: Section, rec: Rec, data: dict) -> bool:
-        obj_id = self.ids[sec.name].get(rec.code)
+    def apply(self, sec: Section, rec: Rec, data: dict, pending: "Pending") -> bool:
+        """Judge one create/update against the site in memory; queue it if it passes."""
+        name = sec.name
+        obj_id = self.ids[name].get(rec.code)
+        row = None if obj_id is None else self.state.rows[name][obj_id]
+        if row is not None and all(row[k] == v for k, v in data.items()):
+            rec.outcome = rec.outcome or "unchanged"
+            return True
         try:
-            with db.session.begin_nested():
-                if obj_id is None:
-                    obj = sec.service.create(self.actor, {"site_id": self.site_id, **data})
-                    self.ids[sec.name][rec.code] = obj.id
-                    rec.outcome = "created"
-                    return True
-                obj = db.session.get(sec.model, obj_id)
-                if any(getattr(obj, k) != v for k, v in data.items()):
-                    sec.service.update(self.actor, obj_id, data)
-                    rec.outcome = rec.outcome if rec.outcome == "created" else "updated"
-                else:
-                    rec.outcome = rec.outcome or "unchanged"
-                return True
+            check(name, self.state, row, data)
         except DomainError as exc:
             self.domain_error(sec, rec, data, exc)
-        except IntegrityError as exc:
-            detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None)
-            self.error(rec, None, "conflicts with existing data" + (f": {detail}" if detail else ""))
-        if obj_id is None:
-            self.failed[sec.name].add(rec.code)
-        return False
+            if obj_id is None:
+                self.failed[name].add(rec.code)
+            return False
+        if row is None:
+            new = store.new_row(sec.model, {**data, "id": self.reserved[name][rec.code],
+                                            "site_id": self.site_id})
+            self.ids[name][rec.code] = new["id"]
+            pending.inserts.append(new)
+            pending.audit.append(audit.entry(self.actor, "create", sec.service.entity_type,
+                                             new["id"], site_id=self.site_id,
+                                             after=audit.jsonable_row(new)))
+            self.state.put(name, dict(new))
+            rec.outcome = "created"
+            return True
+        new = row | data
+        pending.updates.append({"id": obj_id, **data})
+        entry = audit.entry(self.actor, "update", sec.service.entity_type, obj_id,
+                            site_id=self.site_id, before=audit.jsonable_row(row),
+                            after=audit.jsonable_row(new))
+        if entry is not None:
+            pending.audit.append(entry)
+        self.state.put(name, new)
+        rec.outcome = rec.outcome if rec.outcome == "created" else "updated"
+        return True
 
     def domain_error(self, sec: Section, rec: Rec, data: dict, exc: DomainError) -> None:
         if exc.error == "duplicate_unit_id" and "gateway_id" in data and "unit_id" in data:
             gw_id, unit_id = data["gateway_id"], data["unit_id"]
             gw = {v: k for k, v in self.ids["gateways"].items()}.get(gw_id)
-            other = db.session.scalar(select(Device.code).where(
-                Device.gateway_id == gw_id, Device.unit_id == unit_id, Device.code != rec.code))
+            other = self.state.units[(gw_id, unit_id)][1]
             self.error(rec, "unit_id", f"unit id {unit_id} is already used on "
                                        f"gateway {gw!r} by device {other!r}")
         elif isinstance(exc.errors, dict) and exc.errors:
@@ -292,15 +237,49 @@ class Importer:
 
     def run(self, sec: Section, recs: list[Rec], *, skip_refs=()) -> list[Rec]:
         """Create/update the (unique, loaded) records of one section; returns those written."""
-        written = []
-        for rec in self.ordered(sec, recs):
+        recs = self.ordered(sec, recs)
+        new = [r.code for r in recs if r.code not in self.ids[sec.name]]
+        self.reserved[sec.name].update(zip(new, store.reserve_ids(sec.model, len(new))))
+        written, pending = [], Pending()
+        for i, rec in enumerate(recs):
+            if i % CHUNK == CHUNK - 1:
+                pending = self.flush(sec, pending)
             refs = self.resolve(sec, rec, [n for n in sec.refs if n not in skip_refs])
             if refs is None:
                 self.failed[sec.name].add(rec.code)
                 continue
-            if self.write(sec, rec, rec.values | refs):
+            if self.apply(sec, rec, rec.values | refs, pending):
                 written.append(rec)
+            rec.raw, rec.values = None, {}      # memory: only the outcome and refs are read on
+        self.flush(sec, pending)
         return written
+
+    def rewrite(self, sec: Section, recs: list[Rec], names) -> None:
+        """A second pass over written records for the references left out of the first
+        (boards' feeder circuits, once the circuits exist)."""
+        pending = Pending()
+        for rec in recs:
+            refs = self.resolve(sec, rec, names)
+            if refs:
+                self.apply(sec, rec, refs, pending)
+        self.flush(sec, pending)
+
+    def flush(self, sec: Section, pending: "Pending") -> "Pending":
+        """The section's queued writes, set-based; returns an empty queue. Nothing is written
+        once there are errors: the import will be rolled back, and the records after only
+        need the ids (reserved)."""
+        self.on_time()
+        if self.errors:
+            return Pending()
+        try:
+            store.insert_rows(sec.model, pending.inserts)
+            store.update_rows(sec.model, pending.updates)
+            audit.record_many(pending.audit)
+        except OperationalError as exc:
+            if getattr(exc.orig, "pgcode", None) == "57014":     # query_canceled: the timeout
+                raise timed_out() from None
+            raise
+        return Pending()
 
     def count(self, sec: Section, recs: list[Rec]) -> None:
         for rec in recs:
@@ -309,3 +288,11 @@ class Importer:
 
     def result(self, keys) -> dict:
         return {k: {name: c[name] for name in keys} for k, c in self.counts.items()}
+
+
+@dataclass
+class Pending:
+    """One section's writes, queued while its records are judged."""
+    inserts: list[dict] = field(default_factory=list)
+    updates: list[dict] = field(default_factory=list)
+    audit: list[dict] = field(default_factory=list)

@@ -2,7 +2,8 @@
 
 Every mapping is loaded as a ``LineDict``: a dict whose ``line`` is the (1-based) line of
 the mapping and whose ``key_lines`` holds the line of each key, so an error can point at
-the offending record or field. Aliases are refused (no "billion laughs"), so is nesting
+the offending record or field. The events come from libyaml (PyYAML's C parser, about
+twice as fast on a large file as its Python one); the nodes are composed here. Aliases are refused (no "billion laughs"), so is nesting
 deeper than ``MAX_DEPTH`` (before PyYAML's recursive composer could hit Python's recursion
 limit) and any NUL or unpaired surrogate in a key or a value (the same check as a JSON
 body's, backend/schemas.py); duplicate keys are reported instead of silently keeping the
@@ -11,8 +12,22 @@ last one.
 from __future__ import annotations
 
 import yaml
-from yaml.constructor import ConstructorError
-from yaml.resolver import BaseResolver
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import BaseResolver, Resolver
+
+try:
+    from yaml.cyaml import CParser as _Parser
+except ImportError:                       # PyYAML built without libyaml: the Python one
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser):
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
 
 from backend.errors import ValidationFailed
 from backend.schemas import MAX_DEPTH, find_bad_input
@@ -33,9 +48,15 @@ class LineDict(dict):
         return self.key_lines.get(key, self.line)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(Composer, _Parser, SafeConstructor, Resolver):
+    """The parser's events, composed by PyYAML's Python composer (so that ``compose_node``
+    below sees every node), constructed as ``yaml.safe_load`` does."""
+
     def __init__(self, stream):
-        super().__init__(stream)
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self.duplicates: list[dict] = []
         self.depth = 0
 
@@ -114,9 +135,14 @@ def parse(text: str):
         raise invalid([{"line": line, "path": "", "message": f"YAML syntax error: {problem}"}],
                       f"YAML syntax error on line {line}: {problem}") from None
     except yaml.reader.ReaderError as exc:
-        line = text[:exc.position].count("\n") + 1
+        line = _line_at(text, exc.position)
         problem = f"character #x{exc.character:04x} is not allowed (control characters)" \
             if isinstance(exc.character, int) else str(exc.reason)
+        raise invalid([{"line": line, "path": "", "message": problem}],
+                      f"line {line}: {problem}") from None
+    except UnicodeEncodeError as exc:       # a lone surrogate: libyaml reads UTF-8 only
+        line = text[:exc.start].count("\n") + 1
+        problem = f"character #x{ord(text[exc.start]):04x} is not allowed (control characters)"
         raise invalid([{"line": line, "path": "", "message": problem}],
                       f"line {line}: {problem}") from None
     except yaml.YAMLError as exc:
@@ -139,6 +165,14 @@ def parse(text: str):
                         f"the document must be a mapping with a 'site:' block, got {kind}"}],
                       f"the document must be a mapping with a 'site:' block, got {kind}")
     return doc, dup_errors
+
+
+def _line_at(text: str, position: int) -> int:
+    """The line of a reader error's position: a byte offset of the UTF-8 text for libyaml,
+    a character offset for PyYAML's Python reader."""
+    if _Parser.__module__ == "yaml._yaml":
+        return text.encode("utf-8", "surrogatepass")[:position].count(b"\n") + 1
+    return text[:position].count("\n") + 1
 
 
 def _line_of(doc, path: str) -> int:

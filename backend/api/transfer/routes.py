@@ -13,14 +13,18 @@ from backend.api.transfer.schemas import (
     CSV_BODY,
     FACILITY_DOCUMENT,
     IMPORT_ERRORS_DESCRIPTION,
+    TIMEOUT_DESCRIPTION,
+    TOO_LARGE_DESCRIPTION,
     YAML_BODY,
     ImportErrorSchema,
     ImportQueryArgsSchema,
     ImportResultSchema,
     text_response,
 )
+from backend.errors import ErrorSchema
 from backend.extensions import db
 from backend.facility import sites, transfer
+from backend.facility.transfer_limits import check_bytes, max_bytes
 from backend.facility.transfer_yaml import invalid
 from backend.models import Role, Site
 
@@ -31,14 +35,16 @@ blp = Blueprint("transfer", __name__, url_prefix="/api/v1",
 
 def _body_text(*, legacy_encoding: str | None = None) -> str:
     """The uploaded file (multipart field ``file``) or the raw body, as text."""
+    check_bytes(request.content_length)      # 413 before reading a body that is too large
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
             raise invalid([{"line": 1, "path": "", "message": "no multipart field 'file'"}],
                           "a multipart upload needs the file in the field 'file'")
-        data = upload.read()
+        data = upload.read(max_bytes() + 1)
     else:
-        data = request.get_data(cache=False)
+        data = request.stream.read(max_bytes() + 1)
+    check_bytes(len(data))                   # a chunked body has no Content-Length
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -71,6 +77,8 @@ class FacilityImport(MethodView):
     @blp.arguments(ImportQueryArgsSchema, location="query")
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, schema=ImportErrorSchema, description=IMPORT_ERRORS_DESCRIPTION)
+    @blp.alt_response(413, schema=ErrorSchema, description=TOO_LARGE_DESCRIPTION)
+    @blp.alt_response(503, schema=ErrorSchema, description=TIMEOUT_DESCRIPTION)
     @blp.doc(requestBody=YAML_BODY)
     def post(self, args):
         """Import a site's whole description (YAML); all-or-nothing, idempotent
@@ -78,7 +86,7 @@ class FacilityImport(MethodView):
         Creates the site if its code is new (system administrators only), else updates it
         (its admins). Records are matched by code and created or updated; records missing
         from the file are left alone. Any error: nothing is written and the 422 lists
-        every error with its line.
+        every error with its line. At most `GW_IMPORT_MAX_RECORDS` records (413 above).
         """
         result = transfer.import_yaml(current_actor(), _body_text(), dry_run=args["dry_run"])
         _finish(args["dry_run"])
@@ -112,9 +120,14 @@ class SiteDevicesCsv(MethodView):
     @blp.arguments(ImportQueryArgsSchema, location="query")
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, schema=ImportErrorSchema, description=IMPORT_ERRORS_DESCRIPTION)
+    @blp.alt_response(413, schema=ErrorSchema, description=TOO_LARGE_DESCRIPTION)
+    @blp.alt_response(503, schema=ErrorSchema, description=TIMEOUT_DESCRIPTION)
     @blp.doc(requestBody=CSV_BODY)
     def post(self, args, site_id):
-        """Import a site's device list (CSV); all-or-nothing, idempotent"""
+        """Import a site's device list (CSV); all-or-nothing, idempotent
+
+        At most `GW_IMPORT_MAX_RECORDS` rows (413 above).
+        """
         actor = current_actor()
         sites.get_site(actor, site_id)        # 404 before anything is said about the body
         text = _body_text(legacy_encoding="gb18030")

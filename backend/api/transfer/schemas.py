@@ -68,6 +68,15 @@ class ImportErrorSchema(ErrorSchema):
 
 IMPORT_ERRORS_DESCRIPTION = ("`import_invalid`: `errors` lists every problem with its line; "
                              "nothing was written")
+TOO_LARGE_DESCRIPTION = ("`import_too_large`: the file has more records than "
+                         "`GW_IMPORT_MAX_RECORDS` (default 25,000) or more bytes than "
+                         "`GW_IMPORT_MAX_BYTES` (default 8 MiB); `errors` names the limit "
+                         "(`import_max_records` or `import_max_bytes`). Nothing was read "
+                         "further or written: split the file")
+TIMEOUT_DESCRIPTION = ("`import_timeout`: the import did not finish within "
+                       "`GW_IMPORT_MAX_SECONDS` (default 60 s; the database was slow or a "
+                       "row was locked); it was rolled back, nothing was written. Retry "
+                       "after `Retry-After` seconds")
 
 
 def text_response(content_type: str, description: str, schema: dict | None = None) -> dict:

@@ -111,6 +111,7 @@ export const messages = {
       unsupported_media_type: '请求内容类型不受支持', uri_too_long: '请求地址过长',
       headers_too_large: '请求头过大', payload_too_large: '上传内容过大',
       superadmin_required: '需要系统管理员权限',
+      import_too_large: '导入文件过大：请拆分后分批导入', import_timeout: '导入超时，未写入任何内容：请稍后重试或拆分文件',
     },
   },
   en: {
@@ -224,6 +225,7 @@ export const messages = {
       unsupported_media_type: 'Unsupported content type', uri_too_long: 'The request address is too long',
       headers_too_large: 'The request headers are too large', payload_too_large: 'The upload is too large',
       superadmin_required: 'This needs a system administrator',
+      import_too_large: 'The file is too large to import at once: split it', import_timeout: 'The import took too long and wrote nothing: retry later or split the file',
     },
   },
 }
