@@ -82,6 +82,9 @@ class Settings:
     # Control (backend/control, docs/control.md): a command not started within the expiry
     # expires; the read-back waits this long for the device to show the target; a device
     # switched less than the interval ago refuses another; an approval waits this long.
+    # Device profiles beyond the built-in ones: directories (os.pathsep-separated) of a
+    # site's own YAML register maps (docs/profiles.md); uploads live in the database.
+    profile_dirs: str = ""
     control_expiry_seconds: int = 30
     control_readback_ms: int = 3000
     control_min_interval_seconds: int = 5
@@ -172,6 +175,7 @@ class Settings:
             poll_retries=_int(env, "GW_POLL_RETRIES", 1),
             poll_dead_after=_int(env, "GW_POLL_DEAD_AFTER", 2),
             poller_id=env.get("GW_POLLER_ID") or None,
+            profile_dirs=env.get("GW_PROFILE_DIRS", ""),
             control_expiry_seconds=_int(env, "GW_CONTROL_EXPIRY_SECONDS", 30),
             control_readback_ms=_int(env, "GW_CONTROL_READBACK_MS", 3000),
             control_min_interval_seconds=_int(env, "GW_CONTROL_MIN_INTERVAL_SECONDS", 5),

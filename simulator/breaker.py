@@ -36,7 +36,14 @@ from __future__ import annotations
 
 import time
 
+from backend.field.profile import load_profile
 from simulator.devices import ILLEGAL_FUNCTION, Device, neutral
+
+
+def _reference():
+    """The reference breaker's profile: its setting defaults stand in for limits a
+    vendor's profile does not map."""
+    return load_profile("gw-breaker")
 
 LED = {"over_voltage": "voltage", "under_voltage": "voltage", "phase_loss": "voltage",
        "overload": "current", "short_circuit": "current", "over_power": "current",
@@ -53,6 +60,10 @@ class Breaker(Device):
 
     def __init__(self, spec, profile, node, rnd):
         super().__init__(spec, profile, node, rnd)
+        # A vendor profile may expose few settings: the protection model still needs every
+        # limit (the reference breaker's defaults for those it does not map).
+        for name, setting in _reference().settings.items():
+            self.settings.setdefault(name, setting.default)
         self.poles = spec.poles if spec.poles in POLES_CODE else "3P+N"
         self.three = self.poles.startswith("3")
         self.has_n = self.poles.endswith("+N")

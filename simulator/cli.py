@@ -53,10 +53,14 @@ def _time_of_day(value: str | None) -> float | None:
 @click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Serve the gateways from this many processes (each models the whole "
                    "fleet; see simulator/multi.py).")
+@click.option("--profile-dir", "profile_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False),
+              help="A directory of a site's own device profiles (repeatable), as "
+                   "GW_PROFILE_DIRS gives the platform.")
 @click.pass_context
 def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, http_port, tick,
              speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms,
-             processes) -> None:
+             processes, profile_dirs) -> None:
     """Serve a simulated fleet of IoT breakers, meters and sensors over Modbus TCP.
 
     From a site description (--facility FILE) or from counts (--gateways G
@@ -77,7 +81,7 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
                                "--breakers-per-gateway N")
     try:
         if facility is not None:
-            fleet = from_facility(facility)
+            fleet = from_facility(facility, profile_dirs=profile_dirs)
             for i, g in enumerate(fleet.gateways):
                 if base_port is not None:
                     g.port = base_port + i if base_port else 0
@@ -88,7 +92,8 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
         raise click.ClickException(str(exc)) from exc
     config = SimConfig(tick=tick, speed=speed, seed=seed, start_time=_time_of_day(start_time),
                        reclose_delay=reclose_delay, bus=BusConfig(bus_baud, bus_turnaround_ms),
-                       host=host, http_port=None if http_port < 0 else http_port)
+                       host=host, http_port=None if http_port < 0 else http_port,
+                       profile_dirs=tuple(profile_dirs))
 
     def ready(gateways, devices: int, api_url: str | None) -> None:
         """The start-up lines (tools read the ports from them)."""

@@ -17,7 +17,7 @@ import random
 
 from backend.field.codec import TYPES, Field
 from backend.field.decode import decode_value
-from backend.field.encode import EncodeError, encode_value
+from backend.field.encode import EncodeError, encode_value, merge_into
 from backend.field.profile import Profile
 
 ILLEGAL_FUNCTION, ILLEGAL_ADDRESS, ILLEGAL_VALUE = 1, 2, 3
@@ -95,7 +95,7 @@ class Device:
         for f in self.fields[table]:
             if f.end > address and f.address < address + count:
                 value = self.values.get(f.name, self.settings.get(f.name))
-                image[f.address:f.end] = encode_clamped(f, value)
+                merge_into(image, f, encode_clamped(f, value))
         for addr, bit in self.bits(table).items():
             image[addr] = bit
         return image[address:address + count]

@@ -43,6 +43,7 @@ class SimConfig:
     http_host: str = "127.0.0.1"
     serve: tuple[str, ...] | None = None  # gateway codes this process serves (None: all);
     #                                       the whole fleet is modelled either way (multi.py)
+    profile_dirs: tuple[str, ...] = ()  # a site's own profiles, beside the built-in ones
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Simulator:
             if node is None:
                 node = self.grid.add_standalone(f"~{spec.code}", "incomer" if spec.kind == "meter"
                                                 else "other", float(spec.rated_current or 200))
-            dev = cls(spec, load_profile(spec.profile), node, rnd)
+            dev = cls(spec, load_profile(spec.profile, tuple(config.profile_dirs)), node, rnd)
             if isinstance(dev, Breaker):
                 node.breaker = node.breaker or dev
                 if config.reclose_delay is not None:

@@ -70,7 +70,7 @@ def _records(doc: dict, key: str, path: Path) -> list[dict]:
     return items
 
 
-def from_facility(path: Path | str) -> FleetSpec:
+def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
@@ -79,7 +79,7 @@ def from_facility(path: Path | str) -> FleetSpec:
     if not isinstance(doc, dict):
         raise FleetError(f"{path}: not a facility file (a mapping with site, gateways, ...)")
     spec = FleetSpec()
-    known_profiles = set(profile_names())
+    known_profiles = set(profile_names(profile_dirs))
     for g in _records(doc, "gateways", path):
         if g.get("enabled", True) is False:
             continue

@@ -110,6 +110,7 @@ def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: in
     db.session.add(cmd)
     db.session.commit()
     w.main["commands"] = cmd.id
+    w.main["device-profiles"] = "gw-breaker"
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -163,6 +164,21 @@ def _alarm_admin_records(w: World, area_id: int) -> None:
     db.session.commit()
 
 
+# A vendor's breaker with a byte-packed status register and holding-register controls.
+ACME_PROFILE = """\
+name: acme-mcb
+model: ACME MCB-2 (status and lock in one register)
+kinds: [breaker]
+metrics:
+  voltage_a: {table: input, address: 16, type: u16, scale: 0.1, unit: V}
+  switch_state: {table: input, address: 0, type: u16, mask: 0x00FF,
+                 enum: {0xF0: closed, 0x0F: open}}
+mode: {table: input, address: 0, type: u16, mask: 0xFF00, shift: 8,
+       values: {0: auto, 1: manual, 2: maintenance}}
+controls:
+  close: {table: holding, address: 64, value: 0xFF00}
+  open: {table: holding, address: 64, value: 0x0000}
+"""
 # Sample bodies, keyed "METHOD rule"; each is a function of the world.
 BODIES = {
     "POST /api/v1/auth/login": lambda w: {"username": "nobody", "password": "x-password"},
@@ -228,6 +244,8 @@ BODIES = {
     "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
     "POST /api/v1/devices/<int:device_id>/commands": lambda w: {"action": "open",
                                                                "reason": "检修前断电"},
+    "PUT /api/v1/devices/<int:device_id>/settings": lambda w: {
+        "values": {"residual_protection": True}, "reason": "开启漏电保护"},
     "POST /api/v1/commands/batches": lambda w: {"action": "open", "reason": "检修",
                                                 "device_ids": [w.main["devices"]]},
     "POST /api/v1/commands/<int:command_id>/approve": lambda w: {"comment": "同意"},
@@ -235,13 +253,18 @@ BODIES = {
     "POST /api/v1/commands/<int:command_id>/cancel": lambda w: {"comment": "取消"},
     "PUT /api/v1/users/<int:user_id>/control-grants": lambda w: {
         "grants": [{"scope": "circuit", "target_id": w.main["circuits"]}]},
+    "POST /api/v1/device-profiles": lambda w: (ACME_PROFILE, "application/yaml"),
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }
+# Routes that ask a device through the poll process's bus: the walk runs no field, so a
+# caller who passed the checks gets 504 device_no_answer (within the read-back wait).
+FIELD_READS = {"GET /api/v1/devices/<int:device_id>/settings"}
 # Headers of routes that need one, keyed like BODIES.
 HEADERS = {
     "POST /api/v1/devices/<int:device_id>/commands": {"Idempotency-Key": "walk-1"},
     "POST /api/v1/commands/batches": {"Idempotency-Key": "walk-2"},
+    "PUT /api/v1/devices/<int:device_id>/settings": {"Idempotency-Key": "walk-3"},
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {

@@ -132,6 +132,15 @@ def upload_cases(path: str) -> list[Case]:
         return [Case("NUL in a cell", None, text + "Q\x00,n,breaker\n", "text/csv"),
                 Case("not UTF-8", None, text.encode() + b"\xff\xfe,n,breaker\n", "text/csv"),
                 Case("empty body", None, b"", "text/csv")]
+    if path.endswith("/device-profiles"):
+        head = "name: acme-x\nkinds: [breaker]\n"
+        return [Case("escaped NUL", None, head + 'model: "a\\0b"\n'),
+                Case("raw control character", None, head + "model: a\x01\n"),
+                Case("10,000 levels", None, head + "metrics: " + "[" * 10000 + "]" * 10000),
+                Case("an alias", None, head + "model: &m x\nvendor: *m\n"),
+                Case("a mask on a u32", "profile", head + "model: m\nmetrics:\n  voltage_a: "
+                     "{table: input, address: 0, type: u32, mask: 0xFF}\n"),
+                Case("empty body", None, b"", "application/yaml")]
     head = "version: 1\nsite: {code: A, name: 甲所}\n"
     cases = [Case("escaped NUL", None, head + 'areas:\n  - {code: X, name: "a\\0b"}\n'),
             Case("escaped lone surrogate", None, head + 'areas:\n  - {code: X, name: "\\ud800"}\n'),

@@ -263,8 +263,8 @@ def test_killed_between_write_and_read_back_is_reconciled_without_a_second_write
     original = dev.write
     dev.write = lambda *a: writes.append(a) or original(*a)
 
-    async def write_then_die(conn, profile, unit, control, readback_s):
-        await conn.write_coil(control.address, bool(control.value), unit)
+    async def write_then_die(conn, profile, unit, writes, expect, readback_s):
+        await conn.write_coil(writes[0].address, bool(writes[0].words[0]), unit)
         raise RuntimeError("killed")            # the process dies before its read-back
 
     monkeypatch.setattr(execute, "write_and_confirm", write_then_die)
@@ -329,3 +329,43 @@ def test_a_gateway_polled_by_another_process_gets_the_command_through_that_proce
         sim_api(sim, "POST", "/api/gateways/GW-JQ1", {"latency_ms": 0})
         other.reset()
         sim.sim.devices["QF-AL1-WL1"].command("close", "hand")
+
+
+def test_settings_read_from_the_device_and_written_with_read_back_and_audit(app, client,
+                                                                            world, sim):  # noqa: F811
+    """The tender's example: turn residual-current protection on later (后期把漏电保护开启)."""
+    dev_id = world["ids"]["QF-AA1-WL3"]                # no rated IΔn: monitoring only
+    r = client.get(f"/api/v1/devices/{dev_id}/settings", headers=world["h"]["s1"])
+    assert r.status_code == 200, r.json
+    assert r.json["values"]["residual_protection"] is False
+    described = {s["name"]: s for s in r.json["settings"]}
+    assert described["over_voltage_trip"]["min"] == 240 and not described["rated_current"][
+        "writable"]
+    bad = client.put(f"/api/v1/devices/{dev_id}/settings",
+                     json={"values": {"over_voltage_trip": 500, "rated_current": 10,
+                                      "no_such": 1}, "reason": "x"},
+                     headers={**world["h"]["m1"], "Idempotency-Key": "bad"})
+    assert bad.status_code == 422 and bad.json["error"] == "invalid_setting"
+    assert set(bad.json["errors"]) == {"values.over_voltage_trip", "values.rated_current",
+                                       "values.no_such"}
+    r = client.put(f"/api/v1/devices/{dev_id}/settings",
+                   json={"values": {"residual_protection": True}, "reason": "开启漏电保护"},
+                   headers={**world["h"]["m1"], "Idempotency-Key": "rcd-on"})
+    assert r.status_code == 202 and r.json["action"] == "settings", r.json
+    done = settled(client, world, r.json["id"])
+    assert done["state"] == "confirmed", done
+    assert done["before"] == {"residual_protection": False}
+    assert done["observed"] == {"residual_protection": True}
+    with app.app_context():
+        result = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.entity_type == "command", AuditEntry.action == "command_result")).one()
+        assert result.before == {"residual_protection": False}
+        assert result.after["observed"] == {"residual_protection": True}
+    # the breaker now protects: a residual current above its rated IΔn trips it
+    try:
+        sim_api(sim, "POST", "/api/devices/QF-AA1-WL3", {"set": {"leakage": 45}})
+        wait_for(lambda: sim.sim.devices["QF-AA1-WL3"].trip_cause == "residual_current")
+    finally:
+        sim_api(sim, "POST", "/api/devices/QF-AA1-WL3",
+                {"clear": True, "settings": {"residual_protection": False}})
+        sim.sim.devices["QF-AA1-WL3"].command("close", "hand")

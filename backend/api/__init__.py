@@ -6,7 +6,7 @@ from importlib import import_module
 RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "gateways",
              "devices", "audit", "transfer", "telemetry", "stream", "alarms",
              "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
-             "repair_orders", "commands", "control_grants")
+             "repair_orders", "commands", "control_grants", "device_profiles")
 
 
 def register_blueprints(api) -> None:

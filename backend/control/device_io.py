@@ -3,6 +3,7 @@ database): read values, write a control, read back until the device shows the ta
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 
 from backend.field.modbus import GatewayConnection, ModbusError
@@ -31,27 +32,53 @@ def exception_text(exc: ModbusError) -> str:
     return f"Modbus exception {exc.code}" if exc.code is not None else str(exc)
 
 
+@dataclass(frozen=True)
+class Write:
+    table: str          # coil | holding
+    address: int
+    words: list         # [bool] for a coil
+
+
+def control_writes(control: Control) -> list[Write]:
+    return [Write(control.table, control.address, control.words())]
+
+
+def matches(observed: dict, expect: dict) -> bool:
+    """Every expected value shown (numbers within rounding of their register's scale)."""
+    for name, want in expect.items():
+        got = observed.get(name)
+        if isinstance(want, float) or isinstance(got, float):
+            if not (isinstance(got, (int, float)) and isinstance(want, (int, float))
+                    and math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-6)):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
 async def write_and_confirm(conn: GatewayConnection, profile: Profile, unit: int,
-                            control: Control, readback_s: float) -> Outcome:
-    """Write the control once, then read back until every ``confirm`` value matches or
-    ``readback_s`` passes. Never writes twice. A write with no answer is still read back
-    (the device may have operated): only a read-back shows what happened."""
-    try:
-        if control.table == "coil":
-            await conn.write_coil(control.address, bool(control.value), unit)
-        else:
-            await conn.write_registers(control.address, [control.value], unit)
-    except ModbusError as exc:
-        if exc.kind == "exception":
-            return Outcome("failed", "device_exception", {"detail": exception_text(exc)})
-    names = [m for m, _ in control.confirm]
+                            writes: list[Write], expect: dict, readback_s: float) -> Outcome:
+    """Write once, then read back until every ``expect`` value matches or ``readback_s``
+    passes. Never writes twice. A write with no answer is still read back (the device may
+    have taken it): only a read-back shows what happened."""
+    for w in writes:
+        try:
+            if w.table == "coil":
+                await conn.write_coil(w.address, bool(w.words[0]), unit)
+            else:
+                await conn.write_registers(w.address, list(w.words), unit)
+        except ModbusError as exc:
+            if exc.kind == "exception":
+                return Outcome("failed", "device_exception", {"detail": exception_text(exc)})
+            break
+    names = list(expect)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + readback_s
     observed = None
     while True:
         try:
             observed = await read_values(conn, profile, unit, names)
-            if control.confirmed_by(observed):
+            if matches(observed, expect):
                 return Outcome("confirmed", observed=observed)
         except ModbusError:
             pass

@@ -4,7 +4,8 @@
 2. Hold the gateway (shared with this process's poll of it, locked when idle; held by
    another process: the command is handed to that process's inbox).
 3. Read the mode fresh from the device: ``manual`` or ``maintenance`` -> ``refused``,
-   nothing written; no answer -> ``failed`` (``no_answer``), nothing written.
+   nothing written; no answer -> ``failed`` (``no_answer``), nothing written. (A settings
+   command reads the settings' current values instead: the ``before`` of its audit.)
 4. Claim: ``queued`` -> ``sent`` by a conditional UPDATE, committed before the write, so
    nothing is ever written twice (a second executor, a retry, a restart find it sent).
 5. Write once, read back until the device shows the target (``control_readback_ms``):
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import update
 
@@ -23,11 +25,18 @@ from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
 from backend.control import queue
-from backend.control.device_io import Outcome, exception_text, read_values, write_and_confirm
+from backend.control.device_io import (
+    Outcome,
+    Write,
+    control_writes,
+    exception_text,
+    read_values,
+    write_and_confirm,
+)
 from backend.control.operations import settle_reason, transition
 from backend.extensions import db, redis
+from backend.field.catalog import profile_for
 from backend.field.modbus import GatewayAddress, ModbusError
-from backend.field.profile import load_profile
 from backend.field.session import FieldSession, GatewayBusy
 from backend.models import Command, Device, Gateway
 from backend.settings import setting
@@ -52,29 +61,36 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
     gateway = db.session.get(Gateway, device.gateway_id) if device.gateway_id else None
     if gateway is None:
         return _end_unsent(cmd, "failed", "device_not_controllable")
-    profile = load_profile(device.profile)
-    control = profile.control(cmd.action)
+    profile = profile_for(device.profile)
+    if cmd.action == "settings":
+        writes = [Write(*profile.encode_setting(n, v)) for n, v in cmd.settings.items()]
+        expect, before_names = dict(cmd.settings), list(cmd.settings)
+    else:
+        control = profile.control(cmd.action)
+        writes, expect, before_names = control_writes(control), dict(control.confirm), []
     address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
                              gateway.timeout_ms / 1000)
     unit, site_id = device.unit_id, device.site_id
     db.session.rollback()                    # no transaction open while on the bus
     readback_s = setting("control_readback_ms") / 1000
     bound = readback_s + 4 * address.timeout_s * (setting("poll_retries") + 1) + 2
+    names = (["mode"] if "mode" in profile.metrics and not before_names else []) + before_names
     try:
         with session.hold(gateway.id, address) as bus:
-            if "mode" in profile.metrics:
+            before = {}
+            if names:
                 try:
-                    mode = bus.run(lambda c: read_values(c, profile, unit, ["mode"]), bound)
+                    before = bus.run(lambda c: read_values(c, profile, unit, names), bound)
                 except ModbusError as exc:
                     if exc.kind == "exception":
                         return _end_unsent(cmd, "failed", "device_exception",
                                            detail=exception_text(exc))
                     return _end_unsent(cmd, "failed", "no_answer")
-                if mode.get("mode") in ("manual", "maintenance"):
-                    return _end_unsent(cmd, "refused", f"mode_{mode['mode']}")
-            if not _claim(cmd):
+                if before.get("mode") in ("manual", "maintenance"):
+                    return _end_unsent(cmd, "refused", f"mode_{before['mode']}")
+            if not _claim(cmd, before if before_names else None):
                 return "skipped"
-            outcome = bus.run(lambda c: write_and_confirm(c, profile, unit, control,
+            outcome = bus.run(lambda c: write_and_confirm(c, profile, unit, writes, expect,
                                                           readback_s), bound)
     except GatewayBusy as busy:
         return _hand_over(cmd.id, busy, session, hops)
@@ -82,12 +98,14 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
     return outcome.state
 
 
-def _claim(cmd: Command) -> bool:
+def _claim(cmd: Command, before: dict | None) -> bool:
+    """queued -> sent, committed before anything is written; ``before``: the settings'
+    values read just now (kept with the command and in the audit)."""
     now = utcnow()
     claimed = db.session.execute(
         update(Command).where(Command.id == cmd.id, Command.state == "queued",
                               Command.expires_at > now)
-        .values(state="sent", sent_at=now)).rowcount
+        .values(state="sent", sent_at=now, before=before)).rowcount
     if not claimed:
         db.session.rollback()
         return False
@@ -111,8 +129,8 @@ def _settle(cmd: Command, outcome: Outcome, site_id: int) -> None:
         settle_reason(cmd, outcome.error, **outcome.values)
     transition(cmd, outcome.state, None, reason=cmd.message)
     audit.record(Actor.system("control"), "command_result", "command", cmd.id,
-                 site_id=site_id, after={"state": cmd.state, "error": cmd.error,
-                                         "observed": cmd.observed})
+                 site_id=site_id, before=cmd.before,
+                 after={"state": cmd.state, "error": cmd.error, "observed": cmd.observed})
     db.session.commit()
     redis.delete(queue.EXECUTING_KEY.format(command_id=cmd.id))
 
@@ -145,7 +163,35 @@ def _hand_over(command_id: int, busy: GatewayBusy, session: FieldSession, hops: 
         return "abandoned"
     owner = busy.owner if busy.owner and busy.owner != session.owner() else None
     if owner is None:
-        import time
         time.sleep(0.05)                       # a lock of no known poller: try again soon
     queue.push(command_id, hops + 1, owner=owner)
     return "handed_over"
+
+
+def read_settings(request_id: str, device_id: int, hops: int, session: FieldSession) -> None:
+    """Read every setting of the device on the bus and answer the waiting API call."""
+    from backend.control.settings import answer
+
+    device = db.session.get(Device, device_id)
+    gateway = db.session.get(Gateway, device.gateway_id) if device and device.gateway_id else None
+    if gateway is None:
+        return answer(request_id, None, utcnow().isoformat(), "not reachable")
+    profile = profile_for(device.profile)
+    address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
+                             gateway.timeout_ms / 1000)
+    unit, names = device.unit_id, list(profile.settings)
+    db.session.rollback()
+    bound = 4 * address.timeout_s * (setting("poll_retries") + 1) + 2
+    try:
+        with session.hold(gateway.id, address) as bus:
+            values = bus.run(lambda c: read_values(c, profile, unit, names), bound)
+    except GatewayBusy as busy:
+        if hops < MAX_HOPS:
+            owner = busy.owner if busy.owner and busy.owner != session.owner() else None
+            if owner is None:
+                time.sleep(0.05)
+            queue.push_read(request_id, device_id, hops + 1, owner=owner)
+        return None
+    except ModbusError as exc:
+        return answer(request_id, None, utcnow().isoformat(), str(exc))
+    return answer(request_id, values, utcnow().isoformat())

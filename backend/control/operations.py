@@ -22,7 +22,8 @@ from backend.control.texts import reason
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.facility.operations import devices
-from backend.field.profile import ProfileError, load_profile
+from backend.field.catalog import profile_for
+from backend.field.profile import ProfileError
 from backend.models import Circuit, Command, CommandEvent, Device, DeviceStatus
 from backend.models.control import IN_FLIGHT, SETTLED
 from backend.settings import setting
@@ -53,19 +54,34 @@ def transition(cmd: Command, state: str, actor: Actor | None = None, *,
 # --- request ---------------------------------------------------------------------------
 
 def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
-    """A new command, or the one this Idempotency-Key already made (never a second)."""
+    """A new switching command, or the one this Idempotency-Key already made (never a
+    second)."""
     existing = _by_key(actor, key)
     if existing is not None:
         return _same_or_refuse(existing, device_id, data)
     device = devices.get(actor, device_id)
     require_control(actor, device)
-    control = _check_device(device, data)
+    profile = usable_profile(device)
+    control = profile.controls.get(data["action"])
+    if control is None:
+        known = ", ".join(profile.controls) or "none"
+        raise ValidationFailed(f"action: {device.code} cannot {data['action']} (it can: {known})",
+                               errors={"action": [f"not supported by this device ({known})"]},
+                               error="action_not_supported")
+    check_ready(device, switching=True)
+    return create(actor, device, key, action=data["action"], value=data.get("value"),
+                  target=dict(control.confirm), reason=data["reason"], data=data)
+
+
+def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,
+           data: dict, value=None, settings: dict | None = None) -> Command:
+    """Store a checked command: ``requested``, then ``awaiting_approval`` (a protected
+    circuit) or ``queued`` (pushed after the commit); audited."""
     now = utcnow()
     circuit = db.session.get(Circuit, device.circuit_id) if device.circuit_id else None
     cmd = Command(site_id=device.site_id, device_id=device.id, circuit_id=device.circuit_id,
-                  gateway_id=device.gateway_id, action=data["action"],
-                  value=data.get("value"), target=dict(control.confirm),
-                  reason=data["reason"], state="requested", idempotency_key=key,
+                  gateway_id=device.gateway_id, action=action, value=value, settings=settings,
+                  target=target, reason=reason, state="requested", idempotency_key=key,
                   requested_by=actor.user_id, requested_by_name=actor.username,
                   requested_at=now)
     db.session.add(cmd)
@@ -75,7 +91,7 @@ def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
     except IntegrityError:
         again = _by_key(actor, key)
         if again is not None:
-            return _same_or_refuse(again, device_id, data)
+            return _same_or_refuse(again, device.id, data)
         refuse("command_in_progress", Conflict)
     transition(cmd, "requested", actor, reason=cmd.reason)
     if circuit is not None and circuit.protected:
@@ -86,7 +102,7 @@ def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
         _queue(cmd, actor)
     audit.record(actor, "command", "command", cmd.id, site_id=cmd.site_id,
                  after={"device_id": cmd.device_id, "action": cmd.action, "value": cmd.value,
-                        "reason": cmd.reason, "state": cmd.state})
+                        "settings": cmd.settings, "reason": cmd.reason, "state": cmd.state})
     return cmd
 
 
@@ -102,39 +118,41 @@ def _by_key(actor: Actor, key: str) -> Command | None:
 
 
 def _same_or_refuse(cmd: Command, device_id: int, data: dict) -> Command:
-    if (cmd.device_id, cmd.action, cmd.value) != (device_id, data["action"], data.get("value")):
+    asked = (device_id, data.get("action", "settings"), data.get("value"), data.get("values"))
+    if (cmd.device_id, cmd.action, cmd.value, cmd.settings) != asked:
         refuse("idempotency_key_reused", Conflict)
     return cmd
 
 
-def _check_device(device: Device, data: dict):
+def usable_profile(device: Device):
+    """The device's profile, if it can be reached to control at all."""
     if not device.enabled:
         refuse("device_disabled", Conflict)
     if device.gateway_id is None or device.unit_id is None or not device.profile:
         refuse("device_not_controllable", Conflict)
     try:
-        profile = load_profile(device.profile)
+        return profile_for(device.profile)
     except (ProfileError, KeyError):
         refuse("device_not_controllable", Conflict)
-    control = profile.controls.get(data["action"])
-    if control is None:
-        known = ", ".join(profile.controls) or "none"
-        raise ValidationFailed(f"action: {device.code} cannot {data['action']} (it can: {known})",
-                               errors={"action": [f"not supported by this device ({known})"]},
-                               error="action_not_supported")
+
+
+def check_ready(device: Device, *, switching: bool) -> None:
+    """Online, nothing in flight, and (switching) not switched too recently."""
     status = db.session.get(DeviceStatus, device.id)
     if status is None or status.online is not True:
         refuse("device_offline", Conflict)
     if db.session.scalar(select(Command.id).where(Command.device_id == device.id,
                                                   Command.state.in_(IN_FLIGHT))):
         refuse("command_in_progress", Conflict)
+    if not switching:
+        return
     interval = setting("control_min_interval_seconds")
     recent = db.session.scalar(select(Command.finished_at).where(
         Command.device_id == device.id, Command.state == "confirmed",
-        Command.finished_at > utcnow() - timedelta(seconds=interval)))
+        Command.action != "settings",
+        Command.finished_at > utcnow() - timedelta(seconds=interval)).limit(1))
     if recent is not None:
         refuse("switched_too_recently", Conflict, seconds=interval)
-    return control
 
 
 # --- approval, rejection, cancellation ---------------------------------------------------

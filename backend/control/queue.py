@@ -1,6 +1,7 @@
 """The control queue and the command events, both sent after the commit that made them.
 
-- ``gw:control:queue``: a Redis list of "<command id>:<hops>" that every field session's
+- ``gw:control:queue``: a Redis list of "<command id>:<hops>" (and settings reads,
+  "read:<request id>:<device id>:<hops>") that every field session's
   control runner (backend/control/runner.py) takes from; ``gw:control:inbox:<poller>``:
   one per poll process, for commands whose gateway that process holds. A push is also a
   short-lived ``gw:control:pushed:<id>`` marker: the reconciler pushes a command that is
@@ -39,6 +40,19 @@ def push(command_id: int, hops: int = 0, *, owner: str | None = None, client=Non
 def parse(item: str) -> tuple[int, int]:
     command_id, _, hops = item.partition(":")
     return int(command_id), int(hops or 0)
+
+
+def push_read(request_id: str, device_id: int, hops: int = 0, *, owner: str | None = None,
+              client=None) -> None:
+    """A settings read (backend/control/settings.py) for the runner holding the gateway."""
+    client = client or redis.current()
+    client.rpush(INBOX_KEY.format(owner=owner) if owner else QUEUE_KEY,
+                 f"read:{request_id}:{device_id}:{hops}")
+
+
+def parse_read(item: str) -> tuple[str, int, int]:
+    _, request_id, device_id, *hops = item.split(":")
+    return request_id, int(device_id), int(hops[0]) if hops else 0
 
 
 def summary(cmd) -> dict:

@@ -49,8 +49,11 @@ class ControlRunner(threading.Thread):
                     db.session.remove()
 
     def _run_one(self, item: str) -> None:
-        from backend.control.execute import execute
+        from backend.control.execute import execute, read_settings
 
+        if item.startswith("read:"):
+            read_settings(*queue.parse_read(item), self.session)
+            return
         command_id, hops = queue.parse(item)
         started = time.perf_counter()
         outcome = execute(command_id, self.session, hops)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from backend.errors import Conflict, invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
+from backend.facility.profiles import check_device_profile
 from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway
 
 
@@ -144,6 +145,8 @@ class Devices(SiteResource):
             for field in BREAKER_FIELDS:
                 if data.get(field) is not None:
                     invalid_field(field, "applies to breakers only")
+        if "profile" in data or "kind" in data:
+            check_device_profile(_merged(obj, data, "profile"), kind)
 
 
 areas, rooms, boards, circuits, gateways, devices = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from backend.errors import Conflict, invalid_field
 from backend.facility.operations import BREAKER_FIELDS, MODBUS_KINDS
+from backend.facility.profiles import check_device_profile
 
 
 class SiteState:
@@ -124,6 +125,8 @@ def _devices(state: SiteState, row, data) -> None:
         for name in BREAKER_FIELDS:
             if data.get(name) is not None:
                 invalid_field(name, "applies to breakers only")
+    if "profile" in data or "kind" in data:
+        check_device_profile(_merged(row, data, "profile"), kind)
 
 
 _CHECKS = {"areas": _areas, "boards": _boards, "circuits": _circuits, "devices": _devices}

@@ -9,7 +9,8 @@ protocol address) and how it is encoded (type, word and byte order, scale, offse
 bit meanings). Profiles (``profile.py``) build fields from YAML.
 
 Types: ``u16 i16`` (1 register), ``u32 i32 f32`` (2 registers), ``bit`` (coils and
-discrete inputs). ``value = raw * scale + offset``; encoding inverts it.
+discrete inputs). ``value = raw * scale + offset``; encoding inverts it. A ``u16`` field
+with a ``mask`` is a bit field: ``raw = (word & mask) >> shift``.
 
 Word order ``big`` means the high word comes first (the Modbus convention and the SDM630's);
 byte order ``big`` means each register is sent high byte first (always, on sane devices).
@@ -59,6 +60,10 @@ class Field:
     bits: Mapping | None = None       # bit number -> flag name; value = list of set flags
     valid: tuple[float, float] | None = None
     unit: str | None = None
+    # Bit field inside one register: raw = (word & mask) >> shift (a byte of a status
+    # register, a flag); fields with disjoint masks may share a register.
+    mask: int | None = None
+    shift: int = 0
 
     @property
     def size(self) -> int:

@@ -39,6 +39,8 @@ def decode_value(field: Field, chunk: Sequence, problems: dict | None = None):
             return field.enum[code]
         return _bad(field, "unknown_code", problems)
     raw = raw_from_words(field, chunk[: field.size])
+    if field.mask is not None:
+        raw = (int(raw) & field.mask) >> field.shift
     if field.enum is not None:
         if raw in field.enum:
             return field.enum[raw]
@@ -112,7 +114,8 @@ class BlockDecoder:
             kind = _GENERIC
             if off >= 0 and f.is_bit:
                 kind = _BIT
-            elif off >= 0 and f.word_order == "big" and f.byte_order == "big":
+            elif off >= 0 and f.word_order == "big" and f.byte_order == "big" \
+                    and f.mask is None:
                 kind = _KIND.get(f.type, _GENERIC)
             plain = f.scale == 1 and f.offset == 0 and f.type != "f32"
             lo, hi = f.valid if f.valid is not None else (None, None)

@@ -48,6 +48,12 @@ def encode_value(field: Field, value) -> list:
             return [bool(_raw_for(field, value))]
         return [bool(value)]
     raw = _raw_for(field, value)
+    if field.mask is not None:
+        raw = int(raw)
+        if raw < 0 or (raw << field.shift) & ~field.mask:
+            raise EncodeError(f"{field.name}: {value!r} does not fit its bits "
+                              f"(mask 0x{field.mask:04X})")
+        return [raw << field.shift]
     _, fmt, bounds = TYPES[field.type]
     if bounds is not None:
         raw = int(raw)
@@ -65,4 +71,12 @@ def encode_value(field: Field, value) -> list:
 
 def encode_into(image: list, field: Field, value) -> None:
     """Write ``value`` into a register or bit image (a list indexed by protocol address)."""
-    image[field.address: field.end] = encode_value(field, value)
+    merge_into(image, field, encode_value(field, value))
+
+
+def merge_into(image: list, field: Field, words: list) -> None:
+    """Put a field's words into an image; a bit field keeps the register's other bits."""
+    if field.mask is not None:
+        image[field.address] = (image[field.address] & ~field.mask & 0xFFFF) | words[0]
+    else:
+        image[field.address: field.end] = words

@@ -6,9 +6,10 @@ import logging
 from sqlalchemy import select
 
 from backend.extensions import db
+from backend.field.catalog import profile_for
 from backend.field.modbus import GatewayAddress
 from backend.field.poller import PollDevice, PollGateway
-from backend.field.profile import ProfileError, load_profile
+from backend.field.profile import ProfileError
 from backend.models import Device, Gateway
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def load_poll_gateways(shard: int = 0, shards: int = 1) -> list[tuple[PollGatewa
     by_gateway: dict[int, tuple[Gateway, list, dict]] = {}
     for gw, dev in rows:
         try:
-            profile = load_profile(dev.profile)
+            profile = profile_for(dev.profile)
         except (ProfileError, KeyError, FileNotFoundError) as exc:
             if (dev.id, dev.profile) not in _warned:
                 _warned.add((dev.id, dev.profile))

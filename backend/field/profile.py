@@ -95,9 +95,6 @@ class Control:
     # ((metric, decoded value), ...); a command is confirmed only when every one matches.
     confirm: tuple = ()
 
-    def confirmed_by(self, values: dict) -> bool:
-        return all(values.get(m) == v for m, v in self.confirm)
-
     def words(self) -> list:
         return [bool(self.value)] if self.table == "coil" else [self.value]
 
@@ -200,29 +197,63 @@ def _request(table: str, group: list[Field]) -> ReadRequest:
 def load_profile_file(path: Path | str) -> Profile:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ProfileError(path, [f"(yaml): {exc}"]) from exc
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProfileError(path, [f"(file): {exc}"]) from exc
+    return load_profile_text(text, path)
+
+
+def load_profile_text(text: str, path: Path | str) -> Profile:
+    """A profile from its YAML text; ``path`` names it (its stem is the profile's name)."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(path, [f"(yaml): {exc}"]) from exc
     from backend.field.profile_check import check_profile
 
     return check_profile(doc, path)
 
 
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME.match(name))
+
+
+def profile_path(name: str, dirs: Iterable[Path | str] = ()) -> Path | None:
+    """The file of profile ``name``: the built-in directory first, then ``dirs`` in order
+    (a site's own models, ``GW_PROFILE_DIRS``); None when there is none."""
+    if not valid_name(name):
+        return None
+    for d in (PROFILE_DIR, *map(Path, dirs)):
+        path = d / f"{name}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
 @functools.cache
-def load_profile(name: str) -> Profile:
-    if not re.match(r"^[a-z][a-z0-9_]*$", name.replace("-", "_")):
-        raise KeyError(f"bad profile name {name!r}")
-    path = PROFILE_DIR / f"{name}.yaml"
-    if not path.exists():
-        raise KeyError(f"no profile {name!r} (known: {', '.join(profile_names())})")
+def load_profile(name: str, dirs: tuple[str, ...] = ()) -> Profile:
+    path = profile_path(name, dirs)
+    if path is None:
+        if not valid_name(name):
+            raise KeyError(f"bad profile name {name!r}")
+        raise KeyError(f"no profile {name!r} (known: {', '.join(profile_names(dirs))})")
     return load_profile_file(path)
 
 
-def profile_names() -> list[str]:
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+def profile_names(dirs: Iterable[Path | str] = ()) -> list[str]:
+    names = set()
+    for d in (PROFILE_DIR, *map(Path, dirs)):
+        names.update(p.stem for p in d.glob("*.yaml") if valid_name(p.stem))
+    return sorted(names)
 
 
-def all_profiles() -> dict[str, Profile]:
-    return {n: load_profile(n) for n in profile_names()}
+def builtin(name: str) -> bool:
+    return (PROFILE_DIR / f"{name}.yaml").is_file()
+
+
+def all_profiles(dirs: tuple[str, ...] = ()) -> dict[str, Profile]:
+    return {n: load_profile(n, dirs) for n in profile_names(dirs)}

@@ -33,7 +33,7 @@ from backend.field.profile import is_number as _num
 _TOP = {"name", "model", "vendor", "description", "source", "kinds", "poles", "word_order",
         "byte_order", "request", "metrics", "settings", "controls", *SECTIONS}
 _FIELD = {"table", "address", "type", "word_order", "byte_order", "scale", "offset", "unit",
-          "enum", "valid", "description"}
+          "enum", "valid", "description", "mask", "shift"}
 _METRIC = _FIELD | {"rate", "poles"}
 _SETTING = _FIELD | {"writable", "min", "max", "default"}
 _SECTION_KEYS = {"mode": "values", "trip_cause": "codes", "fault_indicators": "bits"}
@@ -109,7 +109,23 @@ class _Checker:
                 valid = None
             else:
                 valid = tuple(valid)
+        mask, shift = spec.get("mask"), spec.get("shift", 0)
+        if mask is not None:
+            if not (isinstance(mask, int) and not isinstance(mask, bool) and 0 < mask <= 0xFFFF):
+                self.err(f"{path}.mask", f"must be an integer 1..0xFFFF (got {mask!r})")
+                mask = None
+            elif typ != "u16":
+                self.err(f"{path}.mask", f"bit fields are u16 registers (got type {typ!r})")
+                mask = None
+        if not (isinstance(shift, int) and not isinstance(shift, bool) and 0 <= shift <= 15):
+            self.err(f"{path}.shift", f"must be an integer 0..15 (got {shift!r})")
+            shift = 0
+        elif mask is None and shift:
+            self.err(f"{path}.shift", "needs a mask")
+        elif mask is not None and (mask >> shift) << shift != mask:
+            self.err(f"{path}.shift", f"shifts bits of the mask 0x{mask:04X} out")
         return cls(name=name, table=table or "holding", address=addr, type=typ or "u16",
+                   mask=mask, shift=shift if mask is not None else 0,
                    word_order=self.choice(spec.get("word_order"), f"{path}.word_order", ORDERS,
                                           defaults["word_order"]),
                    byte_order=self.choice(spec.get("byte_order"), f"{path}.byte_order", ORDERS,
@@ -290,6 +306,9 @@ def _check_overlaps(c: _Checker, prof: Profile) -> None:
         fields = sorted((f for f in [*prof.metrics.values(), *prof.settings.values()]
                          if f.table == table), key=lambda f: f.address)
         for a, b in itertools.pairwise(fields):
+            if (a.address == b.address and a.mask is not None and b.mask is not None
+                    and not a.mask & b.mask):
+                continue                     # bit fields sharing a register
             if b.address < a.end:
                 c.err(f"{where[b.name]}.address", f"{table} {b.address} overlaps "
                                                   f"{where[a.name]} ({a.address}..{a.end - 1})")

@@ -6,7 +6,7 @@ from backend.models.audit import AuditEntry
 from backend.models.telemetry import DeviceStatus, DeviceStatusEvent, Metric, Reading
 from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
                                    MaintenanceWindow, RepairOrder, RepairPhoto)
-from backend.models.control import Command, CommandEvent, ControlGrant
+from backend.models.control import Command, CommandEvent, ControlGrant, DeviceProfile
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
@@ -15,4 +15,5 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "DeviceStatus", "DeviceStatusEvent", "Alarm", "AlarmEvent", "AlarmRule",
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
-           "WebPushSubscription", "Command", "CommandEvent", "ControlGrant"]
+           "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
+           "DeviceProfile"]

@@ -34,7 +34,8 @@ COMMAND_STATES = ("requested", "awaiting_approval", "queued", "sent", "confirmed
                   "timed_out", "refused", "rejected", "cancelled", "expired")
 IN_FLIGHT = ("requested", "awaiting_approval", "queued", "sent")
 SETTLED = tuple(s for s in COMMAND_STATES if s not in IN_FLIGHT)
-ACTIONS = ("open", "close", "reset", "on", "off", "dim")
+SWITCHING = ("open", "close", "reset", "on", "off", "dim")
+ACTIONS = (*SWITCHING, "settings")       # settings: write the ``settings`` values
 GRANT_SCOPES = ("area", "board", "circuit")
 
 _IN_FLIGHT_SQL = "state IN (" + ", ".join(f"'{s}'" for s in IN_FLIGHT) + ")"
@@ -63,6 +64,9 @@ class Command(Base):
     gateway_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
     value: Mapped[float | None] = mapped_column(Float)          # dim level 0..100
+    # action "settings": {name: value} to write; the values before are in ``before``.
+    settings: Mapped[dict | None] = mapped_column(JSON)
+    before: Mapped[dict | None] = mapped_column(JSON)
     # What the device must show for the command to be confirmed: {metric: value}.
     target: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str] = mapped_column(Text)
@@ -124,3 +128,22 @@ class ControlGrant(Base):
     granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(), default=utcnow)
+
+
+class DeviceProfile(Base):
+    """An uploaded device profile (a register map as YAML, docs/profiles.md), one row per
+    version; the highest version of a name is the one devices use. Built-in profiles and
+    those of ``GW_PROFILE_DIRS`` are files, not rows."""
+
+    __tablename__ = "device_profiles"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_device_profiles_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_name: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now(), default=utcnow)

@@ -13,10 +13,12 @@ from backend.api.commands.schemas import (
     CommandQueryArgsSchema,
     CommandRejectSchema,
     CommandSchema,
+    DeviceSettingsSchema,
     IdempotencyHeaderSchema,
+    SettingsPutSchema,
 )
 from backend.api.pagination import SQLPage
-from backend.control import batches
+from backend.control import batches, settings
 from backend.control import operations as commands
 from backend.extensions import db
 from backend.models import Role
@@ -52,6 +54,31 @@ class DeviceCommands(MethodView):
         protected circuit) and executed with read-back; follow them on the live stream
         (``command`` events) or at ``GET /commands/{id}``."""
         cmd = commands.request(current_actor(), device_id, data, headers["idempotency_key"])
+        db.session.commit()
+        return cmd
+
+
+@blp.route("/devices/<int:device_id>/settings")
+class DeviceSettings(MethodView):
+    @access(Role.staff)
+    @blp.response(200, DeviceSettingsSchema)
+    @blp.alt_response(504, description="device_no_answer", schema="Error")
+    def get(self, device_id):
+        """The device's settings, read from the device now, with the profile's ranges"""
+        return settings.read(current_actor(), device_id)
+
+    @access(Role.staff)
+    @blp.arguments(SettingsPutSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(202, CommandSchema)
+    @blp.alt_response(403, description="control_not_granted", schema="Error")
+    @blp.alt_response(409, description="device_offline, command_in_progress",
+                      schema="Error")
+    def put(self, data, headers, device_id):
+        """Change settings: one command (action ``settings``) written once and read back,
+        audited with the values before and after; protected circuits need approval"""
+        cmd = settings.request_change(current_actor(), device_id, data,
+                                      headers["idempotency_key"])
         db.session.commit()
         return cmd
 

@@ -1,14 +1,16 @@
+import math
+
 import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from backend.models.control import ACTIONS, COMMAND_STATES
+from backend.models.control import COMMAND_STATES, SWITCHING
 from backend.models.facility import DEVICE_KINDS
 from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
 
 class CommandPostSchema(Strict):
-    action = String(required=True, validate=validate.OneOf(ACTIONS), metadata={
+    action = String(required=True, validate=validate.OneOf(SWITCHING), metadata={
         "description": "open, close, reset (breakers); on, off, dim (loads)"})
     value = ma.fields.Float(allow_none=True, validate=validate.Range(min=0, max=100),
                             metadata={"description": "dim level 0..100"})
@@ -50,6 +52,10 @@ class CommandQueryArgsSchema(Strict):
 
 class CommandSchema(Strict):
     id = Integer()
+    settings = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), allow_none=True,
+                              metadata={"description": "action settings: the values written"})
+    before = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), allow_none=True,
+                            metadata={"description": "action settings: the values before"})
     site_id = Integer()
     device_id = Integer()
     circuit_id = Integer(allow_none=True)
@@ -110,3 +116,44 @@ class CommandBatchSchema(Strict):
     batch_id = String(metadata={"description": "GET /commands?batch_id= follows them"})
     commands = ma.fields.List(ma.fields.Nested(CommandSchema))
     refused = ma.fields.List(ma.fields.Nested(CommandRefusalSchema))
+
+
+class SettingValue(ma.fields.Raw):
+    """A setting's value: a number, true/false or a short enum name (the profile checks
+    the rest)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or (isinstance(value, (int, float))
+                                       and math.isfinite(value)):
+            return value
+        if isinstance(value, str) and 0 < len(value) <= 32:
+            return value
+        raise ma.ValidationError("a number, true/false or a name of at most 32 characters")
+
+
+class SettingsPutSchema(Strict):
+    values = ma.fields.Dict(keys=String(validate=validate.Length(min=1, max=64)),
+                            values=SettingValue(), required=True,
+                            validate=validate.Length(min=1, max=64), metadata={
+                                "description": "setting name -> new value (the profile's "
+                                               "names, units and ranges)"})
+    reason = String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SettingDescriptionSchema(Strict):
+    name = String()
+    unit = String()
+    writable = ma.fields.Boolean()
+    min = ma.fields.Float(allow_none=True)
+    max = ma.fields.Float(allow_none=True)
+    default = ma.fields.Raw(allow_none=True)
+    options = ma.fields.List(ma.fields.Raw(), allow_none=True)
+    description = String()
+
+
+class DeviceSettingsSchema(Strict):
+    device_id = Integer()
+    read_at = String(metadata={"format": "date-time", "description": "when read from the "
+                                                                      "device"})
+    values = ma.fields.Dict(keys=String(), values=ma.fields.Raw())
+    settings = ma.fields.List(ma.fields.Nested(SettingDescriptionSchema))
