@@ -2,10 +2,6 @@
 // circuit a device is on and what that circuit feeds, the actions a breaker offers.
 
 export const IN_FLIGHT = ['requested', 'awaiting_approval', 'queued', 'sent']
-export const SETTLED = ['confirmed', 'failed', 'timed_out', 'refused', 'rejected', 'cancelled', 'expired']
-export const BREAKER_ACTIONS = ['open', 'close', 'reset']
-
-export const inFlight = (cmd) => !!cmd && IN_FLIGHT.includes(cmd.state)
 
 /** A settled command's tone: success, danger (it did not happen) or default (withdrawn). */
 export function stateTone(state) {
@@ -86,17 +82,6 @@ export function downstream(circuit) {
     }
   }
   if (circuit) walk(circuit, null)
-  return out
-}
-
-/** The boards ``circuit`` feeds, directly or further down. */
-export function boardsFed(circuit) {
-  const out = []
-  const walk = (c) => {
-    for (const b of c.boards || []) { out.push(b); for (const x of b.circuits || []) walk(x) }
-    for (const x of c.circuits || []) walk(x)
-  }
-  if (circuit) walk(circuit)
   return out
 }
 
