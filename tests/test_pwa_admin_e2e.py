@@ -4,8 +4,8 @@ real backend, Debian's Chromium driven by playwright-core (pwa/e2e/admin.mjs).
 Checks: a system administrator opens the console from the Me page, imports the example
 facility (dry run and its report, then the import), creates a circuit and a device and
 sees them on the facility topology page, gets the API's per-field 422 in a form, is told
-why a board with circuits cannot be deleted (409 has_dependents), creates a user and an
-alarm-rule override, reads the audit log and the cockpit; a staff user of another site
+why a board with circuits cannot be deleted (409 has_dependents), creates a user, grants
+that staff user control of a circuit and a board, creates an alarm-rule override, reads the audit log and the cockpit; a staff user of another site
 sees none of it and cannot open /admin. In the topology editor the administrator moves a
 circuit under another circuit (seen on /facility) and is told the API refuses a loop. Screenshots at 1280x800 go to test-artifacts/pwa/.
 
@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from backend.extensions import db
-from backend.models import Board, Circuit, Device, Role, Site, User
+from backend.models import Board, Circuit, ControlGrant, Device, Role, Site, User
 from tests.factories import PASSWORD, make_site, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,11 +91,18 @@ def test_admin_console_end_to_end_in_chromium(app, console):
         assert db.session.scalar(select(Board.id).where(Board.code == "AA1"))   # not deleted
         assert db.session.scalar(select(func.count()).select_from(User)
                                  .where(User.username == "e2e-staff")) == 1
+        staff = db.session.scalar(select(User).where(User.username == "e2e-staff"))
+        grants = {(g.scope, g.target_id) for g in db.session.scalars(
+            select(ControlGrant).where(ControlGrant.user_id == staff.id))}
+        lighting = db.session.scalar(select(Circuit.id).where(Circuit.code == "AP-BG-WL1"))
+        kitchen = db.session.scalar(select(Board.id).where(Board.code == "AP-ST"))
+        assert grants == {("circuit", lighting), ("board", kitchen)}    # the area was removed
         moved = db.session.scalar(select(Circuit).where(Circuit.code == "E2E-C1"))
         upstream = db.session.scalar(select(Circuit).where(Circuit.code == "AP-BG-WL1"))
         assert moved.parent_id == upstream.id          # moved in the topology editor
         assert upstream.parent_id is None              # the loop was refused
-    for name in ("admin-users", "admin-import-dry-run", "admin-facility-devices",
+    assert len(results["control grants"]["grants"]) == 2
+    for name in ("admin-users", "admin-control-grants", "admin-import-dry-run", "admin-facility-devices",
                  "admin-topology-new-device", "admin-delete-blocked", "admin-rules",
                  "admin-audit", "admin-cockpit", "admin-other-site", "admin-topology-moved",
                  "admin-topology-facility", "admin-topology-cycle"):

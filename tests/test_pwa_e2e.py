@@ -7,7 +7,11 @@ Checks: installable (Page.getInstallabilityErrors is empty), log in, live values
 back to the same page, offline keeps the last data with a banner, an injected fault's
 alarm appears in the alarm list live and blinks on its circuit, is opened and
 acknowledged, the service worker shows a push as a notification, log out, the desktop
-layout and the site switcher, and a staff user of another site sees none of it.
+layout and the site switcher, and a staff user of another site sees none of it. Remote
+switching (a control runner beside the poll jobs, as in a poll process): a manager opens a
+lighting circuit from the topology and sees it confirmed; a protected circuit waits for a
+second manager's approval (in a second browser) and then switches; a staff user without a
+grant is refused with the Chinese reason.
 Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
 
 Skipped unless the PWA is built and its npm dependencies are installed (``make test``
@@ -29,9 +33,11 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from backend.accounts.security import Actor
+from backend.control.runner import ControlRunner
 from backend.extensions import db
 from backend.facility.transfer import import_yaml
-from backend.models import Device, Gateway, Role, Site
+from backend.field.session import SESSION
+from backend.models import Command, Device, Gateway, Role, Site, User
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
 from tests.factories import PASSWORD, make_site, make_user
@@ -90,7 +96,10 @@ def platform(app):
         other = make_site("DC2", "二号看守所")
         make_user("boss", Role.manager, sites=[demo, other])
         make_user("other", Role.staff, sites=[other])
-        device = db.session.scalar(select(Device.id).where(Device.code == "QF-AA1-WL1"))
+        make_user("boss2", Role.manager, sites=[demo, other])   # the second person
+        make_user("staff1", Role.staff, sites=[demo])            # no control grant
+        ids = dict(db.session.execute(select(Device.code, Device.id)).all())
+        device = ids["QF-AA1-WL1"]
         db.session.commit()
         poll.reset_for_tests()
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -98,22 +107,30 @@ def platform(app):
         serving.start()
         poller = Poller(app)
         poller.thread.start()
+        runner = ControlRunner(app, SESSION)
+        runner.start()
         try:
             yield {"base": f"http://127.0.0.1:{server.server_port}", "sim": sim.sim.http_url,
-                   "device": device, "other_site": other.name, "poller": poller}
+                   "device": device, "other_site": other.name, "poller": poller, "ids": ids,
+                   "runner": runner}
         finally:
+            runner.stop()
             poller.stop.set()
             poller.thread.join(10)
             server.shutdown()
             poll.reset_for_tests()
 
 
-def test_pwa_end_to_end_in_chromium(platform):
+def test_pwa_end_to_end_in_chromium(app, platform):
     time.sleep(2)   # a first fast and normal poll cycle
     env = {**os.environ, "GW_BASE_URL": platform["base"], "GW_SIM_URL": platform["sim"],
            "GW_ARTIFACTS": str(ARTIFACTS), "GW_PASSWORD": PASSWORD,
            "GW_DEVICE_ID": str(platform["device"]), "GW_MANAGER": "boss", "GW_OTHER": "other",
-           "GW_OTHER_SITE_NAME": platform["other_site"], "CHROMIUM": CHROMIUM}
+           "GW_OTHER_SITE_NAME": platform["other_site"], "CHROMIUM": CHROMIUM,
+           "GW_APPROVER": "boss2", "GW_STAFF": "staff1",
+           "GW_LIGHTING_DEVICE": str(platform["ids"]["QF-AL1-WL1"]),
+           "GW_PROTECTED_DEVICE": str(platform["ids"]["QF-JQ1-WL4"]),
+           "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"])}
     out = subprocess.run(["node", "e2e/run.mjs"], cwd=PWA, env=env, capture_output=True,
                          text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -130,9 +147,23 @@ def test_pwa_end_to_end_in_chromium(platform):
     assert alarm["state"] == "已确认" and alarm["level"] in ("warning", "alarm")
     assert "确认" in alarm["timeline"]
     assert results["push notification from the service worker"]["url"] == f"/alarms/{alarm['alarm']}"
+    lighting = results["manager opens a lighting circuit from the topology"]
+    assert lighting["state"] == "已确认" and lighting["circuit"] == "open"
+    refused = results["staff without a grant is refused"]
+    assert refused["reason"] == "您没有该回路的控制权限"
+    with app.app_context():
+        boss2 = db.session.scalar(select(User.id).where(User.username == "boss2"))
+        cmds = {c.device_id: c for c in db.session.scalars(select(Command))}
+        assert cmds[platform["ids"]["QF-AL1-WL1"]].state == "confirmed"
+        protected = cmds[platform["ids"]["QF-JQ1-WL4"]]
+        assert (protected.state, protected.approved_by) == ("confirmed", boss2)
+        assert platform["ids"]["QF-AL1-WL2"] not in cmds            # the refusal made none
+        assert len(cmds) == 2
     for name in ("phone-overview", "phone-facility-tripped", "phone-device", "phone-offline",
                  "phone-alarms", "phone-facility-alarm", "phone-alarm-detail",
                  "phone-alarm-acknowledged", "phone-me", "desktop-overview", "desktop-facility",
-                 "desktop-alarms", "desktop-alarm-detail", "phone-other-site"):
+                 "desktop-alarms", "desktop-alarm-detail", "phone-other-site",
+                 "phone-control-sheet", "phone-control-confirmed", "phone-awaiting-approval",
+                 "desktop-approval", "phone-approved-confirmed", "phone-control-refused"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
     assert not platform["poller"].errors, platform["poller"].errors[:3]

@@ -157,6 +157,30 @@ try {
     results['create a user'] = { passwordError }
   })
 
+  await step('control grants', page, async () => {
+    const panel = page.locator('[data-test=control-grants]')
+    await panel.locator('[data-test=grants-user]').selectOption({ label: '值班员甲 (e2e-staff)' })
+    await panel.locator('[data-test=grants-list]').waitFor()
+    const grant = async (scope, label) => {
+      await panel.locator('[data-test=grant-scope]').selectOption(scope)
+      await panel.locator('[data-test=grant-target]').selectOption({ label })
+      await panel.locator('[data-test=grant-add]').click()
+    }
+    await grant('circuit', 'AP-BG-WL1 办公照明')
+    await grant('board', 'AP-ST 食堂配电箱')
+    await grant('area', 'JQ2 二监区')
+    await panel.locator('[data-grant="area:JQ2 二监区"] [data-test=grant-remove]').click()
+    await panel.locator('[data-test=grants-save]').click()
+    await page.locator('.van-toast', { hasText: '已保存' }).waitFor()
+    // read back from the server
+    await panel.locator('[data-test=grants-user]').selectOption({ index: 0 })
+    await panel.locator('[data-test=grants-user]').selectOption({ label: '值班员甲 (e2e-staff)' })
+    await until(page, () => document.querySelectorAll('[data-test=grants-list] li[data-grant]').length === 2)
+    results['control grants'] = { grants: await panel.locator('[data-test=grants-list] li[data-grant]')
+      .evaluateAll((els) => els.map((el) => el.dataset.grant)) }
+    await shot(page, 'admin-control-grants')
+  })
+
   await step('alarm rule override', page, async () => {
     await page.locator('[data-menu=rules]').click()
     await page.locator('[data-test=catalogue] tr[data-rule=overload]').waitFor()

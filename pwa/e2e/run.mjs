@@ -14,6 +14,11 @@ const PASSWORD = env('GW_PASSWORD')
 const DEVICE = Number(env('GW_DEVICE_ID')) // QF-AA1-WL1
 const MANAGER = env('GW_MANAGER')
 const OTHER = env('GW_OTHER')
+const APPROVER = env('GW_APPROVER') // a second manager: approves the protected circuit's command
+const STAFF = env('GW_STAFF') // staff of the site without a control grant
+const LIGHTING = Number(env('GW_LIGHTING_DEVICE')) // QF-AL1-WL1 on AL-JQ1-1-WL1 (lighting)
+const PROTECTED = Number(env('GW_PROTECTED_DEVICE')) // QF-JQ1-WL4 on AP-JQ1-WL4 (protected)
+const STAFF_DEVICE = Number(env('GW_STAFF_DEVICE')) // QF-AL1-WL2
 mkdirSync(OUT, { recursive: true })
 for (const f of readdirSync(OUT)) if (f.startsWith('failed-')) rmSync(join(OUT, f))
 
@@ -38,6 +43,8 @@ async function sim(path, body) {
 
 const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-'))
 const open = []
+let desk = null // the second person's browser: opened while the phone is, kept for the desktop step
+let dpage = null
 const browser = async (name, device) => {
   const ctx = await openBrowser(join(profiles, name), BASE, device, foreign)
   open.push(ctx)
@@ -212,6 +219,83 @@ try {
     await cdp.detach()
   })
 
+  await step('manager opens a lighting circuit from the topology', page, async () => {
+    const ROW = '[data-circuit=AL-JQ1-1-WL1]'
+    await tab(page, '设施').click()
+    await page.locator(ROW).waitFor()
+    await until(page, (r) => document.querySelector(r)?.dataset.state === 'closed', ROW)
+    await page.locator(`${ROW} [data-test=switch-circuit]`).click()
+    const sheet = page.locator('[data-test=control-sheet]')
+    await sheet.waitFor()
+    if (await sheet.getAttribute('data-device') !== String(LIGHTING)) throw new Error('the sheet is for another device')
+    if (await sheet.locator('[data-test=control-protection]').getAttribute('data-protected') !== 'false') {
+      throw new Error('a lighting circuit shown as protected')
+    }
+    await sheet.locator('[data-test=control-action][data-action=open]').click()
+    await sheet.locator('[data-test=control-send]').click() // no reason yet: refused here
+    await sheet.locator('[data-test=control-error][data-error=reason]').waitFor()
+    await sheet.locator('[data-test=control-reason] textarea').fill('e2e 走廊照明检修')
+    await shot(page, 'phone-control-sheet')
+    await sheet.locator('[data-test=control-send]').click()
+    await sheet.locator('[data-test=command-progress][data-state=confirmed]').waitFor({ timeout: 30_000 })
+    await until(page, (r) => document.querySelector(r)?.dataset.state === 'open', ROW) // the device confirms it
+    results['manager opens a lighting circuit from the topology'] = {
+      state: (await text(page, '[data-test=control-sheet] [data-test=command-state]')).trim(),
+      circuit: await page.locator(ROW).getAttribute('data-state') }
+    await shot(page, 'phone-control-confirmed')
+    await sheet.locator('[data-test=control-done]').click()
+    await sheet.waitFor({ state: 'hidden' })
+  })
+
+  let approvalId = null
+  await step('protected circuit waits for approval', page, async () => {
+    await page.goto(`/devices/${PROTECTED}`)
+    const card = page.locator('[data-test=device-control]')
+    await card.locator('[data-test=needs-approval]').waitFor()
+    await until(page, () => document.querySelector('[data-test=device-control] [data-test=confirmed]')?.dataset.value === 'closed')
+    await card.locator('[data-test=device-action][data-action=open]').click()
+    const sheet = page.locator('[data-test=control-sheet]')
+    await sheet.locator('[data-test=control-protection][data-protected=true]').waitFor()
+    await sheet.locator('[data-test=control-reason] textarea').fill('e2e 门禁对讲线路检修')
+    await sheet.locator('[data-test=control-send]').click()
+    const progress = sheet.locator('[data-test=command-progress][data-state=awaiting_approval]')
+    await progress.waitFor()
+    approvalId = Number(await progress.getAttribute('data-command'))
+    await shot(page, 'phone-awaiting-approval')
+    await sheet.locator('[data-test=control-done]').click()
+    await page.goto(`/commands/${approvalId}`)
+    await page.locator('[data-test=command-detail][data-state=awaiting_approval]').waitFor()
+    if (await page.locator('[data-test=approve]').count()) throw new Error('the requester is offered to approve')
+    await page.goBack()
+    await card.locator('[data-test=commanded][data-state=awaiting_approval]').waitFor()
+  })
+
+  desk = await browser('desktop', DESKTOP)
+  dpage = desk.pages()[0] || await desk.newPage()
+  await step('a second person approves, the circuit switches', dpage, async () => {
+    await login(dpage, APPROVER, PASSWORD)
+    await dpage.waitForURL((u) => u.pathname === '/')
+    await until(dpage, () => Number(document.querySelector('[data-test=tab-me] .van-badge')?.textContent) > 0)
+    await tab(dpage, '我的').click()
+    await dpage.locator('[data-test=approvals-entry]').click()
+    await dpage.locator(`[data-test=approval-row][data-command="${approvalId}"]`).click()
+    await dpage.waitForURL(new RegExp(`/commands/${approvalId}$`))
+    const requester = await text(dpage, '[data-test=detail-requester]')
+    if (!requester.includes(MANAGER)) throw new Error(`requester shows ${requester}`)
+    await dpage.locator('[data-test=approve]').click()
+    await dpage.locator('[data-test=command-comment] textarea').fill('e2e 同意')
+    await dpage.locator('[data-test=command-submit]').click()
+    await dpage.locator('[data-test=command-detail][data-state=confirmed]').waitFor({ timeout: 30_000 })
+    await dpage.locator('[data-test=command-events] [data-state=confirmed]').waitFor()
+    await shot(dpage, 'desktop-approval')
+    // the requester's page follows live: commanded confirmed, and the device shows it open
+    await page.locator('[data-test=device-control] [data-test=commanded][data-state=confirmed]').waitFor({ timeout: 30_000 })
+    await until(page, () => document.querySelector('[data-test=device-control] [data-test=confirmed]')?.dataset.value === 'open')
+    await page.locator(`[data-test=command-history] [data-command="${approvalId}"][data-state=confirmed]`).waitFor()
+    await shot(page, 'phone-approved-confirmed')
+    await page.goto('/')
+  })
+
   await step('logout', page, async () => {
     await tab(page, '我的').click()
     await page.locator('[data-test=logout]').click()
@@ -221,12 +305,9 @@ try {
   })
 
   await phone.close()
-  const desk = await browser('desktop', DESKTOP)
-  const dpage = desk.pages()[0] || await desk.newPage()
   await step('desktop and site switcher', dpage, async () => {
     await sim('/api/devices/QF-AA1-WL3', { set: { voltage: 262 } }) // an open warning to show
-    await login(dpage, MANAGER, PASSWORD)
-    await dpage.waitForURL((u) => u.pathname === '/')
+    await dpage.goto('/') // logged in already: the approver, a manager of both sites
     await until(dpage, () => /\d/.test(document.querySelector('[data-test=site-power]')?.textContent || ''))
     await until(dpage, () => Number(document.querySelector('[data-test=live-power-points]')?.textContent) >= 2)
     await until(dpage, () => document.querySelectorAll('[data-test=latest-alarms] [data-test=alarm-row]').length > 0)
@@ -279,6 +360,23 @@ try {
     }))
     if (events) throw new Error(`${events} reading events of another site`)
     await shot(opage, 'phone-other-site')
+  })
+
+  await step('staff without a grant is refused', opage, async () => {
+    await tab(opage, '我的').click()
+    await opage.locator('[data-test=logout]').click()
+    await opage.waitForURL(/\/login/)
+    await login(opage, STAFF, PASSWORD)
+    await opage.waitForURL((u) => u.pathname === '/')
+    await opage.goto(`/devices/${STAFF_DEVICE}`)
+    await opage.locator('[data-test=device-control] [data-test=device-action][data-action=open]').click()
+    const sheet = opage.locator('[data-test=control-sheet]')
+    await sheet.locator('[data-test=control-reason] textarea').fill('e2e 无授权')
+    await sheet.locator('[data-test=control-send]').click()
+    const err = sheet.locator('[data-test=control-error][data-error=control_not_granted]')
+    await err.waitFor()
+    results['staff without a grant is refused'] = { reason: (await err.innerText()).trim() }
+    await shot(opage, 'phone-control-refused')
   })
 
   if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 5).join(', ')}`)

@@ -8,6 +8,8 @@ const routes = [
   { path: '/devices/:id(\\d+)', name: 'device', component: () => import('./views/DeviceView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue'), meta: { tabbar: true } },
   { path: '/alarms/:id(\\d+)', name: 'alarm', component: () => import('./views/AlarmDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+  { path: '/approvals', name: 'approvals', component: () => import('./views/ApprovalsView.vue') },
+  { path: '/commands/:id(\\d+)', name: 'command', component: () => import('./views/CommandDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tabbar: true } },
   // The admin console (admins and system administrators only: see the guard below).
   { path: '/admin/cockpit', name: 'admin-cockpit', component: () => import('./admin/views/AdminCockpit.vue'), meta: { admin: true } },

@@ -42,6 +42,9 @@ export const adminMessages = {
     rules: { catalogue: '规则目录与默认值', overrides: '本站覆盖', effective: '设备生效阈值', pickDevice: '选择设备', source: '来源',
       direction: { above: '高于', below: '低于' }, kinds: '适用设备', unit: '单位' },
     notify: { profile: '个人通知设置', pickUser: '选择用户' },
+    grants: { title: '值班人员控制授权', hint: '管理人员与管理员可操作其站点全部设备；值班人员仅可操作授权的区域、配电柜或回路（含其下游）',
+      pickUser: '选择值班人员', none: '本站点暂无授权', add: '添加授权', remove: '移除', pickTarget: '选择对象',
+      scope: { area: '区域', board: '配电柜', circuit: '回路' }, otherSites: '其他站点的 {n} 项授权保持不变' },
     audit: { filter: '筛选', changes: '{n} 项' },
     topology: {
       title: '供电拓扑编辑', pick: '在左侧选择配电柜、回路或设备', utility: '市电', incomer: '本柜进线（无上级回路）',
@@ -97,6 +100,9 @@ export const adminMessages = {
     rules: { catalogue: 'Rule catalogue and defaults', overrides: "This site's overrides", effective: "A device's effective limits", pickDevice: 'Pick a device', source: 'Source',
       direction: { above: 'above', below: 'below' }, kinds: 'Device kinds', unit: 'Unit' },
     notify: { profile: "A user's notification profile", pickUser: 'Pick a user' },
+    grants: { title: 'Staff control grants', hint: 'Managers and admins control every device of their sites; staff only the areas, boards or circuits granted here (and what they feed)',
+      pickUser: 'Pick a staff user', none: 'No grants on this site', add: 'Add grant', remove: 'Remove', pickTarget: 'Pick one',
+      scope: { area: 'Area', board: 'Board', circuit: 'Circuit' }, otherSites: '{n} grants on other sites are kept' },
     audit: { filter: 'Filter', changes: '{n} field(s)' },
     topology: {
       title: 'Supply topology editor', pick: 'Select a board, circuit or device on the left', utility: 'Utility',

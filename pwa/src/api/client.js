@@ -1,19 +1,21 @@
 // The one API client: base /api/v1, JWT access + refresh tokens, one refresh in flight
 // shared by every concurrent 401 (and by other tabs, through the Web Locks API), the
-// error shape {code, status, error, message, errors}, and the last-data cache for offline.
+// error shape {code, status, error, message, messageZh, errors}, and the last-data cache for
+// offline.
 import { clearSession, loadSession, saveSession, tokenExpiry } from './tokens.js'
 import { getCached, putCached } from './cache.js'
 
 export const BASE = '/api/v1'
 
 export class ApiError extends Error {
-  constructor({ status = 0, code, error = 'unknown', message = '', errors = null } = {}) {
+  constructor({ status = 0, code, error = 'unknown', message = '', errors = null, messageZh = null } = {}) {
     super(message || error)
     this.name = 'ApiError'
     this.status = status
     this.code = code ?? status
     this.error = error
     this.errors = errors
+    this.messageZh = messageZh // the server's Chinese reason, where it gives one (control)
   }
 }
 
@@ -115,6 +117,7 @@ async function toApiError(res) {
   return new ApiError({
     status: res.status, code: body.code ?? res.status, error: body.error || 'unknown',
     message: body.message || res.statusText, errors: body.errors || null,
+    messageZh: body.message_zh || null,
   })
 }
 
@@ -126,9 +129,10 @@ function fromCache(path, meta) {
 }
 
 /**
- * Call the API. Options: method, query, body (JSON), auth (default true), cache (GET:
- * keep the answer for offline use), toast (default true: errors are shown), meta
- * (resolve {data, total, stale, at} instead of the data).
+ * Call the API. Options: method, query, body (JSON), headers (extra request headers, e.g.
+ * Idempotency-Key), auth (default true), cache (GET: keep the answer for offline use),
+ * toast (default true: errors are shown), meta (resolve {data, total, stale, at} instead
+ * of the data).
  */
 export async function request(path, opts = {}) {
   const { method = 'GET', query, body, auth = true, cache = false, toast = true, meta = false } = opts
@@ -137,7 +141,7 @@ export async function request(path, opts = {}) {
     if (toast) hooks.notify?.(err)
     throw err
   }
-  const headers = { Accept: 'application/json' }
+  const headers = { ...opts.headers, Accept: 'application/json' }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   if (auth && session) headers.Authorization = `Bearer ${session.access}`
   let res

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { configureApi, setSession } from '../../src/api/client.js'
 import { useLiveStore } from '../../src/stores/live.js'
+import { useCommandsStore } from '../../src/stores/commands.js'
 import { fakeJwt, json, mockFetch } from './helpers.js'
 
 class FakeEventSource {
@@ -129,5 +130,18 @@ describe('live stream connection', () => {
     vi.useRealTimers()
     await settle()
     expect(FakeEventSource.all.map((e) => e.query.get('ticket'))).toEqual(['t1'])
+  })
+
+  it('hands command events to the commands store', async () => {
+    serve()
+    await useLiveStore().connect(7)
+    const commands = useCommandsStore()
+    commands.siteId = 7
+    const [es] = FakeEventSource.all
+    es.emit('command', { id: 3, site_id: 7, device_id: 5, action: 'open', state: 'queued' }, '9-0')
+    es.emit('command', { id: 3, site_id: 7, device_id: 5, action: 'open', state: 'confirmed' }, '9-1')
+    expect(commands.byId[3].state).toBe('confirmed')
+    expect(commands.latestOf(5).id).toBe(3)
+    expect(useLiveStore().lastEventId).toBe('9-1')
   })
 })

@@ -143,3 +143,13 @@ export function pick(obj, keys) {
   for (const k of keys) if (k in obj) out[k] = obj[k]
   return out
 }
+
+/** A staff user's control grants on your sites: ``{user_id, grants: [{site_id, scope, target_id}]}``. */
+export function getControlGrants(userId) {
+  return api.get(`/users/${userId}/control-grants`)
+}
+
+/** Replace the user's grants on your sites with ``grants`` ([{scope, target_id}]); no toast. */
+export function saveControlGrants(userId, grants) {
+  return api.put(`/users/${userId}/control-grants`, { grants }, { toast: false })
+}

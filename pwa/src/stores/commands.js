@@ -1,0 +1,95 @@
+// Remote switching as the app sees it: every command known (merged in place by id, kept
+// live by ``command`` SSE events), each device's history, and the commands awaiting my
+// approval (the Me tab's badge). ``send`` keeps one Idempotency-Key per user intent: a
+// submission retried after a network error (the server may have made the command) reuses
+// it, so it never becomes a second command; any answer from the server ends the intent.
+import { defineStore } from 'pinia'
+import {
+  approveCommand, cancelCommand, deviceCommands, getCommand, listCommands, newIdempotencyKey,
+  rejectCommand, sendCommand,
+} from '../api/control.js'
+import { newest } from '../lib/control.js'
+import { useAuthStore } from './auth.js'
+
+export const HISTORY_SIZE = 20
+const same = (a, b) => a && b && a.deviceId === b.deviceId && a.action === b.action && (a.value ?? null) === (b.value ?? null)
+
+export const useCommandsStore = defineStore('commands', {
+  state: () => ({
+    siteId: null,
+    byId: {}, // id -> command (summary, list row or detail)
+    history: {}, // device id -> [command id] newest first (loaded, then live)
+    approvalIds: [], // awaiting my approval, newest first
+    retry: null, // {deviceId, action, value, key}: the intent whose last send did not reach the server
+    version: 0,
+  }),
+  getters: {
+    historyOf: (s) => (deviceId) => (s.history[deviceId] || []).map((id) => s.byId[id]).filter(Boolean),
+    /** The device's latest command known here (live), or null. */
+    latestOf: (s) => (deviceId) => newest(Object.values(s.byId).filter((c) => c.device_id === deviceId)),
+    approvals: (s) => s.approvalIds.map((id) => s.byId[id]).filter((c) => c?.state === 'awaiting_approval'),
+    approvalCount() { return this.approvals.length },
+  },
+  actions: {
+    /** A site was chosen: what waits for my approval there. */
+    async loadSite(siteId) {
+      if (siteId !== this.siteId) this.$patch({ siteId, byId: {}, history: {}, approvalIds: [] })
+      if (siteId) await this.loadApprovals()
+    },
+    /** A command (a ``command`` event, an answer, a list row): merge it in by id. */
+    apply(cmd) {
+      if (!cmd?.id || (this.siteId && cmd.site_id && cmd.site_id !== this.siteId)) return
+      const merged = { ...this.byId[cmd.id], ...cmd }
+      this.byId[cmd.id] = merged
+      const h = this.history[cmd.device_id]
+      if (h && !h.includes(cmd.id)) {
+        h.unshift(cmd.id)
+        h.sort((a, b) => b - a)
+      }
+      const me = useAuthStore().user?.id
+      const waiting = merged.state === 'awaiting_approval' && merged.requested_by !== me
+      const at = this.approvalIds.indexOf(cmd.id)
+      if (waiting && at < 0) this.approvalIds.unshift(cmd.id)
+      if (!waiting && at >= 0) this.approvalIds.splice(at, 1)
+      this.version++
+      return merged
+    },
+    /** Send ``{action, value?, reason}`` to a device: the command (queued or awaiting
+     *  approval). Errors are thrown (not toasted): the sheet shows them. */
+    async send(deviceId, { action, value, reason }) {
+      const intent = { deviceId, action, value: value ?? null }
+      const key = same(this.retry, intent) ? this.retry.key : newIdempotencyKey()
+      const body = { action, reason, ...(value !== undefined && value !== null ? { value } : {}) }
+      try {
+        const cmd = await sendCommand(deviceId, body, key, { toast: false })
+        this.retry = null
+        return this.apply(cmd)
+      } catch (err) {
+        this.retry = err?.status === 0 ? { ...intent, key } : null
+        throw err
+      }
+    },
+    async loadHistory(deviceId) {
+      const rows = await deviceCommands(deviceId, { page_size: HISTORY_SIZE }, { toast: false })
+      for (const c of rows) this.apply(c)
+      this.history[deviceId] = rows.map((c) => c.id)
+      return rows
+    },
+    /** One command's detail (events, can_approve), merged in. */
+    async loadDetail(id) {
+      const d = await getCommand(id)
+      return this.apply(d)
+    },
+    async loadApprovals() {
+      const siteId = this.siteId
+      const rows = await listCommands({ site_id: siteId || undefined, awaiting_my_approval: true, page_size: 100 },
+        { toast: false })
+      if (siteId !== this.siteId) return
+      for (const c of rows) this.apply(c)
+      this.approvalIds = rows.map((c) => c.id)
+    },
+    async approve(id, comment) { return this.apply(await approveCommand(id, comment)) },
+    async reject(id, comment) { return this.apply(await rejectCommand(id, comment)) },
+    async cancel(id, comment) { return this.apply(await cancelCommand(id, comment)) },
+  },
+})
