@@ -147,6 +147,7 @@ export const messages = {
       device_no_answer: '设备无应答，请稍后重试', no_settings: '该设备没有可设置的参数',
       profile_invalid: '设备型号文件有误', profile_builtin: '不能覆盖内置设备型号',
       profile_too_large: '设备型号文件过大', profile_not_found: '设备型号不存在',
+      self_lockout: '不能取消或删除自己的管理员权限',
     },
   },
   en: {
@@ -306,6 +307,7 @@ export const messages = {
       device_no_answer: 'The device did not answer: try again shortly', no_settings: 'This device has no settings',
       profile_invalid: 'The device profile has errors', profile_builtin: 'A built-in profile cannot be replaced',
       profile_too_large: 'The device profile is too large', profile_not_found: 'No such device profile',
+      self_lockout: 'You cannot remove your own administrator rights or account',
     },
   },
 }
