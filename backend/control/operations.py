@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.control import queue
+from backend.control import approvals, queue
 from backend.control.rights import can_control, refuse, require_control
 from backend.control.texts import reason
 from backend.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -98,6 +98,7 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
         cmd.approval_expires_at = now + timedelta(seconds=setting("control_approval_seconds"))
         transition(cmd, "awaiting_approval", actor,
                    reason="protected circuit: a second person must approve")
+        queue.notify_after_commit(approvals.queue_approvers(cmd))
     else:
         _queue(cmd, actor)
     audit.record(actor, "command", "command", cmd.id, site_id=cmd.site_id,

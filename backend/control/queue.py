@@ -7,7 +7,9 @@
   short-lived ``gw:control:pushed:<id>`` marker: the reconciler pushes a command that is
   still queued once the marker is gone (a push lost with a stopped runner or Redis).
   Pushing twice is harmless: only one executor can claim a command (queued -> sent).
-- ``command`` events on the site's live stream: the command as ``summary`` shows it.
+- ``command`` events on the site's live stream: the command as ``summary`` shows it;
+- the delivery jobs of the approvers' outbox rows (backend/control/approvals.py); the
+  notify sweep delivers them anyway if this enqueue is lost.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy import event
 
 from backend.extensions import db, redis
 from backend.live import stream
+from backend.notify import outbox as notify_outbox
 from backend.telemetry.latest import commanded_key
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,11 @@ def publish_after_commit(cmd) -> None:
     _pending()["publish"][cmd.id] = cmd
 
 
+def notify_after_commit(notification_ids: list[int]) -> None:
+    """Outbox rows (approvers told) to deliver once committed."""
+    _pending()["notify"].extend(notification_ids)
+
+
 def _pending() -> dict:
     session = db.session()
     if not session.info.get("gw_control_listening"):
@@ -88,7 +96,7 @@ def _pending() -> dict:
         event.listen(session, "after_commit", _after_commit)
         event.listen(session, "after_rollback", _after_rollback)
         session.info["gw_control_listening"] = True
-    return session.info.setdefault("gw_control", {"push": [], "publish": {}})
+    return session.info.setdefault("gw_control", {"push": [], "publish": {}, "notify": []})
 
 
 def _after_rollback(session) -> None:
@@ -111,6 +119,8 @@ def _after_commit(session) -> None:
                        ex=7 * 86400)
         for command_id in pending["push"]:
             push(command_id, client=client)
+        if pending["notify"]:
+            notify_outbox.enqueue(pending["notify"])
     except Exception:  # noqa: BLE001 - committed: the reconciler pushes within 5 s
         log.exception("control: could not push or publish after commit")
 

@@ -97,12 +97,16 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
+        CheckConstraint("(alarm_id IS NULL) <> (command_id IS NULL)", name="subject"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"),
-                                          index=True)
+    # What it tells: an alarm, or a command awaiting the recipient's approval.
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"),
+                                                 index=True)
+    command_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commands.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(24))  # raised/to_alarm/escalated/reminder/flapping
     tier: Mapped[int] = mapped_column(Integer, default=1)

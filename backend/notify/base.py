@@ -45,7 +45,9 @@ class Delivery:
 
 @dataclass
 class Message:
-    """One alarm notification, channel-neutral; each channel formats it its own way."""
+    """One notification, channel-neutral; each channel formats it its own way. Most are
+    alarms; ``kind`` "command" is a switching command awaiting the recipient's approval
+    (``alarm_id`` then holds the command's id)."""
     title: str                # "过压报警"
     level: str                # "warning" | "alarm"
     site: str
@@ -56,11 +58,12 @@ class Message:
     state: str = "active"     # "active" | "cleared" | ...
     url_path: str = ""        # mini-program page, "pages/alarm/detail?id=12"
     web_url: str = ""         # PWA URL of the same alarm
+    kind: str = "alarm"       # "alarm" | "command"
 
 
 LEVEL_LABELS = {"warning": "预警", "alarm": "报警"}
 STATE_LABELS = {"active": "未处理", "acknowledged": "已确认", "cleared": "已恢复",
-                "closed": "已关闭"}
+                "closed": "已关闭", "awaiting_approval": "待审批"}
 
 
 def truncate(text, limit: int) -> str:

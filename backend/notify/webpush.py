@@ -103,7 +103,8 @@ def push_payload(message: Message) -> str:
            f" {local_time(message.occurred_at, '%m-%d %H:%M:%S')}"
     return json.dumps({
         "title": f"[{label}] {message.title}", "body": body.strip(), "url": message.web_url,
-        "tag": f"alarm-{message.alarm_id}", "alarm_id": message.alarm_id,
+        "tag": f"{message.kind}-{message.alarm_id}", "alarm_id": message.alarm_id,
+        "kind": message.kind,
         "level": message.level, "state": message.state,
         "occurred_at": message.occurred_at.isoformat(),
     }, ensure_ascii=False)
@@ -142,7 +143,7 @@ class WebPushChannel:
         urgency = "high" if getattr(message, "level", "alarm") == "alarm" else "normal"
         headers = {"Urgency": urgency}
         if isinstance(message, Message):
-            headers["Topic"] = f"alarm-{message.alarm_id}"
+            headers["Topic"] = f"{message.kind}-{message.alarm_id}"
         try:
             rsp = webpush(subscription, data, vapid_private_key=self.vapid,
                           vapid_claims={"sub": self.subject}, ttl=self.ttl,

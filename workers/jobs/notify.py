@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 
 from rq import get_current_job
+from sqlalchemy import select
 
 from backend.alarms import delivery, escalation
+from backend.control import approvals
+from backend.extensions import db
+from backend.models import Notification
 from backend.notify import outbox
 from backend.runtime.context import app_context
 
@@ -18,8 +22,15 @@ log = logging.getLogger(__name__)
 
 
 def deliver(notification_id: int) -> str:
+    """An alarm's row (backend/alarms/delivery.py) or an approver's (a command awaiting
+    approval: backend/control/approvals.py)."""
     with app_context():
-        status = delivery.deliver(notification_id)
+        about_command = db.session.scalar(
+            select(Notification.command_id).where(Notification.id == notification_id))
+        if about_command is not None:
+            status = approvals.deliver(notification_id)
+        else:
+            status = delivery.deliver(notification_id)
     job = get_current_job()
     log.debug("job %s: notification %s -> %s", job.id if job else "-", notification_id, status)
     return status
