@@ -22,10 +22,12 @@ from simulator.breaker import Breaker
 from simulator.bus import BusConfig
 from simulator.devices import EnvSensor, Meter, TempSensor
 from simulator.grid import Grid
+from simulator.load_controller import LoadController
 from simulator.server import GatewayServer
 
 log = logging.getLogger(__name__)
-CLASSES = {"breaker": Breaker, "meter": Meter, "env_sensor": EnvSensor, "temp_sensor": TempSensor}
+CLASSES = {"breaker": Breaker, "meter": Meter, "env_sensor": EnvSensor, "temp_sensor": TempSensor,
+           "load": LoadController}
 TEMP_TAU_S = 600.0          # terminal temperature time constant (simulated seconds)
 CHUNK = 250                 # devices stepped between yields to the event loop
 

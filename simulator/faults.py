@@ -78,7 +78,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     brk = dev if isinstance(dev, Breaker) else None
     # validate everything first: a bad request changes nothing
     for key in ("mode", "trip", "hand", "stuck"):
-        if key in ops and brk is None:
+        if key in ops and brk is None and not (key == "mode" and hasattr(dev, "set_mode")):
             raise FaultError(400, f"{key}: only breakers have it ({code} is a {dev.kind})")
     settings = ops.get("settings", {})
     if not isinstance(settings, dict):
@@ -106,7 +106,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     for name, value in settings.items():
         dev.apply_setting(name, value)
     if "mode" in ops:
-        brk.set_mode(ops["mode"])
+        dev.set_mode(ops["mode"])
     if "clear" in ops:
         _clear(dev, ops["clear"])
     if "set" in ops:

@@ -6,6 +6,7 @@ import asyncio
 import math
 from dataclasses import dataclass, field
 
+from backend.field.encode import encode_value
 from backend.field.modbus import GatewayConnection, ModbusError
 from backend.field.profile import Control, Profile
 
@@ -39,8 +40,12 @@ class Write:
     words: list         # [bool] for a coil
 
 
-def control_writes(control: Control) -> list[Write]:
-    return [Write(control.table, control.address, control.words())]
+def control_writes(control: Control, profile: Profile, value=None) -> list[Write]:
+    """The write of a control: its fixed word, or (dim) ``value`` encoded as its metric."""
+    if control.metric is None:
+        return [Write(control.table, control.address, control.words())]
+    return [Write(control.table, control.address,
+                  encode_value(profile.metrics[control.metric], value))]
 
 
 def matches(observed: dict, expect: dict) -> bool:

@@ -67,7 +67,8 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
         expect, before_names = dict(cmd.settings), list(cmd.settings)
     else:
         control = profile.control(cmd.action)
-        writes, expect, before_names = control_writes(control), dict(control.confirm), []
+        writes, expect, before_names = control_writes(control, profile, cmd.value), \
+            dict(cmd.target), []
     address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
                              gateway.timeout_ms / 1000)
     unit, site_id = device.unit_id, device.site_id

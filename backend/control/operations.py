@@ -68,9 +68,16 @@ def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
         raise ValidationFailed(f"action: {device.code} cannot {data['action']} (it can: {known})",
                                errors={"action": [f"not supported by this device ({known})"]},
                                error="action_not_supported")
+    target = dict(control.confirm)
+    if control.metric is not None:                  # dim: the level is the command's
+        if data.get("value") is None:
+            raise ValidationFailed("value: required for dim (a level of 0..100)",
+                                   errors={"value": ["required for dim (0..100)"]},
+                                   error="value_required")
+        target = {control.metric: data["value"]}
     check_ready(device, switching=True)
     return create(actor, device, key, action=data["action"], value=data.get("value"),
-                  target=dict(control.confirm), reason=data["reason"], data=data)
+                  target=target, reason=data["reason"], data=data)
 
 
 def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,

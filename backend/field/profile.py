@@ -56,7 +56,7 @@ def _canonical() -> dict[str, tuple[str | None, str]]:
             m[prefix + p] = ("°C", "fast")
     m.update(leakage_current=("mA", "fast"), switch_state=(None, "fast"),
              mode=(None, "fast"), trip_cause=(None, "fast"), fault_indicators=(None, "fast"),
-             humidity=("%RH", "normal"), water_leak=(None, "fast"))
+             humidity=("%RH", "normal"), water_leak=(None, "fast"), dim_level=("%", "fast"))
     return m
 
 
@@ -90,10 +90,12 @@ class Control:
     name: str
     table: str          # coil | holding
     address: int
-    value: int
+    value: int | None   # the word written; None: the command's value (dim), see ``metric``
     # The read-back: what the device shows once the control took effect, as
     # ((metric, decoded value), ...); a command is confirmed only when every one matches.
     confirm: tuple = ()
+    # dim: the writable metric the command's value is written to, and confirmed by.
+    metric: str | None = None
 
     def words(self) -> list:
         return [bool(self.value)] if self.table == "coil" else [self.value]

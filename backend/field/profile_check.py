@@ -244,6 +244,9 @@ def check_profile(doc, path: Path) -> Profile:
     for cname, spec in c.mapping(doc.get("controls", {}), "controls").items():
         p = f"controls.{cname}"
         c.choice(cname, p, CONTROL_NAMES)
+        if cname == "dim":
+            _dim(c, prof, c.mapping(spec, p, {"metric", "description"}), p)
+            continue
         spec = c.mapping(spec, p, {"table", "address", "value", "confirm", "description"})
         table = c.choice(spec.get("table"), f"{p}.table", ("coil", "holding"))
         addr, value = spec.get("address"), spec.get("value")
@@ -266,10 +269,23 @@ def check_profile(doc, path: Path) -> Profile:
 
 
 # What a control is confirmed by when its profile does not say (the breaker's own names).
-CONTROL_NAMES = ("open", "close", "reset", "on", "off")
+CONTROL_NAMES = ("open", "close", "reset", "on", "off", "dim")
 _DEFAULT_CONFIRM = {"open": ("switch_state", "open"), "close": ("switch_state", "closed"),
                     "on": ("switch_state", "closed"), "off": ("switch_state", "open"),
                     "reset": ("trip_cause", "none")}
+
+
+def _dim(c: _Checker, prof: Profile, spec: dict, p: str) -> None:
+    """``dim: {metric: dim_level}``: the command's value (0..100) is written to that
+    metric's holding register and confirmed by reading it back."""
+    name = spec.get("metric")
+    m = prof.metrics.get(name) if isinstance(name, str) else None
+    if m is None:
+        c.err(f"{p}.metric", "required: a metric of this profile (e.g. dim_level)")
+    elif m.table != "holding" or m.enum is not None or m.bits is not None:
+        c.err(f"{p}.metric", f"{name} must be a numeric holding register to be written")
+    else:
+        prof.controls["dim"] = Control("dim", m.table, m.address, None, (), name)
 
 
 def _confirm(c: _Checker, prof: Profile, cname: str, spec, p: str) -> tuple:

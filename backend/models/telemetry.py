@@ -105,6 +105,7 @@ _TABLE = (
     (36, "temperature_out_c", "°C", "analog", _TJ),
     (37, "temperature_out_n", "°C", "analog", _TJ),
     (38, "fault_indicators", "", "flags", FAULT_INDICATOR_BITS),
+    (39, "dim_level", "%", "analog", (0, 100)),      # a load controller's dimmer
 )
 
 

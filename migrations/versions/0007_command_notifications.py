@@ -1,4 +1,5 @@
-"""notifications: also for commands awaiting approval (the approvers are told)
+"""notifications: also for commands awaiting approval (the approvers are told); the
+dim_level metric (load controllers)
 
 Revision ID: 0007_command_notifications
 Revises: 0006_control_settings
@@ -23,9 +24,13 @@ def upgrade() -> None:
     op.alter_column('notifications', 'alarm_id', existing_type=sa.Integer(), nullable=True)
     op.create_check_constraint(op.f('ck_notifications_subject'), 'notifications',
                                "(alarm_id IS NULL) <> (command_id IS NULL)")
+    op.execute("INSERT INTO metrics (id, name, unit, kind) "
+               "VALUES (39, 'dim_level', '%', 'analog')")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM readings WHERE metric_id = 39")
+    op.execute("DELETE FROM metrics WHERE id = 39")
     op.execute("DELETE FROM notifications WHERE command_id IS NOT NULL")
     op.drop_constraint(op.f('ck_notifications_subject'), 'notifications', type_='check')
     op.alter_column('notifications', 'alarm_id', existing_type=sa.Integer(), nullable=False)
