@@ -7,15 +7,15 @@ import time
 import uuid
 
 import pytest
-from rq import Queue, SimpleWorker
 
 from backend.control.runner import ControlRunner
-from backend.extensions import db, redis
+from backend.extensions import db
 from backend.field.session import SESSION
 from backend.models import Board, Circuit, Device, Gateway, Role, Site
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_counts
 from tests.factories import auth, make_user
+from tests.test_poller import run_poll
 from workers.jobs import poll
 
 
@@ -55,11 +55,7 @@ def board(app, board_sim):
         m1, m2 = make_user("m1", Role.manager, [site]), make_user("m2", Role.manager, [site])
         w = {"ids": ids, "board": brd.id, "h1": auth(m1), "h2": auth(m2)}
     poll.reset_for_tests()
-    with app.app_context():
-        rq = redis.raw()
-        q = Queue("poll", connection=rq)
-        q.enqueue(poll.poll_shard, "fast", 0, 1)
-        SimpleWorker([q], connection=rq).work(burst=True)
+    run_poll(app, "fast")
     runner = ControlRunner(app, SESSION)
     runner.start()
     yield w

@@ -7,15 +7,15 @@ import time
 import uuid
 
 import pytest
-from rq import Queue, SimpleWorker
 
 from backend.control.runner import ControlRunner
-from backend.extensions import db, redis
+from backend.extensions import db
 from backend.field.session import SESSION
 from backend.models import Area, Device, Gateway, Role, Site
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import DeviceSpec, FleetSpec, GatewaySpec
 from tests.factories import auth, make_user
+from tests.test_poller import run_poll
 from workers.jobs import poll
 
 
@@ -54,7 +54,7 @@ def loads(app, load_sim):
         manager = make_user("m1", Role.manager, [site])
         w = {"ids": ids, "area": area.id, "h": auth(manager)}
     poll.reset_for_tests()
-    _poll(app)
+    run_poll(app, "fast")
     runner = ControlRunner(app, SESSION)
     runner.start()
     yield w
@@ -65,13 +65,6 @@ def loads(app, load_sim):
         dev.level = 100.0
     poll.reset_for_tests()
 
-
-def _poll(app):
-    with app.app_context():
-        rq = redis.raw()
-        q = Queue("poll", connection=rq)
-        q.enqueue(poll.poll_shard, "fast", 0, 1)
-        SimpleWorker([q], connection=rq).work(burst=True)
 
 
 def _settled(client, headers, path, count, timeout=20.0):
@@ -122,7 +115,7 @@ def test_dimming_a_load_is_confirmed_by_reading_the_level_back(app, client, load
     done = _settled(client, loads["h"], f"/api/v1/devices/{dev_id}/commands", 1)[0]
     assert done["state"] == "confirmed" and done["observed"] == {"dim_level": 40}, done
     assert load_sim.sim.devices["LC03"].level == 40.0
-    _poll(app)
+    run_poll(app, "fast")
     latest = client.get(f"/api/v1/devices/{dev_id}/latest", headers=loads["h"]).json
     assert latest["values"]["dim_level"]["v"] == 40
     assert latest["commanded"]["action"] == "dim"

@@ -7,11 +7,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from rq import Queue, SimpleWorker
 from sqlalchemy import select
 
 from backend.control.runner import ControlRunner
-from backend.extensions import db, redis
+from backend.extensions import db
 from backend.field import catalog
 from backend.field.session import SESSION
 from backend.models import AuditEntry, Board, Circuit, Device, DeviceStatus, Gateway, Role, Site
@@ -21,6 +20,7 @@ from tests.authz_world import ACME_PROFILE
 from tests.control_world import states
 from tests.factories import auth, make_user
 from tests.sim_world import wait_for
+from tests.test_poller import run_poll
 from workers.jobs import poll
 
 
@@ -120,7 +120,7 @@ def test_an_uploaded_profile_end_to_end_against_a_simulated_breaker(app, client,
         runner = ControlRunner(app, SESSION)
         runner.start()
         try:
-            _poll(app)
+            run_poll(app, "fast")
             latest = client.get(f"/api/v1/devices/{dev_id}/latest", headers=users["manager"])
             values = {k: v["v"] for k, v in latest.json["values"].items()}
             assert values["switch_state"] == "closed" and values["mode"] == "auto", values
@@ -136,7 +136,7 @@ def test_an_uploaded_profile_end_to_end_against_a_simulated_breaker(app, client,
             assert done["state"] == "confirmed", done
             assert done["observed"] == {"switch_state": "open"} and breaker.closed is False
             breaker.set_mode("manual")               # the lock flag in the high byte
-            _poll(app)
+            run_poll(app, "fast")
             app.config["GW_CONTROL_MIN_INTERVAL_SECONDS"] = 0
             r = client.post(f"/api/v1/devices/{dev_id}/commands",
                             json={"action": "close", "reason": "型号测试"},
@@ -151,12 +151,3 @@ def test_an_uploaded_profile_end_to_end_against_a_simulated_breaker(app, client,
             runner.stop()
             poll.reset_for_tests()
 
-
-def _poll(app):
-    with app.app_context():
-        rq = redis.raw()
-        q = Queue("poll", connection=rq)
-        job = q.enqueue(poll.poll_shard, "fast", 0, 1)
-        SimpleWorker([q], connection=rq).work(burst=True)
-        job.refresh()
-        assert job.is_finished

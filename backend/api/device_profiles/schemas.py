@@ -1,20 +1,10 @@
 import marshmallow as ma
 
+from backend.api.transfer.schemas import yaml_body
 from backend.schemas import Integer, Strict, String
 
-PROFILE_BODY = {
-    "required": True,
-    "description": "The profile (docs/profiles.md), as the raw YAML body or as a multipart "
-                   "upload in the field `file`; at most 256 KiB.",
-    "content": {
-        "application/yaml": {"schema": {"type": "string"}},
-        "text/yaml": {"schema": {"type": "string"}},
-        "text/plain": {"schema": {"type": "string"}},
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"}}}},
-    },
-}
+PROFILE_BODY = yaml_body("The profile (docs/profiles.md), as the raw YAML body or as a "
+                         "multipart upload in the field `file`; at most 256 KiB.")
 
 
 class DeviceProfileSchema(Strict):

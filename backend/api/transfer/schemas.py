@@ -22,19 +22,24 @@ class ImportResultSchema(Strict):
     unchanged = ma.fields.Dict(**COUNTS, metadata={"description": "records already as in the file"})
 
 
-YAML_BODY = {
-    "required": True,
-    "description": "The facility description (docs/facility-format.md), as the raw body or "
-                   "as a multipart upload in the field `file`.",
-    "content": {
-        "application/yaml": {"schema": {"type": "string"}},
-        "text/yaml": {"schema": {"type": "string"}},
-        "text/plain": {"schema": {"type": "string"}},
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary"}}}},
-    },
-}
+def yaml_body(description: str) -> dict:
+    """A request body of YAML text: raw, or a multipart upload in the field ``file``."""
+    return {
+        "required": True,
+        "description": description,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "text/yaml": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}},
+        },
+    }
+
+
+YAML_BODY = yaml_body("The facility description (docs/facility-format.md), as the raw body "
+                      "or as a multipart upload in the field `file`.")
 
 CSV_BODY = {
     "required": True,
