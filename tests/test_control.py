@@ -369,3 +369,46 @@ def test_settings_read_from_the_device_and_written_with_read_back_and_audit(app,
         sim_api(sim, "POST", "/api/devices/QF-AA1-WL3",
                 {"clear": True, "settings": {"residual_protection": False}})
         sim.sim.devices["QF-AA1-WL3"].command("close", "hand")
+
+
+def test_no_answer_exception_and_read_back_timeout_each_end_the_command(app, client, world,  # noqa: F811
+                                                                        sim):  # noqa: F811
+    from simulator.devices import ILLEGAL_VALUE
+
+    app.config["GW_CONTROL_READBACK_MS"] = 600
+    app.config["GW_CONTROL_MIN_INTERVAL_SECONDS"] = 0
+    dev = sim.sim.devices["QF-AL1-WL1"]
+    original = dev.write
+    try:
+        # silent before anything is written: failed, no_answer, nothing written
+        dev.silent = True
+        done = settled(client, world, send(client, world, "m1", "QF-AL1-WL1", "open").json["id"])
+        assert (done["state"], done["error"]) == ("failed", "no_answer"), done
+        assert states(done) == ["requested", "queued", "failed"] and dev.closed is True
+        dev.silent = False
+        # the device answers the write with a Modbus exception
+        dev.write = lambda *a: ILLEGAL_VALUE
+        done = settled(client, world, send(client, world, "m1", "QF-AL1-WL1", "open").json["id"])
+        assert (done["state"], done["error"]) == ("failed", "device_exception"), done
+        assert "Modbus exception 3" in done["message"]
+        # it takes the write, then stops answering: its state is unknown
+        def write_then_fall_silent(*a):
+            rc = original(*a)
+            dev.silent = True
+            return rc
+        dev.write = write_then_fall_silent
+        done = settled(client, world, send(client, world, "m1", "QF-AL1-WL1", "open").json["id"])
+        assert (done["state"], done["error"]) == ("timed_out", "readback_timeout"), done
+        assert states(done)[-2:] == ["sent", "timed_out"]
+    finally:
+        dev.write = original
+        dev.silent = False
+        app.config.pop("GW_CONTROL_READBACK_MS")
+        app.config.pop("GW_CONTROL_MIN_INTERVAL_SECONDS")
+        dev.command("close", "hand")
+    # a disabled device is refused at once
+    r = client.put(f"/api/v1/devices/{world['ids']['QF-AL1-WL2']}", json={"enabled": False},
+                   headers=world["h"]["ad"])
+    assert r.status_code == 200, r.json
+    r = send(client, world, "m1", "QF-AL1-WL2", "open")
+    assert r.status_code == 409 and r.json["error"] == "device_disabled"
