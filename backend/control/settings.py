@@ -8,6 +8,7 @@ on the control queue and waits for the runner's answer (``gw:control:reply:<id>`
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 from backend.accounts.security import Actor
@@ -48,7 +49,7 @@ def read(actor: Actor, device_id: int) -> dict:
     client = redis.current()
     queue.push_read(request_id, device.id, client=client)
     wait = setting("control_readback_ms") / 1000 + 2
-    got = client.blpop([REPLY_KEY.format(request_id=request_id)], timeout=max(1, round(wait)))
+    got = _wait_reply(client, REPLY_KEY.format(request_id=request_id), wait)
     if not got:
         raise NoAnswer(f"{device.code} (or the poll process holding its gateway) did not "
                        f"answer within {wait:.0f} s", message_zh="设备无应答，请稍后重试")
@@ -57,6 +58,15 @@ def read(actor: Actor, device_id: int) -> dict:
         raise NoAnswer(f"{device.code}: {answer['error']}", message_zh="设备无应答，请稍后重试")
     return {"device_id": device.id, "read_at": answer["at"], "values": answer["values"],
             "settings": describe(profile)}
+
+
+def _wait_reply(client, key: str, seconds: float):
+    """BLPOP in 1 s slices (a longer block would outlast the client's 5 s socket timeout)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        got = client.blpop([key], timeout=1)
+        if got or time.monotonic() >= deadline:
+            return got
 
 
 def request_change(actor: Actor, device_id: int, data: dict, key: str):

@@ -8,7 +8,7 @@ from backend.api.blueprint import Blueprint
 from backend.api.device_profiles.schemas import PROFILE_BODY, DeviceProfileSchema
 from backend.api.transfer.routes import _body_text
 from backend.api.transfer.schemas import text_response
-from backend.errors import ErrorSchema
+from backend.errors import ErrorSchema, ValidationFailed
 from backend.extensions import db
 from backend.facility import profiles
 from backend.models import Role
@@ -36,7 +36,12 @@ class DeviceProfiles(MethodView):
 
         Validated as the built-in files are: a 422 (`profile_invalid`) lists every error,
         each naming its field. Devices naming it use the new version within seconds."""
-        entry = profiles.upload(current_actor(), _body_text())
+        try:
+            text = _body_text()
+        except ValidationFailed as exc:        # no file, not UTF-8: in the profile's shape
+            raise ValidationFailed(exc.message, error="profile_invalid", errors={
+                "profile": [e["message"] for e in exc.errors]}) from None
+        entry = profiles.upload(current_actor(), text)
         db.session.commit()
         return entry
 
@@ -45,7 +50,9 @@ class DeviceProfiles(MethodView):
 class DeviceProfileFile(MethodView):
     @access(Role.admin)
     @blp.response(200, content_type="application/yaml")
-    @blp.doc(responses=text_response("application/yaml", "The profile's YAML"))
+    @blp.doc(responses=text_response("application/yaml", "The profile's YAML",
+                                     {"type": "object", "description": "The profile "
+                                      "(docs/profiles.md)"}))
     def get(self, name):
         """Download a profile (the version devices use)"""
         text = profiles.download(name)
