@@ -11,7 +11,9 @@ layout and the site switcher, and a staff user of another site sees none of it. 
 switching (a control runner beside the poll jobs, as in a poll process): a manager opens a
 lighting circuit from the topology and sees it confirmed; a protected circuit waits for a
 second manager's approval (in a second browser) and then switches; a staff user without a
-grant is refused with the Chinese reason.
+grant is refused with the Chinese reason. Settings: a manager opens 保护参数 of a breaker
+whose residual-current protection is off, turns 漏电保护 on with a reason and sees it
+confirmed, before -> after (the command's before and read-back checked in the database).
 Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
 
 Skipped unless the PWA is built and its npm dependencies are installed (``make test``
@@ -130,7 +132,8 @@ def test_pwa_end_to_end_in_chromium(app, platform):
            "GW_APPROVER": "boss2", "GW_STAFF": "staff1",
            "GW_LIGHTING_DEVICE": str(platform["ids"]["QF-AL1-WL1"]),
            "GW_PROTECTED_DEVICE": str(platform["ids"]["QF-JQ1-WL4"]),
-           "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"])}
+           "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"]),
+           "GW_RCD_DEVICE": str(platform["ids"]["QF-AA1-WL3"])}
     out = subprocess.run(["node", "e2e/run.mjs"], cwd=PWA, env=env, capture_output=True,
                          text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -149,6 +152,9 @@ def test_pwa_end_to_end_in_chromium(app, platform):
     assert results["push notification from the service worker"]["url"] == f"/alarms/{alarm['alarm']}"
     lighting = results["manager opens a lighting circuit from the topology"]
     assert lighting["state"] == "已确认" and lighting["circuit"] == "open"
+    rcd = results["manager turns residual protection on"]
+    assert (rcd["state"], rcd["before"], rcd["after"]) == ("已确认", "关闭", "开启")
+    assert "读取于" in rcd["readAt"]
     refused = results["staff without a grant is refused"]
     assert refused["reason"] == "您没有该回路的控制权限"
     with app.app_context():
@@ -158,12 +164,18 @@ def test_pwa_end_to_end_in_chromium(app, platform):
         protected = cmds[platform["ids"]["QF-JQ1-WL4"]]
         assert (protected.state, protected.approved_by) == ("confirmed", boss2)
         assert platform["ids"]["QF-AL1-WL2"] not in cmds            # the refusal made none
-        assert len(cmds) == 2
+        rcd = cmds[platform["ids"]["QF-AA1-WL3"]]       # the settings page's one command
+        assert (rcd.action, rcd.state, rcd.settings) == ("settings", "confirmed",
+                                                         {"residual_protection": True})
+        assert rcd.before == {"residual_protection": False}
+        assert rcd.observed == {"residual_protection": True}
+        assert len(cmds) == 3
     for name in ("phone-overview", "phone-facility-tripped", "phone-device", "phone-offline",
                  "phone-alarms", "phone-facility-alarm", "phone-alarm-detail",
                  "phone-alarm-acknowledged", "phone-me", "desktop-overview", "desktop-facility",
                  "desktop-alarms", "desktop-alarm-detail", "phone-other-site",
                  "phone-control-sheet", "phone-control-confirmed", "phone-awaiting-approval",
-                 "desktop-approval", "phone-approved-confirmed", "phone-control-refused"):
+                 "desktop-approval", "phone-approved-confirmed", "phone-control-refused",
+                 "phone-settings", "phone-settings-confirmed"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
     assert not platform["poller"].errors, platform["poller"].errors[:3]

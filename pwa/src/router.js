@@ -6,6 +6,7 @@ const routes = [
   { path: '/', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { tabbar: true } },
   { path: '/facility', name: 'facility', component: () => import('./views/FacilityView.vue'), meta: { tabbar: true } },
   { path: '/devices/:id(\\d+)', name: 'device', component: () => import('./views/DeviceView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+  { path: '/devices/:id(\\d+)/settings', name: 'device-settings', component: () => import('./views/DeviceSettingsView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/alarms', name: 'alarms', component: () => import('./views/AlarmsView.vue'), meta: { tabbar: true } },
   { path: '/alarms/:id(\\d+)', name: 'alarm', component: () => import('./views/AlarmDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/approvals', name: 'approvals', component: () => import('./views/ApprovalsView.vue') },

@@ -2,6 +2,8 @@
 // circuit a device is on and what that circuit feeds, the actions a breaker offers.
 
 export const IN_FLIGHT = ['requested', 'awaiting_approval', 'queued', 'sent']
+/** The switching actions (a settings change is action ``settings``). */
+export const SWITCHING = ['open', 'close', 'reset', 'on', 'off', 'dim']
 
 /** A settled command's tone: success, danger (it did not happen) or default (withdrawn). */
 export function stateTone(state) {
