@@ -25,6 +25,7 @@ const routes = [
       { path: 'rules', name: 'admin-rules', component: () => import('./admin/views/AdminRules.vue') },
       { path: 'notify', name: 'admin-notify', component: () => import('./admin/views/AdminNotify.vue') },
       { path: 'audit', name: 'admin-audit', component: () => import('./admin/views/AdminAudit.vue') },
+      { path: 'profiles', name: 'admin-profiles', component: () => import('./admin/views/AdminProfiles.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },
