@@ -324,6 +324,33 @@ try {
     await page.goto('/')
   })
 
+  await step('manager closes a whole board from the topology', page, async () => {
+    // AP-JQ1: four breakers, one of them (QF-JQ1-WL4, just opened after approval) protected
+    await tab(page, '设施').click()
+    await page.locator('[data-board=AP-JQ1] [data-test=switch-board]').first().click()
+    const sheet = page.locator('[data-test=board-sheet][data-board=AP-JQ1]')
+    await sheet.waitFor()
+    const counts = sheet.locator('[data-test=board-counts]')
+    const count = { devices: await counts.getAttribute('data-devices'), protected: await counts.getAttribute('data-protected') }
+    await sheet.locator('[data-test=board-action][data-action=close]').click()
+    await sheet.locator('[data-test=board-reason] textarea').fill('e2e 一监区整箱合闸')
+    await shot(page, 'phone-board-confirm')
+    await sheet.locator('[data-test=board-send]').click()
+    await sheet.locator('[data-test=board-summary]').waitFor()
+    // every row settles where it can: confirmed, awaiting approval (protected) or refused
+    await until(page, () => {
+      const rows = [...document.querySelectorAll('[data-test=board-sheet] [data-test=batch-row]')]
+      return rows.length === 4 && rows.every((r) => ['confirmed', 'awaiting_approval', 'refused', 'failed'].includes(r.dataset.status))
+    }, undefined, 30_000)
+    const rows = await sheet.locator('[data-test=batch-row]').evaluateAll((els) => els.map((el) => ({
+      device: Number(el.dataset.device), status: el.dataset.status, text: el.innerText.replace(/\s+/g, ' ').trim() })))
+    results['manager closes a whole board from the topology'] = { count, rows,
+      summary: (await text(page, '[data-test=board-summary]')).trim() }
+    await shot(page, 'phone-board-results')
+    await sheet.locator('[data-test=board-done]').click()
+    await sheet.waitFor({ state: 'hidden' })
+  })
+
   await step('logout', page, async () => {
     await tab(page, '我的').click()
     await page.locator('[data-test=logout]').click()
