@@ -7,7 +7,9 @@ sees them on the facility topology page, gets the API's per-field 422 in a form,
 why a board with circuits cannot be deleted (409 has_dependents), creates a user, grants
 that staff user control of a circuit and a board, creates an alarm-rule override, reads the audit log and the cockpit; a staff user of another site
 sees none of it and cannot open /admin. In the topology editor the administrator moves a
-circuit under another circuit (seen on /facility) and is told the API refuses a loop. Screenshots at 1280x800 go to test-artifacts/pwa/.
+circuit under another circuit (seen on /facility) and is told the API refuses a loop.
+Device profiles (设备型号): an upload with a wrong register type is refused with the error
+naming its field; the correct file is listed as uploaded version 1 and downloads. Screenshots at 1280x800 go to test-artifacts/pwa/.
 
 Skipped unless the PWA is built and its npm dependencies are installed and Chromium is
 present (as tests/test_pwa_e2e.py).
@@ -26,7 +28,9 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from backend.extensions import db
-from backend.models import Board, Circuit, ControlGrant, Device, Role, Site, User
+from backend.field import catalog
+from backend.models import Board, Circuit, ControlGrant, Device, DeviceProfile, Role, Site, User
+from tests.authz_world import ACME_PROFILE
 from tests.factories import PASSWORD, make_site, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +59,7 @@ def console(app):
         make_user("root", Role.admin, sites=[], superadmin=True)
         make_user("other", Role.staff, sites=[other])
         db.session.commit()
+        catalog.forget()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -69,7 +74,7 @@ def test_admin_console_end_to_end_in_chromium(app, console):
     env = {**os.environ, "GW_BASE_URL": console["base"], "GW_ARTIFACTS": str(ARTIFACTS),
            "GW_PASSWORD": PASSWORD, "GW_ADMIN": "root", "GW_OTHER": "other",
            "GW_FACILITY": str(FACILITY), "GW_OTHER_SITE_NAME": console["other_site"],
-           "CHROMIUM": CHROMIUM}
+           "GW_PROFILE": ACME_PROFILE, "CHROMIUM": CHROMIUM}
     out = subprocess.run(["node", "e2e/admin.mjs"], cwd=PWA, env=env, capture_output=True,
                          text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -81,6 +86,12 @@ def test_admin_console_end_to_end_in_chromium(app, console):
     assert results["import"]["dry"]["circuits"] > 0
     assert "AA1" in results["delete blocked"]["message"]
     assert "cycle" in results["topology editor"]["refusal"]
+    profiles = results["device profiles"]
+    errors = profiles["errors"]                         # one line each, naming its field
+    assert len(errors) == 2, errors
+    assert errors[0].startswith("metrics.voltage_a.type:") and "u17" in errors[0], errors
+    assert errors[1].startswith("controls.open.colour:"), errors
+    assert "acme-mcb" in profiles["row"] and profiles["download"] == "acme-mcb.yaml"
     with app.app_context():
         site = db.session.scalar(select(Site).where(Site.code == "DC-DEMO"))
         assert site is not None
@@ -101,9 +112,12 @@ def test_admin_console_end_to_end_in_chromium(app, console):
         upstream = db.session.scalar(select(Circuit).where(Circuit.code == "AP-BG-WL1"))
         assert moved.parent_id == upstream.id          # moved in the topology editor
         assert upstream.parent_id is None              # the loop was refused
+        uploads = db.session.scalars(select(DeviceProfile)).all()   # only the valid one
+        assert [(p.name, p.version, p.text) for p in uploads] == [("acme-mcb", 1, ACME_PROFILE)]
     assert len(results["control grants"]["grants"]) == 2
     for name in ("admin-users", "admin-control-grants", "admin-import-dry-run", "admin-facility-devices",
                  "admin-topology-new-device", "admin-delete-blocked", "admin-rules",
                  "admin-audit", "admin-cockpit", "admin-other-site", "admin-topology-moved",
-                 "admin-topology-facility", "admin-topology-cycle"):
+                 "admin-topology-facility", "admin-topology-cycle",
+                 "admin-profile-invalid", "admin-profiles"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

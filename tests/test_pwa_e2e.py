@@ -11,7 +11,11 @@ layout and the site switcher, and a staff user of another site sees none of it. 
 switching (a control runner beside the poll jobs, as in a poll process): a manager opens a
 lighting circuit from the topology and sees it confirmed; a protected circuit waits for a
 second manager's approval (in a second browser) and then switches; a staff user without a
-grant is refused with the Chinese reason.
+grant is refused with the Chinese reason. Settings: a manager opens 保护参数 of a breaker
+whose residual-current protection is off, turns 漏电保护 on with a reason and sees it
+confirmed, before -> after (the command's before and read-back checked in the database).
+Group switching: the manager closes a whole board (整箱合闸) from the topology and sees
+each breaker's result live (the protected one waits for approval or is refused).
 Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
 
 Skipped unless the PWA is built and its npm dependencies are installed (``make test``
@@ -130,7 +134,8 @@ def test_pwa_end_to_end_in_chromium(app, platform):
            "GW_APPROVER": "boss2", "GW_STAFF": "staff1",
            "GW_LIGHTING_DEVICE": str(platform["ids"]["QF-AL1-WL1"]),
            "GW_PROTECTED_DEVICE": str(platform["ids"]["QF-JQ1-WL4"]),
-           "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"])}
+           "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"]),
+           "GW_RCD_DEVICE": str(platform["ids"]["QF-AA1-WL3"])}
     out = subprocess.run(["node", "e2e/run.mjs"], cwd=PWA, env=env, capture_output=True,
                          text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -149,21 +154,52 @@ def test_pwa_end_to_end_in_chromium(app, platform):
     assert results["push notification from the service worker"]["url"] == f"/alarms/{alarm['alarm']}"
     lighting = results["manager opens a lighting circuit from the topology"]
     assert lighting["state"] == "已确认" and lighting["circuit"] == "open"
+    rcd = results["manager turns residual protection on"]
+    assert (rcd["state"], rcd["before"], rcd["after"]) == ("已确认", "关闭", "开启")
+    assert "读取于" in rcd["readAt"]
     refused = results["staff without a grant is refused"]
     assert refused["reason"] == "您没有该回路的控制权限"
+    board = results["manager closes a whole board from the topology"]
+    assert board["count"] == {"devices": "4", "protected": "1"}
+    shown = {r["device"]: r for r in board["rows"]}
+    ids = platform["ids"]
+    for code in ("QF-JQ1-WL1", "QF-JQ1-WL2", "QF-JQ1-WL3"):       # closed already: confirmed
+        assert shown[ids[code]]["status"] == "confirmed", board
+    # the protected one was opened moments ago: it waits for approval, or is refused as
+    # switched too recently (the minimum interval), in Chinese
+    protected_row = shown[ids["QF-JQ1-WL4"]]
+    assert protected_row["status"] in ("awaiting_approval", "refused"), board
+    if protected_row["status"] == "refused":
+        assert "距该设备上次操作不足" in protected_row["text"], board
     with app.app_context():
         boss2 = db.session.scalar(select(User.id).where(User.username == "boss2"))
-        cmds = {c.device_id: c for c in db.session.scalars(select(Command))}
-        assert cmds[platform["ids"]["QF-AL1-WL1"]].state == "confirmed"
-        protected = cmds[platform["ids"]["QF-JQ1-WL4"]]
+        cmds = db.session.scalars(select(Command).order_by(Command.id)).all()
+        single = {c.device_id: c for c in cmds if c.batch_id is None}
+        assert single[ids["QF-AL1-WL1"]].state == "confirmed"
+        protected = single[ids["QF-JQ1-WL4"]]
         assert (protected.state, protected.approved_by) == ("confirmed", boss2)
-        assert platform["ids"]["QF-AL1-WL2"] not in cmds            # the refusal made none
-        assert len(cmds) == 2
+        assert ids["QF-AL1-WL2"] not in single                     # the refusal made none
+        rcd = single[ids["QF-AA1-WL3"]]                 # the settings page's one command
+        assert (rcd.action, rcd.state, rcd.settings) == ("settings", "confirmed",
+                                                         {"residual_protection": True})
+        assert rcd.before == {"residual_protection": False}
+        assert rcd.observed == {"residual_protection": True}
+        assert len(single) == 3
+        batch = [c for c in cmds if c.batch_id is not None]        # one batch, one per device
+        assert len({c.batch_id for c in batch}) == 1
+        assert {c.device_id: c.state for c in batch if c.device_id != ids["QF-JQ1-WL4"]} == {
+            ids[f"QF-JQ1-WL{n}"]: "confirmed" for n in (1, 2, 3)}
+        assert all(c.action == "close" for c in batch)
+        wl4 = [c.state for c in batch if c.device_id == ids["QF-JQ1-WL4"]]
+        assert wl4 == (["awaiting_approval"] if protected_row["status"] == "awaiting_approval"
+                       else []), wl4
     for name in ("phone-overview", "phone-facility-tripped", "phone-device", "phone-offline",
                  "phone-alarms", "phone-facility-alarm", "phone-alarm-detail",
                  "phone-alarm-acknowledged", "phone-me", "desktop-overview", "desktop-facility",
                  "desktop-alarms", "desktop-alarm-detail", "phone-other-site",
                  "phone-control-sheet", "phone-control-confirmed", "phone-awaiting-approval",
-                 "desktop-approval", "phone-approved-confirmed", "phone-control-refused"):
+                 "desktop-approval", "phone-approved-confirmed", "phone-control-refused",
+                 "phone-settings", "phone-settings-confirmed", "phone-board-confirm",
+                 "phone-board-results"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
     assert not platform["poller"].errors, platform["poller"].errors[:3]

@@ -13,6 +13,7 @@ const PASSWORD = env('GW_PASSWORD')
 const ADMIN = env('GW_ADMIN')
 const OTHER = env('GW_OTHER')
 const FACILITY = env('GW_FACILITY')
+const PROFILE = env('GW_PROFILE') // a correct profile (acme-mcb); a wrong type makes it invalid
 mkdirSync(OUT, { recursive: true })
 
 const results = {}
@@ -71,6 +72,31 @@ try {
     await page.waitForURL((u) => u.pathname === '/admin/users')
     await page.locator('[data-resource=users] tr[data-row=root]').waitFor()
     await shot(page, 'admin-users')
+  })
+
+  await step('device profiles', page, async () => {
+    await page.locator('[data-menu=profiles]').click()
+    await page.waitForURL((u) => u.pathname === '/admin/profiles')
+    await page.locator('tr[data-row=gw-breaker] [data-source=builtin]').waitFor()
+    const yaml = (text) => ({ name: 'acme-mcb.yaml', mimeType: 'application/yaml', buffer: Buffer.from(text) })
+    // two mistakes: a register type that does not exist, a field no control has
+    const bad = PROFILE.replace(/type: u16, scale: 0\.1/, 'type: u17, scale: 0.1').replace(/value: 0x0000\}/, 'value: 0x0000, colour: red}')
+    if (bad.split('u17').length !== 2 || !bad.includes('colour')) throw new Error('no field to break in the profile')
+    await page.locator('[data-test=profile-file]').setInputFiles(yaml(bad))
+    await page.locator('[data-test=profile-submit]').click()
+    await page.locator('[data-test=profile-errors][data-error=profile_invalid]').waitFor()
+    const errors = await page.locator('[data-test=profile-error]').allInnerTexts()
+    await shot(page, 'admin-profile-invalid')
+    if (await page.locator('tr[data-row=acme-mcb]').count()) throw new Error('the invalid profile is listed')
+    await page.locator('[data-test=profile-file]').setInputFiles(yaml(PROFILE))
+    await page.locator('[data-test=profile-submit]').click()
+    await page.locator('tr[data-row=acme-mcb] [data-source=uploaded][data-version="1"]').waitFor()
+    await page.locator('[data-test=profile-uploaded][data-name=acme-mcb]').waitFor()
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator('[data-test=profile-download][data-name=acme-mcb]').click()])
+    results['device profiles'] = { errors, row: (await page.locator('tr[data-row=acme-mcb]').innerText()).trim(),
+      download: dl.suggestedFilename() }
+    await shot(page, 'admin-profiles')
   })
 
   await step('import', page, async () => {

@@ -19,6 +19,7 @@ const STAFF = env('GW_STAFF') // staff of the site without a control grant
 const LIGHTING = Number(env('GW_LIGHTING_DEVICE')) // QF-AL1-WL1 on AL-JQ1-1-WL1 (lighting)
 const PROTECTED = Number(env('GW_PROTECTED_DEVICE')) // QF-JQ1-WL4 on AP-JQ1-WL4 (protected)
 const STAFF_DEVICE = Number(env('GW_STAFF_DEVICE')) // QF-AL1-WL2
+const RCD_DEVICE = Number(env('GW_RCD_DEVICE')) // QF-AA1-WL3: residual protection off (monitoring only)
 mkdirSync(OUT, { recursive: true })
 for (const f of readdirSync(OUT)) if (f.startsWith('failed-')) rmSync(join(OUT, f))
 
@@ -247,6 +248,33 @@ try {
     await sheet.waitFor({ state: 'hidden' })
   })
 
+  await step('manager turns residual protection on', page, async () => {
+    await page.goto(`/devices/${RCD_DEVICE}`)
+    await page.locator('[data-test=settings-entry]').click()
+    await page.waitForURL(new RegExp(`/devices/${RCD_DEVICE}/settings$`))
+    const form = page.locator('[data-test=settings-form]')
+    const rcd = form.locator('[data-setting=residual_protection]')
+    await rcd.waitFor({ timeout: 30_000 }) // read from the device through the poll process
+    if (await rcd.getAttribute('data-value') !== 'false') throw new Error(`residual protection reads ${await rcd.getAttribute('data-value')}`)
+    const readAt = await text(page, '[data-test=settings-read-at]')
+    if (await form.locator('[data-setting=rated_current] input').count()) throw new Error('a read-only setting is editable')
+    await rcd.locator('[data-test=setting-switch]').click()
+    await until(page, () => document.querySelector('[data-test=settings-changed]')?.dataset.count === '1')
+    await form.locator('[data-test=settings-reason] textarea').fill('e2e 开启漏电保护')
+    await shot(page, 'phone-settings')
+    await form.locator('[data-test=settings-submit]').click()
+    const done = page.locator('[data-test=settings-command] [data-test=command-progress][data-state=confirmed]')
+    await done.waitFor({ timeout: 30_000 })
+    const row = page.locator('[data-test=settings-result] [data-test=result-row][data-setting=residual_protection][data-ok=true]')
+    await row.waitFor()
+    await until(page, () => document.querySelector('[data-test=result-row][data-setting=residual_protection]')?.dataset.before === 'false')
+    results['manager turns residual protection on'] = { readAt,
+      state: (await text(page, '[data-test=settings-command] [data-test=command-state]')).trim(),
+      before: (await row.locator('[data-test=result-before]').innerText()).trim(),
+      after: (await row.locator('[data-test=result-after]').innerText()).trim() }
+    await shot(page, 'phone-settings-confirmed')
+  })
+
   let approvalId = null
   await step('protected circuit waits for approval', page, async () => {
     await page.goto(`/devices/${PROTECTED}`)
@@ -294,6 +322,33 @@ try {
     await page.locator(`[data-test=command-history] [data-command="${approvalId}"][data-state=confirmed]`).waitFor()
     await shot(page, 'phone-approved-confirmed')
     await page.goto('/')
+  })
+
+  await step('manager closes a whole board from the topology', page, async () => {
+    // AP-JQ1: four breakers, one of them (QF-JQ1-WL4, just opened after approval) protected
+    await tab(page, '设施').click()
+    await page.locator('[data-board=AP-JQ1] [data-test=switch-board]').first().click()
+    const sheet = page.locator('[data-test=board-sheet][data-board=AP-JQ1]')
+    await sheet.waitFor()
+    const counts = sheet.locator('[data-test=board-counts]')
+    const count = { devices: await counts.getAttribute('data-devices'), protected: await counts.getAttribute('data-protected') }
+    await sheet.locator('[data-test=board-action][data-action=close]').click()
+    await sheet.locator('[data-test=board-reason] textarea').fill('e2e 一监区整箱合闸')
+    await shot(page, 'phone-board-confirm')
+    await sheet.locator('[data-test=board-send]').click()
+    await sheet.locator('[data-test=board-summary]').waitFor()
+    // every row settles where it can: confirmed, awaiting approval (protected) or refused
+    await until(page, () => {
+      const rows = [...document.querySelectorAll('[data-test=board-sheet] [data-test=batch-row]')]
+      return rows.length === 4 && rows.every((r) => ['confirmed', 'awaiting_approval', 'refused', 'failed'].includes(r.dataset.status))
+    }, undefined, 30_000)
+    const rows = await sheet.locator('[data-test=batch-row]').evaluateAll((els) => els.map((el) => ({
+      device: Number(el.dataset.device), status: el.dataset.status, text: el.innerText.replace(/\s+/g, ' ').trim() })))
+    results['manager closes a whole board from the topology'] = { count, rows,
+      summary: (await text(page, '[data-test=board-summary]')).trim() }
+    await shot(page, 'phone-board-results')
+    await sheet.locator('[data-test=board-done]').click()
+    await sheet.waitFor({ state: 'hidden' })
   })
 
   await step('logout', page, async () => {

@@ -2,7 +2,7 @@
 export const adminMessages = {
   'zh-CN': {
     title: '管理控制台', entry: '管理控制台', forbidden: '仅管理员可访问管理控制台',
-    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', notify: '通知与检修', audit: '审计日志', cockpit: '驾驶舱' },
+    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱' },
     res: { sites: '站点', areas: '区域', rooms: '配电房', boards: '配电柜', circuits: '回路', gateways: '网关', devices: '设备',
       users: '用户', rules: '阈值覆盖', recipients: '通知接收人', windows: '检修窗口' },
     act: { create: '新建', edit: '编辑', delete: '删除', save: '保存', cancel: '取消', refresh: '刷新', search: '搜索',
@@ -20,6 +20,8 @@ export const adminMessages = {
       user_id: '用户', tier: '梯队', min_level: '最低级别', starts_at: '开始', ends_at: '结束', reason: '原因',
       channels: '通知渠道（按顺序）', oa_openid: '服务号 openid', mp_openid: '小程序 openid',
       at: '时间', action: '动作', entity_type: '对象类型', entity_id: '对象', changes: '变更', since: '起', until: '止',
+      model: '型号', vendor: '厂商', kinds: '适用设备', source: '来源', version: '版本', controls: '遥控动作',
+      settings: '参数', metrics: '测点', uploaded_at: '上传时间', uploaded_by: '上传人', errors: '问题',
     },
     passwordHint: '新建必填；编辑时留空则不修改（重置密码）',
     enums: {
@@ -55,12 +57,19 @@ export const adminMessages = {
       act: { addCircuit: '新增下级回路', move: '移动', feeder: '设置进线回路', unfeed: '清除进线回路', attach: '挂接设备',
         attachTo: '挂接到回路', detach: '解除挂接', rename: '重命名', delete: '删除' },
     },
+    profiles: {
+      title: '设备型号', hint: '设备型号即寄存器映射（docs/profiles.md）：新增型号只需上传 YAML 文件，无需修改代码',
+      upload: '上传型号文件（YAML）', uploadHint: '仅系统管理员可上传；同名文件保存为新版本，数秒内所有采集进程生效；内置型号不能覆盖',
+      paste: '粘贴 YAML', pick: '选择文件', file: '文件：{name}', submit: '上传', uploaded: '已上传 {name}（第 {v} 版）',
+      download: '下载', version: '第 {v} 版', failed: '未保存：共 {n} 处错误', loadFailed: '无法加载：{msg}', none: '—',
+      source: { builtin: '内置', directory: '目录', uploaded: '上传' }, count: '{n} 项', superOnly: '上传需系统管理员权限',
+    },
     cockpit: { title: '全局驾驶舱', online: '在线设备', offline: '离线设备', power: '站点功率', alarms: '未处理报警', warnings: '未处理预警',
       fullscreen: '全屏', exit: '退出', updated: '更新于 {time}', refresh: '每 {n} 秒刷新' },
   },
   en: {
     title: 'Admin console', entry: 'Admin console', forbidden: 'Only admins may open the console',
-    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', notify: 'Notify & maintenance', audit: 'Audit log', cockpit: 'Cockpit' },
+    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit' },
     res: { sites: 'Sites', areas: 'Areas', rooms: 'Rooms', boards: 'Boards', circuits: 'Circuits', gateways: 'Gateways', devices: 'Devices',
       users: 'Users', rules: 'Overrides', recipients: 'Recipients', windows: 'Maintenance windows' },
     act: { create: 'New', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel', refresh: 'Refresh', search: 'Search',
@@ -78,6 +87,8 @@ export const adminMessages = {
       user_id: 'User', tier: 'Tier', min_level: 'Min level', starts_at: 'Starts', ends_at: 'Ends', reason: 'Reason',
       channels: 'Channels (in order)', oa_openid: 'Official account openid', mp_openid: 'Mini-program openid',
       at: 'Time', action: 'Action', entity_type: 'Entity', entity_id: 'Id', changes: 'Changes', since: 'Since', until: 'Until',
+      model: 'Model', vendor: 'Vendor', kinds: 'Device kinds', source: 'Source', version: 'Version', controls: 'Controls',
+      settings: 'Settings', metrics: 'Metrics', uploaded_at: 'Uploaded', uploaded_by: 'Uploaded by', errors: 'Problems',
     },
     passwordHint: 'Required for a new user; leave blank to keep (fill to reset)',
     enums: {
@@ -114,6 +125,13 @@ export const adminMessages = {
       kinds: { board: 'Board', circuit: 'Circuit', device: 'Device' },
       act: { addCircuit: 'Add a circuit below', move: 'Move', feeder: 'Set feeder circuit', unfeed: 'Clear feeder',
         attach: 'Attach a device', attachTo: 'Attach to a circuit', detach: 'Detach', rename: 'Rename', delete: 'Delete' },
+    },
+    profiles: {
+      title: 'Device profiles', hint: 'A device profile is a register map (docs/profiles.md): a new device model is one uploaded YAML file, no code',
+      upload: 'Upload a profile (YAML)', uploadHint: 'System administrators only; the same name becomes a new version, used by every poll process within seconds; built-in names cannot be replaced',
+      paste: 'Paste YAML', pick: 'Choose a file', file: 'File: {name}', submit: 'Upload', uploaded: 'Uploaded {name} (version {v})',
+      download: 'Download', version: 'v{v}', failed: 'Not saved: {n} error(s)', loadFailed: 'Does not load: {msg}', none: '—',
+      source: { builtin: 'Built in', directory: 'Directory', uploaded: 'Uploaded' }, count: '{n}', superOnly: 'Uploading needs a system administrator',
     },
     cockpit: { title: 'Cockpit', online: 'Devices online', offline: 'Devices offline', power: 'Site power', alarms: 'Open alarms', warnings: 'Open warnings',
       fullscreen: 'Full screen', exit: 'Exit', updated: 'Updated {time}', refresh: 'refreshes every {n} s' },

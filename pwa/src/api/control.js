@@ -48,3 +48,22 @@ export function rejectCommand(id, comment, opts = {}) {
 export function cancelCommand(id, comment, opts = {}) {
   return api.post(`/commands/${id}/cancel`, comment ? { comment } : {}, opts)
 }
+
+/** A device's settings, read from the device now: ``{device_id, read_at, values,
+ *  settings: [{name, unit, writable, min, max, default, options, description}]}``
+ *  (504 device_no_answer when it does not answer). */
+export function deviceSettings(deviceId, opts = {}) {
+  return api.get(`/devices/${deviceId}/settings`, opts)
+}
+
+/** ``body``: {values: {name: value}, reason}; answers 202 with a command (action
+ *  ``settings``), 422 invalid_setting with ``errors`` keyed ``values.<name>``. */
+export function changeSettings(deviceId, body, key, opts = {}) {
+  return api.put(`/devices/${deviceId}/settings`, body, { ...opts, headers: { 'Idempotency-Key': key } })
+}
+
+/** A group command: ``body`` {action, reason, device_ids | area_id (+kind) | board_id};
+ *  answers 202 ``{batch_id, commands, refused: [{device_id, error, message, message_zh}]}``. */
+export function sendBatch(body, key, opts = {}) {
+  return api.post('/commands/batches', body, { ...opts, headers: { 'Idempotency-Key': key } })
+}

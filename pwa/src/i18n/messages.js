@@ -98,7 +98,7 @@ export const messages = {
       },
     },
     control: {
-      title: '远程操作', actions: { open: '分闸', close: '合闸', reset: '复位', on: '开', off: '关', dim: '调光' },
+      title: '远程操作', actions: { open: '分闸', close: '合闸', reset: '复位', on: '开', off: '关', dim: '调光', settings: '参数设置' },
       states: {
         requested: '已提交', awaiting_approval: '待审批', queued: '排队中', sent: '已下发', confirmed: '已确认',
         failed: '失败', timed_out: '超时', refused: '被拒绝', rejected: '已驳回', cancelled: '已取消', expired: '已过期',
@@ -115,6 +115,30 @@ export const messages = {
       rejectReason: '驳回原因（必填）', approveComment: '审批意见（可选）', approved: '已批准', rejectedToast: '已驳回',
       cancelled: '已撤销', detail: '指令详情', events: '过程记录', notFound: '指令不存在或无权访问',
       expiresAt: '审批截止', switch: '操作',
+    },
+    settings: {
+      title: '保护参数', entry: '保护参数', readAt: '读取于 {time}', reload: '重新读取', reading: '正在从设备读取…',
+      readonly: '只读', on: '开启', off: '关闭', range: '范围 {min} ~ {max} {unit}', changed: '已修改 {n} 项',
+      unchanged: '未修改任何参数', submit: '下发参数（{n} 项）', result: '下发结果', before: '修改前', after: '设备回读',
+      wanted: '目标', pending: '等待回读', ok: '已生效', notOk: '未生效', again: '继续修改',
+      needsApproval: '该回路受保护：参数修改需另一位有权限的人员审批后才下发',
+      awaitingApproval: '等待另一位有权限的人员审批',
+      problems: { readonly: '只读参数', number: '请输入数字', min: '不能小于 {min}', max: '不能大于 {max}',
+        option: '不是允许的选项', unknown: '设备不支持该参数' },
+      names: {
+        rated_current: '额定电流', pole_config: '极数', trip_curve: '脱扣曲线', rated_power: '额定功率',
+        over_voltage_trip: '过压脱扣值', over_voltage_reclose: '过压恢复值', under_voltage_trip: '欠压脱扣值',
+        under_voltage_reclose: '欠压恢复值', reclose_delay: '自动重合闸延时', auto_reclose: '自动重合闸',
+        overload_trip: '过载脱扣倍数', over_temperature_trip: '过温脱扣值', power_limit: '超功率脱扣倍数',
+        residual_protection: '漏电保护', rated_residual_current: '额定剩余动作电流', phase_loss_protection: '缺相保护',
+      },
+    },
+    group: {
+      title: '整箱操作', entry: '整箱分合闸', open: '整箱分闸', close: '整箱合闸',
+      devices: '本箱断路器 {n} 台', protectedCount: '其中 {n} 台位于受保护回路，需另一位人员审批后执行',
+      noneProtected: '均无需审批', none: '本箱没有断路器', confirm: '确认{action}（{n} 台）',
+      summary: '已确认 {confirmed} · 待审批 {awaiting} · 进行中 {pending} · 未执行 {failed}',
+      refused: '被拒绝', pendingState: '进行中',
     },
     net: {
       offline: '网络已断开，显示的是 {time} 的数据', stale: '数据更新于 {time}',
@@ -248,7 +272,7 @@ export const messages = {
       },
     },
     control: {
-      title: 'Remote control', actions: { open: 'Open', close: 'Close', reset: 'Reset', on: 'On', off: 'Off', dim: 'Dim' },
+      title: 'Remote control', actions: { open: 'Open', close: 'Close', reset: 'Reset', on: 'On', off: 'Off', dim: 'Dim', settings: 'Settings' },
       states: {
         requested: 'Requested', awaiting_approval: 'Awaiting approval', queued: 'Queued', sent: 'Sent',
         confirmed: 'Confirmed', failed: 'Failed', timed_out: 'Timed out', refused: 'Refused', rejected: 'Rejected',
@@ -268,6 +292,33 @@ export const messages = {
       cancel: 'Cancel', rejectReason: 'Why reject it (required)', approveComment: 'Comment (optional)', approved: 'Approved',
       rejectedToast: 'Rejected', cancelled: 'Cancelled', detail: 'Command', events: 'Timeline',
       notFound: 'No such command, or not yours to see', expiresAt: 'Approve before', switch: 'Switch',
+    },
+    settings: {
+      title: 'Protection settings', entry: 'Protection settings', readAt: 'Read at {time}', reload: 'Read again',
+      reading: 'Reading from the device…', readonly: 'read-only', on: 'On', off: 'Off', range: 'range {min} – {max} {unit}',
+      changed: '{n} changed', unchanged: 'Nothing changed', submit: 'Write settings ({n})', result: 'Result',
+      before: 'Before', after: 'Read back', wanted: 'Target', pending: 'awaiting read-back', ok: 'in effect',
+      notOk: 'not in effect', again: 'Change more',
+      needsApproval: 'Protected circuit: a second person with control rights must approve before it is written',
+      awaitingApproval: 'Waiting for a second person to approve',
+      problems: { readonly: 'read-only', number: 'Enter a number', min: 'At least {min}', max: 'At most {max}',
+        option: 'Not an allowed option', unknown: 'The device has no such setting' },
+      names: {
+        rated_current: 'Rated current', pole_config: 'Poles', trip_curve: 'Trip curve', rated_power: 'Rated power',
+        over_voltage_trip: 'Over-voltage trip', over_voltage_reclose: 'Over-voltage reclose',
+        under_voltage_trip: 'Under-voltage trip', under_voltage_reclose: 'Under-voltage reclose',
+        reclose_delay: 'Reclose delay', auto_reclose: 'Auto reclose', overload_trip: 'Overload trip',
+        over_temperature_trip: 'Over-temperature trip', power_limit: 'Power limit',
+        residual_protection: 'Residual-current protection', rated_residual_current: 'Rated residual current',
+        phase_loss_protection: 'Phase-loss protection',
+      },
+    },
+    group: {
+      title: 'Whole board', entry: 'Switch the board', open: 'Open the whole board', close: 'Close the whole board',
+      devices: '{n} breaker(s) on this board', protectedCount: '{n} on protected circuits: they wait for a second person\'s approval',
+      noneProtected: 'none needs approval', none: 'This board has no breakers', confirm: 'Confirm: {action} ({n})',
+      summary: '{confirmed} confirmed · {awaiting} awaiting approval · {pending} in progress · {failed} not done',
+      refused: 'Refused', pendingState: 'In progress',
     },
     net: {
       offline: 'Offline: showing data from {time}', stale: 'Last updated {time}',

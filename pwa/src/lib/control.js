@@ -2,6 +2,8 @@
 // circuit a device is on and what that circuit feeds, the actions a breaker offers.
 
 export const IN_FLIGHT = ['requested', 'awaiting_approval', 'queued', 'sent']
+/** The switching actions (a settings change is action ``settings``). */
+export const SWITCHING = ['open', 'close', 'reset', 'on', 'off', 'dim']
 
 /** A settled command's tone: success, danger (it did not happen) or default (withdrawn). */
 export function stateTone(state) {
@@ -104,4 +106,51 @@ export function locate(topology, deviceId, circuitId) {
   const device = circuit?.devices?.find((d) => d.id === deviceId)
     || (topology?.unattached_devices || []).find((d) => d.id === deviceId) || null
   return { circuit, device }
+}
+
+/** The breakers a board's group command switches (``board_id``: every breaker on a circuit
+ *  of the board, its sub-circuits included, not those of the boards it feeds):
+ *  ``[{device, circuit}]`` in the order of the one-line diagram. */
+export function boardBreakers(board) {
+  const out = []
+  const walk = (c) => {
+    for (const d of c.devices || []) if (d.kind === 'breaker') out.push({ device: d, circuit: c })
+    for (const x of c.circuits || []) walk(x)
+  }
+  for (const c of board?.circuits || []) walk(c)
+  return out
+}
+
+/** Where each device of a group command is: ``[{deviceId, status, state, commandId, reason}]``
+ *  in the order of ``deviceIds`` (then any other device of the batch). ``status``: confirmed, awaiting_approval, pending (queued /
+ *  sent), refused (by the server at once: ``batch.refused``) or failed (ended otherwise);
+ *  ``byId`` holds the live commands (the stream's events merged in). */
+export function batchRows(deviceIds, batch, byId = {}, reasonOf = (x) => x?.message_zh || x?.message || x?.error || '') {
+  const cmds = new Map((batch?.commands || []).map((c) => [c.device_id, { ...c, ...byId[c.id] }]))
+  const refused = new Map((batch?.refused || []).map((r) => [r.device_id, r]))
+  // the server's list of the board is the truth: a device the page did not know is added
+  const ids = [...deviceIds, ...[...cmds.keys(), ...refused.keys()].filter((id) => !deviceIds.includes(id))]
+  return ids.map((deviceId) => {
+    const r = refused.get(deviceId)
+    if (r) return { deviceId, status: 'refused', state: null, commandId: null, error: r.error, reason: reasonOf(r) }
+    const c = cmds.get(deviceId)
+    if (!c) return { deviceId, status: 'pending', state: null, commandId: null, error: null, reason: '' }
+    const status = c.state === 'confirmed' ? 'confirmed' : c.state === 'awaiting_approval' ? 'awaiting_approval'
+      : IN_FLIGHT.includes(c.state) ? 'pending' : 'failed'
+    return { deviceId, status, state: c.state, commandId: c.id, error: c.error || null,
+      reason: status === 'failed' ? reasonOf(c) : '' }
+  })
+}
+
+/** How many rows are in each status: ``{confirmed, awaiting, pending, failed}`` (refused
+ *  counted with failed: not done). */
+export function batchSummary(rows) {
+  const n = { confirmed: 0, awaiting: 0, pending: 0, failed: 0 }
+  for (const r of rows) {
+    if (r.status === 'confirmed') n.confirmed++
+    else if (r.status === 'awaiting_approval') n.awaiting++
+    else if (r.status === 'pending') n.pending++
+    else n.failed++
+  }
+  return n
 }

@@ -5,14 +5,16 @@
 // it, so it never becomes a second command; any answer from the server ends the intent.
 import { defineStore } from 'pinia'
 import {
-  approveCommand, cancelCommand, deviceCommands, getCommand, listCommands, newIdempotencyKey,
-  rejectCommand, sendCommand,
+  approveCommand, cancelCommand, changeSettings, deviceCommands, getCommand, listCommands, newIdempotencyKey,
+  rejectCommand, sendBatch, sendCommand,
 } from '../api/control.js'
-import { newest } from '../lib/control.js'
+import { SWITCHING, newest } from '../lib/control.js'
 import { useAuthStore } from './auth.js'
 
 export const HISTORY_SIZE = 20
-const same = (a, b) => a && b && a.deviceId === b.deviceId && a.action === b.action && (a.value ?? null) === (b.value ?? null)
+// An intent, as compared for a retry: what it does to which device(s), with what values.
+const sig = (intent) => JSON.stringify(intent, (k, v) => (v && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v))
 
 export const useCommandsStore = defineStore('commands', {
   state: () => ({
@@ -20,13 +22,16 @@ export const useCommandsStore = defineStore('commands', {
     byId: {}, // id -> command (summary, list row or detail)
     history: {}, // device id -> [command id] newest first (loaded, then live)
     approvalIds: [], // awaiting my approval, newest first
-    retry: null, // {deviceId, action, value, key}: the intent whose last send did not reach the server
+    retry: null, // {sig, key}: the intent whose last send did not reach the server
     version: 0,
   }),
   getters: {
     historyOf: (s) => (deviceId) => (s.history[deviceId] || []).map((id) => s.byId[id]).filter(Boolean),
-    /** The device's latest command known here (live), or null. */
-    latestOf: (s) => (deviceId) => newest(Object.values(s.byId).filter((c) => c.device_id === deviceId)),
+    /** The device's latest command known here (live), or null; ``actions``: only these. */
+    latestOf: (s) => (deviceId, actions = null) => newest(Object.values(s.byId)
+      .filter((c) => c.device_id === deviceId && (!actions || actions.includes(c.action)))),
+    /** The device's latest switching command (not a settings change). */
+    latestSwitchOf() { return (deviceId) => this.latestOf(deviceId, SWITCHING) },
     approvals: (s) => s.approvalIds.map((id) => s.byId[id]).filter((c) => c?.state === 'awaiting_approval'),
     approvalCount() { return this.approvals.length },
   },
@@ -54,20 +59,47 @@ export const useCommandsStore = defineStore('commands', {
       this.version++
       return merged
     },
+    /** One user intent sent with its Idempotency-Key: the same key when it retries a send
+     *  that did not reach the server (status 0), else a fresh one. */
+    async withKey(intent, call) {
+      const key = this.retry?.sig === sig(intent) ? this.retry.key : newIdempotencyKey()
+      try {
+        const answer = await call(key)
+        this.retry = null
+        return answer
+      } catch (err) {
+        this.retry = err?.status === 0 ? { sig: sig(intent), key } : null
+        throw err
+      }
+    },
     /** Send ``{action, value?, reason}`` to a device: the command (queued or awaiting
      *  approval). Errors are thrown (not toasted): the sheet shows them. */
     async send(deviceId, { action, value, reason }) {
-      const intent = { deviceId, action, value: value ?? null }
-      const key = same(this.retry, intent) ? this.retry.key : newIdempotencyKey()
       const body = { action, reason, ...(value !== undefined && value !== null ? { value } : {}) }
-      try {
-        const cmd = await sendCommand(deviceId, body, key, { toast: false })
-        this.retry = null
-        return this.apply(cmd)
-      } catch (err) {
-        this.retry = err?.status === 0 ? { ...intent, key } : null
-        throw err
-      }
+      const cmd = await this.withKey({ deviceId, action, value: value ?? null },
+        (key) => sendCommand(deviceId, body, key, { toast: false }))
+      return this.apply(cmd)
+    },
+    /** Change settings ``{values: {name: value}, reason}``: a command (action settings).
+     *  A 422 invalid_setting is thrown with its ``errors`` (``values.<name>``). */
+    async sendSettings(deviceId, { values, reason }) {
+      const cmd = await this.withKey({ deviceId, action: 'settings', values },
+        (key) => changeSettings(deviceId, { values, reason }, key, { toast: false }))
+      return this.apply(cmd)
+    },
+    /** A group command ``{action, reason, board_id | device_ids | area_id}``: the batch
+     *  ``{batch_id, commands, refused}``, its commands merged in. */
+    async sendBatch(body) {
+      const { reason, ...what } = body
+      const batch = await this.withKey({ batch: what }, (key) => sendBatch(body, key, { toast: false }))
+      for (const c of batch.commands || []) this.apply(c)
+      return batch
+    },
+    /** The commands of a batch, from the server (catches up what the stream may have missed). */
+    async loadBatch(batchId) {
+      const rows = await listCommands({ batch_id: batchId, page_size: 500 }, { toast: false })
+      for (const c of rows) this.apply(c)
+      return rows
     },
     async loadHistory(deviceId) {
       const rows = await deviceCommands(deviceId, { page_size: HISTORY_SIZE }, { toast: false })

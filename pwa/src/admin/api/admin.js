@@ -153,3 +153,32 @@ export function getControlGrants(userId) {
 export function saveControlGrants(userId, grants) {
   return api.put(`/users/${userId}/control-grants`, { grants }, { toast: false })
 }
+
+/** Every device profile a device may use: ``[{name, model, vendor, kinds, source, version,
+ *  uploaded_at, uploaded_by, controls, settings, metrics, errors}]``. */
+export function listProfiles() {
+  return api.get('/device-profiles', { toast: false })
+}
+
+/** Upload a profile (YAML text or a File; system administrators): the new entry. A 422
+ *  (profile_invalid) has ``errors.profile`` (each "path: message"). */
+export function uploadProfile(source) {
+  if (typeof source === 'string') {
+    return rawRequest('/device-profiles', { method: 'POST', body: source, type: 'application/yaml' })
+  }
+  const form = new FormData()
+  form.append('file', source)
+  return rawRequest('/device-profiles', { method: 'POST', body: form })
+}
+
+/** Download a profile's YAML (the version devices use) as a file. */
+export async function downloadProfile(name) {
+  const { blob, filename } = await rawRequest(`/device-profiles/${encodeURIComponent(name)}`, { answer: 'blob' })
+  const url = URL.createObjectURL(blob)
+  const a = Object.assign(document.createElement('a'), { href: url, download: filename || `${name}.yaml` })
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+  return filename
+}

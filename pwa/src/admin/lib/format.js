@@ -36,3 +36,20 @@ export function auditChanges(entry) {
   return keys.filter((k) => k !== 'updated_at' && !same(before[k], after[k]))
     .map((k) => [k, before[k] ?? null, after[k] ?? null])
 }
+
+/** A refused profile upload's errors, one line each, each naming its field: the
+ *  validator's ``errors.profile`` ("metrics.x.type: ...") as they are, any other key
+ *  (``name``) as "key: message". */
+export function profileErrorLines(err) {
+  const errors = err?.errors
+  if (!errors || typeof errors !== 'object') return []
+  if (Array.isArray(errors)) return errors.map((e) => (typeof e === 'string' ? e : [e.path, e.message].filter(Boolean).join(': ')))
+  const out = []
+  for (const [key, v] of Object.entries(errors)) {
+    for (const msg of Array.isArray(v) ? v : [v]) {
+      const text = typeof msg === 'string' ? msg : JSON.stringify(msg)
+      out.push(key === 'profile' ? text : `${key}: ${text}`)
+    }
+  }
+  return out
+}
