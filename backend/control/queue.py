@@ -62,6 +62,7 @@ def summary(cmd) -> dict:
     """The command as the live stream and the clients see it."""
     return {"id": cmd.id, "site_id": cmd.site_id, "device_id": cmd.device_id,
             "circuit_id": cmd.circuit_id, "action": cmd.action, "value": cmd.value,
+            "settings": cmd.settings, "before": cmd.before,
             "state": cmd.state, "target": cmd.target, "observed": cmd.observed,
             "error": cmd.error, "message": cmd.message, "message_zh": cmd.message_zh,
             "requested_by": cmd.requested_by, "requested_by_name": cmd.requested_by_name,
