@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -156,6 +157,7 @@ def main(argv=None) -> int:
             db.session.commit()
             cleanup_fleet(site_id, list(code_of.values()))
         close_servers()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(report(args, floors, latencies, failed, settings))
     return 0 if latencies else 1
 
