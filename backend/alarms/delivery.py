@@ -7,17 +7,10 @@ which also says why this is at most once per channel attempt).
 """
 from __future__ import annotations
 
-import logging
-
 from backend.alarms.texts import message_for
-from backend.clock import utcnow
 from backend.extensions import db
 from backend.models import Alarm, Notification
 from backend.notify import outbox
-from backend.notify.base import Delivery
-from backend.notify.send import send
-
-log = logging.getLogger(__name__)
 
 
 def _why_not(n: Notification, alarm: Alarm | None) -> str | None:
@@ -32,28 +25,11 @@ def _why_not(n: Notification, alarm: Alarm | None) -> str | None:
     return None
 
 
+def _alarm(n: Notification) -> Alarm | None:
+    return db.session.get(Alarm, n.alarm_id)     # the identity map: one query per row
+
+
 def deliver(notification_id: int) -> str:
     """Deliver (one channel attempt of) a notification; returns its status after."""
-    outbox.dequeued(notification_id)          # from now on the sweep may enqueue it again
-    now = utcnow()
-    n, status = outbox.claim(notification_id, now)
-    if n is None:
-        return status
-    alarm = db.session.get(Alarm, n.alarm_id)
-    why = _why_not(n, alarm)
-    if why or n.channel_index >= len(n.channels):
-        n.status, n.last_error = ("suppressed", why) if why else ("failed", "no channel left")
-        db.session.commit()
-        return n.status
-    attempt, grant = outbox.start_attempt(n, now)
-    channel = attempt.channel
-    message = message_for(alarm)
-    db.session.commit()                       # the attempt is on record before the send
-
-    try:
-        result = send(channel, n.user_id, message, grant)
-    except Exception as exc:                  # a channel bug must not lose the message
-        log.exception("notification %s: %s channel raised", n.id, channel)
-        result = Delivery("retry", f"internal error: {type(exc).__name__}"[:200],
-                          code="internal_error")
-    return outbox.record(n.id, attempt.id, channel, result, grant)
+    return outbox.deliver(notification_id, lambda n: _why_not(n, _alarm(n)),
+                          lambda n: message_for(_alarm(n)))

@@ -18,9 +18,8 @@ from backend.control.rights import can_control
 from backend.extensions import db
 from backend.models import Circuit, Command, Device, Notification, Site, User, user_sites
 from backend.notify import outbox
-from backend.notify.base import Delivery, Message
+from backend.notify.base import Message
 from backend.notify.plan import channel_plan
-from backend.notify.send import send
 from backend.settings import setting
 
 log = logging.getLogger(__name__)
@@ -70,26 +69,14 @@ def message_for(cmd: Command) -> Message:
 
 
 def deliver(notification_id: int) -> str:
-    """One channel attempt of an approver's row (the notify.deliver job for commands)."""
-    outbox.dequeued(notification_id)
-    now = utcnow()
-    n, status = outbox.claim(notification_id, now)
-    if n is None:
-        return status
-    cmd = db.session.get(Command, n.command_id)
-    if cmd is None or cmd.state != "awaiting_approval" or n.channel_index >= len(n.channels):
-        n.status, n.last_error = (("suppressed", "decided before delivery")
-                                  if cmd is None or cmd.state != "awaiting_approval"
-                                  else ("failed", "no channel left"))
-        db.session.commit()
-        return n.status
-    attempt, grant = outbox.start_attempt(n, now)
-    message = message_for(cmd)
-    db.session.commit()                       # the attempt is on record before the send
-    try:
-        result = send(attempt.channel, n.user_id, message, grant)
-    except Exception as exc:                  # a channel bug must not lose the message
-        log.exception("notification %s: %s channel raised", n.id, attempt.channel)
-        result = Delivery("retry", f"internal error: {type(exc).__name__}"[:200],
-                          code="internal_error")
-    return outbox.record(n.id, attempt.id, attempt.channel, result, grant)
+    """One channel attempt of an approver's row (the notify.deliver job for commands);
+    suppressed once the command was decided."""
+    def command(n: Notification) -> Command | None:
+        return db.session.get(Command, n.command_id)
+
+    def why_not(n: Notification) -> str | None:
+        cmd = command(n)
+        return None if cmd is not None and cmd.state == "awaiting_approval" \
+            else "decided before delivery"
+
+    return outbox.deliver(notification_id, why_not, lambda n: message_for(command(n)))

@@ -58,7 +58,7 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
         db.session.commit()
         return "expired"
     device = db.session.get(Device, cmd.device_id)
-    gateway = db.session.get(Gateway, device.gateway_id) if device.gateway_id else None
+    gateway, address = _on_bus(device)
     if gateway is None:
         return _end_unsent(cmd, "failed", "device_not_controllable")
     profile = profile_for(device.profile)
@@ -69,8 +69,6 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
         control = profile.control(cmd.action)
         writes, expect, before_names = control_writes(control, profile, cmd.value), \
             dict(cmd.target), []
-    address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
-                             gateway.timeout_ms / 1000)
     unit, site_id = device.unit_id, device.site_id
     db.session.rollback()                    # no transaction open while on the bus
     readback_s = setting("control_readback_ms") / 1000
@@ -94,7 +92,9 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
             outcome = bus.run(lambda c: write_and_confirm(c, profile, unit, writes, expect,
                                                           readback_s), bound)
     except GatewayBusy as busy:
-        return _hand_over(cmd.id, busy, session, hops)
+        command_id = cmd.id
+        return _hand_over(busy, session, hops,
+                          lambda h, owner: queue.push(command_id, h, owner=owner))
     _settle(cmd, outcome, site_id)
     return outcome.state
 
@@ -156,17 +156,26 @@ def expire(cmd: Command) -> None:
     transition(cmd, "expired", None, reason=cmd.message)
 
 
-def _hand_over(command_id: int, busy: GatewayBusy, session: FieldSession, hops: int) -> str:
-    """The gateway is another process's: give it the command (or wait for the lock)."""
+def _hand_over(busy: GatewayBusy, session: FieldSession, hops: int, push) -> str:
+    """The gateway is another process's: ``push(hops, owner)`` gives it the work (owner
+    None: a lock of no known poller, so back on the queue after a pause)."""
     if hops >= MAX_HOPS:
-        log.warning("command %s: gateway %s stays held by %s; left to expire",
-                    command_id, busy.gateway_id, busy.owner)
+        log.warning("gateway %s stays held by %s; the work is left to expire",
+                    busy.gateway_id, busy.owner)
         return "abandoned"
     owner = busy.owner if busy.owner and busy.owner != session.owner() else None
     if owner is None:
-        time.sleep(0.05)                       # a lock of no known poller: try again soon
-    queue.push(command_id, hops + 1, owner=owner)
+        time.sleep(0.05)
+    push(hops + 1, owner)
     return "handed_over"
+
+
+def _on_bus(device: Device) -> tuple[Gateway | None, GatewayAddress | None]:
+    gateway = db.session.get(Gateway, device.gateway_id) if device.gateway_id else None
+    if gateway is None:
+        return None, None
+    return gateway, GatewayAddress(gateway.host, gateway.port, gateway.transport,
+                                   gateway.timeout_ms / 1000)
 
 
 def read_settings(request_id: str, device_id: int, hops: int, session: FieldSession) -> None:
@@ -174,12 +183,10 @@ def read_settings(request_id: str, device_id: int, hops: int, session: FieldSess
     from backend.control.settings import answer
 
     device = db.session.get(Device, device_id)
-    gateway = db.session.get(Gateway, device.gateway_id) if device and device.gateway_id else None
+    gateway, address = _on_bus(device) if device else (None, None)
     if gateway is None:
         return answer(request_id, None, utcnow().isoformat(), "not reachable")
     profile = profile_for(device.profile)
-    address = GatewayAddress(gateway.host, gateway.port, gateway.transport,
-                             gateway.timeout_ms / 1000)
     unit, names = device.unit_id, list(profile.settings)
     db.session.rollback()
     bound = 4 * address.timeout_s * (setting("poll_retries") + 1) + 2
@@ -187,11 +194,8 @@ def read_settings(request_id: str, device_id: int, hops: int, session: FieldSess
         with session.hold(gateway.id, address) as bus:
             values = bus.run(lambda c: read_values(c, profile, unit, names), bound)
     except GatewayBusy as busy:
-        if hops < MAX_HOPS:
-            owner = busy.owner if busy.owner and busy.owner != session.owner() else None
-            if owner is None:
-                time.sleep(0.05)
-            queue.push_read(request_id, device_id, hops + 1, owner=owner)
+        _hand_over(busy, session, hops,
+                   lambda h, owner: queue.push_read(request_id, device_id, h, owner=owner))
         return None
     except ModbusError as exc:
         return answer(request_id, None, utcnow().isoformat(), str(exc))

@@ -56,9 +56,9 @@ def transition(cmd: Command, state: str, actor: Actor | None = None, *,
 def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
     """A new switching command, or the one this Idempotency-Key already made (never a
     second)."""
-    existing = _by_key(actor, key)
+    existing = by_key(actor, key)
     if existing is not None:
-        return _same_or_refuse(existing, device_id, data)
+        return same_or_refuse(existing, device_id, data)
     device = devices.get(actor, device_id)
     require_control(actor, device)
     profile = usable_profile(device)
@@ -96,9 +96,9 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        again = _by_key(actor, key)
+        again = by_key(actor, key)
         if again is not None:
-            return _same_or_refuse(again, device.id, data)
+            return same_or_refuse(again, device.id, data)
         refuse("command_in_progress", Conflict)
     transition(cmd, "requested", actor, reason=cmd.reason)
     if circuit is not None and circuit.protected:
@@ -120,12 +120,12 @@ def _queue(cmd: Command, actor: Actor | None) -> None:
     queue.push_after_commit(cmd.id)
 
 
-def _by_key(actor: Actor, key: str) -> Command | None:
+def by_key(actor: Actor, key: str) -> Command | None:
     return db.session.scalar(select(Command).where(Command.requested_by == actor.user_id,
                                                    Command.idempotency_key == key))
 
 
-def _same_or_refuse(cmd: Command, device_id: int, data: dict) -> Command:
+def same_or_refuse(cmd: Command, device_id: int, data: dict) -> Command:
     asked = (device_id, data.get("action", "settings"), data.get("value"), data.get("values"))
     if (cmd.device_id, cmd.action, cmd.value, cmd.settings) != asked:
         refuse("idempotency_key_reused", Conflict)

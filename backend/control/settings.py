@@ -70,9 +70,9 @@ def _wait_reply(client, key: str, seconds: float):
 
 
 def request_change(actor: Actor, device_id: int, data: dict, key: str):
-    existing = operations._by_key(actor, key)
+    existing = operations.by_key(actor, key)
     if existing is not None:
-        return operations._same_or_refuse(existing, device_id, data)
+        return operations.same_or_refuse(existing, device_id, data)
     device = devices.get(actor, device_id)
     require_control(actor, device)
     profile = operations.usable_profile(device)

@@ -126,27 +126,31 @@ class Devices(SiteResource):
         ref(Circuit, data.get("circuit_id"), site_id, "circuit_id", "circuit")
         ref(Area, data.get("area_id"), site_id, "area_id", "area")
         ref(Gateway, data.get("gateway_id"), site_id, "gateway_id", "gateway")
-        kind = _merged(obj, data, "kind")
-        gateway_id = _merged(obj, data, "gateway_id")
-        unit_id = _merged(obj, data, "unit_id")
-        if kind in MODBUS_KINDS and gateway_id is not None and unit_id is None:
-            invalid_field("unit_id", "is required for a device on a Modbus gateway")
-        if gateway_id is None and unit_id is not None:
-            invalid_field("gateway_id", "is required when unit_id is given")
-        if gateway_id is not None and unit_id is not None:
-            clash = db.session.query(Device.id).filter(
-                Device.gateway_id == gateway_id, Device.unit_id == unit_id,
-                Device.id != (obj.id or 0)).first()
-            if clash:
-                raise Conflict(f"unit id {unit_id} is already used on gateway {gateway_id}",
-                               error="duplicate_unit_id",
-                               errors={"unit_id": ["already used on this gateway"]})
-        if kind != "breaker":
-            for field in BREAKER_FIELDS:
-                if data.get(field) is not None:
-                    invalid_field(field, "applies to breakers only")
-        if "profile" in data or "kind" in data:
-            check_device_profile(_merged(obj, data, "profile"), kind)
+        gateway_id, unit_id = _merged(obj, data, "gateway_id"), _merged(obj, data, "unit_id")
+        device_rules(_merged(obj, data, "kind"), gateway_id, unit_id,
+                     _merged(obj, data, "profile"), data,
+                     lambda: db.session.query(Device.id).filter(
+                         Device.gateway_id == gateway_id, Device.unit_id == unit_id,
+                         Device.id != (obj.id or 0)).first() is not None)
+
+
+def device_rules(kind, gateway_id, unit_id, profile, data: dict, unit_taken) -> None:
+    """A device's own rules, for the service and the bulk import alike (which tells
+    ``unit_taken()`` from the site it holds in memory instead of asking the database)."""
+    if kind in MODBUS_KINDS and gateway_id is not None and unit_id is None:
+        invalid_field("unit_id", "is required for a device on a Modbus gateway")
+    if gateway_id is None and unit_id is not None:
+        invalid_field("gateway_id", "is required when unit_id is given")
+    if gateway_id is not None and unit_id is not None and unit_taken():
+        raise Conflict(f"unit id {unit_id} is already used on gateway {gateway_id}",
+                       error="duplicate_unit_id",
+                       errors={"unit_id": ["already used on this gateway"]})
+    if kind != "breaker":
+        for field in BREAKER_FIELDS:
+            if data.get(field) is not None:
+                invalid_field(field, "applies to breakers only")
+    if "profile" in data or "kind" in data:
+        check_device_profile(profile, kind)
 
 
 areas, rooms, boards, circuits, gateways, devices = (

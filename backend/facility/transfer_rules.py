@@ -11,9 +11,8 @@ Keep the two in step: tests/test_transfer_bulk.py runs both on the same mistakes
 """
 from __future__ import annotations
 
-from backend.errors import Conflict, invalid_field
-from backend.facility.operations import BREAKER_FIELDS, MODBUS_KINDS
-from backend.facility.profiles import check_device_profile
+from backend.errors import invalid_field
+from backend.facility.operations import device_rules
 
 
 class SiteState:
@@ -108,25 +107,14 @@ def _circuits(state: SiteState, row, data) -> None:
 
 
 def _devices(state: SiteState, row, data) -> None:
-    kind = _merged(row, data, "kind")
-    gateway_id = _merged(row, data, "gateway_id")
-    unit_id = _merged(row, data, "unit_id")
-    if kind in MODBUS_KINDS and gateway_id is not None and unit_id is None:
-        invalid_field("unit_id", "is required for a device on a Modbus gateway")
-    if gateway_id is None and unit_id is not None:
-        invalid_field("gateway_id", "is required when unit_id is given")
-    if gateway_id is not None and unit_id is not None:
+    gateway_id, unit_id = _merged(row, data, "gateway_id"), _merged(row, data, "unit_id")
+
+    def unit_taken() -> bool:
         clash = state.units.get((gateway_id, unit_id))
-        if clash is not None and (row is None or clash[0] != row["id"]):
-            raise Conflict(f"unit id {unit_id} is already used on gateway {gateway_id}",
-                           error="duplicate_unit_id",
-                           errors={"unit_id": ["already used on this gateway"]})
-    if kind != "breaker":
-        for name in BREAKER_FIELDS:
-            if data.get(name) is not None:
-                invalid_field(name, "applies to breakers only")
-    if "profile" in data or "kind" in data:
-        check_device_profile(_merged(row, data, "profile"), kind)
+        return clash is not None and (row is None or clash[0] != row["id"])
+
+    device_rules(_merged(row, data, "kind"), gateway_id, unit_id, _merged(row, data, "profile"),
+                 data, unit_taken)
 
 
 _CHECKS = {"areas": _areas, "boards": _boards, "circuits": _circuits, "devices": _devices}

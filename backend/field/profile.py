@@ -253,8 +253,15 @@ def profile_names(dirs: Iterable[Path | str] = ()) -> list[str]:
     return sorted(names)
 
 
+@functools.cache
+def _builtin_names() -> frozenset[str]:
+    return frozenset(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
 def builtin(name: str) -> bool:
-    return (PROFILE_DIR / f"{name}.yaml").is_file()
+    """A profile shipped with the platform (the package's files do not change at run time;
+    asked per device per inventory load, so not a file system call each time)."""
+    return name in _builtin_names()
 
 
 def all_profiles(dirs: tuple[str, ...] = ()) -> dict[str, Profile]:

@@ -16,6 +16,7 @@ domain's business (backend/alarms/delivery.py); this module knows rows and chann
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -24,8 +25,8 @@ from backend import jobs
 from backend.clock import utcnow
 from backend.extensions import db, redis
 from backend.models import Notification, NotificationAttempt
-from backend.notify.base import Delivery
-from backend.notify.send import return_grant, take_grant
+from backend.notify.base import Delivery, Message
+from backend.notify.send import return_grant, send, take_grant
 from backend.settings import setting
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,34 @@ def housekeeping() -> dict:
     the due rows enqueued. Returns how many of each."""
     stuck = reap_stuck()
     return {"stuck": stuck, "enqueued": sweep()}
+
+
+def deliver(notification_id: int, why_not: Callable[[Notification], str | None],
+            message: Callable[[Notification], Message]) -> str:
+    """One channel attempt of a row, whatever it tells (an alarm, a command awaiting
+    approval): claimed (locked, pending, due), suppressed when ``why_not`` gives a reason,
+    its attempt committed before the provider is called, the outcome recorded (retry or
+    fallback). Returns the row's status after."""
+    dequeued(notification_id)                 # from now on the sweep may enqueue it again
+    now = utcnow()
+    n, status = claim(notification_id, now)
+    if n is None:
+        return status
+    why = why_not(n)
+    if why or n.channel_index >= len(n.channels):
+        n.status, n.last_error = ("suppressed", why) if why else ("failed", "no channel left")
+        db.session.commit()
+        return n.status
+    attempt, grant = start_attempt(n, now)
+    text = message(n)
+    db.session.commit()                       # the attempt is on record before the send
+    try:
+        result = send(attempt.channel, n.user_id, text, grant)
+    except Exception as exc:                  # a channel bug must not lose the message
+        log.exception("notification %s: %s channel raised", n.id, attempt.channel)
+        result = Delivery("retry", f"internal error: {type(exc).__name__}"[:200],
+                          code="internal_error")
+    return record(n.id, attempt.id, attempt.channel, result, grant)
 
 
 def claim(notification_id: int, now: datetime) -> tuple[Notification | None, str]:
