@@ -53,35 +53,44 @@ def transition(cmd: Command, state: str, actor: Actor | None = None, *,
 
 # --- request ---------------------------------------------------------------------------
 
-def request(actor: Actor, device_id: int, data: dict, key: str) -> Command:
+def request(actor: Actor, device_id: int, data: dict, key: str, *,
+            origin: tuple[str, int] | None = None) -> Command:
     """A new switching command, or the one this Idempotency-Key already made (never a
-    second)."""
+    second). ``origin``: (kind, id) of the scene, schedule or rule that asks for it."""
     existing = by_key(actor, key)
     if existing is not None:
         return same_or_refuse(existing, device_id, data)
     device = devices.get(actor, device_id)
     require_control(actor, device)
-    profile = usable_profile(device)
-    control = profile.controls.get(data["action"])
-    if control is None:
-        known = ", ".join(profile.controls) or "none"
-        raise ValidationFailed(f"action: {device.code} cannot {data['action']} (it can: {known})",
-                               errors={"action": [f"not supported by this device ({known})"]},
-                               error="action_not_supported")
-    target = dict(control.confirm)
-    if control.metric is not None:                  # dim: the level is the command's
-        if data.get("value") is None:
-            raise ValidationFailed("value: required for dim (a level of 0..100)",
-                                   errors={"value": ["required for dim (0..100)"]},
-                                   error="value_required")
-        target = {control.metric: data["value"]}
+    target = target_for(device, data["action"], data.get("value"))
     check_ready(device, switching=True)
     return create(actor, device, key, action=data["action"], value=data.get("value"),
-                  target=target, reason=data["reason"], data=data)
+                  target=target, reason=data["reason"], data=data, origin=origin)
+
+
+def target_for(device: Device, action: str, value=None) -> dict:
+    """What the device must show once ``action`` (with ``value``) took effect; refuses an
+    action its profile does not have (422 naming ``action``) or a dim without a level.
+    Used at request time and when automation saves an action."""
+    profile = usable_profile(device)
+    control = profile.controls.get(action)
+    if control is None:
+        known = ", ".join(profile.controls) or "none"
+        raise ValidationFailed(f"action: {device.code} cannot {action} (it can: {known})",
+                               errors={"action": [f"not supported by this device ({known})"]},
+                               error="action_not_supported")
+    if control.metric is None:
+        return dict(control.confirm)
+    if value is None:                              # dim: the level is the command's
+        raise ValidationFailed("value: required for dim (a level of 0..100)",
+                               errors={"value": ["required for dim (0..100)"]},
+                               error="value_required")
+    return {control.metric: value}
 
 
 def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,
-           data: dict, value=None, settings: dict | None = None) -> Command:
+           data: dict, value=None, settings: dict | None = None,
+           origin: tuple[str, int] | None = None) -> Command:
     """Store a checked command: ``requested``, then ``awaiting_approval`` (a protected
     circuit) or ``queued`` (pushed after the commit); audited."""
     now = utcnow()
@@ -90,7 +99,8 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
                   gateway_id=device.gateway_id, action=action, value=value, settings=settings,
                   target=target, reason=reason, state="requested", idempotency_key=key,
                   requested_by=actor.user_id, requested_by_name=actor.username,
-                  requested_at=now)
+                  requested_at=now, origin_kind=origin[0] if origin else None,
+                  origin_id=origin[1] if origin else None)
     db.session.add(cmd)
     try:
         with db.session.begin_nested():
@@ -254,7 +264,8 @@ def select_commands(actor: Actor, args: dict):
     stmt = select(Command)
     if not actor.is_superadmin:
         stmt = stmt.where(Command.site_id.in_(actor.site_ids))
-    for name in ("site_id", "device_id", "circuit_id", "requested_by", "batch_id"):
+    for name in ("site_id", "device_id", "circuit_id", "requested_by", "batch_id",
+                 "origin_kind", "origin_id"):
         if args.get(name) is not None:
             stmt = stmt.where(getattr(Command, name) == args[name])
     if args.get("state"):

@@ -69,27 +69,35 @@ def _wait_reply(client, key: str, seconds: float):
             return got
 
 
-def request_change(actor: Actor, device_id: int, data: dict, key: str):
+def request_change(actor: Actor, device_id: int, data: dict, key: str, *,
+                   origin: tuple[str, int] | None = None):
     existing = operations.by_key(actor, key)
     if existing is not None:
         return operations.same_or_refuse(existing, device_id, data)
     device = devices.get(actor, device_id)
     require_control(actor, device)
-    profile = operations.usable_profile(device)
     values = data["values"]
+    check_values(device, values)
+    operations.check_ready(device, switching=False)
+    return operations.create(actor, device, key, action="settings", settings=dict(values),
+                             target=dict(values), reason=data["reason"], data=data,
+                             origin=origin)
+
+
+def check_values(device, values: dict, prefix: str = "values") -> None:
+    """Every value one the device's profile can encode (422 ``invalid_setting`` naming
+    ``<prefix>.<name>``)."""
+    profile = operations.usable_profile(device)
     errors = {}
     for name, value in values.items():
         try:
             profile.encode_setting(name, value)
         except (KeyError, ValueError) as exc:
-            errors[f"values.{name}"] = [str(exc).strip("'\"")]
+            errors[f"{prefix}.{name}"] = [str(exc).strip("'\"")]
     if errors:
         raise ValidationFailed("invalid settings: " + "; ".join(
             f"{k}: {v[0]}" for k, v in errors.items()), errors=errors,
             error="invalid_setting")
-    operations.check_ready(device, switching=False)
-    return operations.create(actor, device, key, action="settings", settings=dict(values),
-                             target=dict(values), reason=data["reason"], data=data)
 
 
 def answer(request_id: str, values: dict | None, at: str, error: str | None = None) -> None:

@@ -23,6 +23,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "own_command": ("the requester cannot approve their own command",
                     "不能审批自己发起的命令"),
     "not_awaiting_approval": ("the command is not awaiting approval", "该命令不在待审批状态"),
+    # automation (backend/automation): notes and refusals of actions
+    "action_needs_approval": ("{device} is on a protected circuit: its command will wait for "
+                              "a second person's approval",
+                              "{device} 位于受保护回路，其命令需等待第二人审批后执行"),
+    "unknown_action_kind": ("unknown action kind", "未知的动作类型"),
     "not_cancellable": ("the command can no longer be cancelled (it was sent or settled)",
                         "该命令已下发或已结束，不能取消"),
     # how an executed command ended (commands.error)

@@ -37,6 +37,7 @@ SETTLED = tuple(s for s in COMMAND_STATES if s not in IN_FLIGHT)
 SWITCHING = ("open", "close", "reset", "on", "off", "dim")
 ACTIONS = (*SWITCHING, "settings")       # settings: write the ``settings`` values
 GRANT_SCOPES = ("area", "board", "circuit")
+ORIGIN_KINDS = ("scene", "schedule", "rule")    # automation (backend/automation)
 
 _IN_FLIGHT_SQL = "state IN (" + ", ".join(f"'{s}'" for s in IN_FLIGHT) + ")"
 
@@ -49,6 +50,10 @@ class Command(Base):
               postgresql_where=text(_IN_FLIGHT_SQL)),
         # The same Idempotency-Key from the same user returns the same command.
         UniqueConstraint("requested_by", "idempotency_key", name="uq_commands_idempotency"),
+        # Automation's commands (no requesting user): the key is the run's, unique alone.
+        Index("uq_commands_system_idempotency", "idempotency_key", unique=True,
+              postgresql_where=text("requested_by IS NULL")),
+        Index("ix_commands_origin", "origin_kind", "origin_id"),
         Index("ix_commands_site_requested", "site_id", "requested_at"),
         CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in COMMAND_STATES) + ")",
                         name="state"),
@@ -92,6 +97,10 @@ class Command(Base):
     # What the device showed when settled (the read-back), e.g. {"switch_state": "open"}.
     observed: Mapped[dict | None] = mapped_column(JSON)
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Where an automated command came from (backend/automation): scene | schedule | rule and
+    # its id; None for a person's command.
+    origin_kind: Mapped[str | None] = mapped_column(String(16))
+    origin_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CommandEvent(Base):

@@ -3,13 +3,13 @@
 Declared in backend/jobs.py, scheduled by workers/schedule.py (RQ cron). Runs on the
 ``poll`` queue in a ``SimpleWorker`` (no fork per job) so that the field session
 (backend/field/session.py: its asyncio loop thread and the Modbus connections it holds)
-lives across jobs. The cycle itself: backend/alarms/poll_cycle.py.
+lives across jobs. The cycle itself: backend/runtime/poll_cycle.py.
 """
 from __future__ import annotations
 
 from rq import get_current_job
 
-from backend.alarms import poll_cycle
+from backend.runtime import poll_cycle
 from backend.runtime.context import app_context
 
 

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from backend.models.control import COMMAND_STATES, SWITCHING
+from backend.models.control import COMMAND_STATES, ORIGIN_KINDS, SWITCHING
 from backend.models.facility import DEVICE_KINDS
 from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
@@ -42,6 +42,9 @@ class CommandQueryArgsSchema(Strict):
     circuit_id = Integer(validate=POSITIVE_ID)
     requested_by = Integer(validate=POSITIVE_ID, metadata={"description": "user id"})
     batch_id = String(validate=validate.Length(max=36))
+    origin_kind = String(validate=validate.OneOf(ORIGIN_KINDS), metadata={
+        "description": "automated commands: scene, schedule or rule (with origin_id)"})
+    origin_id = Integer(validate=POSITIVE_ID)
     state = DelimitedList(String(validate=validate.OneOf(COMMAND_STATES)),
                           validate=validate.Length(max=len(COMMAND_STATES)))
     awaiting_my_approval = ma.fields.Boolean(metadata={
@@ -78,6 +81,9 @@ class CommandSchema(Strict):
     approved_by = Integer(allow_none=True)
     approval_expires_at = ma.fields.DateTime(allow_none=True)
     expires_at = ma.fields.DateTime(allow_none=True)
+    origin_kind = String(allow_none=True, metadata={
+        "description": "scene | schedule | rule: the automation that asked for it"})
+    origin_id = Integer(allow_none=True)
 
 
 class CommandEventSchema(Strict):
