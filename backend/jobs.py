@@ -87,6 +87,12 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # whose executor stopped after the write (settled from the device's state).
     JobSpec("control.reconcile", "workers.jobs.control.reconcile", "control", timeout=30,
             ttl=5, result_ttl=60, failure_ttl=DAY, every=5),
+    # Schedules (backend/automation/schedule_runner.py): each occurrence since the last
+    # check, exactly once; found later than schedule_grace_seconds: missed, reported.
+    # Enqueued once when the scheduler starts, so the first pass after a stop reports the
+    # runs missed meanwhile. On ``control``: the commands it makes are due now.
+    JobSpec("automation.schedules", "workers.jobs.automation.run_schedules", "control",
+            timeout=120, ttl=15, result_ttl=300, failure_ttl=DAY, every=15),
     # Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
     JobSpec("alarms.escalate", "workers.jobs.notify.escalate", "alarms", timeout=60, ttl=30,
             result_ttl=300, failure_ttl=DAY, every=30),

@@ -19,6 +19,9 @@ EXTRA_DEFAULTS = {
     "event_stream_maxlen": 10_000,       # per-site Redis Stream cap (SSE resume window)
     "sse_heartbeat_seconds": 15.0,       # comment line when nothing happened
     "sse_max_seconds": 3600.0,           # a stream ends (client reconnects) after this
+    # A schedule's occurrence found later than this is missed: reported, run late only
+    # if the schedule says so (backend/automation/schedule_runner.py).
+    "schedule_grace_seconds": 120.0,
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

@@ -28,6 +28,13 @@ REASONS: dict[str, tuple[str, str]] = {
                               "a second person's approval",
                               "{device} 位于受保护回路，其命令需等待第二人审批后执行"),
     "unknown_action_kind": ("unknown action kind", "未知的动作类型"),
+    # scenes and schedules (backend/automation/scenes.py, scene_runs.py, schedules.py)
+    "action_scene_not_found": ("no such scene in this site", "本站点没有该场景"),
+    "scene_not_found": ("the scene no longer exists", "该场景已不存在"),
+    "scene_disabled": ("the scene is disabled", "该场景已停用"),
+    "scene_cycle": ("the scene would run itself: {loop}", "场景不能运行自身（形成循环）：{loop}"),
+    "scene_too_deep": ("scenes may run other scenes at most {depth} levels deep",
+                       "场景嵌套最多 {depth} 层"),
     "not_cancellable": ("the command can no longer be cancelled (it was sent or settled)",
                         "该命令已下发或已结束，不能取消"),
     # how an executed command ended (commands.error)

@@ -97,16 +97,21 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
-        CheckConstraint("(alarm_id IS NULL) <> (command_id IS NULL)", name="subject"),
+        # Exactly one subject: an alarm, a command, or a schedule's missed run.
+        CheckConstraint("num_nonnulls(alarm_id, command_id, schedule_run_id) = 1",
+                        name="subject"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # What it tells: an alarm, or a command awaiting the recipient's approval.
+    # What it tells: an alarm, a command awaiting the recipient's approval, or a run of a
+    # schedule that was missed (backend/automation/missed.py).
     alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"),
                                                  index=True)
     command_id: Mapped[int | None] = mapped_column(
         ForeignKey("commands.id", ondelete="CASCADE"), index=True)
+    schedule_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedule_runs.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(24))  # raised/to_alarm/escalated/reminder/flapping
     tier: Mapped[int] = mapped_column(Integer, default=1)

@@ -12,6 +12,7 @@ from rq import get_current_job
 from sqlalchemy import select
 
 from backend.alarms import delivery, escalation
+from backend.automation import missed
 from backend.control import approvals
 from backend.extensions import db
 from backend.models import Notification
@@ -22,13 +23,17 @@ log = logging.getLogger(__name__)
 
 
 def deliver(notification_id: int) -> str:
-    """An alarm's row (backend/alarms/delivery.py) or an approver's (a command awaiting
-    approval: backend/control/approvals.py)."""
+    """An alarm's row (backend/alarms/delivery.py), an approver's (a command awaiting
+    approval: backend/control/approvals.py) or a manager's (a schedule's missed run:
+    backend/automation/missed.py)."""
     with app_context():
-        about_command = db.session.scalar(
-            select(Notification.command_id).where(Notification.id == notification_id))
+        about_command, about_run = db.session.execute(
+            select(Notification.command_id, Notification.schedule_run_id)
+            .where(Notification.id == notification_id)).one_or_none() or (None, None)
         if about_command is not None:
             status = approvals.deliver(notification_id)
+        elif about_run is not None:
+            status = missed.deliver(notification_id)
         else:
             status = delivery.deliver(notification_id)
     job = get_current_job()

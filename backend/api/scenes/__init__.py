@@ -1,0 +1,1 @@
+"""Scenes: named lists of actions, run on demand (docs/automation.md)."""
