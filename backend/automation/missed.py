@@ -18,8 +18,7 @@ from backend.automation.occurrences import zone
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.live import stream
-from backend.models import (Notification, Role, Schedule, ScheduleRun, Site, User,
-                            user_sites)
+from backend.models import Notification, Role, Schedule, ScheduleRun, Site, User, user_sites
 from backend.notify import outbox
 from backend.notify.base import Message
 from backend.notify.plan import channel_plan
