@@ -24,6 +24,9 @@ from backend.models import (
     RepairOrder,
     RepairPhoto,
     Role,
+    Scene,
+    SceneRun,
+    Schedule,
 )
 from tests.factories import PASSWORD, make_site, make_user
 
@@ -86,6 +89,7 @@ def build_world() -> World:
     )
     _alarm_admin_records(world, area_leaf.id)
     _control_records(world, users["staff_a"], target, circuit.id, gw.id)
+    _automation_records(world)
     return world
 
 
@@ -111,6 +115,26 @@ def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: in
     db.session.commit()
     w.main["commands"] = cmd.id
     w.main["device-profiles"] = "gw-breaker"
+
+
+def _automation_records(w: World) -> None:
+    """A scene switching QF1 (which staff_a may control) with a run and a schedule; a leaf
+    scene and schedule nobody depends on."""
+    from backend.extensions import db
+
+    act = [{"kind": "command", "device_id": w.main["devices"], "action": "open"}]
+    scene = Scene(site_id=w.site, name="离开", actions=act)
+    leaf = Scene(site_id=w.site, name="空场景", actions=act)
+    db.session.add_all([scene, leaf])
+    db.session.flush()
+    run = SceneRun(scene_id=scene.id, site_id=w.site, run_by_name="root", reason="测试",
+                   idempotency_key="world", results=[])
+    sched = Schedule(site_id=w.site, name="熄灯", scene_id=scene.id, times=["21:30"])
+    sched_leaf = Schedule(site_id=w.site, name="开灯", actions=act, times=["06:00"])
+    db.session.add_all([run, sched, sched_leaf])
+    db.session.commit()
+    w.main.update({"scenes": scene.id, "scene-runs": run.id, "schedules": sched.id})
+    w.leaf.update({"scenes": leaf.id, "schedules": sched_leaf.id})
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -254,6 +278,13 @@ BODIES = {
     "PUT /api/v1/users/<int:user_id>/control-grants": lambda w: {
         "grants": [{"scope": "circuit", "target_id": w.main["circuits"]}]},
     "POST /api/v1/device-profiles": lambda w: (ACME_PROFILE, "application/yaml"),
+    "POST /api/v1/scenes": lambda w: {"site_id": w.site, "name": "新场景", "actions": [
+        {"kind": "command", "device_id": w.main["devices"], "action": "close"}]},
+    "PUT /api/v1/scenes/<int:obj_id>": lambda w: {"description": "夜间"},
+    "POST /api/v1/scenes/<int:scene_id>/run": lambda w: {"reason": "离开监区"},
+    "POST /api/v1/schedules": lambda w: {"site_id": w.site, "name": "新定时",
+                                         "scene_id": w.main["scenes"], "times": ["20:00"]},
+    "PUT /api/v1/schedules/<int:obj_id>": lambda w: {"run_late": True},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }
@@ -265,6 +296,7 @@ HEADERS = {
     "POST /api/v1/devices/<int:device_id>/commands": {"Idempotency-Key": "walk-1"},
     "POST /api/v1/commands/batches": {"Idempotency-Key": "walk-2"},
     "PUT /api/v1/devices/<int:device_id>/settings": {"Idempotency-Key": "walk-3"},
+    "POST /api/v1/scenes/<int:scene_id>/run": {"Idempotency-Key": "walk-4"},
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {
