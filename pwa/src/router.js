@@ -11,6 +11,8 @@ const routes = [
   { path: '/alarms/:id(\\d+)', name: 'alarm', component: () => import('./views/AlarmDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/approvals', name: 'approvals', component: () => import('./views/ApprovalsView.vue') },
   { path: '/commands/:id(\\d+)', name: 'command', component: () => import('./views/CommandDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+  { path: '/scenes', name: 'scenes', component: () => import('./views/ScenesView.vue') },
+  { path: '/schedules', name: 'schedules', component: () => import('./views/SchedulesView.vue') },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tabbar: true } },
   // The admin console (admins and system administrators only: see the guard below).
   { path: '/admin/cockpit', name: 'admin-cockpit', component: () => import('./admin/views/AdminCockpit.vue'), meta: { admin: true } },
@@ -26,6 +28,8 @@ const routes = [
       { path: 'notify', name: 'admin-notify', component: () => import('./admin/views/AdminNotify.vue') },
       { path: 'audit', name: 'admin-audit', component: () => import('./admin/views/AdminAudit.vue') },
       { path: 'profiles', name: 'admin-profiles', component: () => import('./admin/views/AdminProfiles.vue') },
+      { path: 'scenes', name: 'admin-scenes', component: () => import('./admin/views/AdminScenes.vue') },
+      { path: 'schedules', name: 'admin-schedules', component: () => import('./admin/views/AdminSchedules.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

@@ -2,12 +2,21 @@
 export const adminMessages = {
   'zh-CN': {
     title: '管理控制台', entry: '管理控制台', forbidden: '仅管理员可访问管理控制台',
-    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱' },
+    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱', scenes: '场景', schedules: '定时任务' },
     res: { sites: '站点', areas: '区域', rooms: '配电房', boards: '配电柜', circuits: '回路', gateways: '网关', devices: '设备',
       users: '用户', rules: '阈值覆盖', recipients: '通知接收人', windows: '检修窗口' },
     act: { create: '新建', edit: '编辑', delete: '删除', save: '保存', cancel: '取消', refresh: '刷新', search: '搜索',
       confirmDelete: '确定删除 {name}？', deleted: '已删除', saved: '已保存', actions: '操作', prev: '上一页', next: '下一页',
       total: '共 {n} 条', none: '（无）', inherit: '继承', yes: '是', no: '否', all: '全部', back: '返回' },
+    automation: {
+      kinds: { command: '开关操作', settings: '参数设置', scene: '运行场景' },
+      fields: { device_id: '设备', action: '动作', value: '调光 %', values: '参数', scene_id: '场景', description: '说明' },
+      pick: '请选择', addAction: '添加动作', addSetting: '参数', settingName: '参数名', settingValue: '值', up: '上移', down: '下移',
+      scenesHint: '场景是一组动作：每个动作都是一条远程命令，照常校验权限、模式和双人审批。',
+      schedulesHint: '按站点时区的时间和星期运行场景或动作；节假日不运行，调休日照常运行。平台停机期间错过的运行会在恢复后报告。',
+      target: '执行内容', actions: '动作', ownActions: '{n} 个动作', times: '时间', weekdays: '星期', range: '日期范围',
+      exceptDates: '节假日（不运行）', extraDates: '调休日（额外运行）', runLate: '错过后补执行（默认否）',
+    },
     deleteBlocked: '无法删除：{msg}',
     fields: {
       code: '编码', name: '名称', address: '地址', timezone: '时区', latitude: '纬度', longitude: '经度', floor_area_m2: '建筑面积 m²',
@@ -69,12 +78,21 @@ export const adminMessages = {
   },
   en: {
     title: 'Admin console', entry: 'Admin console', forbidden: 'Only admins may open the console',
-    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit' },
+    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit', scenes: 'Scenes', schedules: 'Schedules' },
     res: { sites: 'Sites', areas: 'Areas', rooms: 'Rooms', boards: 'Boards', circuits: 'Circuits', gateways: 'Gateways', devices: 'Devices',
       users: 'Users', rules: 'Overrides', recipients: 'Recipients', windows: 'Maintenance windows' },
     act: { create: 'New', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel', refresh: 'Refresh', search: 'Search',
       confirmDelete: 'Delete {name}?', deleted: 'Deleted', saved: 'Saved', actions: 'Actions', prev: 'Previous', next: 'Next',
       total: '{n} in all', none: '(none)', inherit: 'inherit', yes: 'yes', no: 'no', all: 'All', back: 'Back' },
+    automation: {
+      kinds: { command: 'Switch', settings: 'Settings', scene: 'Run a scene' },
+      fields: { device_id: 'Device', action: 'Action', value: 'Dim %', values: 'Settings', scene_id: 'Scene', description: 'Description' },
+      pick: 'Choose', addAction: 'Add action', addSetting: 'setting', settingName: 'name', settingValue: 'value', up: 'Up', down: 'Down',
+      scenesHint: 'A scene is a list of actions: each is a remote command, with rights, modes and the two-person rule as usual.',
+      schedulesHint: 'Runs a scene or actions at times and weekdays in the site\'s time zone; not on holidays, also on extra dates. Runs missed while the platform was down are reported when it is back.',
+      target: 'Runs', actions: 'Actions', ownActions: '{n} actions', times: 'Times', weekdays: 'Weekdays', range: 'Date range',
+      exceptDates: 'Holidays (no run)', extraDates: 'Extra dates (run)', runLate: 'Run a missed run late (default off)',
+    },
     deleteBlocked: 'Cannot delete: {msg}',
     fields: {
       code: 'Code', name: 'Name', address: 'Address', timezone: 'Time zone', latitude: 'Latitude', longitude: 'Longitude', floor_area_m2: 'Floor area m²',

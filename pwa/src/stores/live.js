@@ -8,6 +8,7 @@ import { defineStore } from 'pinia'
 import { freshAccessToken } from '../api/client.js'
 import { streamTicket, streamUrl } from '../api/telemetry.js'
 import { useAlarmsStore } from './alarms.js'
+import { useAutomationStore } from './automation.js'
 import { useCommandsStore } from './commands.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
@@ -56,6 +57,7 @@ export const useLiveStore = defineStore('live', {
       es.addEventListener('device_status', (e) => { seen(e); facility.applyStatus(JSON.parse(e.data)) })
       es.addEventListener('alarm', (e) => { seen(e); useAlarmsStore().apply(JSON.parse(e.data)) })
       es.addEventListener('command', (e) => { seen(e); useCommandsStore().apply(JSON.parse(e.data)) })
+      es.addEventListener('schedule_missed', (e) => { seen(e); useAutomationStore().applyMissed(JSON.parse(e.data)) })
       // The server ends streams (token expiry, maximum duration): come back at once.
       es.addEventListener('end', () => { this.disconnect(); this.connect(siteId) })
       es.onerror = () => {

@@ -182,3 +182,7 @@ export async function downloadProfile(name) {
   setTimeout(() => URL.revokeObjectURL(url), 1000)
   return filename
 }
+
+/** Scenes and schedules (docs/automation.md): their CRUD. */
+export const scenesApi = crud('/scenes')
+export const schedulesApi = crud('/schedules')

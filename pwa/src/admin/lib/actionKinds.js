@@ -1,0 +1,106 @@
+// The action kinds the console edits (docs/automation.md "Actions"), one small descriptor
+// each, so ActionsEditor.vue stays generic: a new kind (the linkage rules' ``alarm``,
+// ``popup``) is a descriptor here (``registerKind``), not a new editor.
+//
+// A descriptor: ``label`` (i18n key), ``fields`` [{name, type, ...}] where ``type`` is
+// - ``device``: a device of the site (``filter(device)`` narrows the choice);
+// - ``control``: an action of the device's profile (its ``controls``);
+// - ``level``: 0..100 (``when(action)``: only shown, and sent, when it applies);
+// - ``settings``: name -> value rows (numbers, true/false, or text);
+// - ``scene``: a scene of the site (never the scene being edited);
+// - ``select`` (``options`` [{value, label}]), ``text``, ``number``;
+// ``blank()``: a new action; ``describe(action, ctx)``: one line for lists and sheets
+// (``ctx``: {t, device(id), scene(id)}).
+
+const deviceText = (ctx, id) => {
+  const d = ctx.device(id)
+  return d ? `${d.code} ${d.name}` : `#${id ?? '?'}`
+}
+
+export const ACTION_KINDS = {
+  command: {
+    label: 'admin.automation.kinds.command',
+    fields: [
+      { name: 'device_id', type: 'device', filter: (d) => !!d.profile && !!d.gateway_id },
+      { name: 'action', type: 'control' },
+      { name: 'value', type: 'level', when: (a) => a.action === 'dim' },
+    ],
+    blank: () => ({ kind: 'command', device_id: null, action: null }),
+    describe: (a, ctx) => `${ctx.t(`control.actions.${a.action || 'open'}`)}${a.action === 'dim' ? ` ${a.value ?? ''}%` : ''}`
+      + ` · ${deviceText(ctx, a.device_id)}`,
+  },
+  settings: {
+    label: 'admin.automation.kinds.settings',
+    fields: [
+      { name: 'device_id', type: 'device', filter: (d) => !!d.profile && !!d.gateway_id },
+      { name: 'values', type: 'settings' },
+    ],
+    blank: () => ({ kind: 'settings', device_id: null, values: {} }),
+    describe: (a, ctx) => `${ctx.t('control.actions.settings')} · ${deviceText(ctx, a.device_id)} · `
+      + Object.entries(a.values || {}).map(([k, v]) => `${k}=${v}`).join(', '),
+  },
+  scene: {
+    label: 'admin.automation.kinds.scene',
+    fields: [{ name: 'scene_id', type: 'scene' }],
+    blank: () => ({ kind: 'scene', scene_id: null }),
+    describe: (a, ctx) => ctx.t('automation.runsScene', { name: ctx.scene(a.scene_id)?.name || `#${a.scene_id ?? '?'}` }),
+  },
+}
+
+/** Add (or replace) a kind's descriptor. */
+export function registerKind(name, descriptor) {
+  ACTION_KINDS[name] = descriptor
+}
+
+export function blankAction(kind) {
+  return ACTION_KINDS[kind].blank()
+}
+
+export function describeAction(action, ctx) {
+  const kind = ACTION_KINDS[action?.kind]
+  return kind ? kind.describe(action, ctx) : String(action?.kind)
+}
+
+/** The fields of an action that apply now (a dim level only for dim). */
+export function visibleFields(action) {
+  const kind = ACTION_KINDS[action?.kind]
+  return kind ? kind.fields.filter((f) => !f.when || f.when(action)) : []
+}
+
+/** The action as sent: only its kind's fields that apply, empty ones left out. */
+export function cleanAction(action) {
+  const out = { kind: action.kind }
+  for (const f of visibleFields(action)) {
+    const v = action[f.name]
+    if (v !== null && v !== undefined && v !== '') out[f.name] = v
+  }
+  return out
+}
+
+/** A setting's text as typed -> the value sent: a number, true/false, or the text. */
+export function parseValue(text) {
+  const s = String(text).trim()
+  if (s === 'true' || s === 'false') return s === 'true'
+  if (s !== '' && !Number.isNaN(Number(s))) return Number(s)
+  return s
+}
+
+/** A 422's errors (dotted ``actions.1.device_id``, or nested as marshmallow gives them)
+ *  as {dotted field: message}. */
+export function flatErrors(errors, prefix = '') {
+  const out = {}
+  if (!errors || typeof errors !== 'object') return out
+  for (const [k, v] of Object.entries(errors)) {
+    const name = prefix ? `${prefix}.${k}` : k
+    if (Array.isArray(v)) out[name] = v.join('; ')
+    else if (v && typeof v === 'object') Object.assign(out, flatErrors(v, name))
+    else out[name] = String(v)
+  }
+  return out
+}
+
+/** The message for ``actions.<index>.<field>`` (or anything under it: ``values.x``). */
+export function errorFor(flat, path, index, field) {
+  const key = `${path}.${index}.${field}`
+  return Object.entries(flat).filter(([k]) => k === key || k.startsWith(`${key}.`)).map(([, v]) => v).join('; ')
+}

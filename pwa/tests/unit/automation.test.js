@@ -1,0 +1,75 @@
+// Scenes and schedules in the app: the pure helpers (a run's rows with live command
+// states, days and wall-clock times), the action kinds' descriptors, and the texts of
+// every automation code in Chinese and English.
+import { describe, expect, it } from 'vitest'
+import { messages } from '../../src/i18n/messages.js'
+import { setLocale, t } from '../../src/i18n/index.js'
+import { runInFlight, runRows, runSummary, wallClock, weekdaysText } from '../../src/lib/automation.js'
+import { ACTION_KINDS, cleanAction, describeAction, errorFor, flatErrors, parseValue, registerKind, visibleFields }
+  from '../../src/admin/lib/actionKinds.js'
+
+// backend/control/texts.py (scenes and schedules) and the services' codes
+const CODES = ['action_device_not_found', 'action_scene_not_found', 'scene_not_found', 'scene_disabled', 'scene_cycle',
+  'scene_too_deep', 'scene_run_not_found', 'schedule_target', 'schedule_not_found', 'unknown_action_kind',
+  'too_many_actions', 'duplicate_name', 'has_dependents', 'action_needs_approval']
+
+describe('automation texts', () => {
+  it('has every code in Chinese and English, and every history status', () => {
+    for (const code of CODES) {
+      expect(messages['zh-CN'].errors[code], code).toMatch(/[\u4e00-\u9fff]/)
+      expect(messages.en.errors[code], code).toBeTruthy()
+    }
+    for (const s of ['ran', 'missed', 'ran_late', 'skipped_disabled']) {
+      expect(messages['zh-CN'].automation.status[s]).toMatch(/[\u4e00-\u9fff]/)
+      expect(messages.en.automation.status[s]).toBeTruthy()
+    }
+  })
+})
+
+describe('a run as rows', () => {
+  const results = [
+    { index: 0, kind: 'command', state: 'queued', command_id: 11 },
+    { index: 1, kind: 'command', state: 'refused', error: 'command_in_progress' },
+    { index: 2, kind: 'scene', state: 'ran', scene_id: 3, results: [{ index: 0, kind: 'command', state: 'queued', command_id: 12 }] },
+  ]
+  it('flattens nested scenes and takes the live command state', () => {
+    const rows = runRows(results, { 11: { id: 11, state: 'confirmed' }, 12: { id: 12, state: 'awaiting_approval' } })
+    expect(rows.map((r) => [r.state, r.depth])).toEqual([['confirmed', 0], ['refused', 0], ['ran', 0], ['awaiting_approval', 1]])
+    expect(runSummary(rows)).toEqual({ confirmed: 1, awaiting: 1, pending: 0, failed: 1 })
+    expect(runInFlight(rows)).toBe(false)
+    expect(runInFlight(runRows(results))).toBe(true)
+  })
+  it('shows days and the site wall clock, not the browser zone', () => {
+    setLocale('zh-CN')
+    expect(weekdaysText([5, 4, 3, 2, 1], t)).toBe('工作日')
+    expect(weekdaysText([1, 3], t)).toBe('周一、周三')
+    expect(weekdaysText([1, 2, 3, 4, 5, 6, 7], t)).toBe('每天')
+    expect(wallClock('2026-12-02T20:00:00+08:00')).toBe('12-02 20:00')
+  })
+})
+
+describe('action kinds', () => {
+  const ctx = { t, device: (id) => (id === 5 ? { code: 'QF-1', name: '照明' } : null), scene: () => ({ name: '熄灯' }) }
+  it('describes, shows and sends only the fields that apply', () => {
+    setLocale('zh-CN')
+    expect(describeAction({ kind: 'command', device_id: 5, action: 'open' }, ctx)).toBe('分闸 · QF-1 照明')
+    expect(describeAction({ kind: 'scene', scene_id: 2 }, ctx)).toBe('运行场景「熄灯」')
+    expect(visibleFields({ kind: 'command', action: 'open' }).map((f) => f.name)).toEqual(['device_id', 'action'])
+    expect(visibleFields({ kind: 'command', action: 'dim' }).map((f) => f.name)).toEqual(['device_id', 'action', 'value'])
+    expect(cleanAction({ kind: 'command', device_id: 5, action: 'open', value: 30 })).toEqual(
+      { kind: 'command', device_id: 5, action: 'open' })
+    expect([parseValue('true'), parseValue('12.5'), parseValue('auto')]).toEqual([true, 12.5, 'auto'])
+  })
+  it('finds the message of a field in nested or dotted errors', () => {
+    const flat = flatErrors({ 'actions.1.scene_id': ['loop'], actions: { 0: { kind: ['one of'] } } })
+    expect(errorFor(flat, 'actions', 1, 'scene_id')).toBe('loop')
+    expect(errorFor(flat, 'actions', 0, 'kind')).toBe('one of')
+    expect(errorFor(flatErrors({ 'actions.0.values.x': ['bad'] }), 'actions', 0, 'values')).toBe('bad')
+  })
+  it('takes new kinds as descriptors', () => {
+    registerKind('popup', { label: 'x', fields: [{ name: 'camera_id', type: 'device' }],
+      blank: () => ({ kind: 'popup', camera_id: null }), describe: () => 'popup' })
+    expect(ACTION_KINDS.popup.blank()).toEqual({ kind: 'popup', camera_id: null })
+    delete ACTION_KINDS.popup
+  })
+})
