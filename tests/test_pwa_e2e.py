@@ -16,6 +16,9 @@ whose residual-current protection is off, turns 漏电保护 on with a reason an
 confirmed, before -> after (the command's before and read-back checked in the database).
 Group switching: the manager closes a whole board (整箱合闸) from the topology and sees
 each breaker's result live (the protected one waits for approval or is refused).
+Scenes: the manager runs a scene from 我的 → 场景: the sheet lists both actions, the one on
+a protected circuit marked; without a reason it is refused on the page; then each action's
+progress live (one confirmed, one waiting for approval), checked in the database.
 Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/ (gitignored).
 
 Skipped unless the PWA is built and its npm dependencies are installed (``make test``
@@ -41,7 +44,7 @@ from backend.control.runner import ControlRunner
 from backend.extensions import db
 from backend.facility.transfer import import_yaml
 from backend.field.session import SESSION
-from backend.models import Command, Device, Gateway, Role, Site, User
+from backend.models import Command, Device, Gateway, Role, Scene, SceneRun, Site, User
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
 from tests.factories import PASSWORD, make_site, make_user
@@ -104,6 +107,10 @@ def platform(app):
         make_user("staff1", Role.staff, sites=[demo])            # no control grant
         ids = dict(db.session.execute(select(Device.code, Device.id)).all())
         device = ids["QF-AA1-WL1"]
+        scene = Scene(site_id=demo.id, name="离开办公区", actions=[
+            {"kind": "command", "device_id": ids["QF-AA1-WL4"], "action": "open"},
+            {"kind": "command", "device_id": ids["QF-AA1-WL6"], "action": "close"}])
+        db.session.add(scene)
         db.session.commit()
         poll.reset_for_tests()
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -115,7 +122,7 @@ def platform(app):
         runner.start()
         try:
             yield {"base": f"http://127.0.0.1:{server.server_port}", "sim": sim.sim.http_url,
-                   "device": device, "other_site": other.name, "poller": poller, "ids": ids,
+                   "device": device, "scene": scene.id, "other_site": other.name, "poller": poller, "ids": ids,
                    "runner": runner}
         finally:
             runner.stop()
@@ -135,7 +142,8 @@ def test_pwa_end_to_end_in_chromium(app, platform):
            "GW_LIGHTING_DEVICE": str(platform["ids"]["QF-AL1-WL1"]),
            "GW_PROTECTED_DEVICE": str(platform["ids"]["QF-JQ1-WL4"]),
            "GW_STAFF_DEVICE": str(platform["ids"]["QF-AL1-WL2"]),
-           "GW_RCD_DEVICE": str(platform["ids"]["QF-AA1-WL3"])}
+           "GW_RCD_DEVICE": str(platform["ids"]["QF-AA1-WL3"]),
+           "GW_SCENE": str(platform["scene"])}
     out = subprocess.run(["node", "e2e/run.mjs"], cwd=PWA, env=env, capture_output=True,
                          text=True, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -159,6 +167,11 @@ def test_pwa_end_to_end_in_chromium(app, platform):
     assert "读取于" in rcd["readAt"]
     refused = results["staff without a grant is refused"]
     assert refused["reason"] == "您没有该回路的控制权限"
+    scene = results["manager runs a scene"]
+    assert [x["protected"] for x in scene["listed"]] == ["false", "true"] and scene["waiting"] == "1"
+    assert "分闸" in scene["listed"][0]["text"] and "QF-AA1-WL4" in scene["listed"][0]["text"]
+    assert sorted(r["state"] for r in scene["rows"]) == ["awaiting_approval", "confirmed"]
+    assert "已确认" in str(scene["rows"]) and "待审批" in str(scene["rows"])
     board = results["manager closes a whole board from the topology"]
     assert board["count"] == {"devices": "4", "protected": "1"}
     shown = {r["device"]: r for r in board["rows"]}
@@ -174,7 +187,7 @@ def test_pwa_end_to_end_in_chromium(app, platform):
     with app.app_context():
         boss2 = db.session.scalar(select(User.id).where(User.username == "boss2"))
         cmds = db.session.scalars(select(Command).order_by(Command.id)).all()
-        single = {c.device_id: c for c in cmds if c.batch_id is None}
+        single = {c.device_id: c for c in cmds if c.batch_id is None and c.origin_kind is None}
         assert single[ids["QF-AL1-WL1"]].state == "confirmed"
         protected = single[ids["QF-JQ1-WL4"]]
         assert (protected.state, protected.approved_by) == ("confirmed", boss2)
@@ -190,6 +203,14 @@ def test_pwa_end_to_end_in_chromium(app, platform):
         assert {c.device_id: c.state for c in batch if c.device_id != ids["QF-JQ1-WL4"]} == {
             ids[f"QF-JQ1-WL{n}"]: "confirmed" for n in (1, 2, 3)}
         assert all(c.action == "close" for c in batch)
+        # the scene: one run of boss, its commands boss's own, one confirmed, one waiting
+        run = db.session.scalar(select(SceneRun))
+        boss = db.session.scalar(select(User.id).where(User.username == "boss"))
+        assert (run.scene_id, run.run_by, run.reason) == (platform["scene"], boss, "e2e 离开办公区")
+        made = {c.device_id: c for c in cmds if c.origin_kind == "scene"}
+        assert {d: c.state for d, c in made.items()} == {ids["QF-AA1-WL4"]: "confirmed",
+                                                          ids["QF-AA1-WL6"]: "awaiting_approval"}
+        assert all(c.requested_by == boss for c in made.values())
         wl4 = [c.state for c in batch if c.device_id == ids["QF-JQ1-WL4"]]
         assert wl4 == (["awaiting_approval"] if protected_row["status"] == "awaiting_approval"
                        else []), wl4
@@ -198,6 +219,7 @@ def test_pwa_end_to_end_in_chromium(app, platform):
                  "phone-alarm-acknowledged", "phone-me", "desktop-overview", "desktop-facility",
                  "desktop-alarms", "desktop-alarm-detail", "phone-other-site",
                  "phone-control-sheet", "phone-control-confirmed", "phone-awaiting-approval",
+                 "phone-scene-confirm", "phone-scene-progress",
                  "desktop-approval", "phone-approved-confirmed", "phone-control-refused",
                  "phone-settings", "phone-settings-confirmed", "phone-board-confirm",
                  "phone-board-results"):

@@ -20,6 +20,7 @@ const LIGHTING = Number(env('GW_LIGHTING_DEVICE')) // QF-AL1-WL1 on AL-JQ1-1-WL1
 const PROTECTED = Number(env('GW_PROTECTED_DEVICE')) // QF-JQ1-WL4 on AP-JQ1-WL4 (protected)
 const STAFF_DEVICE = Number(env('GW_STAFF_DEVICE')) // QF-AL1-WL2
 const RCD_DEVICE = Number(env('GW_RCD_DEVICE')) // QF-AA1-WL3: residual protection off (monitoring only)
+const SCENE = Number(env('GW_SCENE')) // opens QF-AA1-WL4, closes QF-AA1-WL6 (protected: waits for approval)
 mkdirSync(OUT, { recursive: true })
 for (const f of readdirSync(OUT)) if (f.startsWith('failed-')) rmSync(join(OUT, f))
 
@@ -349,6 +350,34 @@ try {
     await shot(page, 'phone-board-results')
     await sheet.locator('[data-test=board-done]').click()
     await sheet.waitFor({ state: 'hidden' })
+  })
+
+  await step('manager runs a scene', page, async () => {
+    await tab(page, '我的').click()
+    await page.locator('[data-test=scenes-entry]').click()
+    await page.waitForURL(/\/scenes$/)
+    const row = page.locator(`[data-test=scene-row][data-scene="${SCENE}"]`)
+    await row.locator('[data-test=scene-run]').click()
+    const sheet = page.locator(`[data-test=scene-sheet][data-scene="${SCENE}"]`)
+    await sheet.waitFor()
+    const listed = await sheet.locator('[data-test=scene-action]').evaluateAll((els) => els.map((el) => ({
+      text: el.innerText.replace(/\s+/g, ' ').trim(), protected: el.dataset.protected })))
+    const waiting = await sheet.locator('[data-test=scene-approvals]').getAttribute('data-count')
+    await sheet.locator('[data-test=scene-send]').click() // no reason yet: refused here
+    await sheet.locator('[data-test=scene-error][data-error=reason]').waitFor()
+    await sheet.locator('[data-test=scene-reason] textarea').fill('e2e 离开办公区')
+    await shot(page, 'phone-scene-confirm')
+    await sheet.locator('[data-test=scene-send]').click()
+    await sheet.locator('[data-test=scene-result][data-state=confirmed]').waitFor({ timeout: 30_000 })
+    await sheet.locator('[data-test=scene-result][data-state=awaiting_approval]').waitFor()
+    const rows = await sheet.locator('[data-test=scene-result]').evaluateAll((els) => els.map((el) => ({
+      state: el.dataset.state, command: Number(el.dataset.command), text: el.innerText.replace(/\s+/g, ' ').trim() })))
+    results['manager runs a scene'] = { listed, waiting, rows, summary: (await text(page, '[data-test=scene-summary]')).trim() }
+    await shot(page, 'phone-scene-progress')
+    await sheet.locator('[data-test=scene-done]').click()
+    await sheet.waitFor({ state: 'hidden' })
+    await page.goBack()
+    await page.waitForURL(/\/me$/)
   })
 
   await step('logout', page, async () => {
