@@ -6,7 +6,8 @@ from importlib import import_module
 RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "gateways",
              "devices", "audit", "transfer", "telemetry", "stream", "alarms",
              "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
-             "repair_orders", "commands", "control_grants", "device_profiles")
+             "repair_orders", "commands", "control_grants", "device_profiles",
+             "linkage_rules")
 
 
 def register_blueprints(api) -> None:

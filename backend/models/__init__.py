@@ -7,6 +7,7 @@ from backend.models.telemetry import DeviceStatus, DeviceStatusEvent, Metric, Re
 from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
                                    MaintenanceWindow, RepairOrder, RepairPhoto)
 from backend.models.control import Command, CommandEvent, ControlGrant, DeviceProfile
+from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
@@ -16,4 +17,4 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
-           "DeviceProfile"]
+           "DeviceProfile", "LinkageRule", "LinkageRuleState", "LinkageFiring"]
