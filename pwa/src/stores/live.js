@@ -11,6 +11,7 @@ import { useAlarmsStore } from './alarms.js'
 import { useCommandsStore } from './commands.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
+import { usePopupStore } from './popup.js'
 
 let source = null
 let timer = null
@@ -56,6 +57,7 @@ export const useLiveStore = defineStore('live', {
       es.addEventListener('device_status', (e) => { seen(e); facility.applyStatus(JSON.parse(e.data)) })
       es.addEventListener('alarm', (e) => { seen(e); useAlarmsStore().apply(JSON.parse(e.data)) })
       es.addEventListener('command', (e) => { seen(e); useCommandsStore().apply(JSON.parse(e.data)) })
+      es.addEventListener('popup', (e) => { seen(e); usePopupStore().push(JSON.parse(e.data)) })
       // The server ends streams (token expiry, maximum duration): come back at once.
       es.addEventListener('end', () => { this.disconnect(); this.connect(siteId) })
       es.onerror = () => {
