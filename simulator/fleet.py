@@ -53,6 +53,7 @@ class DeviceSpec:
     trip_curve: str | None = None
     rated_residual_current: float | None = None
     rated_power: float | None = None
+    role: str | None = None         # attributes.role: what a load is for (pump, siren, ...)
 
 
 @dataclass
@@ -112,7 +113,8 @@ def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
         spec.devices.append(DeviceSpec(
             code, str(d.get("kind", "")), d["gateway"], unit, d["profile"], d.get("circuit"),
             d.get("poles"), d.get("rated_current"), d.get("trip_curve"),
-            d.get("rated_residual_current"), d.get("rated_power")))
+            d.get("rated_residual_current"), d.get("rated_power"),
+            (d.get("attributes") or {}).get("role")))
     return spec
 
 

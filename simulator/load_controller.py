@@ -5,6 +5,8 @@ Its power is the load's rated power times the dimmer level while the relay is on
 ``auto`` (its local override switch) it accepts remote on/off/dim; in ``manual`` it
 refuses them with Modbus exception 01 ILLEGAL FUNCTION, as the breakers do; a level
 outside 0..100 is exception 03 ILLEGAL DATA VALUE. The fault op ``mode`` sets the switch.
+A load with a linkage role (a drainage pump, a siren, a room's light: ``attributes.role``
+in the facility file) is standby equipment and starts off; others start on.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ class LoadController(Device):
 
     def __init__(self, *a):
         super().__init__(*a)
-        self.on = True
+        self.on = not getattr(self.spec, "role", None)
         self.level = 100.0
         self.mode = "auto"
         self.rated = float(self.spec.rated_power or 1.0)        # kW at full level

@@ -88,6 +88,7 @@ def build_world() -> World:
               "users": leaf_user.id, "sites": empty.id},
     )
     _alarm_admin_records(world, area_leaf.id)
+    _linkage_records(world, dev.id)
     _control_records(world, users["staff_a"], target, circuit.id, gw.id)
     _automation_records(world)
     return world
@@ -135,6 +136,17 @@ def _automation_records(w: World) -> None:
     db.session.commit()
     w.main.update({"scenes": scene.id, "scene-runs": run.id, "schedules": sched.id})
     w.leaf.update({"scenes": leaf.id, "schedules": sched_leaf.id})
+def _linkage_records(w: World, device_id: int) -> None:
+    """Two site-A linkage rules on QF1 (main and leaf for the walk)."""
+    from backend.extensions import db
+    from backend.models import LinkageRule
+
+    rows = [LinkageRule(site_id=w.site, name=name, device_id=device_id, metric="voltage_a",
+                        op=">", value=250, actions=[], clear_actions=[])
+            for name in ("过压联动", "备用联动")]
+    db.session.add_all(rows)
+    db.session.commit()
+    w.main["linkage-rules"], w.leaf["linkage-rules"] = rows[0].id, rows[1].id
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -266,6 +278,14 @@ BODIES = {
     "POST /api/v1/alarms/<int:alarm_id>/comments": lambda w: {"text": "已派人"},
     "POST /api/v1/alarms/<int:alarm_id>/assign": lambda w: {"user_id": None},
     "POST /api/v1/alarms/<int:alarm_id>/close": lambda w: {"comment": "已处理"},
+    "POST /api/v1/alarms/<int:alarm_id>/fault-confirmation": lambda w: {
+        "verdict": "confirmed", "comment": "视频确认漏水"},
+    "POST /api/v1/linkage-rules": lambda w: {
+        "site_id": w.site, "name": "欠压联动",
+        "condition": {"device_id": w.main["devices"], "metric": "voltage_a", "op": "<",
+                      "value": 190},
+        "actions": [{"kind": "alarm", "message": "欠压"}]},
+    "PUT /api/v1/linkage-rules/<int:obj_id>": lambda w: {"enabled": True},
     "POST /api/v1/devices/<int:device_id>/commands": lambda w: {"action": "open",
                                                                "reason": "检修前断电"},
     "PUT /api/v1/devices/<int:device_id>/settings": lambda w: {

@@ -18,7 +18,7 @@ from tests.sim_world import FACILITY, client, read, st, where  # noqa: F401  (st
 def test_facility_fleet():
     fleet = from_facility(FACILITY)
     assert {g.code for g in fleet.gateways} == {"GW-LV", "GW-JQ1"}
-    assert len(fleet.devices) == 16                   # cameras and KNX groups are not Modbus
+    assert len(fleet.devices) == 19                   # cameras and KNX groups are not Modbus
     kinds = {d.code: d.kind for d in fleet.devices}
     assert kinds["PM-AA1-IN"] == "meter" and kinds["TS-AA1"] == "temp_sensor"
 

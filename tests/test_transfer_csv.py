@@ -38,7 +38,7 @@ def test_csv_export_import_round_trip(client, root):
     audits = audit_count()
     r = post_csv(client, root, site_id, exported)
     assert r.status_code == 200, r.json
-    assert r.json["unchanged"] == {"devices": 18} and r.json["created"] == {"devices": 0}
+    assert r.json["unchanged"] == {"devices": 22} and r.json["created"] == {"devices": 0}
     assert audit_count() == audits
     dry = post_csv(client, root, site_id, exported.replace(",3P,160,C,", ",3P,125,C,"),
                    dry_run="true")
@@ -58,12 +58,14 @@ def test_csv_export_import_round_trip(client, root):
     r = post_csv(client, root, site_id, buf.getvalue())
     assert r.status_code == 200, r.json
     assert (r.json["created"], r.json["updated"]) == ({"devices": 1}, {"devices": 1})
-    assert r.json["unchanged"] == {"devices": 17}
+    assert r.json["unchanged"] == {"devices": 21}
     again = csv_text(client.get(f"/api/v1/sites/{site_id}/devices.csv", headers=root))
     assert list(csv.DictReader(io.StringIO(again))) == sorted(rows, key=lambda x: x["code"])
-    # the attributes (not a CSV column) were left alone; the YAML still round-trips
+    # the stream URL and attributes (not CSV columns) were left alone
     cam = db.session.scalar(select(Device).where(Device.code == "CAM-JQ1-01"))
-    assert cam.attributes == {"stream_url": "rtsp://127.0.0.1:8554/jq1-corridor-01"}
+    assert cam.stream_url == "rtsp://127.0.0.1:8554/jq1-corridor-01"
+    pump = db.session.scalar(select(Device).where(Device.code == "LC-PDF-PUMP"))
+    assert pump.attributes == {"role": "pump"}
 
     # a spreadsheet's GB18030 file and a partial column set
     partial = "code,name,kind,unit_id\nQF-JQ1-WL9,备用断路器,breaker,9\n".encode("gb18030")
@@ -117,7 +119,7 @@ def test_cli_import_and_export(app, urls, tmp_path):
     r = runner.invoke(main, ["import", example])
     assert r.exit_code == 0, r.output
     assert "created  : 1 site, 8 areas, 4 rooms, 2 gateways, 6 boards, 20 circuits, " \
-           "18 devices" in r.output
+           "22 devices" in r.output
     r = runner.invoke(main, ["import", example])
     assert r.exit_code == 0 and "created  : nothing" in r.output, r.output
 

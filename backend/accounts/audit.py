@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import insert, inspect, or_, select
 
@@ -27,7 +27,7 @@ def snapshot(obj) -> dict:
 def _jsonable(value):
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     return value
 

@@ -229,7 +229,12 @@ GATEWAY_RULE = Rule("gateway_offline", (), "网关离线", "Gateway offline", ""
 # the start, before the first cycle has finished.
 POLLING_RULE = Rule("polling_stopped", (), "数据采集中断", "Polling stopped", "", "above",
                     {"alarm": Limit(1, 1, hold=15)}, nothing)
-ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE, POLLING_RULE.key: POLLING_RULE}
+# Not evaluated: raised and cleared by a linkage rule's alarm action (backend/alarms/raised.py,
+# docs/automation.md); its levels are the ones an action may ask for.
+LINKAGE_RULE = Rule("linkage", (), "联动告警", "Linkage alarm", "", "above",
+                    {"warning": Limit(1, 1), "alarm": Limit(1, 1)}, nothing)
+ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE, POLLING_RULE.key: POLLING_RULE,
+             LINKAGE_RULE.key: LINKAGE_RULE}
 RULE_BY_TRIP_CAUSE = {cause: r.key for r in RULES.values() for cause in r.trip_causes}
 VALUE_RULES = tuple(r for r in RULES.values() if r.key != "comm_loss")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.alarms import context as alarm_context
 from backend.alarms.catalogue import ALL_RULES
 from backend.extensions import db
-from backend.models import Alarm, Gateway, Site
+from backend.models import Alarm, Area, Gateway, Site
 from backend.notify.base import LEVEL_LABELS, Message
 from backend.settings import setting
 from backend.vocabulary import TRIP_ZH
@@ -21,14 +21,17 @@ def message_for(alarm: Alarm) -> Message:
     site = db.session.get(Site, alarm.site_id)
     ctx = alarm_context.devices([alarm.device_id]).get(alarm.device_id) \
         if alarm.device_id else None
+    area = db.session.get(Area, alarm.area_id) if alarm.area_id and not ctx else None
     location = ctx.location if ctx else _gateway_name(alarm.gateway_id) \
-        if alarm.gateway_id is not None else "平台数据采集"
+        if alarm.gateway_id is not None else area.name if area else "平台数据采集"
     if alarm.trip_cause:
         value = f"跳闸:{TRIP_ZH.get(alarm.trip_cause, alarm.trip_cause)}"
         if alarm.value is not None and rule.unit:
             value += f" {alarm.value:.1f}{rule.unit}"
     elif alarm.value is not None and rule.unit:
         value = f"{alarm.value:.1f}{rule.unit}"
+    elif alarm.rule == "linkage":
+        value = alarm.message[:20]       # the rule's own text (template fields: 20 chars)
     else:
         value = rule.zh
     return Message(title=f"{rule.zh}{LEVEL_LABELS[alarm.level]}", level=alarm.level,

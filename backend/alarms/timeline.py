@@ -1,11 +1,17 @@
 """The alarm timeline writer: every entry of an alarm's history goes through ``add_event``
-(raised, escalated, tripped, acknowledged, comment, repair order, notification, ...)."""
+(raised, escalated, tripped, acknowledged, comment, repair order, notification, ...).
+
+Kinds added by linkage (docs/automation.md): ``linked`` (a second rule fired on a device
+whose linkage alarm is open), ``fault_confirmed`` and ``fault_dismissed`` (the remote
+fault confirmation of the pop-up: a person says the fault is real or a false alarm)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from backend.extensions import db
 from backend.models import AlarmEvent
+
+KINDS_LINKAGE = ("linked", "fault_confirmed", "fault_dismissed")
 
 
 def add_event(alarm_id: int, kind: str, at: datetime, user_id: int | None = None,

@@ -149,6 +149,8 @@ def device_rules(kind, gateway_id, unit_id, profile, data: dict, unit_taken) -> 
         for field in BREAKER_FIELDS:
             if data.get(field) is not None:
                 invalid_field(field, "applies to breakers only")
+    if kind != "camera" and data.get("stream_url") is not None:
+        invalid_field("stream_url", "only cameras have a stream URL")
     if "profile" in data or "kind" in data:
         check_device_profile(profile, kind)
 

@@ -61,6 +61,18 @@ def _host(value: str) -> None:
 
 
 POSITIVE = dict(allow_none=True, validate=validate.Range(min=0, min_inclusive=False))
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "webrtc", "ws", "wss")
+
+
+def _stream_url(value: str) -> None:
+    """A camera's stream: RTSP, HLS (http(s)://....m3u8) or WebRTC (a WHEP https URL, or
+    webrtc:// / ws(s):// signalling), with a host; stored, never fetched by the platform."""
+    scheme, sep, rest = value.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    if not sep or scheme.lower() not in STREAM_SCHEMES or not host or any(
+            c.isspace() for c in value):
+        raise ma.ValidationError(f"a URL of {', '.join(STREAM_SCHEMES)} with a host "
+                                 "(rtsp://host/path, https://host/live.m3u8)")
 
 
 class AreaSchema(SiteRecordSchema):
@@ -115,9 +127,12 @@ class DeviceSchema(SiteRecordSchema):
     trip_curve = String(allow_none=True, validate=validate.OneOf(TRIP_CURVES))
     rated_residual_current = ma.fields.Float(**POSITIVE, metadata={"description": "IΔn, mA"})
     rated_power = ma.fields.Float(**POSITIVE, metadata={"description": "Pn, kW"})
+    stream_url = text(Device.stream_url, allow_none=True, validate=_stream_url, metadata={
+        "description": "Cameras: the video stream (RTSP, HLS .m3u8, WebRTC); handed to the "
+                       "clients' pop-up, never proxied"})
     attributes = JsonObject(load_default=dict,
                             metadata={"description": "Kind-specific extras (KNX group address, "
-                                                     "camera stream URL, ...)"})
+                                                     "role for the linkage defaults, ...)"})
 
 
 class SiteSchema(RecordSchema):

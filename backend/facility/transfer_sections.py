@@ -72,7 +72,7 @@ SECTIONS = {s.name: s for s in (
              "area": ("area_id", "areas")},
             ("code", "name", "kind", "circuit", "gateway", "unit_id", "profile", "area",
              "enabled", "poles", "rated_current", "trip_curve", "rated_residual_current",
-             "rated_power", "attributes"), always=("kind",)),
+             "rated_power", "stream_url", "attributes"), always=("kind",)),
 )}
 REQUIRED_REFS = {("circuits", "board")}
 

@@ -8,6 +8,7 @@ from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
                                    MaintenanceWindow, RepairOrder, RepairPhoto)
 from backend.models.control import Command, CommandEvent, ControlGrant, DeviceProfile
 from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
+from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
@@ -17,4 +18,5 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
-           "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun"]
+           "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
+           "LinkageRule", "LinkageRuleState", "LinkageFiring"]

@@ -126,5 +126,7 @@ class Device(SiteScoped, Base):
     trip_curve: Mapped[str | None] = mapped_column(String(1))
     rated_residual_current: Mapped[float | None] = mapped_column(Float)  # IΔn, mA
     rated_power: Mapped[float | None] = mapped_column(Float)            # Pn, kW
-    # Kind-specific extras (KNX group address, camera stream URL, ...).
+    # A camera's video (RTSP, HLS or WebRTC): stored and handed to clients, never proxied.
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    # Kind-specific extras (KNX group address, ...).
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,6 +1,7 @@
 """A poll cycle, end to end: poll the shard's due devices, store what was read, record who
-answered, evaluate the alarm rules on what was just stored (DESIGN.md: in the poll job,
-no queue hop), gateway by gateway as each one finishes (backend/field/session.py).
+answered, evaluate the alarm rules and then the linkage rules on what was just stored
+(DESIGN.md: in the poll job, no queue hop), gateway by gateway as each one finishes
+(backend/field/session.py).
 The poll job (workers/jobs/poll.py) calls ``run``."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from backend.alarms import apply as alarm_apply
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
 from backend.alarms.evaluate import evaluate
+from backend.automation import linkage_evaluate
 from backend.clock import utcnow
 from backend.extensions import db, redis
 from backend.field.session import SESSION
@@ -28,7 +30,8 @@ def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dic
     started_at = time.perf_counter()
     alarm_apply.announce_due(utcnow())
     configured = SESSION.gateways(shard, shards)
-    totals = dict.fromkeys(("devices", "failed", "requests", "rows", "alarm_changes"), 0)
+    totals = dict.fromkeys(("devices", "failed", "requests", "rows", "alarm_changes",
+                            "linkage_events"), 0)
     _store(SESSION.finished(), totals, job_id)      # earlier jobs' polls, finished since
     started = SESSION.start(configured, rate)
     for batch in SESSION.collect(started, wait=setting("poll_fast_seconds")):
@@ -62,6 +65,7 @@ def _store(batch: list, totals: dict, job_id: str) -> None:
     totals["rows"] += ingest(readings).rows
     record_poll_results(outcomes)
     totals["alarm_changes"] += _evaluate_alarms(readings, outcomes, job_id)
+    totals["linkage_events"] += _evaluate_linkage(readings, job_id)
     totals["devices"] += len(outcomes)
     totals["failed"] += sum(1 for _, ok, _ in outcomes if not ok)
     totals["requests"] += sum(part.requests for part in batch)
@@ -78,8 +82,21 @@ def _evaluate_alarms(readings: list, outcomes: list, job_id: str) -> int:
     return sum(1 for c in changes if c.transition is not None)
 
 
+def _evaluate_linkage(readings: list, job_id: str) -> int:
+    """Linkage rules on what was just stored, after the alarms (a rule's pop-up carries
+    the alarm this poll raised). A failure is logged and loses nothing: the readings and
+    alarms are committed, and the rule state is not, so the next poll steps it again."""
+    try:
+        return len(linkage_evaluate.evaluate({device_id for device_id, _ts, _v in readings}))
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s: linkage evaluation failed", job_id)
+        return 0
+
+
 def reset_for_tests() -> None:
     """Forget every per-process cache of the poll path (tests run many fleets)."""
     SESSION.reset()
     alarm_context.forget()
     alarm_eval.forget()
+    linkage_evaluate.forget()

@@ -25,6 +25,7 @@ const routes = [
       { path: 'topology', name: 'admin-topology', component: () => import('./admin/views/AdminTopology.vue') },
       { path: 'transfer', name: 'admin-transfer', component: () => import('./admin/views/AdminTransfer.vue') },
       { path: 'rules', name: 'admin-rules', component: () => import('./admin/views/AdminRules.vue') },
+      { path: 'linkage', name: 'admin-linkage', component: () => import('./admin/views/AdminLinkage.vue') },
       { path: 'notify', name: 'admin-notify', component: () => import('./admin/views/AdminNotify.vue') },
       { path: 'audit', name: 'admin-audit', component: () => import('./admin/views/AdminAudit.vue') },
       { path: 'profiles', name: 'admin-profiles', component: () => import('./admin/views/AdminProfiles.vue') },

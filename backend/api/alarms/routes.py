@@ -1,6 +1,7 @@
 from flask.views import MethodView
 
 from backend.accounts.security import access, current_actor
+from backend.alarms import confirmation
 from backend.alarms import lifecycle as alarms
 from backend.api.alarms.schemas import (
     AcknowledgeOneSchema,
@@ -14,6 +15,7 @@ from backend.api.alarms.schemas import (
     AssignSchema,
     CloseSchema,
     CommentSchema,
+    FaultConfirmationSchema,
     TimelineEntrySchema,
 )
 from backend.api.blueprint import Blueprint
@@ -113,6 +115,18 @@ class Take(MethodView):
         """Assign the alarm to yourself (duty staff taking a job)"""
         actor = current_actor()
         return alarms.assign(actor, alarm_id, actor.user_id)
+
+
+@blp.route("/<int:alarm_id>/fault-confirmation")
+class FaultConfirmation(MethodView):
+    @access(Role.staff)
+    @blp.arguments(FaultConfirmationSchema)
+    @blp.response(200, AlarmSchema)
+    def post(self, data, alarm_id):
+        """Remote fault confirmation from the pop-up (运维人员进行远程故障确认): the fault is
+        real or a false alarm; on the timeline with who and when, acknowledges an active one"""
+        return confirmation.confirm(current_actor(), alarm_id, data["verdict"],
+                                    data.get("comment"))
 
 
 @blp.route("/<int:alarm_id>/close")

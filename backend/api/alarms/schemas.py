@@ -116,6 +116,13 @@ class CloseSchema(Strict):
     comment = String(validate=validate.Length(max=1000))
 
 
+class FaultConfirmationSchema(Strict):
+    verdict = String(required=True, validate=validate.OneOf(("confirmed", "false_alarm")),
+                     metadata={"description": "confirmed: the fault is real (确认故障); "
+                                              "false_alarm: it is not (误报)"})
+    comment = String(validate=validate.Length(max=1000))
+
+
 class AlarmCountsArgsSchema(Strict):
     site_id = Integer(validate=POSITIVE_ID)
 

@@ -1,8 +1,11 @@
 // The admin console's strings (merged into src/i18n/messages.js under ``admin``).
+import { linkageAdminMessages } from '../i18n/admin-linkage.js'
+
 export const adminMessages = {
   'zh-CN': {
     title: '管理控制台', entry: '管理控制台', forbidden: '仅管理员可访问管理控制台',
-    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱', scenes: '场景', schedules: '定时任务' },
+    linkage: linkageAdminMessages['zh-CN'],
+    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', linkage: '联动规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱', scenes: '场景', schedules: '定时任务' },
     res: { sites: '站点', areas: '区域', rooms: '配电房', boards: '配电柜', circuits: '回路', gateways: '网关', devices: '设备',
       users: '用户', rules: '阈值覆盖', recipients: '通知接收人', windows: '检修窗口' },
     act: { create: '新建', edit: '编辑', delete: '删除', save: '保存', cancel: '取消', refresh: '刷新', search: '搜索',
@@ -23,7 +26,7 @@ export const adminMessages = {
       kind: '类型', parent_id: '上级', area_id: '区域', room_id: '配电房', level: '级别', feeder_circuit_id: '进线回路',
       board_id: '配电柜', category: '类别', protected: '重要回路', host: '主机', port: '端口', transport: '传输', timeout_ms: '超时 ms',
       enabled: '启用', circuit_id: '回路', gateway_id: '网关', unit_id: '从站地址', profile: '型号配置', poles: '极数',
-      rated_current: '额定电流 A', trip_curve: '脱扣曲线', rated_residual_current: '额定剩余电流 mA', rated_power: '额定功率 kW',
+      rated_current: '额定电流 A', trip_curve: '脱扣曲线', rated_residual_current: '额定剩余电流 mA', rated_power: '额定功率 kW', stream_url: '视频流地址（RTSP/HLS/WebRTC）',
       username: '用户名', display_name: '姓名', role: '角色', password: '密码', site_ids: '授权站点', phone: '手机', is_active: '启用',
       scope: '范围', device_id: '设备', rule: '规则', threshold: '阈值', clear_threshold: '恢复阈值', hold_seconds: '持续秒数',
       user_id: '用户', tier: '梯队', min_level: '最低级别', starts_at: '开始', ends_at: '结束', reason: '原因',
@@ -78,7 +81,8 @@ export const adminMessages = {
   },
   en: {
     title: 'Admin console', entry: 'Admin console', forbidden: 'Only admins may open the console',
-    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit', scenes: 'Scenes', schedules: 'Schedules' },
+    linkage: linkageAdminMessages.en,
+    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', linkage: 'Linkage rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit', scenes: 'Scenes', schedules: 'Schedules' },
     res: { sites: 'Sites', areas: 'Areas', rooms: 'Rooms', boards: 'Boards', circuits: 'Circuits', gateways: 'Gateways', devices: 'Devices',
       users: 'Users', rules: 'Overrides', recipients: 'Recipients', windows: 'Maintenance windows' },
     act: { create: 'New', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel', refresh: 'Refresh', search: 'Search',
@@ -99,7 +103,7 @@ export const adminMessages = {
       kind: 'Kind', parent_id: 'Parent', area_id: 'Area', room_id: 'Room', level: 'Level', feeder_circuit_id: 'Feeder circuit',
       board_id: 'Board', category: 'Category', protected: 'Protected', host: 'Host', port: 'Port', transport: 'Transport', timeout_ms: 'Timeout ms',
       enabled: 'Enabled', circuit_id: 'Circuit', gateway_id: 'Gateway', unit_id: 'Unit id', profile: 'Profile', poles: 'Poles',
-      rated_current: 'Rated current A', trip_curve: 'Trip curve', rated_residual_current: 'Rated residual mA', rated_power: 'Rated power kW',
+      rated_current: 'Rated current A', trip_curve: 'Trip curve', rated_residual_current: 'Rated residual mA', rated_power: 'Rated power kW', stream_url: 'Stream URL (RTSP/HLS/WebRTC)',
       username: 'Username', display_name: 'Display name', role: 'Role', password: 'Password', site_ids: 'Sites', phone: 'Phone', is_active: 'Active',
       scope: 'Scope', device_id: 'Device', rule: 'Rule', threshold: 'Threshold', clear_threshold: 'Clear threshold', hold_seconds: 'Hold s',
       user_id: 'User', tier: 'Tier', min_level: 'Min level', starts_at: 'Starts', ends_at: 'Ends', reason: 'Reason',

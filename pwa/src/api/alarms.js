@@ -30,6 +30,11 @@ export function closeAlarm(id, comment) {
   return api.post(`/alarms/${id}/close`, comment ? { comment } : {})
 }
 
+/** Remote fault confirmation from the pop-up: ``verdict`` confirmed | false_alarm. */
+export function confirmFault(id, verdict, comment) {
+  return api.post(`/alarms/${id}/fault-confirmation`, { verdict, ...(comment ? { comment } : {}) })
+}
+
 export function takeAlarm(id) {
   return api.post(`/alarms/${id}/take`)
 }

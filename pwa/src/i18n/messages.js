@@ -1,9 +1,11 @@
 // UI strings: zh-CN first, English second. Keys are dotted paths.
 import { adminMessages } from '../admin/i18n.js'
+import { linkageMessages } from './linkage.js'
 
 export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
+    popup: linkageMessages['zh-CN'].popup,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回' },
     login: {
@@ -72,7 +74,7 @@ export const messages = {
         over_power: '超功率', residual_current: '漏电', phase_loss: '缺相', voltage_imbalance: '电压不平衡',
         current_imbalance: '电流不平衡', frequency: '频率异常', env_temperature: '环境温度',
         humidity: '湿度', water_leak: '水浸', trip: '断路器跳闸', comm_loss: '通讯中断',
-        gateway_offline: '网关离线', polling_stopped: '数据采集中断',
+        gateway_offline: '网关离线', polling_stopped: '数据采集中断', linkage: '联动告警',
       },
       tl: {
         raised: '发生{level}：{value}', limit: '（阈值 {v}）', escalated: '升级为{level}：{value}',
@@ -82,6 +84,7 @@ export const messages = {
         took: '{user} 接单', unassigned: '{user} 取消指派', escalation: '通知升级到第 {tier} 级',
         cleared: '已恢复：{value}', closed: '{user} 关闭', repair_order: '{user} {action}工单 #{id}（{status}）',
         system: '系统', via: '随根报警 #{id}', created: '创建', updated: '更新',
+        fault_confirmed: '{user} 远程确认故障', fault_dismissed: '{user} 判定为误报', linked: '联动规则再次触发',
       },
       channels: { wechat_template: '公众号', wxa_subscribe: '小程序', webpush: '浏览器推送', sms: '短信' },
       outcomes: { sending: '发送中', sent: '已发送', fallback: '转下一渠道', failed: '失败', retry: '重试',
@@ -157,6 +160,7 @@ export const messages = {
     },
     errors: {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
+      ...linkageMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -194,6 +198,7 @@ export const messages = {
   },
   en: {
     app: { name: 'GridWarden' },
+    popup: linkageMessages.en.popup,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back' },
     login: {
@@ -264,7 +269,7 @@ export const messages = {
         phase_loss: 'Phase loss', voltage_imbalance: 'Voltage imbalance', current_imbalance: 'Current imbalance',
         frequency: 'Frequency', env_temperature: 'Room temperature', humidity: 'Humidity',
         water_leak: 'Water leak', trip: 'Breaker trip', comm_loss: 'Communication lost',
-        gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped',
+        gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped', linkage: 'Linkage alarm',
       },
       tl: {
         raised: '{level} raised: {value}', limit: ' (limit {v})', escalated: 'Escalated to {level}: {value}',
@@ -274,6 +279,7 @@ export const messages = {
         took: '{user} took it', unassigned: '{user} unassigned it', escalation: 'Notification escalated to tier {tier}',
         cleared: 'Cleared: {value}', closed: '{user} closed it', repair_order: '{user} {action} repair order #{id} ({status})',
         system: 'system', via: 'with root alarm #{id}', created: 'created', updated: 'updated',
+        fault_confirmed: '{user} confirmed the fault remotely', fault_dismissed: '{user} dismissed it as a false alarm', linked: 'A linkage rule fired again',
       },
       channels: { wechat_template: 'WeChat OA', wxa_subscribe: 'Mini-program', webpush: 'Web Push', sms: 'SMS' },
       outcomes: { sending: 'sending', sent: 'sent', fallback: 'next channel', failed: 'failed', retry: 'retrying',
@@ -355,6 +361,7 @@ export const messages = {
     },
     errors: {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
+      ...linkageMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',

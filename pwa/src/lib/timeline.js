@@ -41,6 +41,9 @@ export function describe(e, alarm = {}, names = {}) {
         status: tOr(`alarms.repair.status.${d.status}`, d.status) }),
       sub: d.title || '',
     }
+    case 'fault_confirmed': return { text: tl('fault_confirmed', { user }), sub: d.comment }
+    case 'fault_dismissed': return { text: tl('fault_dismissed', { user }), sub: d.comment }
+    case 'linked': return { text: tl('linked'), sub: d.message }
     default: return { text: e.kind }
   }
 }

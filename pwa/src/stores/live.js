@@ -12,6 +12,7 @@ import { useAutomationStore } from './automation.js'
 import { useCommandsStore } from './commands.js'
 import { useFacilityStore } from './facility.js'
 import { useNetStore } from './net.js'
+import { usePopupStore } from './popup.js'
 
 let source = null
 let timer = null
@@ -58,6 +59,7 @@ export const useLiveStore = defineStore('live', {
       es.addEventListener('alarm', (e) => { seen(e); useAlarmsStore().apply(JSON.parse(e.data)) })
       es.addEventListener('command', (e) => { seen(e); useCommandsStore().apply(JSON.parse(e.data)) })
       es.addEventListener('schedule_missed', (e) => { seen(e); useAutomationStore().applyMissed(JSON.parse(e.data)) })
+      es.addEventListener('popup', (e) => { seen(e); usePopupStore().push(JSON.parse(e.data)) })
       // The server ends streams (token expiry, maximum duration): come back at once.
       es.addEventListener('end', () => { this.disconnect(); this.connect(siteId) })
       es.onerror = () => {

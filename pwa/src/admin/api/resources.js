@@ -77,7 +77,8 @@ export const RESOURCES = {
       { key: 'profile', type: 'text', nullable: true }, { key: 'enabled', type: 'bool', default: true },
       { key: 'poles', type: 'select', options: 'poles', nullable: true },
       { key: 'rated_current', type: 'number', nullable: true }, { key: 'trip_curve', type: 'select', options: 'tripCurve', nullable: true },
-      { key: 'rated_residual_current', type: 'number', nullable: true }, { key: 'rated_power', type: 'number', nullable: true }],
+      { key: 'rated_residual_current', type: 'number', nullable: true }, { key: 'rated_power', type: 'number', nullable: true },
+      { key: 'stream_url', type: 'text', nullable: true, showIf: (v) => v.kind === 'camera' }],
   },
   users: {
     path: '/users', siteScoped: false,
