@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import orjson
 from sqlalchemy import select
 
 from backend.alarms import apply as alarm_apply
@@ -30,7 +29,7 @@ from backend.extensions import db, redis
 from backend.models import Alarm, AlarmRuleState, DeviceStatus
 from backend.models.alarms import OPEN_STATES
 from backend.settings import setting
-from backend.telemetry.latest import latest_key
+from backend.telemetry.query import good_latest_values
 
 log = logging.getLogger(__name__)
 _overrides: dict = {"version": None, "by_site": {}}
@@ -57,17 +56,6 @@ class Change:
     threshold: float | None = None
     trip_cause: str | None = None
     extra: dict = field(default_factory=dict)
-
-
-def _values(device_ids) -> dict[int, dict]:
-    """Good (quality 0) latest values per device, as the API returns them."""
-    ids = sorted(device_ids)
-    out = {}
-    for device_id, raw in zip(ids, redis.current().mget([latest_key(d) for d in ids])):
-        if raw:
-            out[device_id] = {k: c.get("v") for k, c in orjson.loads(raw).items()
-                              if not c.get("q")}
-    return out
 
 
 def _site_overrides(site_ids) -> dict[int, Overrides]:
@@ -139,7 +127,7 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None,
     states, alarms = _states(subjects)
     overrides = _site_overrides({c.site_id for c in ctxs.values()} | set(sites))
     with_values = set(device_ids)
-    values = _values([d for d in ctxs if d in with_values]) if with_values else {}
+    values = good_latest_values([d for d in ctxs if d in with_values]) if with_values else {}
     policy, changes = _policy(), []
 
     def run(subject, rule, site_id, category, device, gateway_id, value, trip=None,

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import orjson
 from sqlalchemy import select
 
 from backend.accounts.security import Actor
@@ -31,7 +30,7 @@ from backend.automation.linkage_rules import VERSION_KEY
 from backend.clock import iso, utcnow
 from backend.extensions import db, redis
 from backend.models import LinkageFiring, LinkageRule, LinkageRuleState, Site
-from backend.telemetry.latest import latest_key
+from backend.telemetry.query import good_latest_values
 
 log = logging.getLogger(__name__)
 events = logging.getLogger("gridwarden.events")
@@ -89,17 +88,6 @@ def watches() -> Watches:
     return _cache["watches"]
 
 
-def _values(device_ids) -> dict[int, dict]:
-    """Good (quality 0) latest values per device, as the API returns them."""
-    ids = sorted(device_ids)
-    out = {}
-    for device_id, raw in zip(ids, redis.current().mget([latest_key(d) for d in ids])):
-        if raw:
-            out[device_id] = {k: c.get("v") for k, c in orjson.loads(raw).items()
-                              if not c.get("q")}
-    return out
-
-
 def evaluate(device_ids, *, now: datetime | None = None) -> list[dict]:
     """Step every rule watching ``device_ids``; persist, fire, clear, commit. Returns one
     ``{rule_id, device_id, event, firing_id}`` per firing or clearing."""
@@ -115,7 +103,7 @@ def evaluate(device_ids, *, now: datetime | None = None) -> list[dict]:
                   if w.kind is None or w.kind == ctx.kind]
     if not pairs:
         return []
-    values = _values({ctx.id for _, ctx in pairs})
+    values = good_latest_values({ctx.id for _, ctx in pairs})
     rows = {(s.rule_id, s.device_id): s for s in db.session.execute(
         select(LinkageRuleState).where(
             LinkageRuleState.rule_id.in_({w.rule_id for w, _ in pairs}),

@@ -7,6 +7,7 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import orjson
 from redis.exceptions import NoScriptError
 from sqlalchemy import Text, cast, func, select, text
 
@@ -24,6 +25,20 @@ from backend.telemetry.values import api_value, parse_metric_names
 
 
 # --- latest --------------------------------------------------------------------------
+def good_latest_values(device_ids) -> dict[int, dict]:
+    """Good (quality 0) latest values per device, as the API returns them: what the alarm
+    rules and the linkage rules are evaluated on."""
+    ids = sorted(device_ids)
+    if not ids:
+        return {}
+    out = {}
+    for device_id, raw in zip(ids, redis.current().mget([latest_key(d) for d in ids])):
+        if raw:
+            out[device_id] = {k: c.get("v") for k, c in orjson.loads(raw).items()
+                              if not c.get("q")}
+    return out
+
+
 def _filter(doc: dict, names: list[str] | None) -> dict:
     return {k: v for k, v in doc.items() if k in names} if names else doc
 
