@@ -114,6 +114,19 @@ def test_saving_checks_the_target_times_and_dates(app, client, world):  # noqa: 
     nxt = client.get(f"/api/v1/schedules/{s['id']}/next?count=1", headers=h).json
     assert nxt["time_zone"] == "Europe/Berlin" and nxt["runs"][0]["at"].startswith(
         "2026-12-28T05:00")
+    # the console sends the unused target as an explicit null, on create and when switching
+    r = client.post("/api/v1/schedules", headers=h, json={
+        "site_id": site_id, "name": "熄灯(控制台)", "scene_id": off["id"], "actions": None,
+        "times": ["22:00"]})
+    assert r.status_code == 201, r.json
+    r = client.put(f"/api/v1/schedules/{r.json['id']}", headers=h, json={
+        "scene_id": None, "actions": [cmd(world, "QF-AL1-WL1")]})
+    assert r.status_code == 200 and r.json["scene_id"] is None, r.json
+    r = client.put(f"/api/v1/schedules/{r.json['id']}", headers=h, json={
+        "scene_id": off["id"], "actions": None})
+    assert r.status_code == 200 and r.json["actions"] is None, r.json
+    r = client.delete(f"/api/v1/schedules/{r.json['id']}", headers=h)
+    assert r.status_code == 204, r.status_code
     # the scene a schedule runs is not deleted under it
     r = client.delete(f"/api/v1/scenes/{off['id']}", headers=h)
     assert r.status_code == 409 and r.json["error"] == "has_dependents"

@@ -92,7 +92,7 @@ class Schedule(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(128))
     description: Mapped[str] = mapped_column(Text, default="")
     scene_id: Mapped[int | None] = mapped_column(ForeignKey("scenes.id"), index=True)
-    actions: Mapped[list | None] = mapped_column(JSON)
+    actions: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     times: Mapped[list] = mapped_column(JSON, default=list)          # ["07:30", "19:00"]
     weekdays: Mapped[list] = mapped_column(JSON, default=lambda: [1, 2, 3, 4, 5, 6, 7])
     start_date: Mapped[date | None] = mapped_column(Date)
