@@ -87,6 +87,7 @@ def test_a_leak_pops_up_the_camera_and_the_fault_is_confirmed_in_chromium(app):
     assert pop["area"] == "设备区" and pop["camera"] == "CAM-PDF-LV"
     assert pop["video"] == camera and camera.endswith(".m3u8")
     assert "水浸" in pop["message"]
+    assert pop["value"] == "水浸 有", pop        # the metric's label and value, not its name
     assert "远程确认故障" in results["fault confirmed on the timeline"]["timeline"]
     with app.app_context():
         boss = db.session.scalar(select(User.id).where(User.username == "boss"))

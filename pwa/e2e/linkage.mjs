@@ -55,6 +55,7 @@ try {
     results['leak pops up with the camera'] = {
       area: await box.locator('[data-test=popup-area]').innerText(),
       message: await box.locator('[data-test=popup-message]').innerText(),
+      value: await box.locator('[data-test=popup-value]').innerText(),
       video: await box.locator('[data-test=popup-video]').getAttribute('src'),
       camera: await box.locator('[data-camera]').first().getAttribute('data-camera'),
       alarm: Number(await box.getAttribute('data-alarm')),

@@ -51,6 +51,25 @@ export function wallClock(local) {
   return m ? `${m[2]}-${m[3]} ${m[4]}:${m[5]}` : local
 }
 
+/** A UTC instant (ISO text) shown as the wall clock of ``timeZone`` (the site's IANA zone),
+ *  "12-02 20:00" like ``wallClock``; the browser's own zone plays no part. */
+export function zonedClock(iso, timeZone) {
+  if (!iso) return '—'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  let parts
+  try {
+    parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: timeZone || 'UTC', month: '2-digit', day: '2-digit', hour: '2-digit',
+      minute: '2-digit', hourCycle: 'h23',
+    }).formatToParts(d)
+  } catch {
+    return wallClock(iso)           // an unknown zone: the instant as written
+  }
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]))
+  return `${p.month}-${p.day} ${p.hour}:${p.minute}`
+}
+
 /** The device ids a list of actions touches directly (scene actions are not expanded). */
 export function actionDevices(actions) {
   return (actions || []).filter((a) => a.device_id).map((a) => a.device_id)

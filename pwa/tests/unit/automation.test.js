@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { messages } from '../../src/i18n/messages.js'
 import { setLocale, t } from '../../src/i18n/index.js'
-import { runInFlight, runRows, runSummary, wallClock, weekdaysText } from '../../src/lib/automation.js'
+import { runInFlight, runRows, runSummary, wallClock, weekdaysText, zonedClock } from '../../src/lib/automation.js'
 import { ACTION_KINDS, cleanAction, describeAction, errorFor, flatErrors, parseValue, registerKind, visibleFields }
   from '../../src/admin/lib/actionKinds.js'
 
@@ -45,6 +45,11 @@ describe('a run as rows', () => {
     expect(weekdaysText([1, 3], t)).toBe('周一、周三')
     expect(weekdaysText([1, 2, 3, 4, 5, 6, 7], t)).toBe('每天')
     expect(wallClock('2026-12-02T20:00:00+08:00')).toBe('12-02 20:00')
+    // a UTC instant in the site's zone, whatever the browser's zone is
+    expect(zonedClock('2026-12-02T12:00:00Z', 'Asia/Shanghai')).toBe('12-02 20:00')
+    expect(zonedClock('2026-12-31T23:30:00+00:00', 'Asia/Shanghai')).toBe('01-01 07:30')
+    expect(zonedClock('2026-07-01T12:00:00Z', 'Europe/Berlin')).toBe('07-01 14:00')
+    expect(zonedClock(null, 'Asia/Shanghai')).toBe('—')
   })
 })
 
