@@ -23,7 +23,7 @@ from backend.control.runner import ControlRunner
 from backend.extensions import db
 from backend.facility.transfer import import_yaml
 from backend.field.session import SESSION
-from backend.models import AlarmEvent, Command, Device, Gateway, Role, Site, User
+from backend.models import AlarmEvent, Command, Device, Gateway, LinkageRule, Role, Site, User
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
 from tests.factories import PASSWORD, make_user
@@ -97,7 +97,13 @@ def test_a_leak_pops_up_the_camera_and_the_fault_is_confirmed_in_chromium(app):
             (boss, "视频确认配电房进水")]
         cmds = db.session.scalars(select(Command).where(
             Command.origin_kind == "rule", Command.origin_id == rule_id)).all()
-        shown = set(results["console lists the rule and its firing log"]["commands"])
+        console = results["console lists the rule and its firing log"]
+        shown = set(console["commands"])
+        rule = db.session.get(LinkageRule, rule_id)
+        assert console["kinds"] == [a["kind"] for a in rule.actions[:-1]]   # as it was
+        assert rule.actions[-1] == {"kind": "alarm", "level": "warning",   # added in the form
+                                    "message": "控制台追加：请到现场确认", "clear": True}
+        assert console["saved"] == rule.actions
         assert shown == {c.id for c in cmds}
         by_device = {c.device_id: c.state for c in cmds}
         codes = dict(db.session.execute(select(Device.id, Device.code)).all())

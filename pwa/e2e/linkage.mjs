@@ -90,9 +90,32 @@ try {
     await dpage.locator('[data-test=linkage-firings] [data-command]').first().waitFor({ timeout: 30_000 })
     const commands = await dpage.locator('[data-test=linkage-firings] [data-command]').evaluateAll(
       (els) => els.map((e) => Number(e.getAttribute('data-command'))))
-    results['console lists the rule and its firing log'] = { commands,
-      form: await dpage.locator('[data-test=rule-metric]').inputValue() }
+    // the rule's actions in the one actions editor; add an alarm action and save
+    const editor = dpage.locator('[data-test=linkage-form] [data-test=actions-editor][data-path=actions]')
+    await editor.locator('[data-test=action-row]').first().waitFor()
+    const kinds = await editor.locator('[data-test=action-row]').evaluateAll((els) => els.map((e) => e.dataset.kind))
+    await editor.locator('[data-test=action-add-kind]').selectOption('alarm')
+    await editor.locator('[data-test=action-add]').click()
+    const added = editor.locator('[data-test=action-row]').last()
+    await added.locator('[data-test=action-level]').selectOption('warning')
+    await added.locator('[data-test=action-message]').fill('控制台追加：请到现场确认')
     await shot(dpage, 'desktop-linkage')
+    await dpage.locator('[data-test=rule-save]').click()
+    let saved = null
+    for (let i = 0; i < 60 && !saved; i += 1) {
+      await dpage.waitForTimeout(500)
+      saved = await dpage.evaluate(async (id) => {
+        const refused = document.querySelector('[data-test=rule-error]')
+        if (refused) return { error: refused.innerText }
+        const h = { Authorization: `Bearer ${JSON.parse(localStorage.getItem('gw.auth')).access}` }
+        const rule = await (await fetch(`/api/v1/linkage-rules/${id}`, { headers: h })).json()
+        return rule.actions.some((a) => a.message === '控制台追加：请到现场确认') ? rule.actions : null
+      }, RULE)
+    }
+    if (!saved) throw new Error('the added action never reached the server')
+    if (saved.error) throw new Error(`save refused: ${saved.error}`)
+    results['console lists the rule and its firing log'] = { commands, kinds, saved,
+      form: await dpage.locator('[data-test=rule-metric]').inputValue() }
   })
   const stray = foreign.filter((u) => !u.startsWith(CAMERA_URL))
   if (stray.length) throw new Error(`requests left the origin: ${stray.slice(0, 3).join(', ')}`)

@@ -13,7 +13,8 @@ export const adminMessages = {
       total: '共 {n} 条', none: '（无）', inherit: '继承', yes: '是', no: '否', all: '全部', back: '返回' },
     automation: {
       kinds: { command: '开关操作', settings: '参数设置', scene: '运行场景' },
-      fields: { device_id: '设备', action: '动作', value: '调光 %', values: '参数', scene_id: '场景', description: '说明' },
+      fields: { device_id: '设备', action: '动作', value: '调光 %', values: '参数', scene_id: '场景', description: '说明',
+        level: '级别', message: '告警内容', clear: '条件解除时恢复告警' },
       pick: '请选择', addAction: '添加动作', addSetting: '参数', settingName: '参数名', settingValue: '值', up: '上移', down: '下移',
       scenesHint: '场景是一组动作：每个动作都是一条远程命令，照常校验权限、模式和双人审批。',
       schedulesHint: '按站点时区的时间和星期运行场景或动作；节假日不运行，调休日照常运行。平台停机期间错过的运行会在恢复后报告。',
@@ -90,7 +91,8 @@ export const adminMessages = {
       total: '{n} in all', none: '(none)', inherit: 'inherit', yes: 'yes', no: 'no', all: 'All', back: 'Back' },
     automation: {
       kinds: { command: 'Switch', settings: 'Settings', scene: 'Run a scene' },
-      fields: { device_id: 'Device', action: 'Action', value: 'Dim %', values: 'Settings', scene_id: 'Scene', description: 'Description' },
+      fields: { device_id: 'Device', action: 'Action', value: 'Dim %', values: 'Settings', scene_id: 'Scene', description: 'Description',
+        level: 'Level', message: 'Alarm text', clear: 'Clear the alarm when the condition stops' },
       pick: 'Choose', addAction: 'Add action', addSetting: 'setting', settingName: 'name', settingValue: 'value', up: 'Up', down: 'Down',
       scenesHint: 'A scene is a list of actions: each is a remote command, with rights, modes and the two-person rule as usual.',
       schedulesHint: 'Runs a scene or actions at times and weekdays in the site\'s time zone; not on holidays, also on extra dates. Runs missed while the platform was down are reported when it is back.',

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { messages } from '../../src/i18n/messages.js'
 import { setLocale, t } from '../../src/i18n/index.js'
 import { runInFlight, runRows, runSummary, wallClock, weekdaysText, zonedClock } from '../../src/lib/automation.js'
-import { ACTION_KINDS, cleanAction, describeAction, errorFor, flatErrors, parseValue, registerKind, visibleFields }
+import { ACTION_KINDS, cleanAction, describeAction, errorFor, flatErrors, parseValue, registerKind, ruleKinds, sceneKinds,
+  visibleFields }
   from '../../src/admin/lib/actionKinds.js'
 
 // backend/control/texts.py (scenes and schedules) and the services' codes
@@ -72,9 +73,20 @@ describe('action kinds', () => {
     expect(errorFor(flatErrors({ 'actions.0.values.x': ['bad'] }), 'actions', 0, 'values')).toBe('bad')
   })
   it('takes new kinds as descriptors', () => {
-    registerKind('popup', { label: 'x', fields: [{ name: 'camera_id', type: 'device' }],
-      blank: () => ({ kind: 'popup', camera_id: null }), describe: () => 'popup' })
-    expect(ACTION_KINDS.popup.blank()).toEqual({ kind: 'popup', camera_id: null })
-    delete ACTION_KINDS.popup
+    registerKind('knock', { label: 'x', fields: [{ name: 'camera_id', type: 'device' }],
+      blank: () => ({ kind: 'knock', camera_id: null }), describe: () => 'knock' })
+    expect(ACTION_KINDS.knock.blank()).toEqual({ kind: 'knock', camera_id: null })
+    expect(sceneKinds()).toContain('knock')
+    delete ACTION_KINDS.knock
+  })
+  it('offers the linkage rules their own kinds, and scenes not', () => {
+    setLocale('zh-CN')
+    expect(sceneKinds()).toEqual(['command', 'settings', 'scene'])
+    expect(ruleKinds()).toEqual(['command', 'settings', 'scene', 'alarm', 'popup'])
+    const alarm = ACTION_KINDS.alarm.blank()
+    expect(cleanAction({ ...alarm, message: '配电房进水', clear: false })).toEqual(
+      { kind: 'alarm', level: 'alarm', message: '配电房进水', clear: false })
+    expect(describeAction({ kind: 'alarm', level: 'warning', message: '进水' }, ctx)).toBe('产生告警 · 预警 · 进水')
+    expect(cleanAction(ACTION_KINDS.popup.blank())).toEqual({ kind: 'popup' })
   })
 })

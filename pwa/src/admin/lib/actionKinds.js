@@ -8,9 +8,10 @@
 // - ``level``: 0..100 (``when(action)``: only shown, and sent, when it applies);
 // - ``settings``: name -> value rows (numbers, true/false, or text);
 // - ``scene``: a scene of the site (never the scene being edited);
-// - ``select`` (``options`` [{value, label}]), ``text``, ``number``;
+// - ``select`` (``options`` [{value, label}]), ``text``, ``number``, ``bool`` (a checkbox);
 // ``blank()``: a new action; ``describe(action, ctx)``: one line for lists and sheets
-// (``ctx``: {t, device(id), scene(id)}).
+// (``ctx``: {t, device(id), scene(id)}); ``ruleOnly``: only a linkage rule's firing can run
+// it (the server refuses it elsewhere with ``linkage_only``), so scenes don't offer it.
 
 const deviceText = (ctx, id) => {
   const d = ctx.device(id)
@@ -45,7 +46,32 @@ export const ACTION_KINDS = {
     blank: () => ({ kind: 'scene', scene_id: null }),
     describe: (a, ctx) => ctx.t('automation.runsScene', { name: ctx.scene(a.scene_id)?.name || `#${a.scene_id ?? '?'}` }),
   },
+  alarm: {
+    label: 'admin.linkage.kinds.alarm',
+    ruleOnly: true,
+    fields: [
+      { name: 'level', type: 'select', options: [{ value: 'warning', label: 'admin.enums.level.warning' },
+        { value: 'alarm', label: 'admin.enums.level.alarm' }] },
+      { name: 'message', type: 'text', maxlength: 200 },
+      { name: 'clear', type: 'bool' },
+    ],
+    blank: () => ({ kind: 'alarm', level: 'alarm', message: '', clear: true }),
+    describe: (a, ctx) => `${ctx.t('admin.linkage.kinds.alarm')} · ${ctx.t(`admin.enums.level.${a.level || 'alarm'}`)}`
+      + (a.message ? ` · ${a.message}` : ''),
+  },
+  popup: {
+    label: 'admin.linkage.kinds.popup',
+    ruleOnly: true,
+    fields: [],
+    blank: () => ({ kind: 'popup' }),
+    describe: (a, ctx) => ctx.t('admin.linkage.kinds.popup'),
+  },
 }
+
+/** The kinds a scene or a schedule may hold: every kind but the linkage rules' own. */
+export const sceneKinds = () => Object.keys(ACTION_KINDS).filter((k) => !ACTION_KINDS[k].ruleOnly)
+/** The kinds a linkage rule may hold (its actions and its clear actions). */
+export const ruleKinds = () => Object.keys(ACTION_KINDS)
 
 /** Add (or replace) a kind's descriptor. */
 export function registerKind(name, descriptor) {
