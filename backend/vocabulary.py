@@ -7,6 +7,8 @@ returns the names; the alarm messages use the Chinese labels.
 from __future__ import annotations
 
 SWITCH_STATES = {"open": 0, "closed": 1}
+# The boolean states (a water probe, a float switch): stored 0/1, returned as JSON booleans.
+BOOLEAN_METRICS = ("water_leak", "high_water")
 MODES = {"auto": 0, "manual": 1, "maintenance": 2}
 TRIP_CAUSES = {"none": 0, "over_voltage": 1, "under_voltage": 2, "phase_loss": 3,
                "overload": 4, "short_circuit": 5, "over_power": 6, "over_temperature": 7,

@@ -193,7 +193,8 @@ api_option = click.option("--api", default=DEFAULT_API, show_default=True,
 @click.option("--gateway", "is_gateway", is_flag=True, help="TARGET is a gateway code.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Inject a value: voltage=280, current_a=90, temperature=95, leakage=45, "
-                   "water_leak=true; NAME=null removes it.")
+                   "water_leak=true, water_level=45 (a level sensor; trips its float switch); "
+                   "NAME=null removes it.")
 @click.option("--clear", "clears", multiple=True, metavar="NAME", help="Remove an injection.")
 @click.option("--clear-all", is_flag=True, help="Remove every injected value.")
 @click.option("--setting", "settings", multiple=True, metavar="NAME=VALUE",

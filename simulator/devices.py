@@ -164,21 +164,38 @@ class Device:
 
 
 class EnvSensor(Device):
+    """A room sensor (gw-env: temperature, humidity, a water probe) or a pit's level sensor
+    (gw-level: the water level and its high-level float switch): it reports what its
+    profile has. The float switch follows the level (overriding ``water_level`` above
+    ``HIGH_WATER_CM`` trips it) unless it is overridden itself."""
+
     kind = "env_sensor"
+    HIGH_WATER_CM = 30.0        # the float switch's height above the pit floor
 
     def __init__(self, *a):
         super().__init__(*a)
         self.t0 = self.rnd.uniform(21, 27)
         self.h0 = self.rnd.uniform(45, 65)
-        self.values = {"temperature": self.t0, "humidity": self.h0, "water_leak": False}
+        self.level0 = self.rnd.uniform(4, 12)
+        self.values = self._reported({"temperature": self.t0, "humidity": self.h0,
+                                      "water_leak": False, "water_level": self.level0,
+                                      "high_water": False})
+
+    def _reported(self, values: dict) -> dict:
+        return {k: v for k, v in values.items() if k in self.profile.metrics}
 
     def step(self, ctx) -> None:
         day = math.sin(2 * math.pi * (ctx.seconds_of_day / 86400 - 0.375))
         t = self.t0 + 2.5 * day + self.rnd.gauss(0, 0.05)
         h = self.h0 - 6 * day + self.rnd.gauss(0, 0.2)
-        self.values = {"temperature": round(self.ov("temperature", t), 1),
-                       "humidity": round(min(100.0, max(0.0, self.ov("humidity", h))), 1),
-                       "water_leak": bool(self.ov("water_leak", False))}
+        level = max(0.0, self.ov("water_level", self.level0 + 1.5 * day
+                                 + self.rnd.gauss(0, 0.05)))
+        self.values = self._reported({
+            "temperature": round(self.ov("temperature", t), 1),
+            "humidity": round(min(100.0, max(0.0, self.ov("humidity", h))), 1),
+            "water_leak": bool(self.ov("water_leak", False)),
+            "water_level": round(level, 1),
+            "high_water": bool(self.ov("high_water", level >= self.HIGH_WATER_CM))})
 
 
 class TempSensor(Device):

@@ -51,9 +51,9 @@ def _set(dev, values, dry_run: bool = False) -> None:
         if not any(t in known for t in targets):
             raise FaultError(400, f"set.{name}: {dev.code} ({dev.profile.name}) has no such "
                                   f"value; known: {', '.join(sorted(known))}")
-        if name == "water_leak":
+        if name in ("water_leak", "high_water"):
             if not isinstance(value, bool) and value is not None:
-                raise FaultError(400, "set.water_leak: must be true, false or null")
+                raise FaultError(400, f"set.{name}: must be true, false or null")
         elif value is not None:
             _number(value, f"set.{name}", low=-1e9)
         if not dry_run:

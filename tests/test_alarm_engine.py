@@ -125,6 +125,7 @@ def test_missing_value_keeps_state():
     ("humidity", {"humidity": 82}, "warning"),
     ("humidity", {"humidity": 95}, "alarm"),
     ("water_leak", {"water_leak": True}, "alarm"),
+    ("high_water", {"high_water": True}, "alarm"),
 ])
 def test_every_default_rule_raises_at_its_tender_limit(rule, values, raised):
     r = catalogue.ALL_RULES[rule]
@@ -140,7 +141,8 @@ def test_every_default_rule_raises_at_its_tender_limit(rule, values, raised):
     normal = {"voltage_a": 230, "voltage_b": 230, "voltage_c": 230, "current_a": 40,
               "current_b": 38, "current_c": 39, "temperature": 30, "temperature_a": 30,
               "temperature_out_c": 30, "active_power": 10, "leakage_current": 3,
-              "frequency": 50.0, "humidity": 50, "water_leak": False}
+              "frequency": 50.0, "humidity": 50, "water_leak": False,
+              "high_water": False}
     nv = r.value({k: normal[k] for k in values}, dev)
     assert step(r.direction, lim, nv, False, State(), T0) is None
 

@@ -144,6 +144,12 @@ def test_defaults_are_made_per_area_disabled_with_the_areas_devices_once(
     # the fire and drainage pump's breaker is on a protected circuit: said at once
     assert ids["QF-AA1-WL5"] in switched and any(
         n["code"] == "action_needs_approval" for n in leak["notes"])
+    # the cable trench's level sensor: its float switch gets the same response as a leak
+    pit = made[f"high_water@{sbq}"]
+    assert pit["enabled"] is False and pit["condition"]["metric"] == "high_water"
+    assert pit["condition"]["value"] is True and pit["actions"][-1] == {"kind": "popup"}
+    assert {a["device_id"] for a in pit["actions"] if a["kind"] == "command"} == switched
+    assert f"high_water@{jq1}" not in made             # no level sensor there
     ac = made[f"high_temperature@{jq1}"]
     assert {a["device_id"] for a in ac["actions"]} == {ids["QF-JQ1-WL2"]}
     assert ac["clear_actions"] == [{"kind": "command", "device_id": ids["QF-JQ1-WL2"],

@@ -85,9 +85,9 @@ def test_poll_store_latest_history(app, client, root, site):
     assert normal["rows"] > 100
     r = client.get("/api/v1/device-status?online=true&page_size=100", headers=root)
     assert r.status_code == 200, r.json
-    assert len(r.json) == 19            # every Modbus device of the example answered
+    assert len(r.json) == 20            # every Modbus device of the example answered
     # one request per block: the breaker's fast and normal blocks are one request each
-    assert normal["requests"] <= 19 * 3
+    assert normal["requests"] <= 20 * 3
     v = latest(client, root, ids["QF-AA1-WL1"])
     assert 200 < v["voltage_a"] < 260 and v["switch_state"] == "closed"
     assert v["mode"] == "auto" and v["energy_import"] > 0
@@ -95,6 +95,8 @@ def test_poll_store_latest_history(app, client, root, site):
     assert meter["active_power"] > 0 and 45 < meter["frequency"] < 55
     env = latest(client, root, ids["ENV-PDF-LV"])
     assert 0 < env["humidity"] < 100 and env["water_leak"] is False
+    pit = latest(client, root, ids["LV-PDF-PIT"])
+    assert 0 < pit["water_level"] < 30 and pit["high_water"] is False
     r = client.get(f"/api/v1/devices/{ids['QF-AA1-WL1']}/history?metrics=voltage_a&bucket=raw",
                    headers=root)
     assert r.status_code == 200, r.json

@@ -17,7 +17,7 @@ from backend.field.profile import (
     load_profile_file,
 )
 
-SHIPPED = ("eastron-sdm630", "gw-breaker", "gw-env", "gw-temp8")
+SHIPPED = ("eastron-sdm630", "gw-breaker", "gw-env", "gw-level", "gw-load", "gw-temp8")
 
 
 def test_every_profile_loads_with_canonical_names_and_units():

@@ -20,7 +20,7 @@ from tests.sim_world import ROOT, api, client, read, st, state  # noqa: F401  (s
 
 def test_http_api_answers_and_names_bad_fields(st):
     status, devices = api(st, "GET", "/api/devices")
-    assert status == 200 and len(devices) == 19
+    assert status == 200 and len(devices) == 20
     status, body = api(st, "GET", "/api/status")
     assert status == 200 and {g["code"] for g in body["gateways"]} == {"GW-LV", "GW-JQ1"}
     assert api(st, "GET", "/api/devices/NOPE")[0] == 404
@@ -48,7 +48,7 @@ def test_cli_fault_show_and_status_talk_to_the_api(st):
     res = runner.invoke(simulate, ["fault", "NOPE", "--trip", "test", "--api", url])
     assert res.exit_code != 0 and "404" in res.output
     res = runner.invoke(simulate, ["status", "--api", url])
-    assert res.exit_code == 0 and json.loads(res.output)["devices"] == 19
+    assert res.exit_code == 0 and json.loads(res.output)["devices"] == 20
     assert runner.invoke(simulate, []).exit_code != 0            # neither file nor counts
 
 

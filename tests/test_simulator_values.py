@@ -12,13 +12,13 @@ import pytest
 from backend.field.profile import load_profile
 from simulator.engine import SimConfig, Simulator, SimulatorThread
 from simulator.fleet import from_counts, from_facility
-from tests.sim_world import FACILITY, client, read, st, where  # noqa: F401  (st: fixture)
+from tests.sim_world import FACILITY, api, client, read, st, where  # noqa: F401  (st: fixture)
 
 
 def test_facility_fleet():
     fleet = from_facility(FACILITY)
     assert {g.code for g in fleet.gateways} == {"GW-LV", "GW-JQ1"}
-    assert len(fleet.devices) == 19                   # cameras and KNX groups are not Modbus
+    assert len(fleet.devices) == 20                   # cameras and KNX groups are not Modbus
     kinds = {d.code: d.kind for d in fleet.devices}
     assert kinds["PM-AA1-IN"] == "meter" and kinds["TS-AA1"] == "temp_sensor"
 
@@ -46,13 +46,47 @@ def test_served_values_decode_to_plausible_values(st):
             assert v["over_voltage_trip"] == 275 and v["under_voltage_trip"] == 160
             if dev.poles in ("3P", "3P+N"):
                 assert 215 < v["voltage_c"] < 245
-        if dev.kind == "env_sensor":
+        if dev.kind == "env_sensor" and profile.name == "gw-env":
             assert 10 < v["temperature"] < 40 and 20 < v["humidity"] < 90
             assert v["water_leak"] is False
+        if profile.name == "gw-level":                   # a sump well below its float switch
+            assert set(v) == {"water_level", "high_water"}, v
+            assert 0 < v["water_level"] < 30 and v["high_water"] is False, v
         if dev.kind == "temp_sensor":
             assert 15 < v["temperature"] < 90
             assert v["temperature"] == max(v[f"temperature_{e}_{p}"] for e in ("in", "out")
                                            for p in "abcn")
+
+
+def test_a_rising_sump_trips_its_float_switch(st):
+    port, unit, profile = where(st, "LV-PDF-PIT")
+
+    def served():
+        c = client(port)
+        try:
+            return read(c, profile, unit)
+        finally:
+            c.close()
+
+    def until(check):
+        for _ in range(50):                             # a few simulator steps
+            v = served()
+            if check(v):
+                return v
+            time.sleep(0.1)
+        raise AssertionError(v)
+
+    assert api(st, "POST", "/api/devices/LV-PDF-PIT", {"set": {"water_level": 45}})[0] == 200
+    v = until(lambda v: v["high_water"])              # the switch follows the level
+    assert v["water_level"] == 45.0
+    assert api(st, "POST", "/api/devices/LV-PDF-PIT", {"set": {"water_level": None}})[0] == 200
+    assert not until(lambda v: not v["high_water"])["high_water"]
+    # the switch alone (a stuck float), and nonsense refused
+    assert api(st, "POST", "/api/devices/LV-PDF-PIT", {"set": {"high_water": True}})[0] == 200
+    assert until(lambda v: v["high_water"])["water_level"] < 30
+    status, body = api(st, "POST", "/api/devices/LV-PDF-PIT", {"set": {"high_water": 3}})
+    assert status == 400 and "high_water" in str(body), body
+    assert api(st, "POST", "/api/devices/LV-PDF-PIT", {"clear": True})[0] == 200
 
 
 def test_unused_phases_read_zero(st):

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "examples" / "facility.yaml").read_text(encoding="utf-8")
 YAML = "application/yaml"
 EXAMPLE_COUNTS = {"site": 1, "areas": 8, "rooms": 4, "gateways": 2, "boards": 6,
-                  "circuits": 20, "devices": 22}
+                  "circuits": 20, "devices": 23}
 
 
 
@@ -77,7 +77,7 @@ def test_import_example_then_topology(client, root):
     assert {d["code"] for d in corridor} == {"KNX-JQ1-L1", "QF-AL1-WL1"}
     assert {d["code"] for d in topo["unattached_devices"]} == {
         "CAM-JQ1-01", "CAM-PDF-LV", "ENV-PDF-LV", "ENV-PDJ-JQ1", "LC-PDF-PUMP", "LC-PDF-SIREN",
-        "LC-PDF-LIGHT"}
+        "LC-PDF-LIGHT", "LV-PDF-PIT"}
     knx = db.session.scalar(select(Device).where(Device.code == "KNX-JQ1-L1"))
     assert knx.attributes == {"group_address": "1/2/3"}
     qf = db.session.scalar(select(Device).where(Device.code == "QF-AL1-WL2"))
@@ -108,7 +108,7 @@ def test_importing_twice_changes_nothing(client, root):
     assert changed != EXAMPLE
     r = post_yaml(client, root, changed.encode())
     assert r.status_code == 200 and r.json["updated"]["devices"] == 1, r.json
-    assert r.json["unchanged"]["devices"] == 21
+    assert r.json["unchanged"]["devices"] == 22
     assert audit_count() == before + 2
 
 
@@ -229,7 +229,7 @@ def test_dry_run_writes_nothing(client, root):
     changed = EXAMPLE.replace("name: 示范看守所", "name: 示范看守所（新）")
     r = post_yaml(client, root, changed.encode(), dry_run="1")
     assert r.status_code == 200 and r.json["site_id"] == site_id
-    assert r.json["updated"]["site"] == 1 and r.json["unchanged"]["devices"] == 22
+    assert r.json["updated"]["site"] == 1 and r.json["unchanged"]["devices"] == 23
     assert table_counts() == before and audit_count() == audits
     db.session.expire_all()
     assert db.session.get(Site, site_id).name == "示范看守所"

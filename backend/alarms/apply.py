@@ -163,7 +163,7 @@ def _where(c) -> str:
 
 def _message(c, rule) -> str:
     parts = [f"{rule.en} ({c.transition.level}) at {_where(c)}"]
-    if c.value is not None and rule.unit and rule.key not in ("water_leak", "phase_loss"):
+    if c.value is not None and rule.unit and rule.key not in ("water_leak", "high_water", "phase_loss"):
         parts.append(f"{c.value:.4g} {rule.unit} (limit {c.threshold:.4g} {rule.unit})"
                      if c.threshold is not None else f"{c.value:.4g} {rule.unit}")
     if c.trip_cause:

@@ -170,6 +170,11 @@ def water_leak(values, dev):
     return None if v is None else (1.0 if v is True else 0.0)
 
 
+def high_water(values, dev):
+    v = values.get("high_water")
+    return None if v is None else (1.0 if v is True else 0.0)
+
+
 def nothing(values, dev):
     """Rules driven by something other than values (trip causes, communication)."""
     return None
@@ -214,6 +219,8 @@ RULES: dict[str, Rule] = {r.key: r for r in (
          "humidity"),
     Rule("water_leak", (ENV,), "水浸", "Water leak", "", "above",
          {"alarm": Limit(1, 1)}, water_leak, "water_leak"),
+    Rule("high_water", (ENV,), "高水位", "High water level", "", "above",
+         {"alarm": Limit(1, 1)}, high_water, "high_water"),
     Rule("trip", (BREAKER,), "断路器跳闸", "Breaker tripped", "", "above",
          {"alarm": Limit(1, 1)}, nothing, "trip_cause",
          trip_causes=("short_circuit", "test", "other")),

@@ -1,7 +1,8 @@
 """The tender's default linkage rules (环境和设备联动), made per area and disabled until
 someone enables them: temperature -> air conditioner / heater, humidity -> fan /
-dehumidifier, water leak -> pump, siren, lights on, an alarm and the camera pop-up for
-remote confirmation (运维人员进行远程故障确认).
+dehumidifier, water leak or high water level (a level sensor's float switch) -> pump,
+siren, lights on, an alarm and the camera pop-up for remote confirmation
+(运维人员进行远程故障确认).
 
 An area gets a template when an environment sensor that reports the template's metric is
 *in* the area (not only in an area inside it) and the area (with the areas inside it) has
@@ -56,6 +57,10 @@ TEMPLATES = (
     Template("water_leak", "水浸联动排水报警", "water_leak", "==", True, 0,
              ("pump", "siren", "light"), ("siren",),
              alarm=("alarm", "水浸报警：请查看现场视频并远程确认故障"), popup=True,
+             cooldown_seconds=300.0),
+    Template("high_water", "高水位联动排水报警", "high_water", "==", True, 0,
+             ("pump", "siren", "light"), ("siren",),
+             alarm=("alarm", "高水位报警：请查看现场视频并远程确认故障"), popup=True,
              cooldown_seconds=300.0),
 )
 

@@ -56,7 +56,8 @@ def _canonical() -> dict[str, tuple[str | None, str]]:
             m[prefix + p] = ("°C", "fast")
     m.update(leakage_current=("mA", "fast"), switch_state=(None, "fast"),
              mode=(None, "fast"), trip_cause=(None, "fast"), fault_indicators=(None, "fast"),
-             humidity=("%RH", "normal"), water_leak=(None, "fast"), dim_level=("%", "fast"))
+             humidity=("%RH", "normal"), water_leak=(None, "fast"), dim_level=("%", "fast"),
+             water_level=("cm", "normal"), high_water=(None, "fast"))
     return m
 
 

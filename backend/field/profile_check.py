@@ -29,6 +29,7 @@ from backend.field.profile import (
     Setting,
 )
 from backend.field.profile import is_number as _num
+from backend.vocabulary import BOOLEAN_METRICS
 
 _TOP = {"name", "model", "vendor", "description", "source", "kinds", "poles", "word_order",
         "byte_order", "request", "metrics", "settings", "controls", *SECTIONS}
@@ -184,9 +185,9 @@ def check_profile(doc, path: Path) -> Profile:
                             poles=tuple(mpoles) if mpoles else None)
         if spec_d.get("unit", unit) != unit:
             c.err(f"{p}.unit", f"canonical unit is {unit!r} (got {spec_d.get('unit')!r})")
-        if mname in ("switch_state", "water_leak"):
+        if mname in ("switch_state", *BOOLEAN_METRICS):
             allowed = ("open", "closed") if mname == "switch_state" else (False, True)
-            if m.enum is None and not (mname == "water_leak" and m.is_bit):
+            if m.enum is None and not (mname in BOOLEAN_METRICS and m.is_bit):
                 c.err(f"{p}.enum", f"required: codes mapped to {allowed}")
             for k, v in (m.enum or {}).items():
                 if v not in allowed or type(v) is not type(allowed[0]):

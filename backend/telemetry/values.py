@@ -6,6 +6,7 @@ import math
 
 from backend.errors import invalid_field
 from backend.models.telemetry import METRICS, Q_INVALID, Q_OUT_OF_RANGE, MetricDef
+from backend.vocabulary import BOOLEAN_METRICS
 
 
 def api_value(metric: MetricDef, value: float | None):
@@ -21,7 +22,7 @@ def api_value(metric: MetricDef, value: float | None):
         return names + [f"bit{n}" for n in range(mask.bit_length()) if (mask & ~known) >> n & 1]
     if metric.kind == "state":
         code = int(value)
-        if metric.name == "water_leak":
+        if metric.name in BOOLEAN_METRICS:
             return {0: False, 1: True}.get(code, code)
         return metric.names_by_code.get(code, code)
     return value

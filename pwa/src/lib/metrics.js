@@ -3,7 +3,8 @@ export const LIVE_ORDER = [
   'switch_state', 'trip_cause', 'mode', 'fault_indicators', 'active_power', 'reactive_power',
   'apparent_power', 'power_factor', 'voltage_a', 'voltage_b', 'voltage_c', 'current_a', 'current_b',
   'current_c', 'current_n', 'frequency', 'leakage_current', 'temperature', 'temperature_a',
-  'temperature_b', 'temperature_c', 'temperature_n', 'humidity', 'water_leak', 'energy_import',
+  'temperature_b', 'temperature_c', 'temperature_n', 'humidity', 'water_leak', 'water_level', 'high_water',
+  'energy_import',
   'energy_export', 'reactive_energy',
 ]
 
