@@ -260,24 +260,35 @@ try {
     await shot(page, 'admin-cockpit')
   })
 
-  await step('schedule of a scene', page, async () => {
-    // a scene made through the API, then scheduled through the console's form (the form
-    // sends the unused target as null: this once gave 409)
-    await page.goto('/admin/schedules')
+  await step('scene and its schedule', page, async () => {
+    // a scene made in the console's scene editor (one action, a 422 shown under its field
+    // first), then scheduled through the schedule form (which sends the unused target as
+    // null: this once gave 409)
+    await page.goto('/admin/scenes')
     const siteOption = page.locator('[data-test=admin-site] option', { hasText: 'DC-DEMO' })
     await siteOption.waitFor({ state: 'attached' })
     await page.locator('[data-test=admin-site]').selectOption({ label: (await siteOption.innerText()).trim() })
-    const made = await page.evaluate(async () => {
-      const h = { Authorization: `Bearer ${JSON.parse(localStorage.getItem('gw.auth')).access}`,
-        'Content-Type': 'application/json' }
-      const site = (await (await fetch('/api/v1/sites', { headers: h })).json()).find((x) => x.code === 'DC-DEMO')
-      const devices = await (await fetch(`/api/v1/devices?site_id=${site.id}&kind=breaker`, { headers: h })).json()
-      const r = await fetch('/api/v1/scenes', { method: 'POST', headers: h, body: JSON.stringify({
-        site_id: site.id, name: 'e2e 夜间熄灯', actions: [{ kind: 'command', device_id: devices[0].id, action: 'open' }] }) })
-      return { status: r.status, body: await r.json() }
-    })
-    if (made.status !== 201) throw new Error(`scene: ${JSON.stringify(made)}`)
-    await page.reload()             // the list of scenes with the new one
+    await page.locator('[data-test=scene-new]').click()
+    const sf = page.locator('[data-test=scene-form]')
+    await sf.locator('[data-test=scene-name]').fill('e2e 夜间熄灯')
+    await sf.locator('[data-test=action-add-kind]').selectOption('command')
+    await sf.locator('[data-test=action-add]').click()
+    await sf.locator('[data-test=scene-save]').click()            // no device chosen yet
+    const missing = sf.locator('[data-test=action-error]').first()
+    await missing.waitFor()
+    const refusal = await missing.getAttribute('data-field')
+    const device = sf.locator('[data-test=action-device]')
+    await until(page, () => document.querySelectorAll('[data-test=action-device] option').length > 1)
+    await device.selectOption({ index: 1 })
+    const action = sf.locator('[data-test=action-action]')
+    await until(page, () => [...document.querySelectorAll('[data-test=action-action] option')].some((o) => o.value === 'open'))
+    await action.selectOption('open')
+    await sf.locator('[data-test=scene-save]').click()
+    await until(page, () => document.querySelector('[data-test=scene-form]')?.dataset.id)
+    await page.locator('[data-test=scene-item][data-name="e2e 夜间熄灯"]').waitFor()
+    results['scene and its schedule'] = { refusal }
+    await shot(page, 'admin-scene')
+    await page.goto('/admin/schedules')
     await page.locator('[data-test=schedule-new]').click()
     const f = page.locator('[data-test=schedule-form]')
     await f.locator('[data-test=schedule-name]').fill('e2e 夜间熄灯')
@@ -295,8 +306,8 @@ try {
     const row = page.locator('[data-test=schedule-item][data-name="e2e 夜间熄灯"]')
     await row.waitFor()
     await f.locator('[data-test=next-run]').first().waitFor()
-    results['schedule of a scene'] = { row: await row.innerText(),
-      next: await f.locator('[data-test=next-run]').first().getAttribute('data-local') }
+    results['scene and its schedule'].row = await row.innerText()
+    results['scene and its schedule'].next = await f.locator('[data-test=next-run]').first().getAttribute('data-local')
     await shot(page, 'admin-schedule')
   })
 

@@ -90,3 +90,25 @@ describe('action kinds', () => {
     expect(cleanAction(ACTION_KINDS.popup.blank())).toEqual({ kind: 'popup' })
   })
 })
+
+describe('field messages', () => {
+  it('shows marshmallow messages in Chinese, keeping numbers and our own texts', async () => {
+    const { fieldMessage } = await import('../../src/api/errors.js')
+    setLocale('zh-CN')
+    expect(fieldMessage('Missing data for required field.')).toBe('必填')
+    expect(fieldMessage('Must be greater than or equal to 0 and less than or equal to 100.')).toBe('须在 0 到 100 之间')
+    expect(fieldMessage('Must be one of: warning, alarm.')).toBe('须为以下之一：warning, alarm')
+    expect(fieldMessage('HH:MM, 00:00-23:59')).toBe('HH:MM, 00:00-23:59')
+    expect(flatErrors({ actions: { 0: { device_id: ['Missing data for required field.'] } } }))
+      .toEqual({ 'actions.0.device_id': '必填' })
+    setLocale('en')
+    expect(fieldMessage('Missing data for required field.')).toBe('Missing data for required field.')
+    setLocale('zh-CN')
+  })
+  it('offers for a command only devices whose profile can do something', () => {
+    const f = ACTION_KINDS.command.fields[0]
+    const can = { controls: (d) => ({ 'gw-breaker': ['open', 'close'] })[d.profile] || [] }
+    expect(f.filter({ profile: 'gw-breaker', gateway_id: 1 }, can)).toBe(true)
+    expect(f.filter({ profile: 'eastron-sdm630', gateway_id: 1 }, can)).toBe(false)
+  })
+})

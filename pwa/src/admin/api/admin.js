@@ -4,6 +4,7 @@
 // make (YAML/CSV import, file export), and the console's other endpoints (audit log,
 // rule catalogue, a device's effective limits, notify profiles).
 import { ApiError, BASE, api, buildPath, freshAccessToken, refreshTokens } from '../../api/client.js'
+import { fieldMessage } from '../../api/errors.js'
 import { RESOURCES } from './resources.js'
 
 /** One page: {items, total}. ``page`` counts from 1 (flask-smorest). */
@@ -70,7 +71,7 @@ export function fieldErrors(err) {
   const errors = err?.errors
   if (!errors || typeof errors !== 'object' || Array.isArray(errors)) return out
   const flat = (v) => (Array.isArray(v) ? v.map(flat).join('; ')
-    : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}: ${flat(x)}`).join('; ') : String(v))
+    : v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k}: ${flat(x)}`).join('; ') : fieldMessage(v))
   for (const [field, v] of Object.entries(errors)) {
     if (field === 'dependents') continue
     out[field] = flat(v)

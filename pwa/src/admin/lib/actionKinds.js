@@ -3,7 +3,8 @@
 // ``popup``) is a descriptor here (``registerKind``), not a new editor.
 //
 // A descriptor: ``label`` (i18n key), ``fields`` [{name, type, ...}] where ``type`` is
-// - ``device``: a device of the site (``filter(device)`` narrows the choice);
+// - ``device``: a device of the site (``filter(device, can)`` narrows the choice; ``can.controls(d)``:
+//   the actions its profile offers);
 // - ``control``: an action of the device's profile (its ``controls``);
 // - ``level``: 0..100 (``when(action)``: only shown, and sent, when it applies);
 // - ``settings``: name -> value rows (numbers, true/false, or text);
@@ -12,6 +13,8 @@
 // ``blank()``: a new action; ``describe(action, ctx)``: one line for lists and sheets
 // (``ctx``: {t, device(id), scene(id)}); ``ruleOnly``: only a linkage rule's firing can run
 // it (the server refuses it elsewhere with ``linkage_only``), so scenes don't offer it.
+
+import { fieldMessage } from '../../api/errors.js'
 
 const deviceText = (ctx, id) => {
   const d = ctx.device(id)
@@ -22,7 +25,7 @@ export const ACTION_KINDS = {
   command: {
     label: 'admin.automation.kinds.command',
     fields: [
-      { name: 'device_id', type: 'device', filter: (d) => !!d.profile && !!d.gateway_id },
+      { name: 'device_id', type: 'device', filter: (d, can) => !!d.profile && !!d.gateway_id && can.controls(d).length > 0 },
       { name: 'action', type: 'control' },
       { name: 'value', type: 'level', when: (a) => a.action === 'dim' },
     ],
@@ -118,9 +121,9 @@ export function flatErrors(errors, prefix = '') {
   if (!errors || typeof errors !== 'object') return out
   for (const [k, v] of Object.entries(errors)) {
     const name = prefix ? `${prefix}.${k}` : k
-    if (Array.isArray(v)) out[name] = v.join('; ')
+    if (Array.isArray(v)) out[name] = v.map(fieldMessage).join('; ')
     else if (v && typeof v === 'object') Object.assign(out, flatErrors(v, name))
-    else out[name] = String(v)
+    else out[name] = fieldMessage(v)
   }
   return out
 }

@@ -36,7 +36,7 @@ describe('admin API helpers', () => {
       : json(422, { code: 422, error: 'validation_error', message: 'Invalid input: code', errors: { code: ['Length must be between 1 and 64.'], attributes: { x: ['bad'] } } })))
     const boards = crud('/boards')
     const e422 = await boards.create({ code: '' }).catch((e) => e)
-    expect(fieldErrors(e422)).toEqual({ code: 'Length must be between 1 and 64.', attributes: 'x: bad' })
+    expect(fieldErrors(e422)).toEqual({ code: '长度须在 1 到 64 之间', attributes: 'x: bad' })   // marshmallow's, in Chinese
     const e409 = await boards.remove(9).catch((e) => e)
     expect(dependencyMessage(e409)).toBe('board AA1 is still used by 7 circuits')
     expect(fieldErrors(e409)).toEqual({})
