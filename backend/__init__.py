@@ -68,11 +68,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from backend.api import register_blueprints
     from backend.api.docs import docs_assets_bp
     from backend.api.health import health_bp
+    from backend.api.metrics import metrics_bp
     from backend.web import web_bp
 
     security.init_jwt(jwt)
     register_blueprints(api)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(docs_assets_bp)
     app.register_blueprint(web_bp)  # the built PWA at / (pwa/dist), when it exists
     return app

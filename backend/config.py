@@ -68,6 +68,9 @@ class Settings:
     import_max_bytes: int = 8 * 1024 * 1024
     import_max_seconds: int = 60
     log_level: str = "INFO"
+    # /metrics (backend/api/metrics.py): with a token, only `Authorization: Bearer <it>`;
+    # without, only clients on the loopback address.
+    metrics_token: str = ""
     # Field layer: poll rates and policy, device offline detection, raw-reading retention.
     poll_fast_seconds: int = 2
     poll_normal_seconds: int = 10
@@ -168,6 +171,7 @@ class Settings:
             import_max_bytes=_int(env, "GW_IMPORT_MAX_BYTES", 8 * 1024 * 1024),
             import_max_seconds=_int(env, "GW_IMPORT_MAX_SECONDS", 60),
             log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
+            metrics_token=env.get("GW_METRICS_TOKEN", "").strip(),
             admin_password=env.get("GW_ADMIN_PASSWORD") or None,
             poll_fast_seconds=_int(env, "GW_POLL_FAST_SECONDS", 2),
             poll_normal_seconds=_int(env, "GW_POLL_NORMAL_SECONDS", 10),
@@ -207,6 +211,8 @@ class Settings:
             "GW_JWT_SECRET_KEY": self.jwt_secret_key,
             "GW_LOG_LEVEL": self.log_level,
         }
+        if self.metrics_token:
+            out["GW_METRICS_TOKEN"] = self.metrics_token
         if self.database_url:
             out["DATABASE_URL"] = self.database_url
         if self.redis_url:

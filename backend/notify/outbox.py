@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from backend import jobs
+from backend import jobs, metrics
 from backend.clock import utcnow
 from backend.extensions import db, redis
 from backend.models import Notification, NotificationAttempt
@@ -157,6 +157,7 @@ def record(nid: int, attempt_id: int, channel: str, result: Delivery, grant) -> 
         else:
             n.status = "failed"
     db.session.commit()
+    metrics.NOTIFY_ATTEMPTS.labels(channel, result.outcome).inc()
     if due_now:
         enqueue([n.id])
     log.info("notification %s via %s: %s (%s)", nid, channel, result.outcome, result.detail)
@@ -177,4 +178,6 @@ def reap_stuck(now=None) -> int:
             Notification.id == att.notification_id, Notification.status == "sending")
             .values(status="unknown", last_error=att.detail))
     db.session.commit()
+    for att in stuck:
+        metrics.NOTIFY_ATTEMPTS.labels(att.channel, "unknown").inc()
     return len(stuck)

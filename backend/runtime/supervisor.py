@@ -121,8 +121,11 @@ def _killpg(pgid: int, sig: int) -> None:
 
 class Supervisor:
     def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2,
-                 log_dir: Path | None = None, console_everything: bool = False) -> None:
+                 log_dir: Path | None = None, console_everything: bool = False,
+                 on_exit: Callable[[int], None] | None = None) -> None:
         self.children: list[Child] = []
+        # Called with the pid of every child that ended (its metrics: backend/metrics.py).
+        self.on_exit = on_exit
         self.watches: list[Watch] = []
         # With a log_dir, each child's output goes through a pipe to logs/<child>.log and,
         # filtered, to the terminal (backend/runtime/logs.py); without, it is inherited.
@@ -248,11 +251,19 @@ class Supervisor:
                 self._check_hung(child, now)
             return
         _killpg(child.proc.pid, signal.SIGTERM)  # leftovers of the dead child's group
+        self._exited(child)
         if now - child.started_at >= STABLE_AFTER:
             child.failures = 0
         delay = self._schedule_restart(child, now)
         log.warning("%s (pid %d) exited with code %s; restarting in %.1f s",
                     child.name, child.proc.pid, _describe(code), delay)
+
+    def _exited(self, child: Child) -> None:
+        if self.on_exit is not None:
+            try:
+                self.on_exit(child.proc.pid)
+            except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop supervising
+                log.warning("after %s exited: %s", child.name, exc)
 
     @staticmethod
     def silence(child: Child, now: float) -> float | None:

@@ -39,6 +39,7 @@ import logging
 import logging.config
 import logging.handlers
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -84,8 +85,10 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
         return 1
     postgres = None  # the pgserver handle: postgres runs while we hold it
     status = None
+    metrics_path = reset_metrics_dir(data_dir)
     with lock, Supervisor(log_dir=data_dir / "logs",
-                          console_everything=settings.log_level == "DEBUG") as sup:
+                          console_everything=settings.log_level == "DEBUG",
+                          on_exit=lambda pid: _mark_dead(pid, metrics_path)) as sup:
         try:
             database_url = settings.database_url
             if database_url is None:
@@ -197,6 +200,26 @@ def _seed_demo(settings: Settings) -> None:
         log.exception("demo data could not be seeded (see above); continuing without it")
 
 
+def metrics_dir(data_dir: Path) -> Path:
+    """Where every child writes its Prometheus metrics (backend/metrics.py)."""
+    return Path(data_dir) / "metrics"
+
+
+def reset_metrics_dir(data_dir: Path) -> Path:
+    """Emptied at every start, as prometheus_client's multiprocess mode requires: files of
+    the processes of an earlier run would be counted again."""
+    path = metrics_dir(data_dir)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _mark_dead(pid: int, path: Path) -> None:
+    from backend import metrics
+
+    metrics.mark_dead(pid, str(path))
+
+
 def child_environ(settings: Settings) -> dict[str, str]:
     """Environment of every supervised child.
 
@@ -207,6 +230,7 @@ def child_environ(settings: Settings) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.update(settings.child_environ())
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
@@ -230,6 +254,8 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None,
               "--date-format", logs.DATE_FORMAT]
     api = Child("api", [
         py, "-m", "gunicorn",
+        # child_exit marks a dead worker's metrics (backend/runtime/gunicorn_conf.py)
+        "--config", "python:backend.runtime.gunicorn_conf",
         "--bind", bind or _bind(settings),
         "--workers", str(settings.web_workers),
         # gthread, with gunicorn's own 400/414/431 answers in our JSON error shape
