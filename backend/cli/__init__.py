@@ -1,6 +1,6 @@
 """The ``gridwarden`` command.
 
-Its own subcommands are here, in backend/cli/transfer.py and backend/cli/backup.py; development tools add
+Its own subcommands are here and in backend/cli/ (transfer.py, backup.py, roles.py); development tools add
 theirs through the ``gridwarden.commands`` entry-point group (pyproject.toml:
 ``gridwarden simulate`` from the simulator package, ``gridwarden standins`` from the
 stand-ins), so a production install without those packages has no such commands.
@@ -86,6 +86,10 @@ _register_transfer(main)
 from backend.cli.backup import register as _register_backup  # noqa: E402
 
 _register_backup(main)
+
+from backend.cli.roles import register as _register_roles  # noqa: E402
+
+_register_roles(main)
 
 COMMANDS_GROUP = "gridwarden.commands"
 
