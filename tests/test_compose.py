@@ -5,17 +5,24 @@ command lines of docs/operations.md parse too. The role commands exec exactly wh
 ``gridwarden up`` starts (backend/runtime/roles.py)."""
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import click
+import psutil
 import pytest
 import yaml
 
 from backend.cli import main
 from backend.config import Settings
 from backend.runtime import roles, up
+from tests.test_runtime import _free_port, _status
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -122,3 +129,27 @@ def test_a_role_runs_what_up_starts_as_that_child(role, tmp_path):
         assert env["GW_POLLER_ID"].endswith(":poller")
     with pytest.raises(roles.RoleError, match="DATABASE_URL and REDIS_URL"):
         roles.command(settings.with_overrides(redis_url=None), role)
+
+
+def test_the_api_role_serves_in_its_own_process(urls, tmp_path):
+    """``gridwarden api`` as a container runs it: gunicorn in place of the command, on the
+    configured servers, writing its metrics under GW_DATA_DIR/metrics."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GW_", "RQ_"))}
+    env.update(DATABASE_URL=urls["database_url"], REDIS_URL=urls["redis_url"],
+               GW_DATA_DIR=str(tmp_path), GW_HTTP_HOST="127.0.0.1", GW_HTTP_PORT=str(port),
+               GW_WEB_WORKERS="1", GW_SECRET_KEY="s" * 40, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "api"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while _status(f"http://127.0.0.1:{port}/healthz") != 200:
+            assert proc.poll() is None and time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.25)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+            assert b"gridwarden_queue_depth" in resp.read()
+        assert "gunicorn" in " ".join(psutil.Process(proc.pid).cmdline())   # exec'd
+        assert (tmp_path / "metrics").is_dir()
+    finally:
+        proc.terminate()
+        proc.wait(30)
