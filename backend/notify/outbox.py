@@ -101,7 +101,8 @@ def deliver(notification_id: int, why_not: Callable[[Notification], str | None],
     try:
         result = send(attempt.channel, n.user_id, text, grant)
     except Exception as exc:                  # a channel bug must not lose the message
-        log.exception("notification %s: %s channel raised", n.id, attempt.channel)
+        log.exception("notification %s: %s channel raised", n.id, attempt.channel,
+                      extra={"notification_id": n.id})
         result = Delivery("retry", f"internal error: {type(exc).__name__}"[:200],
                           code="internal_error")
     return record(n.id, attempt.id, attempt.channel, result, grant)
@@ -160,7 +161,9 @@ def record(nid: int, attempt_id: int, channel: str, result: Delivery, grant) -> 
     metrics.NOTIFY_ATTEMPTS.labels(channel, result.outcome).inc()
     if due_now:
         enqueue([n.id])
-    log.info("notification %s via %s: %s (%s)", nid, channel, result.outcome, result.detail)
+    log.info("notification %s via %s: %s (%s)", nid, channel, result.outcome, result.detail,
+             extra={"notification_id": nid, "channel": channel,
+                    **({"alarm_id": n.alarm_id} if n.alarm_id else {})})
     return n.status
 
 

@@ -122,7 +122,8 @@ def _killpg(pgid: int, sig: int) -> None:
 class Supervisor:
     def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2,
                  log_dir: Path | None = None, console_everything: bool = False,
-                 on_exit: Callable[[int], None] | None = None) -> None:
+                 on_exit: Callable[[int], None] | None = None,
+                 json_lines: bool = False) -> None:
         self.children: list[Child] = []
         # Called with the pid of every child that ended (its metrics: backend/metrics.py).
         self.on_exit = on_exit
@@ -131,6 +132,7 @@ class Supervisor:
         # filtered, to the terminal (backend/runtime/logs.py); without, it is inherited.
         self.log_dir = log_dir
         self.console_everything = console_everything
+        self.json_lines = json_lines        # GW_LOG_FORMAT=json (backend/runtime/logs.py)
         self._pumps: dict[str, LogPump] = {}
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
@@ -195,7 +197,8 @@ class Supervisor:
             pump = self._pumps.get(child.name)
             if pump is None:
                 pump = self._pumps[child.name] = LogPump(
-                    child.name, self.log_dir, everything=self.console_everything)
+                    child.name, self.log_dir, everything=self.console_everything,
+                    json_lines=self.json_lines)
             pump.follow(child.proc.stdout)
         child.started_at = time.monotonic()
         child.restart_at = None

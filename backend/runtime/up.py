@@ -78,7 +78,7 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
     """Run the platform until SIGTERM/SIGINT; return the process exit code."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_logging(settings.log_level, data_dir / "logs")
+    _setup_logging(settings.log_level, data_dir / "logs", settings.log_format)
     lock = _lock_data_dir(data_dir)
     if lock is None:
         log.error("another 'gridwarden up' is already using %s", data_dir)
@@ -88,7 +88,8 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
     metrics_path = reset_metrics_dir(data_dir)
     with lock, Supervisor(log_dir=data_dir / "logs",
                           console_everything=settings.log_level == "DEBUG",
-                          on_exit=lambda pid: _mark_dead(pid, metrics_path)) as sup:
+                          on_exit=lambda pid: _mark_dead(pid, metrics_path),
+                          json_lines=settings.log_format == "json") as sup:
         try:
             database_url = settings.database_url
             if database_url is None:
@@ -150,16 +151,16 @@ def _step(what: str):
         raise StartupError(f"{what} failed: {exc}") from exc
 
 
-def _setup_logging(level: str, log_dir: Path) -> None:
+def _setup_logging(level: str, log_dir: Path, fmt: str = "text") -> None:
     """The supervisor's own lines: to the terminal (start-up steps, restarts, the status
     line) and to logs/gridwarden.log."""
     if not logging.getLogger().handlers:
-        logging.config.dictConfig(logs.dict_config(level))
+        logging.config.dictConfig(logs.dict_config(level, fmt))
         log_dir.mkdir(parents=True, exist_ok=True)
         file = logging.handlers.RotatingFileHandler(
             log_dir / "gridwarden.log", maxBytes=logs.FILE_BYTES, backupCount=logs.FILE_COUNT,
             encoding="utf-8")
-        file.setFormatter(logging.Formatter(logs.FORMAT, logs.DATE_FORMAT))
+        file.setFormatter(logs.formatter(fmt))
         logging.getLogger().addHandler(file)
 
 
