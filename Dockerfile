@@ -1,4 +1,5 @@
-# GridWarden: the whole platform in one container (`gridwarden up`).
+# GridWarden: the whole platform in one container (`gridwarden up`), or one part per
+# container (`gridwarden api|worker|poller|scheduler`, compose.yaml beside this file).
 #
 #   docker build -t gridwarden .
 #   docker run -d --name gridwarden -p 8000:8000 -v gridwarden-data:/data \
@@ -9,6 +10,10 @@
 # servers instead. GW_ENV=production refuses to start without GW_SECRET_KEY (>= 32 chars).
 # Stopping takes up to ~20 s (apps, then Redis, then PostgreSQL): give `docker stop`
 # more than its default 10 s (--stop-timeout / stop_grace_period: 30s).
+#
+# Targets: `runtime` (what production runs, and what a plain `docker build .` gives) and
+# `dev` (runtime plus the simulator, the stand-ins and examples/, for compose's
+# `simulator` profile: `docker build --target dev`).
 # The PWA, built once (its assets are static; Flask serves pwa/dist at /).
 FROM node:20-bookworm-slim AS pwa
 WORKDIR /pwa
@@ -17,7 +22,7 @@ RUN npm ci --no-audit --no-fund
 COPY pwa ./
 RUN npm run build
 
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm AS runtime
 
 # tini as PID 1: forwards SIGTERM to `gridwarden up` and reaps the orphans that a
 # daemonizing pg_ctl and restarted children leave behind.
@@ -48,7 +53,7 @@ RUN pip install . \
 RUN groupadd --system --gid 10001 gridwarden \
     && useradd --system --uid 10001 --gid gridwarden --home-dir /home/gridwarden \
        --create-home --shell /usr/sbin/nologin gridwarden \
-    && install -d -o gridwarden -g gridwarden -m 0750 /data \
+    && install -d -o gridwarden -g gridwarden -m 0750 /data /data/metrics \
     && install -d -o gridwarden -g gridwarden -m 0700 /run/gridwarden
 
 ENV PYTHONPATH=/app \
@@ -67,3 +72,13 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["gridwarden", "up"]
+
+# Development tools on top of the runtime: `gridwarden simulate` and `gridwarden standins`
+# (their entry points are in the installed metadata; the packages import from /app).
+FROM runtime AS dev
+COPY simulator ./simulator
+COPY standins ./standins
+COPY examples ./examples
+
+# The last stage is what a plain `docker build .` builds: the production image.
+FROM runtime

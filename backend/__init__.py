@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 from datetime import timedelta
 
 from flask import Flask
@@ -26,6 +27,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from backend.api.converters import Int4Converter
 
     app.url_map.converters["int"] = Int4Converter   # /devices/<int:id> fits an id column
+    if settings.log_format == "json" and not logging.getLogger().handlers:
+        from backend.runtime.logs import dict_config
+
+        logging.config.dictConfig(dict_config(settings.log_level, "json"))
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app.config.update(
@@ -68,11 +73,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from backend.api import register_blueprints
     from backend.api.docs import docs_assets_bp
     from backend.api.health import health_bp
+    from backend.api.metrics import metrics_bp
     from backend.web import web_bp
 
     security.init_jwt(jwt)
     register_blueprints(api)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(docs_assets_bp)
     app.register_blueprint(web_bp)  # the built PWA at / (pwa/dist), when it exists
     return app

@@ -68,6 +68,10 @@ class Settings:
     import_max_bytes: int = 8 * 1024 * 1024
     import_max_seconds: int = 60
     log_level: str = "INFO"
+    log_format: str = "text"      # text | json: one JSON object per line (runtime/logs.py)
+    # /metrics (backend/api/metrics.py): with a token, only `Authorization: Bearer <it>`;
+    # without, only clients on the loopback address.
+    metrics_token: str = ""
     # Field layer: poll rates and policy, device offline detection, raw-reading retention.
     poll_fast_seconds: int = 2
     poll_normal_seconds: int = 10
@@ -168,6 +172,8 @@ class Settings:
             import_max_bytes=_int(env, "GW_IMPORT_MAX_BYTES", 8 * 1024 * 1024),
             import_max_seconds=_int(env, "GW_IMPORT_MAX_SECONDS", 60),
             log_level=env.get("GW_LOG_LEVEL", "INFO").upper(),
+            log_format=_log_format(env),
+            metrics_token=env.get("GW_METRICS_TOKEN", "").strip(),
             admin_password=env.get("GW_ADMIN_PASSWORD") or None,
             poll_fast_seconds=_int(env, "GW_POLL_FAST_SECONDS", 2),
             poll_normal_seconds=_int(env, "GW_POLL_NORMAL_SECONDS", 10),
@@ -206,7 +212,10 @@ class Settings:
             "GW_SECRET_KEY": self.secret_key,
             "GW_JWT_SECRET_KEY": self.jwt_secret_key,
             "GW_LOG_LEVEL": self.log_level,
+            "GW_LOG_FORMAT": self.log_format,
         }
+        if self.metrics_token:
+            out["GW_METRICS_TOKEN"] = self.metrics_token
         if self.database_url:
             out["DATABASE_URL"] = self.database_url
         if self.redis_url:
@@ -229,6 +238,13 @@ _NOTIFY_ENV = {  # Settings field -> environment variable (strings; defaults in 
     "sms_region": "GW_SMS_REGION", "vapid_private_key": "GW_VAPID_PRIVATE_KEY",
     "vapid_public_key": "GW_VAPID_PUBLIC_KEY", "vapid_subject": "GW_VAPID_SUBJECT",
 }
+
+
+def _log_format(env: dict) -> str:
+    value = (env.get("GW_LOG_FORMAT") or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(f"GW_LOG_FORMAT must be text or json, got {value!r}")
+    return value
 
 
 def _notify_env(env: dict) -> dict:

@@ -23,10 +23,13 @@ main(["--help"], prog_name="gridwarden")
 
 def test_the_image_copies_the_platform_and_not_the_dev_tools():
     text = (ROOT / "Dockerfile").read_text()
-    copied = set(re.findall(r"^COPY (?!--from)(\S+) ", text, re.MULTILINE))
+    # the production stage (`runtime`); the `dev` stage on top adds the tools on purpose
+    runtime = text.split("\nFROM runtime AS dev", 1)[0]
+    copied = set(re.findall(r"^COPY (?!--from)(\S+) ", runtime, re.MULTILINE))
     assert {"backend", "workers", "migrations"} <= copied
     assert not copied & {"simulator", "standins", "tests", "bench"}
-    assert re.search(r'^CMD \["gridwarden", "up"\]', text, re.MULTILINE)
+    assert re.search(r'^CMD \["gridwarden", "up"\]', runtime, re.MULTILINE)
+    assert text.rstrip().endswith("FROM runtime")     # a plain `docker build .`: production
 
 
 def test_the_command_runs_without_the_dev_tool_packages():

@@ -3,4 +3,5 @@ logging of every RQ process (backend/runtime/logs.py), read before the worker st
 from backend.config import Settings
 from backend.runtime.logs import dict_config
 
-DICT_CONFIG = dict_config(Settings.from_env().log_level)
+_settings = Settings.from_env()
+DICT_CONFIG = dict_config(_settings.log_level, _settings.log_format)

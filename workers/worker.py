@@ -28,8 +28,10 @@ class PreloadedWorker(Worker):
 
         preload_app()
         import workers.jobs.notify  # noqa: F401  (the channels, wechatpy, cryptography)
+        from backend import metrics
 
         os.register_at_fork(after_in_child=_drop_inherited_connections)
+        metrics.fork_jobs_share_files()      # its jobs, one at a time, share metric files
 
 
 class PollWorker(SimpleWorker):

@@ -111,12 +111,13 @@ def announce_due(now: datetime) -> int:
     ids = [int(i) for i in pipe.execute()[0]]
     if not ids:
         return 0
-    rows = db.session.execute(select(Alarm.id, Alarm.message).where(
+    rows = db.session.execute(select(Alarm.id, Alarm.message, Alarm.device_id).where(
         Alarm.id.in_(ids), Alarm.parent_id.is_(None), Alarm.state.in_(OPEN_STATES))
         .order_by(Alarm.id)).all()
     db.session.rollback()
-    for alarm_id, message in rows:
-        events.info("alarm %s raised: %s", alarm_id, message)
+    for alarm_id, message, device_id in rows:
+        events.info("alarm %s raised: %s", alarm_id, message,
+                    extra=_ids(alarm_id, device_id=device_id))
     return len(rows)
 
 
@@ -124,10 +125,18 @@ def _announce(announced) -> None:
     """One line per root alarm raised or cleared on the event log (the terminal of
     ``up``); grouped children are seen under their root in the clients."""
     for kind, alarm_id, c in announced:
+        ids = _ids(alarm_id, device_id=c.device.id if c.device else None,
+                   gateway_id=c.gateway_id)
         if kind == "raise":
-            events.info("alarm %s raised: %s", alarm_id, _message(c, catalogue.ALL_RULES[c.rule]))
+            events.info("alarm %s raised: %s", alarm_id, _message(c, catalogue.ALL_RULES[c.rule]),
+                        extra=ids)
         else:
-            events.info("alarm %s cleared: %s on %s", alarm_id, c.rule, _where(c))
+            events.info("alarm %s cleared: %s on %s", alarm_id, c.rule, _where(c), extra=ids)
+
+
+def _ids(alarm_id, **more) -> dict:
+    """The ids a line is about, as fields of its JSON form (GW_LOG_FORMAT=json)."""
+    return {"alarm_id": alarm_id, **{k: v for k, v in more.items() if v is not None}}
 
 
 def _save_state(c, now: datetime) -> None:

@@ -7,6 +7,7 @@ which also says why this is at most once per channel attempt).
 """
 from __future__ import annotations
 
+from backend import metrics
 from backend.alarms.texts import message_for
 from backend.extensions import db
 from backend.models import Alarm, Notification
@@ -29,7 +30,15 @@ def _alarm(n: Notification) -> Alarm | None:
     return db.session.get(Alarm, n.alarm_id)     # the identity map: one query per row
 
 
+def _message(n: Notification):
+    """The message of the attempt just put on record: the first attempt of a recipient's
+    notification of a raised alarm is where the alarm latency ends (backend/metrics.py)."""
+    alarm = _alarm(n)
+    if n.event == "raised" and n.attempts == 1:
+        metrics.observe_since(metrics.ALARM_LATENCY, alarm.raised_at)
+    return message_for(alarm)
+
+
 def deliver(notification_id: int) -> str:
     """Deliver (one channel attempt of) a notification; returns its status after."""
-    return outbox.deliver(notification_id, lambda n: _why_not(n, _alarm(n)),
-                          lambda n: message_for(_alarm(n)))
+    return outbox.deliver(notification_id, lambda n: _why_not(n, _alarm(n)), _message)

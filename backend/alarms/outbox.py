@@ -52,7 +52,8 @@ def queue(alarm: Alarm, event: str, now: datetime, *, tier: int | None = None,
         alarm.notified_tier = max(alarm.notified_tier or 0, tier)
         alarm.last_notified_at = now
     else:
-        log.warning("alarm %s (%s): nobody to notify at tier %s", alarm.id, alarm.rule, tier)
+        log.warning("alarm %s (%s): nobody to notify at tier %s", alarm.id, alarm.rule, tier,
+                    extra={"alarm_id": alarm.id})
     return due
 
 

@@ -1,6 +1,6 @@
 """The ``gridwarden`` command.
 
-Its own subcommands are here and in backend/cli/transfer.py; development tools add
+Its own subcommands are here and in backend/cli/ (transfer.py, backup.py, roles.py); development tools add
 theirs through the ``gridwarden.commands`` entry-point group (pyproject.toml:
 ``gridwarden simulate`` from the simulator package, ``gridwarden standins`` from the
 stand-ins), so a production install without those packages has no such commands.
@@ -82,6 +82,14 @@ def create_admin(username: str, password_stdin: bool) -> None:
 from backend.cli.transfer import register as _register_transfer  # noqa: E402
 
 _register_transfer(main)
+
+from backend.cli.backup import register as _register_backup  # noqa: E402
+
+_register_backup(main)
+
+from backend.cli.roles import register as _register_roles  # noqa: E402
+
+_register_roles(main)
 
 COMMANDS_GROUP = "gridwarden.commands"
 

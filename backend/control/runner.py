@@ -59,6 +59,6 @@ class ControlRunner(threading.Thread):
         outcome = execute(command_id, self.session, hops)
         if outcome not in ("skipped", "handed_over"):
             log.info("command %s: %s in %.0f ms", command_id, outcome,
-                     (time.perf_counter() - started) * 1000)
+                     (time.perf_counter() - started) * 1000, extra={"command_id": command_id})
         self.executed.insert(0, (command_id, outcome))
         del self.executed[100:]

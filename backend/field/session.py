@@ -208,7 +208,8 @@ class FieldSession:
         try:
             result = flight.future.result()
         except (Exception, futures.CancelledError):
-            log.exception("poll of gateway %s (%s) failed", gateway_id, flight.rate)
+            log.exception("poll of gateway %s (%s) failed", gateway_id, flight.rate,
+                          extra={"gateway_id": gateway_id})
             return None
         if result.answered:
             self._unanswering.discard(gateway_id)

@@ -25,6 +25,7 @@ import orjson
 import redis as redis_lib
 from sqlalchemy import select
 
+from backend import metrics
 from backend.accounts.security import Actor, revocation_keys
 from backend.errors import DomainError, NotFound, invalid_field
 from backend.extensions import db, redis
@@ -286,11 +287,13 @@ def _take_slot() -> Callable[[], None]:
         raise StreamsExhausted("too many live streams on this server: retry shortly, or poll "
                                "without Accept: text/event-stream", headers={"Retry-After": "10"})
     released = threading.Event()
+    metrics.SSE_CLIENTS.inc()
 
     def release() -> None:
         if not released.is_set():
             released.set()
             slots.release()
+            metrics.SSE_CLIENTS.dec()
     return release
 
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from backend import jobs
+from backend import jobs, metrics
 from backend.clock import utcnow
 from backend.extensions import db, redis
 from backend.models import Notification, NotificationAttempt
@@ -101,7 +101,8 @@ def deliver(notification_id: int, why_not: Callable[[Notification], str | None],
     try:
         result = send(attempt.channel, n.user_id, text, grant)
     except Exception as exc:                  # a channel bug must not lose the message
-        log.exception("notification %s: %s channel raised", n.id, attempt.channel)
+        log.exception("notification %s: %s channel raised", n.id, attempt.channel,
+                      extra={"notification_id": n.id})
         result = Delivery("retry", f"internal error: {type(exc).__name__}"[:200],
                           code="internal_error")
     return record(n.id, attempt.id, attempt.channel, result, grant)
@@ -157,9 +158,12 @@ def record(nid: int, attempt_id: int, channel: str, result: Delivery, grant) -> 
         else:
             n.status = "failed"
     db.session.commit()
+    metrics.NOTIFY_ATTEMPTS.labels(channel, result.outcome).inc()
     if due_now:
         enqueue([n.id])
-    log.info("notification %s via %s: %s (%s)", nid, channel, result.outcome, result.detail)
+    log.info("notification %s via %s: %s (%s)", nid, channel, result.outcome, result.detail,
+             extra={"notification_id": nid, "channel": channel,
+                    **({"alarm_id": n.alarm_id} if n.alarm_id else {})})
     return n.status
 
 
@@ -177,4 +181,6 @@ def reap_stuck(now=None) -> int:
             Notification.id == att.notification_id, Notification.status == "sending")
             .values(status="unknown", last_error=att.detail))
     db.session.commit()
+    for att in stuck:
+        metrics.NOTIFY_ATTEMPTS.labels(att.channel, "unknown").inc()
     return len(stuck)

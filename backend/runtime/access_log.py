@@ -38,6 +38,12 @@ class RedactingLogger(Logger):
         super().setup(cfg)
         if not any(isinstance(f, RedactSecrets) for f in self.error_log.filters):
             self.error_log.addFilter(RedactSecrets())   # "Error handling request <uri>"
+        from backend.config import Settings
+        from backend.runtime import logs
+
+        if Settings.from_env().log_format == "json":   # GW_LOG_FORMAT=json: JSON lines
+            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+                handler.setFormatter(logs.json_formatter())
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from backend import liveness
+from backend import liveness, metrics
 from backend.alarms import apply as alarm_apply
 from backend.alarms import context as alarm_context
 from backend.alarms import evaluate as alarm_eval
@@ -37,6 +37,7 @@ def run(rate: str, shard: int = 0, shards: int = 1, *, job_id: str = "-") -> dic
     for batch in SESSION.collect(started, wait=setting("poll_fast_seconds")):
         _store(batch, totals, job_id)
     seconds = time.perf_counter() - started_at
+    metrics.POLL_CYCLE_SECONDS.labels(rate, str(shard)).observe(seconds)
     if started.gateways or started.busy or not started.skipped:
         # Polling happened (or the shard has nothing to poll); a job whose every gateway
         # was locked by another poller proves nothing about this shard.
@@ -62,13 +63,24 @@ def _store(batch: list, totals: dict, job_id: str) -> None:
         return
     readings = [r for part in batch for r in part.readings]
     outcomes = [o for part in batch for o in part.outcomes]
-    totals["rows"] += ingest(readings).rows
+    rows = ingest(readings).rows
+    totals["rows"] += rows
     record_poll_results(outcomes)
+    _count(batch, rows)
     totals["alarm_changes"] += _evaluate_alarms(readings, outcomes, job_id)
     totals["linkage_events"] += _evaluate_linkage(readings, job_id)
     totals["devices"] += len(outcomes)
     totals["failed"] += sum(1 for _, ok, _ in outcomes if not ok)
     totals["requests"] += sum(part.requests for part in batch)
+
+
+def _count(batch: list, rows: int) -> None:
+    metrics.READINGS.inc(rows)
+    metrics.DEVICES_POLLED.inc(sum(len(part.outcomes) for part in batch))
+    for part in batch:
+        failed = sum(1 for _, ok, _ in part.outcomes if not ok)
+        if failed:
+            metrics.FAILED_READS.labels(str(part.gateway_id)).inc(failed)
 
 
 def _evaluate_alarms(readings: list, outcomes: list, job_id: str) -> int:

@@ -121,13 +121,18 @@ def _killpg(pgid: int, sig: int) -> None:
 
 class Supervisor:
     def __init__(self, *, stop_timeout: float = 10.0, poll_interval: float = 0.2,
-                 log_dir: Path | None = None, console_everything: bool = False) -> None:
+                 log_dir: Path | None = None, console_everything: bool = False,
+                 on_exit: Callable[[int], None] | None = None,
+                 json_lines: bool = False) -> None:
         self.children: list[Child] = []
+        # Called with the pid of every child that ended (its metrics: backend/metrics.py).
+        self.on_exit = on_exit
         self.watches: list[Watch] = []
         # With a log_dir, each child's output goes through a pipe to logs/<child>.log and,
         # filtered, to the terminal (backend/runtime/logs.py); without, it is inherited.
         self.log_dir = log_dir
         self.console_everything = console_everything
+        self.json_lines = json_lines        # GW_LOG_FORMAT=json (backend/runtime/logs.py)
         self._pumps: dict[str, LogPump] = {}
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
@@ -192,7 +197,8 @@ class Supervisor:
             pump = self._pumps.get(child.name)
             if pump is None:
                 pump = self._pumps[child.name] = LogPump(
-                    child.name, self.log_dir, everything=self.console_everything)
+                    child.name, self.log_dir, everything=self.console_everything,
+                    json_lines=self.json_lines)
             pump.follow(child.proc.stdout)
         child.started_at = time.monotonic()
         child.restart_at = None
@@ -248,11 +254,19 @@ class Supervisor:
                 self._check_hung(child, now)
             return
         _killpg(child.proc.pid, signal.SIGTERM)  # leftovers of the dead child's group
+        self._exited(child)
         if now - child.started_at >= STABLE_AFTER:
             child.failures = 0
         delay = self._schedule_restart(child, now)
         log.warning("%s (pid %d) exited with code %s; restarting in %.1f s",
                     child.name, child.proc.pid, _describe(code), delay)
+
+    def _exited(self, child: Child) -> None:
+        if self.on_exit is not None:
+            try:
+                self.on_exit(child.proc.pid)
+            except Exception as exc:  # noqa: BLE001 - bookkeeping must not stop supervising
+                log.warning("after %s exited: %s", child.name, exc)
 
     @staticmethod
     def silence(child: Child, now: float) -> float | None:

@@ -39,6 +39,7 @@ import logging
 import logging.config
 import logging.handlers
 import os
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -77,15 +78,18 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
     """Run the platform until SIGTERM/SIGINT; return the process exit code."""
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_logging(settings.log_level, data_dir / "logs")
+    _setup_logging(settings.log_level, data_dir / "logs", settings.log_format)
     lock = _lock_data_dir(data_dir)
     if lock is None:
         log.error("another 'gridwarden up' is already using %s", data_dir)
         return 1
     postgres = None  # the pgserver handle: postgres runs while we hold it
     status = None
+    metrics_path = reset_metrics_dir(data_dir)
     with lock, Supervisor(log_dir=data_dir / "logs",
-                          console_everything=settings.log_level == "DEBUG") as sup:
+                          console_everything=settings.log_level == "DEBUG",
+                          on_exit=lambda pid: _mark_dead(pid, metrics_path),
+                          json_lines=settings.log_format == "json") as sup:
         try:
             database_url = settings.database_url
             if database_url is None:
@@ -147,16 +151,16 @@ def _step(what: str):
         raise StartupError(f"{what} failed: {exc}") from exc
 
 
-def _setup_logging(level: str, log_dir: Path) -> None:
+def _setup_logging(level: str, log_dir: Path, fmt: str = "text") -> None:
     """The supervisor's own lines: to the terminal (start-up steps, restarts, the status
     line) and to logs/gridwarden.log."""
     if not logging.getLogger().handlers:
-        logging.config.dictConfig(logs.dict_config(level))
+        logging.config.dictConfig(logs.dict_config(level, fmt))
         log_dir.mkdir(parents=True, exist_ok=True)
         file = logging.handlers.RotatingFileHandler(
             log_dir / "gridwarden.log", maxBytes=logs.FILE_BYTES, backupCount=logs.FILE_COUNT,
             encoding="utf-8")
-        file.setFormatter(logging.Formatter(logs.FORMAT, logs.DATE_FORMAT))
+        file.setFormatter(logs.formatter(fmt))
         logging.getLogger().addHandler(file)
 
 
@@ -197,6 +201,26 @@ def _seed_demo(settings: Settings) -> None:
         log.exception("demo data could not be seeded (see above); continuing without it")
 
 
+def metrics_dir(data_dir: Path) -> Path:
+    """Where every child writes its Prometheus metrics (backend/metrics.py)."""
+    return Path(data_dir) / "metrics"
+
+
+def reset_metrics_dir(data_dir: Path) -> Path:
+    """Emptied at every start, as prometheus_client's multiprocess mode requires: files of
+    the processes of an earlier run would be counted again."""
+    path = metrics_dir(data_dir)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _mark_dead(pid: int, path: Path) -> None:
+    from backend import metrics
+
+    metrics.mark_dead(pid, str(path))
+
+
 def child_environ(settings: Settings) -> dict[str, str]:
     """Environment of every supervised child.
 
@@ -207,6 +231,7 @@ def child_environ(settings: Settings) -> dict[str, str]:
     """
     env = dict(os.environ)
     env.update(settings.child_environ())
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
@@ -230,6 +255,8 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None,
               "--date-format", logs.DATE_FORMAT]
     api = Child("api", [
         py, "-m", "gunicorn",
+        # child_exit marks a dead worker's metrics (backend/runtime/gunicorn_conf.py)
+        "--config", "python:backend.runtime.gunicorn_conf",
         "--bind", bind or _bind(settings),
         "--workers", str(settings.web_workers),
         # gthread, with gunicorn's own 400/414/431 answers in our JSON error shape
