@@ -75,8 +75,12 @@ def from_facility(path: Path) -> list[Actuator]:
 class KnxActuators:
     """The actuators on one tunnelling connection to knxd."""
 
-    def __init__(self, actuators: list[Actuator], host: str, port: int) -> None:
-        self.actuators = actuators
+    KEEPALIVE_ADDRESS = "31/7/255"     # read now and then: no group of ours uses it
+
+    def __init__(self, actuators: list[Actuator], host: str, port: int,
+                 keepalive_s: float = 2.0) -> None:
+        self.actuators, self.keepalive_s = actuators, keepalive_s
+        self._keepalive: asyncio.Task | None = None
         self._xknx = XKNX(connection_config=ConnectionConfig(
             connection_type=ConnectionType.TUNNELING, gateway_ip=host, gateway_port=port,
             local_ip="127.0.0.1" if host.startswith("127.") else None),
@@ -84,9 +88,20 @@ class KnxActuators:
 
     async def start(self) -> None:
         await self._xknx.start()
+        self._keepalive = asyncio.get_running_loop().create_task(self._keep())
 
     async def stop(self) -> None:
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         await self._xknx.stop()
+
+    async def _keep(self) -> None:
+        """Send something now and then: an unacknowledged request is how xknx notices a
+        restarted knxd (its own heartbeat is 70 s) and reconnects the tunnel."""
+        while True:
+            await asyncio.sleep(self.keepalive_s)
+            if self._xknx.connection_manager.connected.is_set():
+                self._send(self.KEEPALIVE_ADDRESS, GroupValueRead())
 
     def _telegram(self, telegram: Telegram) -> None:
         address = str(telegram.destination_address)
@@ -106,8 +121,19 @@ class KnxActuators:
 
 
 async def run(actuators: list[Actuator], host: str, port: int) -> None:
-    bus = KnxActuators(actuators, host, port)
-    await bus.start()
+    """Serve until cancelled; waits for knxd (started beside it) with a growing pause."""
+    bus, delay = KnxActuators(actuators, host, port), 0.5
+    while True:
+        try:
+            await bus.start()
+            break
+        except Exception as exc:  # noqa: BLE001 - knxd not up yet
+            log.warning("KNX actuators: knxd at %s:%s: %s; again in %.1f s", host, port, exc,
+                        delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+            bus = KnxActuators(actuators, host, port)
+    print(f"simulator: {len(actuators)} KNX actuator(s) on {host}:{port}", flush=True)
     try:
         await asyncio.Event().wait()
     finally:

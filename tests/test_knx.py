@@ -232,6 +232,34 @@ def test_bad_addresses_and_another_sites_gateway(client, world):
     assert r.status_code == 403
 
 
+def test_a_scene_switches_knx_lights_through_the_same_commands(client, world, actuators):
+    actions = [{"kind": "command", "device_id": world["ids"]["KNX-L1"], "action": "off"},
+               {"kind": "command", "device_id": world["ids"]["KNX-L2"], "action": "dim",
+                "value": 60}]
+    r = client.post("/api/v1/scenes", headers=world["m1"],
+                    json={"site_id": world["site"], "name": "熄灯", "actions": actions})
+    assert r.status_code == 201, r.json
+    bad = [{"kind": "command", "device_id": world["ids"]["KNX-L1"], "action": "dim",
+            "value": 5}]
+    r2 = client.post("/api/v1/scenes", headers=world["m1"],
+                     json={"site_id": world["site"], "name": "坏", "actions": bad})
+    assert r2.status_code == 422 and r2.json["error"] == "action_not_supported", r2.json
+    run = client.post(f"/api/v1/scenes/{r.json['id']}/run", json={"reason": "测试"},
+                      headers={**world["m1"], "Idempotency-Key": uuid.uuid4().hex})
+    assert run.status_code in (200, 201, 202), run.json
+    ids = [res["command_id"] for res in run.json["results"]]
+    deadline = time.monotonic() + 15
+    while True:
+        states = [client.get(f"/api/v1/commands/{i}", headers=world["m1"]).json["state"]
+                  for i in ids]
+        if all(s not in ("requested", "queued", "sent") for s in states) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert states == ["confirmed", "confirmed"]
+    assert actuators[0].on is False and actuators[1].level == 153      # 60 % of 255
+
+
 def test_knxd_stopped_raises_the_communication_alarm_and_reconnects(app, client, world,
                                                                     knxd):
     def open_alarm():
@@ -250,4 +278,8 @@ def test_knxd_stopped_raises_the_communication_alarm_and_reconnects(app, client,
     with app.app_context():
         assert db.session.get(Alarm, alarm_id).state == "cleared"
         assert db.session.get(KnxGateway, world["gw"]).connected is True
-    _wait(lambda: _online(client, world, "KNX-L1"), 20, "groups online again")
+    # the actuators reconnected too (their keep-alive): a light switches again
+    deadline = time.monotonic() + 30
+    while (d := _command(client, world, "KNX-L1", "on"))["state"] != "confirmed":
+        assert time.monotonic() < deadline, d
+        time.sleep(1)

@@ -42,6 +42,22 @@ def up(demo: bool, bind: str | None) -> None:
 
 
 @main.command()
+@click.option("--probe", type=click.FloatRange(0.2, 3600), default=10.0, show_default=True,
+              help="Seconds between reads of every KNX group's state addresses.")
+def knx(probe: float) -> None:
+    """Run the KNX process: one connection per KNX gateway (docs/knx.md)."""
+    import logging
+
+    from backend.runtime.context import app_context
+    from backend.runtime.knx_process import run
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with app_context(_settings()) as app:
+        run(app, probe_s=probe)
+
+
+@main.command()
 def migrate() -> None:
     """Apply every pending database migration."""
     from backend.migrate import upgrade_head

@@ -163,7 +163,7 @@ def device_rules(kind, gateway_id, unit_id, profile, data: dict, unit_taken) -> 
         check_device_profile(profile, kind)
     if kind != "knx_group" and data.get("knx_gateway_id") is not None:
         invalid_field("knx_gateway_id", "only knx_group devices are on a KNX gateway")
-    if kind == "knx_group" and ("attributes" in data or "kind" in data):
+    if kind == "knx_group" and "attributes" in data:
         try:
             check_attributes(data.get("attributes") or {})
         except AddressError as exc:
