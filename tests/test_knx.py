@@ -183,6 +183,9 @@ def test_switch_and_dim_confirmed_from_the_state_address(app, client, world, act
     assert actuators[1].level == 102            # 40 % of 255, on the bus
     _wait(lambda: _value(client, world, "KNX-L2", "brightness") == 40, 5, "brightness 40")
     # the accepted commands of each group: dim only with a brightness address
+    assert [client.get(f"/api/v1/devices/{world['ids'][c]}", headers=world["m1"])
+            .json["actions"] for c in ("KNX-L1", "KNX-L2")] == [["on", "off"],
+                                                                ["on", "off", "dim"]]
     r = client.post(f"/api/v1/devices/{world['ids']['KNX-L1']}/commands",
                     json={"action": "dim", "value": 10, "reason": "测试"},
                     headers={**world["m1"], "Idempotency-Key": uuid.uuid4().hex})

@@ -46,14 +46,18 @@ def up(demo: bool, bind: str | None) -> None:
               help="Seconds between reads of every KNX group's state addresses.")
 def knx(probe: float) -> None:
     """Run the KNX process: one connection per KNX gateway (docs/knx.md)."""
-    import logging
+    import logging.config
 
     from backend.runtime.context import app_context
     from backend.runtime.knx_process import run
+    from backend.runtime.logs import dict_config
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with app_context(_settings()) as app:
+    settings = _settings()
+    config = dict_config(settings.log_level)
+    # xknx warns of every unanswered read: the groups' status says it once
+    config["loggers"]["xknx"] = {"level": "ERROR"}
+    logging.config.dictConfig(config)
+    with app_context(settings) as app:
         run(app, probe_s=probe)
 
 

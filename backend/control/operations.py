@@ -111,16 +111,6 @@ def _knx_target(device: Device, action: str, value) -> dict:
     return knx_groups.target(action, value)
 
 
-def accepted_actions(device: Device) -> list[str]:
-    """The commands a device accepts (its profile's controls; a KNX group's own)."""
-    if device.kind == "knx_group":
-        return knx_groups.actions(device.attributes or {})
-    try:
-        return sorted(profile_for(device.profile).controls) if device.profile else []
-    except (ProfileError, KeyError):
-        return []
-
-
 def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,
            data: dict, value=None, settings: dict | None = None,
            origin: tuple[str, int] | None = None) -> Command:

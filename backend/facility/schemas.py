@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.facility.profiles import accepted_actions
 from backend.models import Device, Gateway, KnxGateway, Site
 from backend.models.facility import (
     AREA_KINDS,
@@ -162,6 +163,9 @@ class DeviceSchema(SiteRecordSchema):
     stream_url = text(Device.stream_url, allow_none=True, validate=_stream_url, metadata={
         "description": "Cameras: the video stream (RTSP, HLS .m3u8, WebRTC); handed to the "
                        "clients' pop-up, never proxied"})
+    actions = ma.fields.Function(lambda d: accepted_actions(d), dump_only=True, metadata={
+        "description": "The commands it accepts (POST /devices/{id}/commands): its profile's "
+                       "controls; a knx_group's on/off and, with a brightness address, dim"})
     attributes = JsonObject(load_default=dict,
                             metadata={"description": "Kind-specific extras (a knx_group's group "
                                                      "addresses switch, switch_state, brightness, "
