@@ -58,6 +58,7 @@ class KnxProcess:
         self.gateways: dict[int, Gateway] = {}
         self._halt = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
+        self._seen: dict[int, dict] = {}        # device id -> the values last seen
 
     def _spawn(self, coro) -> None:
         """A task of a callback (telegram, state, command), awaited at stop; none once
@@ -161,11 +162,14 @@ class KnxProcess:
                 delay = min(delay * 2, self.backoff_max)
         log.info("KNX gateway %s connected (%s:%s)", gw.id, gw.cfg.host, gw.cfg.port)
         while True:
-            if gw.link.connected:
-                try:
+            try:
+                if gw.link.connected:
                     await self._probe(gw)
-                except Exception:  # noqa: BLE001 - probing again next time
-                    log.exception("KNX gateway %s: probe failed", gw.id)
+                else:       # reconnecting: its groups go offline after the usual failures
+                    await self._db(self._status, [(d, False, "KNX gateway not connected")
+                                                  for d in gw.groups])
+            except Exception:  # noqa: BLE001 - probing again next time
+                log.exception("KNX gateway %s: probe failed", gw.id)
             await asyncio.sleep(self.probe_s)
 
     async def _state(self, gw: Gateway, connected: bool, error: str | None = None) -> None:
@@ -183,6 +187,8 @@ class KnxProcess:
             values = await self._read_state(gw, group)
             if values:
                 batch.append((group.device_id, utcnow(), values))
+                self._seen[group.device_id] = {**self._seen.get(group.device_id, {}),
+                                               **values}
             status.append((group.device_id, bool(values),
                            None if values else "no answer on the state address"))
         if batch:
@@ -215,12 +221,20 @@ class KnxProcess:
 
     async def _telegram(self, gw: Gateway, address: str, kind: str, payload,
                         outgoing: bool) -> None:
-        """A telegram on the bus: a write or an answer changes the group's values."""
+        """A telegram on the bus: a write (a wall switch, an actuator's status) changes the
+        group's values; an answer to a read only when it shows something new (the
+        probe's own answers are stored by the probe)."""
         if outgoing or kind == "read":
             return
         now = utcnow()
-        batch = [(g.device_id, now, v) for g in gw.groups.values()
-                 if (v := groups.values_of(g.attributes, address, payload))]
+        batch = []
+        for g in gw.groups.values():
+            values = groups.values_of(g.attributes, address, payload)
+            seen = self._seen.setdefault(g.device_id, {})
+            if values and (kind == "write" or any(seen.get(k) != v
+                                                  for k, v in values.items())):
+                seen.update(values)
+                batch.append((g.device_id, now, values))
         if not batch:
             return
         from backend.live import stream
