@@ -30,6 +30,7 @@ class Actuator:
     brightness_state: str | None = None
     on: bool = False
     level: int = 0          # 0-255
+    silent: bool = False    # a fault: neither answers nor switches (a dead actuator)
 
     def state_of(self, address: str):
         """The payload to answer a read of ``address`` with (None: not ours)."""
@@ -107,6 +108,8 @@ class KnxActuators:
         address = str(telegram.destination_address)
         payload = telegram.payload
         for act in self.actuators:
+            if act.silent:
+                continue
             if isinstance(payload, GroupValueRead):
                 value = act.state_of(address)
                 if value is not None:

@@ -263,6 +263,30 @@ def test_a_scene_switches_knx_lights_through_the_same_commands(client, world, ac
     assert actuators[0].on is False and actuators[1].level == 153      # 60 % of 255
 
 
+def test_no_answer_from_the_state_address_times_out_and_another_value_fails(
+        client, world, actuators):
+    actuators[0].on = False                          # the light is off (as if by hand)
+    actuators[0].silent = True                       # a dead actuator: nothing answers
+    try:
+        d = _command(client, world, "KNX-L1", "on")
+    finally:
+        actuators[0].silent = False
+    assert (d["state"], d["error"]) == ("timed_out", "knx_no_answer"), d
+    assert "1/2/4" in d["message"] and d["message_zh"]
+    assert actuators[0].on is False                  # the write reached nobody
+    # a group whose state address shows another light's state: written, not confirmed
+    r = client.post("/api/v1/devices", headers=world["ad"], json={
+        "site_id": world["site"], "code": "KNX-X", "name": "错接的灯", "kind": "knx_group",
+        "knx_gateway_id": world["gw"], "attributes": {"switch": "1/3/1",
+                                                      "switch_state": "1/2/4"}})
+    assert r.status_code == 201, r.json
+    world["ids"]["KNX-X"] = r.json["id"]
+    _wait(lambda: _online(client, world, "KNX-X"), 20, "the new group probed")
+    d = _command(client, world, "KNX-X", "on")
+    assert (d["state"], d["error"]) == ("failed", "not_confirmed"), d
+    assert d["observed"] == {"light": "off"}
+
+
 def test_knxd_stopped_raises_the_communication_alarm_and_reconnects(app, client, world,
                                                                     knxd):
     def open_alarm():
