@@ -297,6 +297,7 @@ def test_knxd_stopped_raises_the_communication_alarm_and_reconnects(app, client,
     assert open_alarm() is None
     knxd.stop()
     _wait(lambda: open_alarm() is not None, 30, "the knx_offline alarm")
+    _wait(lambda: not _online(client, world, "KNX-L1"), 30, "the groups offline")
     alarm_id = open_alarm().id
     with app.app_context():
         assert db.session.get(Alarm, alarm_id).rule == "knx_offline"
@@ -305,8 +306,8 @@ def test_knxd_stopped_raises_the_communication_alarm_and_reconnects(app, client,
     with app.app_context():
         assert db.session.get(Alarm, alarm_id).state == "cleared"
         assert db.session.get(KnxGateway, world["gw"]).connected is True
-    # the actuators reconnected too (their keep-alive): a light switches again
-    deadline = time.monotonic() + 30
-    while (d := _command(client, world, "KNX-L1", "on"))["state"] != "confirmed":
-        assert time.monotonic() < deadline, d
-        time.sleep(1)
+    # offline while it reconnected; online again once the actuators (their keep-alive
+    # reconnected them too) answer the probe; then a light switches again
+    _wait(lambda: _online(client, world, "KNX-L1"), 40, "the group answering again")
+    d = _command(client, world, "KNX-L1", "on")
+    assert d["state"] == "confirmed", d

@@ -73,8 +73,9 @@ def actions(attributes: dict) -> list[str]:
 
 
 def target(action: str, value=None) -> dict:
-    """What the group must show once ``action`` took effect."""
-    return dict(ACTIONS[action]) if ACTIONS.get(action) else {"brightness": value}
+    """What the group must show once ``action`` took effect (dim: the level as the bus
+    carries it, whole 1/255 steps, shown back in whole %)."""
+    return dict(ACTIONS[action]) if ACTIONS.get(action) else {"brightness": percent(raw(value))}
 
 
 def value_for(metric: str, payload):
