@@ -6,6 +6,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)   # browser tests (docs, PWA)
 command -v mbpoll >/dev/null 2>&1 || need+=(mbpoll)       # reads the simulator as a third party
 command -v knxd >/dev/null 2>&1 || need+=(knxd)           # the real KNX daemon for KNX tests
+command -v knxtool >/dev/null 2>&1 || need+=(knxd-tools)  # knxtool: telegrams sent in the KNX tests
 # A CJK font, so the PWA's Chinese screens render in the browser tests' screenshots.
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -eq 0 ]; then

@@ -53,6 +53,9 @@ def _time_of_day(value: str | None) -> float | None:
 @click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Serve the gateways from this many processes (each models the whole "
                    "fleet; see simulator/multi.py).")
+@click.option("--knx", "knx_bus", metavar="HOST:PORT", default=None,
+              help="Put actuators for the facility's knx_group devices on this knxd "
+                   "(KNXnet/IP tunnelling).")
 @click.option("--profile-dir", "profile_dirs", multiple=True,
               type=click.Path(exists=True, file_okay=False),
               help="A directory of a site's own device profiles (repeatable), as "
@@ -60,7 +63,7 @@ def _time_of_day(value: str | None) -> float | None:
 @click.pass_context
 def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, http_port, tick,
              speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms,
-             processes, profile_dirs) -> None:
+             processes, knx_bus, profile_dirs) -> None:
     """Serve a simulated fleet of IoT breakers, meters and sensors over Modbus TCP.
 
     From a site description (--facility FILE) or from counts (--gateways G
@@ -111,6 +114,12 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
         sim = Simulator(fleet, config)
         gc.freeze()     # the fleet model lives as long as the process: not worth scanning
         await sim.start()
+        if knx_bus and facility is not None:
+            from simulator import knx
+
+            knx_host, _, knx_port = knx_bus.rpartition(":")
+            asyncio.get_running_loop().create_task(
+                knx.run(knx.from_facility(facility), knx_host, int(knx_port)))
         ready([(g.code, g.host, g.port, g.spec.transport, len(g.devices))
                for g in sim.gateways.values()], len(sim.devices), sim.http_url)
         try:

@@ -20,6 +20,7 @@ from backend.models import (
     DeviceStatus,
     DistributionRoom,
     Gateway,
+    KnxGateway,
     MaintenanceWindow,
     RepairOrder,
     RepairPhoto,
@@ -74,6 +75,8 @@ def build_world() -> World:
     circuit_leaf = add(Circuit(site_id=a.id, code="C2", name="备用", board_id=board.id))
     gw = add(Gateway(site_id=a.id, code="GW1", name="网关1", host="127.0.0.1", port=15020))
     gw_leaf = add(Gateway(site_id=a.id, code="GW2", name="网关2", host="127.0.0.1", port=15021))
+    knx = add(KnxGateway(site_id=a.id, code="KNX1", name="KNX网关1", host="127.0.0.1"))
+    knx_leaf = add(KnxGateway(site_id=a.id, code="KNX2", name="KNX网关2", host="127.0.0.1"))
     dev = add(Device(site_id=a.id, code="QF1", name="断路器1", kind="breaker", circuit_id=circuit.id,
                      gateway_id=gw.id, unit_id=1, profile="gw-breaker"))
     dev_leaf = add(Device(site_id=a.id, code="QF2", name="断路器2", kind="breaker",
@@ -82,10 +85,11 @@ def build_world() -> World:
     world = World(
         site=a.id, empty_site=empty.id, users=users,
         main={"areas": area.id, "rooms": room.id, "boards": board.id, "circuits": circuit.id,
-              "gateways": gw.id, "devices": dev.id, "users": target.id, "sites": a.id},
+              "gateways": gw.id, "devices": dev.id, "users": target.id, "sites": a.id,
+              "knx-gateways": knx.id},
         leaf={"areas": area_leaf.id, "rooms": room_leaf.id, "boards": board_leaf.id,
               "circuits": circuit_leaf.id, "gateways": gw_leaf.id, "devices": dev_leaf.id,
-              "users": leaf_user.id, "sites": empty.id},
+              "users": leaf_user.id, "sites": empty.id, "knx-gateways": knx_leaf.id},
     )
     _alarm_admin_records(world, area_leaf.id)
     _linkage_records(world, dev.id)
@@ -239,6 +243,9 @@ BODIES = {
     "POST /api/v1/gateways": lambda w: {"site_id": w.site, "code": "GW9", "name": "网关9",
                                         "host": "127.0.0.1", "port": 15029},
     "PUT /api/v1/gateways/<int:obj_id>": lambda w: {"timeout_ms": 1500},
+    "POST /api/v1/knx-gateways": lambda w: {"site_id": w.site, "code": "KNX9",
+                                            "name": "KNX网关9", "host": "127.0.0.1"},
+    "PUT /api/v1/knx-gateways/<int:obj_id>": lambda w: {"port": 3672},
     "POST /api/v1/devices": lambda w: {"site_id": w.site, "code": "QF9", "name": "断路器9",
                                        "kind": "breaker", "gateway_id": w.main["gateways"],
                                        "unit_id": 9, "poles": "3P+N", "rated_current": 63},

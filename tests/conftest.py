@@ -70,7 +70,7 @@ TABLES = ("linkage_firings", "linkage_rule_states", "linkage_rules", "command_ev
           "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
           "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",
           "readings", "device_status_events", "device_status", "audit_log", "user_sites",
-          "devices", "gateways", "circuits", "boards", "distribution_rooms", "areas",
+          "devices", "knx_gateways", "gateways", "circuits", "boards", "distribution_rooms", "areas",
           "refresh_families", "users", "sites")
 
 

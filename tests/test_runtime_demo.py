@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 import urllib.request
 
@@ -32,7 +33,7 @@ def _call(url: str, body: dict | None = None, headers: dict | None = None):
 def _after_banner(output: str) -> list[str]:
     tail = output.split("Press Ctrl-C to stop.", 1)[1]
     return [ln for ln in tail.splitlines()
-            if ln.strip() and not ln.startswith(("  Demo:", "  Accounts:"))]
+            if ln.strip() and not ln.startswith(("  Demo:", "  Accounts:", "  KNX:"))]
 
 
 def test_demo_banner_stays_and_the_console_is_quiet(data_dir):  # noqa: F811
@@ -73,6 +74,19 @@ def test_demo_banner_stays_and_the_console_is_quiet(data_dir):  # noqa: F811
             c := _call(f"{api}/commands/{cmd['id']}", headers=auth))["state"] == "confirmed"
             and c, 30)
         assert done["observed"] == {"switch_state": "open"}
+        if shutil.which("knxd"):    # a KNX light through knxd and the simulator's actuators
+            knx = [d for d in _call(f"{api}/devices?q=KNX-JQ1-L2", headers=auth)
+                   if d["code"] == "KNX-JQ1-L2"][0]
+            up.wait_for("the KNX group online", lambda: _call(
+                f"{api}/devices/{knx['id']}/status", headers=auth).get("online"), 60)
+            cmd = _call(f"{api}/devices/{knx['id']}/commands",
+                        {"action": "dim", "value": 40, "reason": "demo"},
+                        {**auth, "Idempotency-Key": "d-2"})
+            done = up.wait_for("the KNX command confirmed", lambda: (
+                c := _call(f"{api}/commands/{cmd['id']}", headers=auth))["state"]
+                not in ("queued", "sent") and c, 30)
+            assert done["state"] == "confirmed" and done["observed"] == {"brightness": 40}, done
+        assert _after_banner(up.output()) == shown      # KNX added nothing to the terminal
         assert up.terminate() == 0
     finally:
         up.kill_all()

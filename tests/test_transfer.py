@@ -19,8 +19,8 @@ from tests.factories import auth, make_site, make_user
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "examples" / "facility.yaml").read_text(encoding="utf-8")
 YAML = "application/yaml"
-EXAMPLE_COUNTS = {"site": 1, "areas": 8, "rooms": 4, "gateways": 2, "boards": 6,
-                  "circuits": 20, "devices": 23}
+EXAMPLE_COUNTS = {"site": 1, "areas": 8, "rooms": 4, "gateways": 2, "knx_gateways": 1,
+                  "boards": 6, "circuits": 20, "devices": 25}
 
 
 
@@ -77,9 +77,10 @@ def test_import_example_then_topology(client, root):
     assert {d["code"] for d in corridor} == {"KNX-JQ1-L1", "QF-AL1-WL1"}
     assert {d["code"] for d in topo["unattached_devices"]} == {
         "CAM-JQ1-01", "CAM-PDF-LV", "ENV-PDF-LV", "ENV-PDJ-JQ1", "LC-PDF-PUMP", "LC-PDF-SIREN",
-        "LC-PDF-LIGHT", "LV-PDF-PIT"}
+        "LC-PDF-LIGHT", "LV-PDF-PIT", "KNX-JQ1-L3"}
     knx = db.session.scalar(select(Device).where(Device.code == "KNX-JQ1-L1"))
-    assert knx.attributes == {"group_address": "1/2/3"}
+    assert knx.attributes == {"switch": "1/2/3", "switch_state": "1/2/4"}
+    assert knx.knx_gateway_id is not None
     qf = db.session.scalar(select(Device).where(Device.code == "QF-AL1-WL2"))
     assert (qf.poles, qf.rated_current, qf.rated_residual_current, qf.unit_id) == \
         ("1P+N", 20, 30, 6)
@@ -108,7 +109,7 @@ def test_importing_twice_changes_nothing(client, root):
     assert changed != EXAMPLE
     r = post_yaml(client, root, changed.encode())
     assert r.status_code == 200 and r.json["updated"]["devices"] == 1, r.json
-    assert r.json["unchanged"]["devices"] == 22
+    assert r.json["unchanged"]["devices"] == 24
     assert audit_count() == before + 2
 
 
@@ -229,7 +230,7 @@ def test_dry_run_writes_nothing(client, root):
     changed = EXAMPLE.replace("name: 示范看守所", "name: 示范看守所（新）")
     r = post_yaml(client, root, changed.encode(), dry_run="1")
     assert r.status_code == 200 and r.json["site_id"] == site_id
-    assert r.json["updated"]["site"] == 1 and r.json["unchanged"]["devices"] == 23
+    assert r.json["updated"]["site"] == 1 and r.json["unchanged"]["devices"] == 25
     assert table_counts() == before and audit_count() == audits
     db.session.expire_all()
     assert db.session.get(Site, site_id).name == "示范看守所"

@@ -38,7 +38,7 @@ def test_csv_export_import_round_trip(client, root):
     audits = audit_count()
     r = post_csv(client, root, site_id, exported)
     assert r.status_code == 200, r.json
-    assert r.json["unchanged"] == {"devices": 23} and r.json["created"] == {"devices": 0}
+    assert r.json["unchanged"] == {"devices": 25} and r.json["created"] == {"devices": 0}
     assert audit_count() == audits
     dry = post_csv(client, root, site_id, exported.replace(",3P,160,C,", ",3P,125,C,"),
                    dry_run="true")
@@ -58,7 +58,7 @@ def test_csv_export_import_round_trip(client, root):
     r = post_csv(client, root, site_id, buf.getvalue())
     assert r.status_code == 200, r.json
     assert (r.json["created"], r.json["updated"]) == ({"devices": 1}, {"devices": 1})
-    assert r.json["unchanged"] == {"devices": 22}
+    assert r.json["unchanged"] == {"devices": 24}
     again = csv_text(client.get(f"/api/v1/sites/{site_id}/devices.csv", headers=root))
     assert list(csv.DictReader(io.StringIO(again))) == sorted(rows, key=lambda x: x["code"])
     # the stream URL and attributes (not CSV columns) were left alone
@@ -118,8 +118,8 @@ def test_cli_import_and_export(app, urls, tmp_path):
     assert "dry run" in r.output and "20 circuits" in r.output
     r = runner.invoke(main, ["import", example])
     assert r.exit_code == 0, r.output
-    assert "created  : 1 site, 8 areas, 4 rooms, 2 gateways, 6 boards, 20 circuits, " \
-           "23 devices" in r.output
+    assert "created  : 1 site, 8 areas, 4 rooms, 2 gateways, 1 knx gateways, 6 boards, 20 circuits, " \
+           "25 devices" in r.output
     r = runner.invoke(main, ["import", example])
     assert r.exit_code == 0 and "created  : nothing" in r.output, r.output
 

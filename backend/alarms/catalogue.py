@@ -240,8 +240,12 @@ POLLING_RULE = Rule("polling_stopped", (), "数据采集中断", "Polling stoppe
 # docs/automation.md); its levels are the ones an action may ask for.
 LINKAGE_RULE = Rule("linkage", (), "联动告警", "Linkage alarm", "", "above",
                     {"warning": Limit(1, 1), "alarm": Limit(1, 1)}, nothing)
+# Not evaluated: a KNX gateway's connection lost, raised and cleared by the KNX process
+# (backend/alarms/knx_link.py, docs/knx.md).
+KNX_RULE = Rule("knx_offline", (), "KNX通讯中断", "KNX communication lost", "", "above",
+                {"alarm": Limit(1, 1)}, nothing)
 ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE, POLLING_RULE.key: POLLING_RULE,
-             LINKAGE_RULE.key: LINKAGE_RULE}
+             LINKAGE_RULE.key: LINKAGE_RULE, KNX_RULE.key: KNX_RULE}
 RULE_BY_TRIP_CAUSE = {cause: r.key for r in RULES.values() for cause in r.trip_causes}
 VALUE_RULES = tuple(r for r in RULES.values() if r.key != "comm_loss")
 

@@ -42,6 +42,26 @@ def up(demo: bool, bind: str | None) -> None:
 
 
 @main.command()
+@click.option("--probe", type=click.FloatRange(0.2, 3600), default=10.0, show_default=True,
+              help="Seconds between reads of every KNX group's state addresses.")
+def knx(probe: float) -> None:
+    """Run the KNX process: one connection per KNX gateway (docs/knx.md)."""
+    import logging.config
+
+    from backend.runtime.context import app_context
+    from backend.runtime.knx_process import run
+    from backend.runtime.logs import dict_config
+
+    settings = _settings()
+    config = dict_config(settings.log_level)
+    # xknx warns of every unanswered read: the groups' status says it once
+    config["loggers"]["xknx"] = {"level": "ERROR"}
+    logging.config.dictConfig(config)
+    with app_context(settings) as app:
+        run(app, probe_s=probe)
+
+
+@main.command()
 def migrate() -> None:
     """Apply every pending database migration."""
     from backend.migrate import upgrade_head

@@ -22,7 +22,7 @@ def _app_context():
 def _counts(result: dict) -> str:
     lines = []
     for what in ("created", "updated", "unchanged"):
-        parts = [f"{n} {kind}" for kind, n in result[what].items() if n]
+        parts = [f"{n} {kind.replace('_', ' ')}" for kind, n in result[what].items() if n]
         lines.append(f"  {what:9}: {', '.join(parts) or 'nothing'}")
     return "\n".join(lines)
 

@@ -58,6 +58,10 @@ def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
         db.session.commit()
         return "expired"
     device = db.session.get(Device, cmd.device_id)
+    if device is not None and device.kind == "knx_group":   # the KNX process's
+        db.session.rollback()
+        queue.push(command_id, hops, key=queue.KNX_QUEUE_KEY)
+        return "handed_over"
     gateway, address = _on_bus(device)
     if gateway is None:
         return _end_unsent(cmd, "failed", "device_not_controllable")

@@ -25,6 +25,7 @@ from backend.extensions import db
 from backend.facility.operations import devices
 from backend.field.catalog import profile_for
 from backend.field.profile import ProfileError
+from backend.knx import groups as knx_groups
 from backend.models import Circuit, Command, CommandEvent, Device, DeviceStatus
 from backend.models.control import IN_FLIGHT, SETTLED
 from backend.settings import setting
@@ -74,6 +75,8 @@ def target_for(device: Device, action: str, value=None) -> dict:
     """What the device must show once ``action`` (with ``value``) took effect; refuses an
     action its profile does not have (422 naming ``action``) or a dim without a level.
     Used at request time and when automation saves an action."""
+    if device.kind == "knx_group":
+        return _knx_target(device, action, value)
     profile = usable_profile(device)
     control = profile.controls.get(action)
     if control is None:
@@ -88,6 +91,26 @@ def target_for(device: Device, action: str, value=None) -> dict:
                                errors={"value": ["required for dim (0..100)"]},
                                error="value_required")
     return {control.metric: value}
+
+
+def _knx_target(device: Device, action: str, value) -> dict:
+    """A KNX group: on/off, and dim when it has a brightness address (docs/knx.md)."""
+    if not device.enabled:
+        refuse("device_disabled", Conflict)
+    if device.knx_gateway_id is None or not (device.attributes or {}).get("switch"):
+        refuse("device_not_controllable", Conflict)
+    known = knx_groups.actions(device.attributes)
+    if action not in known:
+        raise ValidationFailed(f"action: {device.code} cannot {action} (it can: "
+                               f"{', '.join(known)})",
+                               errors={"action": [f"not supported by this device "
+                                                  f"({', '.join(known)})"]},
+                               error="action_not_supported")
+    if action == "dim" and value is None:
+        raise ValidationFailed("value: required for dim (a level of 0..100)",
+                               errors={"value": ["required for dim (0..100)"]},
+                               error="value_required")
+    return knx_groups.target(action, value)
 
 
 def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,
@@ -129,7 +152,7 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
 def _queue(cmd: Command, actor: Actor | None) -> None:
     cmd.expires_at = utcnow() + timedelta(seconds=setting("control_expiry_seconds"))
     transition(cmd, "queued", actor)
-    queue.push_after_commit(cmd.id)
+    queue.push_after_commit(cmd.id, queue.key_for(db.session.get(Device, cmd.device_id)))
 
 
 def by_key(actor: Actor, key: str) -> Command | None:

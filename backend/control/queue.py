@@ -26,16 +26,23 @@ from backend.telemetry.latest import commanded_key
 log = logging.getLogger(__name__)
 
 QUEUE_KEY = "gw:control:queue"
+KNX_QUEUE_KEY = "gw:control:knx"   # commands of knx_group devices: the KNX process's
 INBOX_KEY = "gw:control:inbox:{owner}"
 PUSHED_KEY = "gw:control:pushed:{command_id}"
 EXECUTING_KEY = "gw:control:executing:{command_id}"
 PUSH_RETRY_SECONDS = 5
 
 
-def push(command_id: int, hops: int = 0, *, owner: str | None = None, client=None) -> None:
+def key_for(device) -> str:
+    """The queue a device's commands go to: KNX groups to the KNX process."""
+    return KNX_QUEUE_KEY if device is not None and device.kind == "knx_group" else QUEUE_KEY
+
+
+def push(command_id: int, hops: int = 0, *, owner: str | None = None, client=None,
+         key: str = QUEUE_KEY) -> None:
     client = client or redis.current()
     pipe = client.pipeline()
-    pipe.rpush(INBOX_KEY.format(owner=owner) if owner else QUEUE_KEY, f"{command_id}:{hops}")
+    pipe.rpush(INBOX_KEY.format(owner=owner) if owner else key, f"{command_id}:{hops}")
     pipe.set(PUSHED_KEY.format(command_id=command_id), 1, ex=PUSH_RETRY_SECONDS)
     pipe.execute()
 
@@ -76,8 +83,8 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
-def push_after_commit(command_id: int) -> None:
-    _pending()["push"].append(command_id)
+def push_after_commit(command_id: int, key: str = QUEUE_KEY) -> None:
+    _pending()["push"].append((command_id, key))
 
 
 def publish_after_commit(cmd) -> None:
@@ -118,8 +125,8 @@ def _after_commit(session) -> None:
             stream.publish(cmd.site_id, "command", summary(cmd))
             client.set(commanded_key(cmd.device_id), stream_json(commanded(cmd)),
                        ex=7 * 86400)
-        for command_id in pending["push"]:
-            push(command_id, client=client)
+        for command_id, key in pending["push"]:
+            push(command_id, client=client, key=key)
         if pending["notify"]:
             notify_outbox.enqueue(pending["notify"])
     except Exception:  # noqa: BLE001 - committed: the reconciler pushes within 5 s

@@ -22,7 +22,7 @@ from backend.control import queue
 from backend.control.execute import expire
 from backend.control.operations import expire_approval, settle_reason, transition
 from backend.extensions import db, redis
-from backend.models import Command
+from backend.models import Command, Device
 from backend.settings import setting
 from backend.telemetry.latest import latest_key
 
@@ -43,9 +43,11 @@ def reconcile() -> dict:
         counts["expired"] += 1
     db.session.commit()
     client = redis.current()
-    for cmd_id in db.session.scalars(select(Command.id).where(Command.state == "queued")):
+    for cmd_id, kind in db.session.execute(select(Command.id, Device.kind).join(
+            Device, Device.id == Command.device_id).where(Command.state == "queued")):
         if not client.exists(queue.PUSHED_KEY.format(command_id=cmd_id)):
-            queue.push(cmd_id, client=client)
+            key = queue.KNX_QUEUE_KEY if kind == "knx_group" else queue.QUEUE_KEY
+            queue.push(cmd_id, client=client, key=key)
             counts["pushed"] += 1
     window = timedelta(milliseconds=setting("control_readback_ms"),
                        seconds=SENT_GRACE_SECONDS)

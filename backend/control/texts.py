@@ -53,6 +53,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "expired": ("not started within {seconds} s: expired rather than run late",
                 "命令未在 {seconds} 秒内开始执行，已过期（不会延迟执行）"),
     "approval_expired": ("not approved within {seconds} s", "未在 {seconds} 秒内获得审批，已过期"),
+    # KNX groups (backend/control/knx_execute.py)
+    "knx_not_connected": ("the KNX gateway is not connected; nothing was written",
+                          "KNX 网关未连接，未下发任何操作"),
+    "knx_no_answer": ("no answer on the state address {address} within {seconds} s after "
+                      "the write; the light's state is unknown",
+                      "下发后 {seconds} 秒内状态地址 {address} 无应答，灯光状态未知"),
     "executor_stopped": ("the executor stopped after the write; settled from the device's "
                          "state", "执行进程在下发后中断，已按设备状态核对"),
 }

@@ -5,7 +5,8 @@ from backend.errors import Conflict, invalid_field
 from backend.extensions import db
 from backend.facility.crud import SiteResource, ref
 from backend.facility.profiles import check_device_profile
-from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway
+from backend.knx.groups import AddressError, check_attributes
+from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway, KnxGateway
 
 
 def _merged(obj, data: dict, field: str):
@@ -114,6 +115,12 @@ class Gateways(SiteResource):
     DEPENDENTS = ((Device, "gateway_id", "devices"),)
 
 
+class KnxGateways(SiteResource):
+    model, entity_type, label = KnxGateway, "knx_gateway", "knx_gateway"
+    EQ_FILTERS = ("mode", "enabled")
+    DEPENDENTS = ((Device, "knx_gateway_id", "devices"),)
+
+
 BREAKER_FIELDS = ("poles", "rated_current", "trip_curve", "rated_residual_current", "rated_power")
 MODBUS_KINDS = {"breaker", "meter", "env_sensor", "temp_sensor", "load"}
 
@@ -126,6 +133,7 @@ class Devices(SiteResource):
         ref(Circuit, data.get("circuit_id"), site_id, "circuit_id", "circuit")
         ref(Area, data.get("area_id"), site_id, "area_id", "area")
         ref(Gateway, data.get("gateway_id"), site_id, "gateway_id", "gateway")
+        ref(KnxGateway, data.get("knx_gateway_id"), site_id, "knx_gateway_id", "KNX gateway")
         gateway_id, unit_id = _merged(obj, data, "gateway_id"), _merged(obj, data, "unit_id")
         device_rules(_merged(obj, data, "kind"), gateway_id, unit_id,
                      _merged(obj, data, "profile"), data,
@@ -153,7 +161,15 @@ def device_rules(kind, gateway_id, unit_id, profile, data: dict, unit_taken) -> 
         invalid_field("stream_url", "only cameras have a stream URL")
     if "profile" in data or "kind" in data:
         check_device_profile(profile, kind)
+    if kind != "knx_group" and data.get("knx_gateway_id") is not None:
+        invalid_field("knx_gateway_id", "only knx_group devices are on a KNX gateway")
+    if kind == "knx_group" and "attributes" in data:
+        try:
+            check_attributes(data.get("attributes") or {})
+        except AddressError as exc:
+            invalid_field(f"attributes.{exc.field}", str(exc), "invalid_group_address")
 
 
 areas, rooms, boards, circuits, gateways, devices = (
     Areas(), Rooms(), Boards(), Circuits(), Gateways(), Devices())
+knx_gateways = KnxGateways()

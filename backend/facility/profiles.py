@@ -16,6 +16,7 @@ from backend.facility.transfer_yaml import parse
 from backend.field import catalog
 from backend.field.profile import ProfileError, builtin, valid_name
 from backend.field.profile_check import check_profile
+from backend.knx import groups as knx_groups
 
 MAX_BYTES = 256 * 1024
 
@@ -87,3 +88,16 @@ def check_device_profile(name: str | None, kind: str | None, field: str = "profi
     if kind and kind not in prof.kinds:
         invalid_field(field, f"profile {name!r} describes {', '.join(prof.kinds)}, "
                              f"not {kind}")
+
+
+def accepted_actions(device) -> list[str]:
+    """The commands a device accepts: its profile's controls, a KNX group's own (on, off,
+    and dim with a brightness address); the clients offer these."""
+    if device.kind == "knx_group":
+        return knx_groups.actions(device.attributes or {})
+    if not device.profile:
+        return []
+    try:
+        return sorted(catalog.profile_for(device.profile).controls)
+    except (ProfileError, KeyError):
+        return []

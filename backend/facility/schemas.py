@@ -11,7 +11,8 @@ from zoneinfo import available_timezones
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.models import Device, Gateway, Site
+from backend.facility.profiles import accepted_actions
+from backend.models import Device, Gateway, KnxGateway, Site
 from backend.models.facility import (
     AREA_KINDS,
     BOARD_LEVELS,
@@ -22,6 +23,7 @@ from backend.models.facility import (
     TRANSPORTS,
     TRIP_CURVES,
 )
+from backend.models.knx import KNX_MODES
 from backend.schemas import (
     CODE,
     ID,
@@ -94,6 +96,36 @@ class GatewaySchema(SiteRecordSchema):
     enabled = ma.fields.Boolean(load_default=True)
 
 
+def _ip(value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ma.ValidationError("not an IP address") from None
+
+
+def _individual_address(value: str) -> None:
+    m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{1,3})", value)
+    if m is None or int(m[1]) > 15 or int(m[2]) > 15 or int(m[3]) > 255:
+        raise ma.ValidationError("not an individual address area.line.device (15.15.255)")
+
+
+class KnxGatewaySchema(SiteRecordSchema):
+    mode = String(load_default="tunneling", validate=validate.OneOf(KNX_MODES),
+                  metadata={"description": "KNXnet/IP tunnelling (UDP) or routing (multicast)"})
+    host = text(KnxGateway.host, required=True, min_length=1, validate=_host, metadata={
+        "description": "tunnelling: the gateway's address; routing: the multicast group"})
+    port = Integer(load_default=3671, validate=validate.Range(min=1, max=65535))
+    local_ip = text(KnxGateway.local_ip, allow_none=True, validate=_ip,
+                    metadata={"description": "The local address to connect from"})
+    individual_address = text(KnxGateway.individual_address, allow_none=True,
+                              validate=_individual_address,
+                              metadata={"description": "routing: our source address, 1.1.250"})
+    enabled = ma.fields.Boolean(load_default=True)
+    connected = ma.fields.Boolean(dump_only=True, allow_none=True)
+    changed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
+    alarm_id = Integer(dump_only=True, allow_none=True)
+
+
 class BoardSchema(SiteRecordSchema):
     room_id = Integer(**ID)
     area_id = Integer(**ID)
@@ -117,6 +149,7 @@ class DeviceSchema(SiteRecordSchema):
     kind = String(required=True, validate=validate.OneOf(DEVICE_KINDS))
     circuit_id = Integer(**ID)
     gateway_id = Integer(**ID)
+    knx_gateway_id = Integer(**ID, metadata={"description": "knx_group: its KNX gateway"})
     area_id = Integer(**ID)
     unit_id = Integer(allow_none=True, validate=validate.Range(min=1, max=247),
                       metadata={"description": "Modbus unit (slave) id, 1-247"})
@@ -130,8 +163,13 @@ class DeviceSchema(SiteRecordSchema):
     stream_url = text(Device.stream_url, allow_none=True, validate=_stream_url, metadata={
         "description": "Cameras: the video stream (RTSP, HLS .m3u8, WebRTC); handed to the "
                        "clients' pop-up, never proxied"})
+    actions = ma.fields.Function(lambda d: accepted_actions(d), dump_only=True, metadata={
+        "description": "The commands it accepts (POST /devices/{id}/commands): its profile's "
+                       "controls; a knx_group's on/off and, with a brightness address, dim"})
     attributes = JsonObject(load_default=dict,
-                            metadata={"description": "Kind-specific extras (KNX group address, "
+                            metadata={"description": "Kind-specific extras (a knx_group's group "
+                                                     "addresses switch, switch_state, brightness, "
+                                                     "brightness_state; "
                                                      "role for the linkage defaults, ...)"})
 
 

@@ -30,7 +30,7 @@ from backend.models import Role, Site
 from backend.schemas import find_bad_input
 
 FORMAT_VERSION = 1
-SECTION_ORDER = ("areas", "rooms", "gateways", "boards", "circuits", "devices")
+SECTION_ORDER = ("areas", "rooms", "gateways", "knx_gateways", "boards", "circuits", "devices")
 TOP_KEYS = ("version", "site", *SECTION_ORDER)
 SITE_FIELDS = ("code", "name", "address", "timezone", "latitude", "longitude", "floor_area_m2")
 HEADER = "# GridWarden facility description; format: docs/facility-format.md\n"

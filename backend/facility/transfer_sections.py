@@ -14,6 +14,7 @@ from backend.facility.schemas import (
     CircuitSchema,
     DeviceSchema,
     GatewaySchema,
+    KnxGatewaySchema,
     RoomSchema,
 )
 
@@ -58,6 +59,9 @@ SECTIONS = {s.name: s for s in (
     Section("gateways", "gateway", facility.gateways, GatewaySchema, {},
             ("code", "name", "host", "port", "transport", "timeout_ms", "enabled"),
             always=("port", "transport")),
+    Section("knx_gateways", "KNX gateway", facility.knx_gateways, KnxGatewaySchema, {},
+            ("code", "name", "mode", "host", "port", "local_ip", "individual_address",
+             "enabled"), always=("mode", "port")),
     Section("boards", "board", facility.boards, BoardSchema,
             {"room": ("room_id", "rooms"), "area": ("area_id", "areas"),
              "feeder": ("feeder_circuit_id", "circuits")},
@@ -69,8 +73,8 @@ SECTIONS = {s.name: s for s in (
             always=("category",), self_ref="parent"),
     Section("devices", "device", facility.devices, DeviceSchema,
             {"circuit": ("circuit_id", "circuits"), "gateway": ("gateway_id", "gateways"),
-             "area": ("area_id", "areas")},
-            ("code", "name", "kind", "circuit", "gateway", "unit_id", "profile", "area",
+             "area": ("area_id", "areas"), "knx_gateway": ("knx_gateway_id", "knx_gateways")},
+            ("code", "name", "kind", "circuit", "gateway", "knx_gateway", "unit_id", "profile", "area",
              "enabled", "poles", "rated_current", "trip_curve", "rated_residual_current",
              "rated_power", "stream_url", "attributes"), always=("kind",)),
 )}

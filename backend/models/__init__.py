@@ -8,11 +8,12 @@ from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
                                    MaintenanceWindow, RepairOrder, RepairPhoto)
 from backend.models.control import Command, CommandEvent, ControlGrant, DeviceProfile
 from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
+from backend.models.knx import KnxGateway
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
-__all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
+__all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
            "DeviceStatus", "DeviceStatusEvent", "Alarm", "AlarmEvent", "AlarmRule",
            "AlarmRuleState", "MaintenanceWindow", "RepairOrder", "RepairPhoto", "AlarmRecipient",

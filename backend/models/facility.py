@@ -115,6 +115,10 @@ class Device(SiteScoped, Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     circuit_id: Mapped[int | None] = mapped_column(ForeignKey("circuits.id"), index=True)
     gateway_id: Mapped[int | None] = mapped_column(ForeignKey("gateways.id"), index=True)
+    # A knx_group's KNX gateway (backend/models/knx.py); its addresses are in attributes.
+    knx_gateway_id: Mapped[int | None] = mapped_column(
+        ForeignKey("knx_gateways.id", use_alter=True, name="fk_devices_knx_gateway_id_knx_gateways"),
+        index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     unit_id: Mapped[int | None] = mapped_column(Integer)

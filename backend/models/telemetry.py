@@ -44,6 +44,7 @@ def quality_names(q: int) -> list[str]:
 
 # --- state mappings: stored numerically, returned as names ---------------------------
 # Names and codes: backend/vocabulary.py (the codec's output, the profiles' names).
+LIGHT_STATES = {"off": 0, "on": 1}
 WATER_LEAK = {"false": 0, "true": 1}   # the API returns JSON booleans for these (BOOLEAN_METRICS)
 
 
@@ -106,8 +107,10 @@ _TABLE = (
     (37, "temperature_out_n", "°C", "analog", _TJ),
     (38, "fault_indicators", "", "flags", FAULT_INDICATOR_BITS),
     (39, "dim_level", "%", "analog", (0, 100)),      # a load controller's dimmer
-    (40, "water_level", "cm", "analog", (0, 1000)),  # a sump's or cable trench's water level
-    (41, "high_water", "", "state", WATER_LEAK),     # its high-level float switch
+    (40, "light", "", "state", LIGHT_STATES),         # a KNX group (backend/knx/groups.py)
+    (41, "brightness", "%", "analog", (0, 100)),
+    (42, "water_level", "cm", "analog", (0, 1000)),  # a sump's or cable trench's water level
+    (43, "high_water", "", "state", WATER_LEAK),     # its high-level float switch
 )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import sys
 from pathlib import Path
 
+import yaml
 from sqlalchemy import func, select
 
 from backend.config import Settings
@@ -80,9 +82,40 @@ def seed(settings) -> dict:
 
 def simulator_child(env: dict[str, str]) -> Child:
     """``--demo``: the example facility's breakers, served by the simulator on the ports
-    examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790)."""
-    return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE)],
-                 env)
+    examples/facility.yaml gives its gateways (fault-injection API on 127.0.0.1:8790),
+    and its KNX groups' actuators on the demo's knxd when there is one."""
+    knx = ["--knx", f"127.0.0.1:{demo_knx_port()}"] if knxd_installed() else []
+    return Child("simulator", [sys.executable, "-m", "simulator", "--facility", str(EXAMPLE),
+                               *knx], env)
+
+
+def knxd_installed() -> bool:
+    return shutil.which("knxd") is not None
+
+
+def demo_knx_port() -> int:
+    """The port examples/facility.yaml gives its KNX gateway: the demo's knxd serves it."""
+    doc = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) or {}
+    gateways = doc.get("knx_gateways") or [{}]
+    return int(gateways[0].get("port", 3671))
+
+
+def knxd_socket(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "knxd.sock"
+
+
+def knxd_child(settings: Settings) -> Child | None:
+    """``--demo``: knxd (KNXnet/IP tunnelling on the example's KNX gateway port, a dummy
+    bus that the simulator's actuators sit on), or None, saying KNX is off, when knxd is
+    not installed (``make system-deps``). knxd binds every interface: a demo machine
+    only."""
+    if not knxd_installed():
+        log.warning("KNX is off in the demo: knxd is not installed (make system-deps)")
+        return None
+    return Child("knxd", ["knxd", "-e", "0.0.1", "-E", "0.0.2:8", "-T",
+                          f"-S224.0.23.12:{demo_knx_port()}", "-u", str(knxd_socket(settings)),
+                          "-b", "dummy:"], tier=0,
+                 max_backoff=2.0)
 
 
 STANDINS_PORT = 8791
@@ -128,7 +161,11 @@ def banner(settings: Settings) -> str:
     and the accounts (so the password stays on screen: the console is quiet after it)."""
     path = Path(settings.data_dir) / "demo-admin-password"
     password = path.read_text().strip() if path.exists() else f"(see {path})"
+    knx = (f"knxd on udp/{demo_knx_port()} with the simulator's actuators (knxtool "
+           f"groupswrite local:{knxd_socket(settings)} 1/2/3 1; docs/knx.md)" if knxd_installed()
+           else "off: knxd is not installed (make system-deps)")
     return (f"  Demo:       simulator fault API http://127.0.0.1:8790/api/devices, "
             f"WeChat/SMS stand-in http://127.0.0.1:{STANDINS_PORT}/\n"
             f"  Accounts:   {DEMO_ADMIN} / {password} (administrator), {DEMO_DUTY} / the same "
-            f"(duty staff)\n")
+            f"(duty staff)\n"
+            f"  KNX:        {knx}\n")

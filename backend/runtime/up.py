@@ -114,6 +114,14 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
                 _seed_demo(settings)
             env = child_environ(settings)
             children = app_children(settings, env, bind, Heartbeats(settings.redis_url))
+            knx_off = False
+            if demo:
+                knxd = demo_setup.knxd_child(settings)
+                children += [knxd] if knxd else []
+                knx_off = knxd is None
+            if not knx_off and _has_knx_gateways(settings):
+                children.append(Child("knx", [sys.executable, "-m", "backend.cli", "knx"], env,
+                                      max_backoff=APP_BACKOFF))
             if demo:
                 children += [demo_setup.simulator_child(env), demo_setup.standins_child(env)]
             for child in children:
@@ -189,6 +197,19 @@ def _start_embedded_redis(sup: Supervisor, data_dir: Path) -> str:
     child = sup.start(Child("redis", argv, tier=0, max_backoff=CRITICAL_BACKOFF))
     embedded.wait_for_redis(url, child.proc)
     return url
+
+
+def _has_knx_gateways(settings: Settings) -> bool:
+    """The KNX process runs only where KNX gateways are configured (docs/knx.md)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.scalar(text("SELECT EXISTS (SELECT 1 FROM knx_gateways "
+                                         "WHERE enabled)")))
+    finally:
+        engine.dispose()
 
 
 def _seed_demo(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 // UI strings: zh-CN first, English second. Keys are dotted paths.
 import { adminMessages } from '../admin/i18n.js'
+import { knxMessages } from './knx.js'
 import { linkageMessages } from './linkage.js'
 
 export const messages = {
@@ -47,6 +48,7 @@ export const messages = {
       active_power_a: 'A相有功功率', active_power_b: 'B相有功功率', active_power_c: 'C相有功功率',
       temperature_a: 'A相接头温度', temperature_b: 'B相接头温度', temperature_c: 'C相接头温度',
       temperature_n: 'N相接头温度',
+      ...knxMessages['zh-CN'].metrics,
     },
     values: {
       open: '分闸', closed: '合闸', auto: '自动', manual: '手动', maintenance: '检修',
@@ -75,6 +77,7 @@ export const messages = {
         current_imbalance: '电流不平衡', frequency: '频率异常', env_temperature: '环境温度',
         humidity: '湿度', water_leak: '水浸', high_water: '高水位', trip: '断路器跳闸', comm_loss: '通讯中断',
         gateway_offline: '网关离线', polling_stopped: '数据采集中断', linkage: '联动告警',
+        ...knxMessages['zh-CN'].rules,
       },
       tl: {
         raised: '发生{level}：{value}', limit: '（阈值 {v}）', escalated: '升级为{level}：{value}',
@@ -161,6 +164,7 @@ export const messages = {
     errors: {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
       ...linkageMessages['zh-CN'].errors,
+      ...knxMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -242,6 +246,7 @@ export const messages = {
       active_power_a: 'Active power A', active_power_b: 'Active power B', active_power_c: 'Active power C',
       temperature_a: 'Terminal temp. A', temperature_b: 'Terminal temp. B', temperature_c: 'Terminal temp. C',
       temperature_n: 'Terminal temp. N',
+      ...knxMessages.en.metrics,
     },
     values: {
       open: 'open', closed: 'closed', auto: 'auto', manual: 'manual', maintenance: 'maintenance',
@@ -272,6 +277,7 @@ export const messages = {
         water_leak: 'Water leak', high_water: 'High water level', trip: 'Breaker trip',
         comm_loss: 'Communication lost',
         gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped', linkage: 'Linkage alarm',
+        ...knxMessages.en.rules,
       },
       tl: {
         raised: '{level} raised: {value}', limit: ' (limit {v})', escalated: 'Escalated to {level}: {value}',
@@ -364,6 +370,7 @@ export const messages = {
     errors: {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
       ...linkageMessages.en.errors,
+      ...knxMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
