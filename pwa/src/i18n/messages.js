@@ -7,6 +7,7 @@ export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
+    light: knxMessages['zh-CN'].light,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回' },
     login: {
@@ -203,6 +204,7 @@ export const messages = {
   en: {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
+    light: knxMessages.en.light,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back' },
     login: {
