@@ -57,6 +57,7 @@ export const messages = {
       short_circuit: '短路', over_power: '超功率', over_temperature: '过温',
       residual_current: '漏电', test: '试验', other: '其他', true: '有', false: '无',
       voltage: '电压', current: '电流',
+      ...knxMessages['zh-CN'].values,
     },
     alarms: {
       title: '报警', levels: { warning: '预警', alarm: '报警' },
@@ -256,6 +257,7 @@ export const messages = {
       overload: 'overload', short_circuit: 'short circuit', over_power: 'over-power',
       over_temperature: 'over-temperature', residual_current: 'residual current', test: 'test',
       other: 'other', true: 'yes', false: 'no', voltage: 'voltage', current: 'current',
+      ...knxMessages.en.values,
     },
     alarms: {
       title: 'Alarms', levels: { warning: 'Warning', alarm: 'Alarm' },
