@@ -149,7 +149,7 @@ class Bare:
 
 class StreamWatch:
     """The site's live events (Redis pub/sub, as the SSE endpoint reads them): when each
-    ``knx_telegram`` for (address, value) arrived."""
+    ``knx_telegram`` for (address, value) last arrived."""
 
     def __init__(self, redis_client, channel: str) -> None:
         self.seen = {}
@@ -163,7 +163,7 @@ class StreamWatch:
             ev = json.loads(msg["data"])
             if ev.get("type") == "knx_telegram":
                 d = ev["data"]
-                self.seen.setdefault((d["address"], d["values"].get("light")), time.time())
+                self.seen[(d["address"], d["values"].get("light"))] = time.time()
 
 
 def main(argv=None) -> int:
@@ -276,10 +276,13 @@ def main(argv=None) -> int:
                 i = n % len(lights)
                 state[i] = not state[i]
                 addr = lights[i]["switch"]
+                key, bus_key = (addr, "on" if state[i] else "off"), (addr, int(state[i]))
+                watch.seen.pop(key, None)
+                bare_knx.seen.pop(bus_key, None)
                 t0 = bare_knx.send(addr, state[i])
-                key = (addr, "on" if state[i] else "off")
                 got = until(lambda: key in watch.seen, 5)
-                heard = bare_knx.seen.get((addr, int(state[i])))
+                until(lambda: bus_key in bare_knx.seen, 1)
+                heard = bare_knx.seen.get(bus_key)
                 if got is None:
                     lost += 1
                 else:
