@@ -111,8 +111,12 @@ def test_a_manager_switches_and_dims_a_knx_light_and_sees_a_wall_switch_live(app
                              text=True, timeout=300)
         lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
         report = json.loads(lines[-1]) if lines else {"ok": False, "error": out.stdout[-3000:]}
-        assert report["ok"], (f"step {report.get('step')!r} failed: {report.get('error')}\n"
-                              f"{out.stderr[-4000:]}")
+        if not report["ok"]:
+            with app.app_context():
+                made = [(c.id, c.action, c.state, c.error) for c in db.session.scalars(
+                    select(Command).order_by(Command.id))]
+            pytest.fail(f"step {report.get('step')!r} failed: {report.get('error')}\n"
+                        f"{out.stderr[-4000:]}\ncommands: {made}")
         results = report["results"]
         # the topology showed both groups, the dimmer on its circuit
         assert results["topology shows the KNX groups"]["lights"] == {

@@ -79,7 +79,11 @@ try {
   await step('switched on and dimmed to 40 %', async () => {
     await page.locator('[data-test=knx-light][data-device="KNX-L2"]').click()
     await page.waitForURL((u) => u.pathname === `/devices/${DEVICE}`)
-    await page.waitForTimeout(1000) // the live stream is open on the device page
+    // the live stream is open: the next probe's values (every second) reach the page
+    const live = page.locator('[data-test=device-live] .muted').first()
+    await live.waitFor()
+    const before = await live.innerText()
+    await until(page, (t) => document.querySelector('[data-test=device-live] .muted')?.innerText !== t, before, 20_000)
     const control = page.locator('[data-test=device-control]')
     await control.locator('[data-test=device-action][data-action=on]').click()
     await sendConfirmed(page, '夜间巡查')
