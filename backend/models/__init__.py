@@ -11,6 +11,7 @@ from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
+from backend.models.wechat import WeChatBinding
 
 __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
@@ -19,4 +20,4 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
-           "LinkageRule", "LinkageRuleState", "LinkageFiring"]
+           "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding"]
