@@ -222,6 +222,9 @@ controls:
 # Sample bodies, keyed "METHOD rule"; each is a function of the world.
 BODIES = {
     "POST /api/v1/auth/login": lambda w: {"username": "nobody", "password": "x-password"},
+    "POST /api/v1/auth/wechat/login": lambda w: {"code": "CODE_unknown"},
+    "POST /api/v1/auth/wechat/bind": lambda w: {"ticket": "unknown", "username": "nobody",
+                                                "password": "x-password"},
     "PUT /api/v1/auth/me/password": lambda w: {"current_password": PASSWORD,
                                               "new_password": "another-password-2"},
     "POST /api/v1/users": lambda w: {"username": "new_user", "role": "staff",
