@@ -1,0 +1,246 @@
+"""The incremental rollup: counter readings -> ``energy_slots`` -> days -> months.
+
+What to roll comes from ``gw:energy:dirty`` (telemetry ingest adds each device with the
+oldest counter reading of every stored batch, late ones included; a meter replacement
+adds its time): the low watermark, per device. ``energy_state.rolled_until`` is the high
+watermark, the newest reading rolled. A device is re-rolled from a little before its
+mark (``_window``): the slots from there on are computed again through the pure core
+(``counters.slot_energies``) and replaced, then the device's local days and months from
+that day on are summed again from the slots. Running it twice, or after a re-sent batch,
+writes the same rows.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+from backend.energy.counters import (
+    Point,
+    Replacement,
+    Rules,
+    Slot,
+    counter_modulus,
+    demand_kw,
+    slot_energies,
+    slot_of,
+)
+from backend.extensions import db, redis
+from backend.field.catalog import profile_for
+from backend.models import Device, Site
+from backend.models.energy import COUNTERS, MeterReplacement
+from backend.models.telemetry import METRICS, Q_INVALID, Q_OUT_OF_RANGE
+from backend.settings import setting
+from backend.telemetry.ingest import ENERGY_DIRTY_KEY
+
+log = logging.getLogger(__name__)
+
+BAD = Q_OUT_OF_RANGE | Q_INVALID   # left out; a counter_decrease flag is the core's to judge
+WORK_KEY = ENERGY_DIRTY_KEY + ":work"
+LOCK_KEY = "gw:energy:lock"
+# Take the marks atomically: whatever a stopped run left in the work set stays there
+# (merged, oldest mark wins); marks added from now on go to a fresh dirty set.
+_TAKE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('ZUNIONSTORE', KEYS[2], 2, KEYS[2], KEYS[1], 'AGGREGATE', 'MIN')
+  redis.call('DEL', KEYS[1])
+end
+return redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+"""
+
+
+def mark(device_id: int, since: datetime) -> None:
+    """Re-roll ``device_id`` from ``since`` on the next run (a replacement, a backfill)."""
+    redis.current().zadd(ENERGY_DIRTY_KEY, {str(device_id): since.timestamp()}, lt=True)
+
+
+def rules_for(device: Device) -> dict[str, Rules]:
+    """Per counter: the register's rollover (from the device's profile) and the gap."""
+    gap = float(setting("energy_gap_seconds"))
+    try:
+        metrics = profile_for(device.profile).metrics if device.profile else {}
+    except (KeyError, ValueError):
+        metrics = {}
+    out = {}
+    for name in COUNTERS:
+        f = metrics.get(name)
+        out[name] = Rules(modulus=counter_modulus(f.type, f.scale) if f else None,
+                          gap_seconds=gap)
+    return out
+
+
+def replacements_of(device_id: int) -> dict[str, list[Replacement]]:
+    out: dict[str, list[Replacement]] = {name: [] for name in COUNTERS}
+    rows = db.session.query(MeterReplacement).filter_by(device_id=device_id).all()
+    for r in rows:
+        for name, pair in (r.readings or {}).items():
+            if name in out:
+                out[name].append(Replacement(r.at, float(pair["old_final"]),
+                                             float(pair["new_initial"])))
+    return out
+
+
+def _nth_before(device_id: int, metric_id: int, before: datetime, n: int):
+    """The ts of the n-th (0 = last) good reading before ``before``, or None."""
+    return db.session.scalar(text(
+        "SELECT ts FROM readings WHERE device_id = :d AND metric_id = :m AND ts < :t "
+        "AND quality & :bad = 0 ORDER BY ts DESC OFFSET :n LIMIT 1"),
+        {"d": device_id, "m": metric_id, "t": before, "bad": BAD, "n": n})
+
+
+def _window(device_id: int, since: datetime | None):
+    """(write_from, context per counter). Slots from ``write_from`` are rewritten; each
+    counter's readings are read from its ``context`` on. write_from is the slot of the
+    second-last good reading before ``since`` (the intervals ending at the last one may
+    change: a glitch or a reset is judged by the reading after it); the context holds
+    three more readings, so the core judges the first rewritten interval as before."""
+    if since is None:
+        return None, {name: None for name in COUNTERS}
+    starts = []
+    for name in COUNTERS:
+        ts = _nth_before(device_id, METRICS[name].id, since, 1)
+        if ts is None:
+            if _nth_before(device_id, METRICS[name].id, since, 0) is not None:
+                return None, {n: None for n in COUNTERS}   # too little history: all of it
+            continue
+        starts.append(ts)
+    write_from = slot_of(min(starts + [since]))
+    return write_from, {name: _nth_before(device_id, METRICS[name].id, write_from, 2)
+                        for name in COUNTERS}
+
+
+def _points(device_id: int, metric_id: int, start: datetime | None) -> list[Point]:
+    rows = db.session.execute(text(
+        "SELECT ts, value FROM readings WHERE device_id = :d AND metric_id = :m "
+        "AND quality & :bad = 0 AND (CAST(:t AS timestamptz) IS NULL OR ts >= :t) "
+        "ORDER BY ts"), {"d": device_id, "m": metric_id, "t": start, "bad": BAD}).all()
+    return [Point(ts, value) for ts, value in rows]
+
+
+def compute_slots(device: Device, write_from: datetime | None, context: dict,
+                  ) -> tuple[dict[datetime, dict], datetime | None]:
+    """{slot: row} from ``write_from`` on, and the newest reading seen."""
+    rules, reps = rules_for(device), replacements_of(device.id)
+    rows: dict[datetime, dict] = {}
+    newest = None
+    for name, column in COUNTERS.items():
+        pts = _points(device.id, METRICS[name].id, context[name])
+        if pts:
+            newest = max(newest or pts[-1].ts, pts[-1].ts)
+        slots: dict[datetime, Slot] = slot_energies(pts, rules[name], reps[name])
+        for t, s in slots.items():
+            if write_from is not None and t < write_from:
+                continue
+            row = rows.setdefault(t, {"import_kwh": 0.0, "export_kwh": 0.0,
+                                      "reactive_kvarh": 0.0, "estimated": False})
+            row[column] = s.energy
+            row["estimated"] |= s.estimated
+    for row in rows.values():
+        row["demand_kw"] = demand_kw(row["import_kwh"])
+    return rows, newest
+
+
+def roll_device(device_id: int, since: datetime | None = None) -> int:
+    """Re-roll one device from ``since`` (None: its whole history). Returns slots written.
+    Flushes; the caller commits."""
+    device = db.session.get(Device, device_id)
+    if device is None:
+        return 0
+    tz = db.session.get(Site, device.site_id).timezone
+    write_from, context = _window(device_id, since)
+    rows, newest = compute_slots(device, write_from, context)
+    params = {"d": device_id, "t": write_from}
+    db.session.execute(text(
+        "DELETE FROM energy_slots WHERE device_id = :d "
+        "AND (CAST(:t AS timestamptz) IS NULL OR slot >= :t)"), params)
+    if rows:
+        ordered = sorted(rows)
+        db.session.execute(text(
+            "INSERT INTO energy_slots (device_id, slot, import_kwh, export_kwh, "
+            "reactive_kvarh, demand_kw, estimated) SELECT :d, * FROM unnest("
+            "CAST(:slot AS timestamptz[]), CAST(:imp AS float8[]), CAST(:exp AS float8[]), "
+            "CAST(:rea AS float8[]), CAST(:dem AS float8[]), CAST(:est AS boolean[]))"),
+            {"d": device_id, "slot": ordered,
+             "imp": [rows[t]["import_kwh"] for t in ordered],
+             "exp": [rows[t]["export_kwh"] for t in ordered],
+             "rea": [rows[t]["reactive_kvarh"] for t in ordered],
+             "dem": [rows[t]["demand_kw"] for t in ordered],
+             "est": [rows[t]["estimated"] for t in ordered]})
+    _roll_days_months(device_id, tz, write_from)
+    db.session.execute(text(
+        "INSERT INTO energy_state (device_id, rolled_until, updated_at) VALUES (:d, :n, now()) "
+        "ON CONFLICT (device_id) DO UPDATE SET rolled_until = GREATEST("
+        "energy_state.rolled_until, EXCLUDED.rolled_until), updated_at = now()"),
+        {"d": device_id, "n": newest})
+    return len(rows)
+
+
+_SUMS = ("sum(import_kwh), sum(export_kwh), sum(reactive_kvarh), max(demand_kw), "
+         "bool_or(estimated)")
+
+
+def _roll_days_months(device_id: int, tz: str, write_from: datetime | None) -> None:
+    """The device's local days from write_from's day on, then its months, from the
+    stored slots and days (the slots before write_from are unchanged and still there)."""
+    day0 = month0 = None
+    if write_from is not None:
+        day0 = write_from.astimezone(ZoneInfo(tz)).date()
+        month0 = day0.replace(day=1)
+    p = {"d": device_id, "tz": tz, "day0": day0, "month0": month0}
+    db.session.execute(text(
+        "DELETE FROM energy_days WHERE device_id = :d "
+        "AND (CAST(:day0 AS date) IS NULL OR day >= :day0)"), p)
+    db.session.execute(text(
+        "INSERT INTO energy_days (device_id, day, import_kwh, export_kwh, reactive_kvarh, "
+        f"demand_kw, estimated) SELECT device_id, CAST(timezone(:tz, slot) AS date), {_SUMS} "
+        "FROM energy_slots WHERE device_id = :d AND (CAST(:day0 AS date) IS NULL OR "
+        "slot >= timezone(:tz, CAST(:day0 AS timestamp))) GROUP BY 1, 2"), p)
+    db.session.execute(text(
+        "DELETE FROM energy_months WHERE device_id = :d "
+        "AND (CAST(:month0 AS date) IS NULL OR month >= :month0)"), p)
+    db.session.execute(text(
+        "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
+        f"demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
+        f"{_SUMS} FROM energy_days WHERE device_id = :d AND (CAST(:month0 AS date) IS NULL "
+        "OR day >= :month0) GROUP BY 1, 2"), p)
+
+
+def run() -> dict:
+    """The periodic job: every marked device re-rolled from its mark, one commit each.
+    A device that fails stays marked (logged) and the others go on."""
+    client = redis.current()
+    if not client.set(LOCK_KEY, "1", nx=True, ex=600):
+        return {"skipped": "another rollup is running"}
+    done = failed = slots = 0
+    try:
+        marks = client.eval(_TAKE, 2, ENERGY_DIRTY_KEY, WORK_KEY)
+        for member, score in zip(marks[0::2], marks[1::2]):
+            device_id = int(member)
+            since = datetime.fromtimestamp(float(score), UTC)
+            try:
+                slots += roll_device(device_id, since)
+                db.session.commit()
+                client.zrem(WORK_KEY, member)
+                done += 1
+            except Exception:   # noqa: BLE001 - one device must not stop the others
+                db.session.rollback()
+                failed += 1
+                log.exception("energy rollup of device %s failed", device_id)
+    finally:
+        client.delete(LOCK_KEY)
+    return {"devices": done, "failed": failed, "slots": slots}
+
+
+def roll_all(device_ids=None) -> int:
+    """Every device (or these) from its whole history: the repair and the benchmark."""
+    ids = device_ids if device_ids is not None else db.session.scalars(
+        text("SELECT id FROM devices ORDER BY id")).all()
+    total = 0
+    for device_id in ids:
+        total += roll_device(device_id, None)
+        db.session.commit()
+    return total
+
+
