@@ -82,12 +82,19 @@ def replacements_of(device_id: int) -> dict[str, list[Replacement]]:
     return out
 
 
-def _nth_before(device_id: int, metric_id: int, before: datetime, n: int):
-    """The ts of the n-th (0 = last) good reading before ``before``, or None."""
-    return db.session.scalar(text(
-        "SELECT ts FROM readings WHERE device_id = :d AND metric_id = :m AND ts < :t "
-        "AND quality & :bad = 0 ORDER BY ts DESC OFFSET :n LIMIT 1"),
-        {"d": device_id, "m": metric_id, "t": before, "bad": BAD, "n": n})
+_COUNTER_IDS = [METRICS[name].id for name in COUNTERS]
+_BY_ID = {METRICS[name].id: name for name in COUNTERS}
+
+
+def _before(device_id: int, before: datetime, n: int) -> dict[str, list[datetime]]:
+    """Per counter, the times of its last ``n`` good readings before ``before`` (newest
+    first): one round trip for the three counters."""
+    rows = db.session.execute(text(
+        "SELECT m, ARRAY(SELECT ts FROM readings WHERE device_id = :d AND metric_id = m "
+        "AND ts < :t AND quality & :bad = 0 ORDER BY ts DESC LIMIT :n) "
+        "FROM unnest(CAST(:ms AS smallint[])) AS m"),
+        {"d": device_id, "t": before, "bad": BAD, "n": n, "ms": _COUNTER_IDS}).all()
+    return {_BY_ID[m]: list(ts) for m, ts in rows}
 
 
 def _window(device_id: int, since: datetime | None):
@@ -96,27 +103,38 @@ def _window(device_id: int, since: datetime | None):
     second-last good reading before ``since`` (the intervals ending at the last one may
     change: a glitch or a reset is judged by the reading after it); the context holds
     three more readings, so the core judges the first rewritten interval as before."""
+    everything = None, {name: None for name in COUNTERS}
     if since is None:
-        return None, {name: None for name in COUNTERS}
+        return everything
     starts = []
-    for name in COUNTERS:
-        ts = _nth_before(device_id, METRICS[name].id, since, 1)
-        if ts is None:
-            if _nth_before(device_id, METRICS[name].id, since, 0) is not None:
-                return None, {n: None for n in COUNTERS}   # too little history: all of it
-            continue
-        starts.append(ts)
+    for times in _before(device_id, since, 2).values():
+        if len(times) == 1:
+            return everything          # too little history: all of it (a few readings)
+        if times:
+            starts.append(times[1])
     write_from = slot_of(min(starts + [since]))
-    return write_from, {name: _nth_before(device_id, METRICS[name].id, write_from, 2)
+    context = _before(device_id, write_from, 3)
+    # The oldest of those (with fewer, it is the counter's first reading; with none, the
+    # counter starts after write_from).
+    return write_from, {name: (context[name][-1] if context[name] else write_from)
                         for name in COUNTERS}
 
 
-def _points(device_id: int, metric_id: int, start: datetime | None) -> list[Point]:
+def _points(device_id: int, context: dict) -> dict[str, list[Point]]:
+    """Each counter's good readings from its context on (None: all), one query."""
+    starts = [context[name] for name in COUNTERS]
+    lo = None if any(t is None for t in starts) else min(starts)
     rows = db.session.execute(text(
-        "SELECT ts, value FROM readings WHERE device_id = :d AND metric_id = :m "
-        "AND quality & :bad = 0 AND (CAST(:t AS timestamptz) IS NULL OR ts >= :t) "
-        "ORDER BY ts"), {"d": device_id, "m": metric_id, "t": start, "bad": BAD}).all()
-    return [Point(ts, value) for ts, value in rows]
+        "SELECT metric_id, ts, value FROM readings WHERE device_id = :d "
+        "AND metric_id = ANY(CAST(:ms AS smallint[])) AND quality & :bad = 0 "
+        "AND (CAST(:t AS timestamptz) IS NULL OR ts >= :t) ORDER BY metric_id, ts"),
+        {"d": device_id, "ms": _COUNTER_IDS, "t": lo, "bad": BAD}).all()
+    out: dict[str, list[Point]] = {name: [] for name in COUNTERS}
+    for m, ts, value in rows:
+        name = _BY_ID[m]
+        if context[name] is None or ts >= context[name]:
+            out[name].append(Point(ts, value))
+    return out
 
 
 def compute_slots(device: Device, write_from: datetime | None, context: dict,
@@ -125,8 +143,9 @@ def compute_slots(device: Device, write_from: datetime | None, context: dict,
     rules, reps = rules_for(device), replacements_of(device.id)
     rows: dict[datetime, dict] = {}
     newest = None
+    points = _points(device.id, context)
     for name, column in COUNTERS.items():
-        pts = _points(device.id, METRICS[name].id, context[name])
+        pts = points[name]
         if pts:
             newest = max(newest or pts[-1].ts, pts[-1].ts)
         slots: dict[datetime, Slot] = slot_energies(pts, rules[name], reps[name])
@@ -189,45 +208,53 @@ def _roll_days_months(device_id: int, tz: str, write_from: datetime | None) -> N
         day0 = write_from.astimezone(ZoneInfo(tz)).date()
         month0 = day0.replace(day=1)
     p = {"d": device_id, "tz": tz, "day0": day0, "month0": month0}
-    db.session.execute(text(
-        "DELETE FROM energy_days WHERE device_id = :d "
-        "AND (CAST(:day0 AS date) IS NULL OR day >= :day0)"), p)
-    db.session.execute(text(
-        "INSERT INTO energy_days (device_id, day, import_kwh, export_kwh, reactive_kvarh, "
-        f"demand_kw, estimated) SELECT device_id, CAST(timezone(:tz, slot) AS date), {_SUMS} "
-        "FROM energy_slots WHERE device_id = :d AND (CAST(:day0 AS date) IS NULL OR "
-        "slot >= timezone(:tz, CAST(:day0 AS timestamp))) GROUP BY 1, 2"), p)
-    db.session.execute(text(
-        "DELETE FROM energy_months WHERE device_id = :d "
-        "AND (CAST(:month0 AS date) IS NULL OR month >= :month0)"), p)
-    db.session.execute(text(
-        "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
-        f"demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
-        f"{_SUMS} FROM energy_days WHERE device_id = :d AND (CAST(:month0 AS date) IS NULL "
-        "OR day >= :month0) GROUP BY 1, 2"), p)
+    db.session.execute(text(_DAYS_MONTHS), p)
+
+
+_DAYS_MONTHS = (
+    "DELETE FROM energy_days WHERE device_id = :d "
+    "AND (CAST(:day0 AS date) IS NULL OR day >= :day0); "
+    "INSERT INTO energy_days (device_id, day, import_kwh, export_kwh, reactive_kvarh, "
+    f"demand_kw, estimated) SELECT device_id, CAST(timezone(:tz, slot) AS date), {_SUMS} "
+    "FROM energy_slots WHERE device_id = :d AND (CAST(:day0 AS date) IS NULL OR "
+    "slot >= timezone(:tz, CAST(:day0 AS timestamp))) GROUP BY 1, 2; "
+    "DELETE FROM energy_months WHERE device_id = :d "
+    "AND (CAST(:month0 AS date) IS NULL OR month >= :month0); "
+    "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
+    "demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
+    f"{_SUMS} FROM energy_days WHERE device_id = :d AND (CAST(:month0 AS date) IS NULL "
+    "OR day >= :month0) GROUP BY 1, 2")
+
+
+BATCH = 200   # devices per commit (each in its own savepoint)
 
 
 def run() -> dict:
-    """The periodic job: every marked device re-rolled from its mark, one commit each.
-    A device that fails stays marked (logged) and the others go on."""
+    """The periodic job: every marked device re-rolled from its mark, in batches of
+    ``BATCH`` per commit, each device in a savepoint: a device that fails is rolled back
+    alone, stays marked (logged), and the others go on."""
     client = redis.current()
     if not client.set(LOCK_KEY, "1", nx=True, ex=600):
         return {"skipped": "another rollup is running"}
     done = failed = slots = 0
     try:
         marks = client.eval(_TAKE, 2, ENERGY_DIRTY_KEY, WORK_KEY)
-        for member, score in zip(marks[0::2], marks[1::2]):
-            device_id = int(member)
-            since = datetime.fromtimestamp(float(score), UTC)
-            try:
-                slots += roll_device(device_id, since)
-                db.session.commit()
-                client.zrem(WORK_KEY, member)
-                done += 1
-            except Exception:   # noqa: BLE001 - one device must not stop the others
-                db.session.rollback()
-                failed += 1
-                log.exception("energy rollup of device %s failed", device_id)
+        pairs = list(zip(marks[0::2], marks[1::2]))
+        for i in range(0, len(pairs), BATCH):
+            ok = []
+            for member, score in pairs[i:i + BATCH]:
+                since = datetime.fromtimestamp(float(score), UTC)
+                try:
+                    with db.session.begin_nested():
+                        slots += roll_device(int(member), since)
+                    ok.append(member)
+                except Exception:   # noqa: BLE001 - one device must not stop the others
+                    failed += 1
+                    log.exception("energy rollup of device %s failed", member)
+            db.session.commit()
+            if ok:
+                client.zrem(WORK_KEY, *ok)
+            done += len(ok)
     finally:
         client.delete(LOCK_KEY)
     return {"devices": done, "failed": failed, "slots": slots}
