@@ -200,10 +200,10 @@ def main() -> None:
         def raw_trend(ids, lo, hi, bucket):
             # The naive raw answer: per device and bucket max - min of the counter, summed.
             return db.session.execute(text(
-                f"SELECT b, sum(d) FROM (SELECT device_id, date_bin(:bucket, ts, "
-                f"TIMESTAMPTZ '2000-01-01') b, max(value) - min(value) d FROM readings "
-                f"WHERE device_id = ANY(:ids) AND metric_id = 16 AND quality = 0 "
-                f"AND ts >= :lo AND ts < :hi GROUP BY 1, 2) s GROUP BY 1 ORDER BY 1"),
+                "SELECT b, sum(d) FROM (SELECT device_id, date_bin(:bucket, ts, "
+                "TIMESTAMPTZ '2000-01-01') b, max(value) - min(value) d FROM readings "
+                "WHERE device_id = ANY(:ids) AND metric_id = 16 AND quality = 0 "
+                "AND ts >= :lo AND ts < :hi GROUP BY 1, 2) s GROUP BY 1 ORDER BY 1"),
                 {"ids": ids, "lo": lo, "hi": hi, "bucket": bucket}).all()
 
         cases = {

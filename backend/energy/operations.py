@@ -12,7 +12,7 @@ from backend.accounts.security import Actor
 from backend.clock import utcnow
 from backend.energy import rollup
 from backend.energy.nodes import Tree
-from backend.errors import Conflict, NotFound, ValidationFailed, invalid_field
+from backend.errors import Conflict, ValidationFailed, invalid_field
 from backend.extensions import db
 from backend.facility.operations import areas, boards, circuits, devices
 from backend.facility.sites import get_site, select_sites

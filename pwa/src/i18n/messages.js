@@ -1,6 +1,7 @@
 // UI strings: zh-CN first, English second. Keys are dotted paths.
 import { adminMessages } from '../admin/i18n.js'
 import { linkageMessages } from './linkage.js'
+import { energyMessages } from './energy.js'
 
 export const messages = {
   'zh-CN': {
@@ -161,6 +162,7 @@ export const messages = {
     errors: {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
       ...linkageMessages['zh-CN'].errors,
+      ...energyMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -362,6 +364,7 @@ export const messages = {
     errors: {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
       ...linkageMessages.en.errors,
+      ...energyMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
