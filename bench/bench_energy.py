@@ -186,6 +186,7 @@ def main() -> None:
         out["month_rows"] = db.session.execute(text(
             "SELECT count(*) FROM energy_months")).scalar()
 
+        db.session.remove()    # measure with a fresh session, as a request has
         client = app.test_client()
         board = w["boards"][0]
         leaves = devices[1 + args.feeders:]
@@ -235,7 +236,7 @@ def main() -> None:
             if raw is not None:
                 r["raw_baseline"] = round(_p95(raw, max(5, args.reps // 3)), 2)
                 r["ratio_raw_over_rollups"] = round(r["raw_baseline"] / r["rollups"], 1)
-            db.session.rollback()
+            db.session.remove()
             out["p95_ms"][name] = r
 
         # One poll cycle: a new minute for every breaker through ingest (which marks them),
@@ -253,6 +254,7 @@ def main() -> None:
             t = time.perf_counter()
             ingest.ingest(batch)
             ingest_s = time.perf_counter() - t
+            db.session.remove()
             t = time.perf_counter()
             result = rollup.run()
             run_s = time.perf_counter() - t

@@ -362,3 +362,22 @@ def test_scoping_and_bad_trend_input(w, client):
                          (f"node=site&node_id={w['site']}&start=yesterday", "start")):
         r = client.get(f"/api/v1/energy/trend?{query}", headers=w["h"])
         assert r.status_code == 422 and field in str(r.json["errors"]), (query, r.json)
+
+
+def test_a_failing_device_stays_marked_and_the_others_go_on(w):
+    # Site B's zone is broken (as a hand-edited database could have it): its device fails
+    # in the day rollup, is rolled back alone and stays marked; site A's device is rolled.
+    db.session.execute(text("UPDATE sites SET timezone = 'Nowhere/Atlantis' WHERE id = :s"),
+                       {"s": w["site_b"]})
+    db.session.commit()
+    feed(w["db"], [(0, 1.0), (10, 3.0)])
+    feed(w["b1"], [(0, 1.0), (10, 3.0)])     # 2 kWh, all in slot 10:00
+    assert rollup.run() == {"devices": 1, "failed": 1, "slots": 1}
+    assert slots(w["b1"]) == {0: (2.0, False)} and slots(w["db"]) == {}
+    assert redis.zrange(rollup.WORK_KEY, 0, -1) == [str(w["db"])]
+    db.session.execute(text("UPDATE sites SET timezone = 'Asia/Shanghai' WHERE id = :s"),
+                       {"s": w["site_b"]})
+    db.session.commit()
+    assert rollup.run()["devices"] == 1       # the work set's leftover, retried
+    assert slots(w["db"]) == {0: (2.0, False)}
+    assert redis.zcard(rollup.WORK_KEY) == 0

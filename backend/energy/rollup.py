@@ -12,10 +12,11 @@ writes the same rows.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from backend.energy.counters import (
     Point,
@@ -56,11 +57,11 @@ def mark(device_id: int, since: datetime) -> None:
     redis.current().zadd(ENERGY_DIRTY_KEY, {str(device_id): since.timestamp()}, lt=True)
 
 
-def rules_for(device: Device) -> dict[str, Rules]:
+def rules_for(profile: str | None) -> dict[str, Rules]:
     """Per counter: the register's rollover (from the device's profile) and the gap."""
     gap = float(setting("energy_gap_seconds"))
     try:
-        metrics = profile_for(device.profile).metrics if device.profile else {}
+        metrics = profile_for(profile).metrics if profile else {}
     except (KeyError, ValueError):
         metrics = {}
     out = {}
@@ -71,15 +72,40 @@ def rules_for(device: Device) -> dict[str, Rules]:
     return out
 
 
-def replacements_of(device_id: int) -> dict[str, list[Replacement]]:
-    out: dict[str, list[Replacement]] = {name: [] for name in COUNTERS}
-    rows = db.session.query(MeterReplacement).filter_by(device_id=device_id).all()
-    for r in rows:
-        for name, pair in (r.readings or {}).items():
-            if name in out:
-                out[name].append(Replacement(r.at, float(pair["old_final"]),
-                                             float(pair["new_initial"])))
+def replacements_of(device_ids) -> dict[int, dict[str, list[Replacement]]]:
+    """Per device, per counter, its meter replacements (one query for all of them)."""
+    out: dict[int, dict[str, list[Replacement]]] = {
+        d: {name: [] for name in COUNTERS} for d in device_ids}
+    rows = db.session.execute(select(MeterReplacement.device_id, MeterReplacement.at,
+                                     MeterReplacement.readings)
+                              .where(MeterReplacement.device_id.in_(list(out)))).all()
+    for device_id, when, readings in rows:
+        for name, pair in (readings or {}).items():
+            if name in COUNTERS:
+                out[device_id][name].append(Replacement(
+                    when, float(pair["old_final"]), float(pair["new_initial"])))
     return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the rollup needs of a device: its id, profile and site's zone."""
+    id: int
+    profile: str | None
+    timezone: str
+    rules: dict
+    replacements: dict
+
+
+def targets(device_ids) -> dict[int, Target]:
+    """The devices (that still exist) with their rules and replacements, in two queries."""
+    ids = sorted(set(device_ids))
+    rows = db.session.execute(select(Device.id, Device.profile, Site.timezone)
+                              .join(Site, Site.id == Device.site_id)
+                              .where(Device.id.in_(ids))).all() if ids else []
+    reps = replacements_of([r.id for r in rows])
+    return {r.id: Target(r.id, r.profile, r.timezone, rules_for(r.profile), reps[r.id])
+            for r in rows}
 
 
 _COUNTER_IDS = [METRICS[name].id for name in COUNTERS]
@@ -137,10 +163,10 @@ def _points(device_id: int, context: dict) -> dict[str, list[Point]]:
     return out
 
 
-def compute_slots(device: Device, write_from: datetime | None, context: dict,
+def compute_slots(device: Target, write_from: datetime | None, context: dict,
                   ) -> tuple[dict[datetime, dict], datetime | None]:
     """{slot: row} from ``write_from`` on, and the newest reading seen."""
-    rules, reps = rules_for(device), replacements_of(device.id)
+    rules, reps = device.rules, device.replacements
     rows: dict[datetime, dict] = {}
     newest = None
     points = _points(device.id, context)
@@ -161,13 +187,14 @@ def compute_slots(device: Device, write_from: datetime | None, context: dict,
     return rows, newest
 
 
-def roll_device(device_id: int, since: datetime | None = None) -> int:
+def roll_device(device_id: int, since: datetime | None = None,
+                target: Target | None = None) -> int:
     """Re-roll one device from ``since`` (None: its whole history). Returns slots written.
     Flushes; the caller commits."""
-    device = db.session.get(Device, device_id)
+    device = target or targets([device_id]).get(device_id)
     if device is None:
         return 0
-    tz = db.session.get(Site, device.site_id).timezone
+    tz = device.timezone
     write_from, context = _window(device_id, since)
     rows, newest = compute_slots(device, write_from, context)
     params = {"d": device_id, "t": write_from}
@@ -242,11 +269,15 @@ def run() -> dict:
         pairs = list(zip(marks[0::2], marks[1::2]))
         for i in range(0, len(pairs), BATCH):
             ok = []
-            for member, score in pairs[i:i + BATCH]:
+            chunk = pairs[i:i + BATCH]
+            found = targets(int(member) for member, _score in chunk)
+            for member, score in chunk:
                 since = datetime.fromtimestamp(float(score), UTC)
+                target = found.get(int(member))
                 try:
                     with db.session.begin_nested():
-                        slots += roll_device(int(member), since)
+                        if target is not None:
+                            slots += roll_device(target.id, since, target)
                     ok.append(member)
                 except Exception:   # noqa: BLE001 - one device must not stop the others
                     failed += 1
@@ -265,8 +296,11 @@ def roll_all(device_ids=None) -> int:
     ids = device_ids if device_ids is not None else db.session.scalars(
         text("SELECT id FROM devices ORDER BY id")).all()
     total = 0
-    for device_id in ids:
-        total += roll_device(device_id, None)
+    for i in range(0, len(ids), BATCH):
+        found = targets(ids[i:i + BATCH])
+        for device_id in ids[i:i + BATCH]:
+            if device_id in found:
+                total += roll_device(device_id, None, found[device_id])
         db.session.commit()
     return total
 
