@@ -325,6 +325,8 @@ def test_meter_replacement_splits_and_rerolls(w, client):
 @pytest.mark.parametrize("change, field, code", [
     ({"readings": {"energy_import": {"old_final": 5009.0, "new_initial": 0.0}}},
      "readings.energy_import.old_final", "old_final_below_last_reading"),
+    ({"readings": {"energy_import": {"old_final": 5020.0, "new_initial": 9.0}}},
+     "readings.energy_import.new_initial", "new_initial_above_first_reading"),
     ({"readings": {"voltage_a": {"old_final": 1.0, "new_initial": 0.0}}}, "readings",
      "validation_error"),
     ({"readings": {}}, "readings", "validation_error"),
@@ -334,7 +336,7 @@ def test_meter_replacement_splits_and_rerolls(w, client):
     ({"at": "2999-01-01T00:00:00Z"}, "at", "validation_error"),
 ])
 def test_meter_replacement_bad_input_names_the_field(w, client, change, field, code):
-    feed(w["b1"], [(0, 5000.0), (10, 5010.0)])
+    feed(w["b1"], [(0, 5000.0), (10, 5010.0), (30, 8.0)])   # replaced at 10:20
     body = {"device_id": w["b1"], "at": iso(at(20)),
             "readings": {"energy_import": {"old_final": 5020.0, "new_initial": 3.0}},
             **change}

@@ -215,11 +215,13 @@ def select_replacements(actor: Actor, args: dict):
     return stmt.order_by(MeterReplacement.at.desc(), MeterReplacement.id.desc())
 
 
-def _last_good(device_id: int, name: str, before: datetime):
+def _good_next_to(device_id: int, name: str, when: datetime, after: bool):
+    """The good reading of a counter just before (or from) ``when``."""
+    op, order = (">=", "ASC") if after else ("<", "DESC")
     return db.session.execute(text(
-        "SELECT ts, value FROM readings WHERE device_id = :d AND metric_id = :m "
-        "AND ts < :t AND quality & :bad = 0 ORDER BY ts DESC LIMIT 1"),
-        {"d": device_id, "m": METRICS[name].id, "t": before, "bad": rollup.BAD}).first()
+        f"SELECT ts, value FROM readings WHERE device_id = :d AND metric_id = :m "
+        f"AND ts {op} :t AND quality & :bad = 0 ORDER BY ts {order} LIMIT 1"),
+        {"d": device_id, "m": METRICS[name].id, "t": when, "bad": rollup.BAD}).first()
 
 
 def create_replacement(actor: Actor, data: dict) -> MeterReplacement:
@@ -236,12 +238,18 @@ def create_replacement(actor: Actor, data: dict) -> MeterReplacement:
     for name, pair in readings.items():
         if name not in COUNTERS:
             invalid_field(f"readings.{name}", f"not a counter; one of {', '.join(COUNTERS)}")
-        last = _last_good(device.id, name, at)
+        last = _good_next_to(device.id, name, at, after=False)
         if last is not None and pair["old_final"] < last.value:
             invalid_field(f"readings.{name}.old_final",
                           f"below the old meter's last reading before the replacement "
                           f"({last.value:g} at {last.ts.isoformat()})",
                           error="old_final_below_last_reading")
+        first = _good_next_to(device.id, name, at, after=True)
+        if first is not None and pair["new_initial"] > first.value:
+            invalid_field(f"readings.{name}.new_initial",
+                          f"above the new meter's first reading after the replacement "
+                          f"({first.value:g} at {first.ts.isoformat()})",
+                          error="new_initial_above_first_reading")
     clash = db.session.scalar(select(MeterReplacement.id).where(
         MeterReplacement.device_id == device.id, MeterReplacement.at == at))
     if clash is not None:

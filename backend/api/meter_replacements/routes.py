@@ -32,7 +32,8 @@ class MeterReplacements(MethodView):
     @blp.response(201, MeterReplacementSchema)
     @blp.alt_response(404, description="device_not_found", schema="Error")
     @blp.alt_response(409, description="replacement_exists", schema="Error")
-    @blp.alt_response(422, description="validation_error, old_final_below_last_reading",
+    @blp.alt_response(422, description="validation_error, old_final_below_last_reading, "
+                                       "new_initial_above_first_reading",
                       schema="Error")
     def post(self, data):
         """Record a replacement: the old meter's final and the new one's initial reading
