@@ -22,7 +22,6 @@ from backend.energy.counters import (
     Point,
     Replacement,
     Rules,
-    Slot,
     counter_modulus,
     demand_kw,
     slot_energies,
@@ -110,73 +109,88 @@ def targets(device_ids) -> dict[int, Target]:
 
 _COUNTER_IDS = [METRICS[name].id for name in COUNTERS]
 _BY_ID = {METRICS[name].id: name for name in COUNTERS}
+ALL = datetime(1, 1, 2, tzinfo=UTC)       # "from the beginning" in the batch queries
 
 
-def _before(device_id: int, before: datetime, n: int) -> dict[str, list[datetime]]:
-    """Per counter, the times of its last ``n`` good readings before ``before`` (newest
-    first): one round trip for the three counters."""
+def _before(pairs: dict[int, datetime], n: int) -> dict[int, dict[str, list[datetime]]]:
+    """Per device and counter, the times of its last ``n`` good readings before the
+    device's time (newest first): one query for the whole batch."""
+    out: dict[int, dict[str, list[datetime]]] = {d: {} for d in pairs}
+    if not pairs:
+        return out
+    ids = list(pairs)
     rows = db.session.execute(text(
-        "SELECT m, ARRAY(SELECT ts FROM readings WHERE device_id = :d AND metric_id = m "
-        "AND ts < :t AND quality & :bad = 0 ORDER BY ts DESC LIMIT :n) "
-        "FROM unnest(CAST(:ms AS smallint[])) AS m"),
-        {"d": device_id, "t": before, "bad": BAD, "n": n, "ms": _COUNTER_IDS}).all()
-    return {_BY_ID[m]: list(ts) for m, ts in rows}
-
-
-def _window(device_id: int, since: datetime | None):
-    """(write_from, context per counter). Slots from ``write_from`` are rewritten; each
-    counter's readings are read from its ``context`` on. write_from is the slot of the
-    second-last good reading before ``since`` (the intervals ending at the last one may
-    change: a glitch or a reset is judged by the reading after it); the context holds
-    three more readings, so the core judges the first rewritten interval as before."""
-    everything = None, {name: None for name in COUNTERS}
-    if since is None:
-        return everything
-    starts = []
-    for times in _before(device_id, since, 2).values():
-        if len(times) == 1:
-            return everything          # too little history: all of it (a few readings)
-        if times:
-            starts.append(times[1])
-    write_from = slot_of(min(starts + [since]))
-    context = _before(device_id, write_from, 3)
-    # The oldest of those (with fewer, it is the counter's first reading; with none, the
-    # counter starts after write_from).
-    return write_from, {name: (context[name][-1] if context[name] else write_from)
-                        for name in COUNTERS}
-
-
-def _points(device_id: int, context: dict) -> dict[str, list[Point]]:
-    """Each counter's good readings from its context on (None: all), one query."""
-    starts = [context[name] for name in COUNTERS]
-    lo = None if any(t is None for t in starts) else min(starts)
-    rows = db.session.execute(text(
-        "SELECT metric_id, ts, value FROM readings WHERE device_id = :d "
-        "AND metric_id = ANY(CAST(:ms AS smallint[])) AND quality & :bad = 0 "
-        "AND (CAST(:t AS timestamptz) IS NULL OR ts >= :t) ORDER BY metric_id, ts"),
-        {"d": device_id, "ms": _COUNTER_IDS, "t": lo, "bad": BAD}).all()
-    out: dict[str, list[Point]] = {name: [] for name in COUNTERS}
-    for m, ts, value in rows:
-        name = _BY_ID[m]
-        if context[name] is None or ts >= context[name]:
-            out[name].append(Point(ts, value))
+        "SELECT p.d, m, ARRAY(SELECT ts FROM readings WHERE device_id = p.d "
+        "AND metric_id = m AND ts < p.t AND quality & :bad = 0 ORDER BY ts DESC LIMIT :n) "
+        "FROM unnest(CAST(:ds AS int[]), CAST(:ts AS timestamptz[])) AS p(d, t) "
+        "CROSS JOIN unnest(CAST(:ms AS smallint[])) AS m"),
+        {"ds": ids, "ts": [pairs[d] for d in ids], "bad": BAD, "n": n,
+         "ms": _COUNTER_IDS}).all()
+    for d, m, times in rows:
+        out[d][_BY_ID[m]] = list(times)
     return out
 
 
-def compute_slots(device: Target, write_from: datetime | None, context: dict,
+def _windows(since: dict[int, datetime | None]):
+    """Per device (write_from, context per counter). Slots from ``write_from`` are
+    rewritten; each counter's readings are read from its ``context`` on. write_from is
+    the slot of the second-last good reading before the mark (the intervals ending at
+    the last one may change: a glitch or a reset is judged by the reading after it); the
+    context holds three more readings, so the core judges the first rewritten interval
+    as the whole history would. ``ALL``: from the beginning."""
+    everything = (ALL, {name: ALL for name in COUNTERS})
+    out = {d: everything for d, t in since.items() if t is None}
+    write_from = {}
+    for d, per_counter in _before({d: t for d, t in since.items() if t is not None},
+                                  2).items():
+        starts = []
+        for times in per_counter.values():
+            if len(times) == 1:        # too little history: all of it (a few readings)
+                out[d] = everything
+                break
+            if times:
+                starts.append(times[1])
+        else:
+            write_from[d] = slot_of(min(starts + [since[d]]))
+    for d, per_counter in _before(write_from, 3).items():
+        # The oldest of those (with fewer, the counter's first reading; with none, the
+        # counter starts after write_from).
+        out[d] = (write_from[d], {name: (per_counter[name][-1] if per_counter.get(name)
+                                         else write_from[d]) for name in COUNTERS})
+    return out
+
+
+def _points(windows) -> dict[int, dict[str, list[Point]]]:
+    """Each device's counters' good readings from their context on, one query."""
+    out = {d: {name: [] for name in COUNTERS} for d in windows}
+    if not windows:
+        return out
+    ids = list(windows)
+    rows = db.session.execute(text(
+        "SELECT r.device_id, r.metric_id, r.ts, r.value FROM unnest(CAST(:ds AS int[]), "
+        "CAST(:lo AS timestamptz[])) AS p(d, lo) JOIN readings r ON r.device_id = p.d "
+        "AND r.ts >= p.lo WHERE r.metric_id = ANY(CAST(:ms AS smallint[])) "
+        "AND r.quality & :bad = 0 ORDER BY 1, 2, 3"),
+        {"ds": ids, "lo": [min(windows[d][1].values()) for d in ids], "ms": _COUNTER_IDS,
+         "bad": BAD}).all()
+    for d, m, ts, value in rows:
+        name = _BY_ID[m]
+        if ts >= windows[d][1][name]:
+            out[d][name].append(Point(ts, value))
+    return out
+
+
+def compute_slots(device: Target, write_from: datetime, points: dict[str, list[Point]],
                   ) -> tuple[dict[datetime, dict], datetime | None]:
     """{slot: row} from ``write_from`` on, and the newest reading seen."""
-    rules, reps = device.rules, device.replacements
     rows: dict[datetime, dict] = {}
     newest = None
-    points = _points(device.id, context)
     for name, column in COUNTERS.items():
         pts = points[name]
         if pts:
             newest = max(newest or pts[-1].ts, pts[-1].ts)
-        slots: dict[datetime, Slot] = slot_energies(pts, rules[name], reps[name])
-        for t, s in slots.items():
-            if write_from is not None and t < write_from:
+        for t, s in slot_energies(pts, device.rules[name], device.replacements[name]).items():
+            if t < write_from:
                 continue
             row = rows.setdefault(t, {"import_kwh": 0.0, "export_kwh": 0.0,
                                       "reactive_kvarh": 0.0, "estimated": False})
@@ -187,70 +201,74 @@ def compute_slots(device: Target, write_from: datetime | None, context: dict,
     return rows, newest
 
 
-def roll_device(device_id: int, since: datetime | None = None,
-                target: Target | None = None) -> int:
-    """Re-roll one device from ``since`` (None: its whole history). Returns slots written.
-    Flushes; the caller commits."""
-    device = target or targets([device_id]).get(device_id)
-    if device is None:
+def roll_device(device_id: int, since: datetime | None = None) -> int:
+    """Re-roll one device from ``since`` (None: its whole history). Returns slots
+    written. Flushes; the caller commits."""
+    return roll_batch(targets([device_id]), {device_id: since})
+
+
+def roll_batch(found: dict[int, Target], since: dict[int, datetime | None]) -> int:
+    """Re-roll these devices, each from its time (None: its whole history), in a fixed
+    number of statements whatever their count. Returns slots written."""
+    since = {d: t for d, t in since.items() if d in found}
+    if not since:
         return 0
-    tz = device.timezone
-    write_from, context = _window(device_id, since)
-    rows, newest = compute_slots(device, write_from, context)
-    params = {"d": device_id, "t": write_from}
+    windows = _windows(since)
+    points = _points(windows)
+    ids, wf = sorted(windows), [windows[d][0] for d in sorted(windows)]
+    cols: dict[str, list] = {k: [] for k in ("d", "slot", "imp", "exp", "rea", "dem", "est")}
+    newest: dict[int, datetime | None] = {}
+    for d in ids:
+        rows, newest[d] = compute_slots(found[d], windows[d][0], points[d])
+        for t in sorted(rows):
+            r = rows[t]
+            for key, value in (("d", d), ("slot", t), ("imp", r["import_kwh"]),
+                               ("exp", r["export_kwh"]), ("rea", r["reactive_kvarh"]),
+                               ("dem", r["demand_kw"]), ("est", r["estimated"])):
+                cols[key].append(value)
     db.session.execute(text(
-        "DELETE FROM energy_slots WHERE device_id = :d "
-        "AND (CAST(:t AS timestamptz) IS NULL OR slot >= :t)"), params)
-    if rows:
-        ordered = sorted(rows)
+        "DELETE FROM energy_slots s USING unnest(CAST(:ds AS int[]), "
+        "CAST(:wf AS timestamptz[])) AS p(d, t) WHERE s.device_id = p.d AND s.slot >= p.t"),
+        {"ds": ids, "wf": wf})
+    if cols["d"]:
         db.session.execute(text(
             "INSERT INTO energy_slots (device_id, slot, import_kwh, export_kwh, "
-            "reactive_kvarh, demand_kw, estimated) SELECT :d, * FROM unnest("
-            "CAST(:slot AS timestamptz[]), CAST(:imp AS float8[]), CAST(:exp AS float8[]), "
-            "CAST(:rea AS float8[]), CAST(:dem AS float8[]), CAST(:est AS boolean[]))"),
-            {"d": device_id, "slot": ordered,
-             "imp": [rows[t]["import_kwh"] for t in ordered],
-             "exp": [rows[t]["export_kwh"] for t in ordered],
-             "rea": [rows[t]["reactive_kvarh"] for t in ordered],
-             "dem": [rows[t]["demand_kw"] for t in ordered],
-             "est": [rows[t]["estimated"] for t in ordered]})
-    _roll_days_months(device_id, tz, write_from)
+            "reactive_kvarh, demand_kw, estimated) SELECT * FROM unnest("
+            "CAST(:d AS int[]), CAST(:slot AS timestamptz[]), CAST(:imp AS float8[]), "
+            "CAST(:exp AS float8[]), CAST(:rea AS float8[]), CAST(:dem AS float8[]), "
+            "CAST(:est AS boolean[]))"), cols)
+    zones = [found[d].timezone for d in ids]
+    day0 = [t.astimezone(ZoneInfo(z)).date() if t > ALL else ALL.date()
+            for t, z in zip(wf, zones)]
+    db.session.execute(text(_DAYS_MONTHS), {
+        "ds": ids, "tz": zones, "day0": day0, "month0": [d.replace(day=1) for d in day0]})
     db.session.execute(text(
-        "INSERT INTO energy_state (device_id, rolled_until, updated_at) VALUES (:d, :n, now()) "
+        "INSERT INTO energy_state (device_id, rolled_until, updated_at) SELECT d, n, now() "
+        "FROM unnest(CAST(:ds AS int[]), CAST(:n AS timestamptz[])) AS p(d, n) "
         "ON CONFLICT (device_id) DO UPDATE SET rolled_until = GREATEST("
         "energy_state.rolled_until, EXCLUDED.rolled_until), updated_at = now()"),
-        {"d": device_id, "n": newest})
-    return len(rows)
+        {"ds": ids, "n": [newest[d] for d in ids]})
+    return len(cols["d"])
 
 
-_SUMS = ("sum(import_kwh), sum(export_kwh), sum(reactive_kvarh), max(demand_kw), "
-         "bool_or(estimated)")
-
-
-def _roll_days_months(device_id: int, tz: str, write_from: datetime | None) -> None:
-    """The device's local days from write_from's day on, then its months, from the
-    stored slots and days (the slots before write_from are unchanged and still there)."""
-    day0 = month0 = None
-    if write_from is not None:
-        day0 = write_from.astimezone(ZoneInfo(tz)).date()
-        month0 = day0.replace(day=1)
-    p = {"d": device_id, "tz": tz, "day0": day0, "month0": month0}
-    db.session.execute(text(_DAYS_MONTHS), p)
-
-
+_SUMS = ("sum(x.import_kwh), sum(x.export_kwh), sum(x.reactive_kvarh), max(x.demand_kw), "
+         "bool_or(x.estimated)")
+# The devices' local days from their first rewritten day, then their months from that
+# month, from the stored slots and days (those before are unchanged and still there).
+_P = ("unnest(CAST(:ds AS int[]), CAST(:tz AS text[]), CAST(:day0 AS date[]), "
+      "CAST(:month0 AS date[])) AS p(d, tz, day0, month0)")
 _DAYS_MONTHS = (
-    "DELETE FROM energy_days WHERE device_id = :d "
-    "AND (CAST(:day0 AS date) IS NULL OR day >= :day0); "
+    f"DELETE FROM energy_days x USING {_P} WHERE x.device_id = p.d AND x.day >= p.day0; "
     "INSERT INTO energy_days (device_id, day, import_kwh, export_kwh, reactive_kvarh, "
-    f"demand_kw, estimated) SELECT device_id, CAST(timezone(:tz, slot) AS date), {_SUMS} "
-    "FROM energy_slots WHERE device_id = :d AND (CAST(:day0 AS date) IS NULL OR "
-    "slot >= timezone(:tz, CAST(:day0 AS timestamp))) GROUP BY 1, 2; "
-    "DELETE FROM energy_months WHERE device_id = :d "
-    "AND (CAST(:month0 AS date) IS NULL OR month >= :month0); "
+    f"demand_kw, estimated) SELECT x.device_id, CAST(timezone(p.tz, x.slot) AS date), "
+    f"{_SUMS} FROM {_P} JOIN energy_slots x ON x.device_id = p.d "
+    "AND x.slot >= timezone(p.tz, CAST(p.day0 AS timestamp)) GROUP BY 1, 2; "
+    f"DELETE FROM energy_months x USING {_P} WHERE x.device_id = p.d "
+    "AND x.month >= p.month0; "
     "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
-    "demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
-    f"{_SUMS} FROM energy_days WHERE device_id = :d AND (CAST(:month0 AS date) IS NULL "
-    "OR day >= :month0) GROUP BY 1, 2")
+    "demand_kw, estimated) SELECT x.device_id, CAST(date_trunc('month', x.day) AS date), "
+    f"{_SUMS} FROM {_P} JOIN energy_days x ON x.device_id = p.d AND x.day >= p.month0 "
+    "GROUP BY 1, 2")
 
 
 BATCH = 200   # devices per commit (each in its own savepoint)
@@ -268,23 +286,27 @@ def run() -> dict:
         marks = client.eval(_TAKE, 2, ENERGY_DIRTY_KEY, WORK_KEY)
         pairs = list(zip(marks[0::2], marks[1::2]))
         for i in range(0, len(pairs), BATCH):
-            ok = []
-            chunk = pairs[i:i + BATCH]
-            found = targets(int(member) for member, _score in chunk)
-            for member, score in chunk:
-                since = datetime.fromtimestamp(float(score), UTC)
-                target = found.get(int(member))
-                try:
-                    with db.session.begin_nested():
-                        if target is not None:
-                            slots += roll_device(target.id, since, target)
-                    ok.append(member)
-                except Exception:   # noqa: BLE001 - one device must not stop the others
-                    failed += 1
-                    log.exception("energy rollup of device %s failed", member)
+            chunk = {int(m): datetime.fromtimestamp(float(score), UTC)
+                     for m, score in pairs[i:i + BATCH]}
+            found = targets(chunk)
+            ok: list[int] = []
+            try:
+                with db.session.begin_nested():
+                    slots += roll_batch(found, chunk)
+                ok = list(chunk)
+            except Exception:   # noqa: BLE001 - find the device, roll the others alone
+                log.warning("energy rollup batch failed; rolling its devices one by one")
+                for d, since in chunk.items():
+                    try:
+                        with db.session.begin_nested():
+                            slots += roll_batch(found, {d: since})
+                        ok.append(d)
+                    except Exception:   # noqa: BLE001 - one device must not stop the others
+                        failed += 1
+                        log.exception("energy rollup of device %s failed", d)
             db.session.commit()
             if ok:
-                client.zrem(WORK_KEY, *ok)
+                client.zrem(WORK_KEY, *map(str, ok))
             done += len(ok)
     finally:
         client.delete(LOCK_KEY)
@@ -293,15 +315,11 @@ def run() -> dict:
 
 def roll_all(device_ids=None) -> int:
     """Every device (or these) from its whole history: the repair and the benchmark."""
-    ids = device_ids if device_ids is not None else db.session.scalars(
+    ids = list(device_ids) if device_ids is not None else db.session.scalars(
         text("SELECT id FROM devices ORDER BY id")).all()
     total = 0
     for i in range(0, len(ids), BATCH):
-        found = targets(ids[i:i + BATCH])
-        for device_id in ids[i:i + BATCH]:
-            if device_id in found:
-                total += roll_device(device_id, None, found[device_id])
+        chunk = ids[i:i + BATCH]
+        total += roll_batch(targets(chunk), {d: None for d in chunk})
         db.session.commit()
     return total
-
-
