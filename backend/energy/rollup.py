@@ -271,13 +271,14 @@ _DAYS_MONTHS = (
     "GROUP BY 1, 2")
 
 
-BATCH = 200   # devices per commit (each in its own savepoint)
+BATCH = 200   # devices per batch and commit
 
 
 def run() -> dict:
-    """The periodic job: every marked device re-rolled from its mark, in batches of
-    ``BATCH`` per commit, each device in a savepoint: a device that fails is rolled back
-    alone, stays marked (logged), and the others go on."""
+    """The periodic job: every marked device re-rolled from its mark, ``BATCH`` devices
+    per batch and commit. A batch that fails is rolled again device by device, each in a
+    savepoint: a device that fails is rolled back alone, stays marked (logged), and the
+    others go on."""
     client = redis.current()
     if not client.set(LOCK_KEY, "1", nx=True, ex=600):
         return {"skipped": "another rollup is running"}
