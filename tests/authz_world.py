@@ -315,6 +315,9 @@ BODIES = {
     "POST /api/v1/schedules": lambda w: {"site_id": w.site, "name": "新定时",
                                          "scene_id": w.main["scenes"], "times": ["20:00"]},
     "PUT /api/v1/schedules/<int:obj_id>": lambda w: {"run_late": True},
+    "POST /api/v1/meter-replacements": lambda w: {
+        "device_id": w.main["devices"], "at": "2026-01-05T08:00:00Z",
+        "readings": {"energy_import": {"old_final": 120.5, "new_initial": 0.0}}},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }
@@ -330,6 +333,8 @@ HEADERS = {
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {
+    "GET /api/v1/energy/trend": lambda w: f"?node=circuit&node_id={w.main['circuits']}",
+    "GET /api/v1/energy/balance": lambda w: f"?circuit_id={w.main['circuits']}",
     "DELETE /api/v1/me/webpush-subscriptions":
         lambda w: "?endpoint=https://push.example.test/send/abc",
 }

@@ -138,7 +138,8 @@ def test_lists_never_show_another_sites_records(app, client):
         world = build_world()
         header = {"Authorization": f"Bearer {issue_tokens(world.users['admin_b'])['access_token']}"}
     for rule, method in api_routes(app):
-        if method != "GET" or rule.arguments:
+        # Reads of one record named in the query string (energy trend, balance) are no lists.
+        if method != "GET" or rule.arguments or f"GET {rule.rule}" in QUERIES:
             continue
         r = client.get(rule.rule, headers=header)
         assert r.status_code == 200, (rule.rule, r.json)

@@ -10,6 +10,8 @@ from backend.models.control import Command, CommandEvent, ControlGrant, DevicePr
 from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
 from backend.models.knx import KnxGateway
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
+from backend.models.energy import (EnergyDay, EnergyMonth, EnergySlot, EnergyState,
+                                   MeterReplacement)
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
@@ -21,4 +23,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
-           "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding"]
+           "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
+           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement"]
