@@ -35,6 +35,7 @@ const routes = [
       { path: 'profiles', name: 'admin-profiles', component: () => import('./admin/views/AdminProfiles.vue') },
       { path: 'scenes', name: 'admin-scenes', component: () => import('./admin/views/AdminScenes.vue') },
       { path: 'schedules', name: 'admin-schedules', component: () => import('./admin/views/AdminSchedules.vue') },
+      { path: 'meters', name: 'admin-meters', component: () => import('./admin/views/AdminMeters.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

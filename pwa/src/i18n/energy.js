@@ -15,6 +15,12 @@ export const energyMessages = {
       flagged: '超过阈值 {pct}%', ok: '正常', unmetered: '未计量', unmeteredCount: '{n} 个下级回路未计量',
       includesEstimated: '含估算值', noFeeder: '该站点没有可做平衡的馈线', pickFeeder: '选择馈线',
       children: '下级回路', managersOnly: '能耗仅对管理人员开放',
+      replace: {
+        hint: '登记换表后，服务器按换表时间把旧表止码和新表起码分开计算，并从该时间起重新汇总该设备的电能',
+        device: '电表/断路器', pick: '请选择设备', at: '换表时间', localTime: '（本机时间）', counter: '计量项',
+        oldFinal: '旧表止码', newInitial: '新表起码', lastReading: '最近读数', note: '备注', save: '登记换表',
+        countersHint: '未填写的计量项按清零规则处理', list: '换表记录', none: '暂无换表记录', readings: '读数', by: '登记人',
+      },
     },
     errors: {
       range_too_long: '时间范围过长：请缩短范围或改用更粗的时间粒度',
@@ -40,6 +46,12 @@ export const energyMessages = {
       flagged: 'Above {pct}%', ok: 'OK', unmetered: 'unmetered', unmeteredCount: '{n} children unmetered',
       includesEstimated: 'includes estimates', noFeeder: 'No feeder to balance on this site', pickFeeder: 'Pick a feeder',
       children: 'Children', managersOnly: 'Energy is for managers',
+      replace: {
+        hint: "Once recorded, the server splits the old meter's final reading from the new one's initial reading at that time and re-rolls the device's energy from then on",
+        device: 'Meter / breaker', pick: 'Pick a device', at: 'Replaced at', localTime: '(this computer\'s time)', counter: 'Counter',
+        oldFinal: 'Old final reading', newInitial: 'New initial reading', lastReading: 'Latest reading', note: 'Note', save: 'Record replacement',
+        countersHint: 'A counter left empty is handled by the reset rule', list: 'Replacements', none: 'No replacement recorded', readings: 'Readings', by: 'Recorded by',
+      },
     },
     errors: {
       range_too_long: 'The range is too long: shorten it or pick a coarser interval',

@@ -159,3 +159,33 @@ export function overviewRows(overview) {
   const sites = overview?.sites || []
   return { sites, total: sites.length > 1 ? overview.total : null }
 }
+
+/** The counters a meter replacement can carry (backend COUNTERS), kWh / kvarh. */
+export const REPLACEMENT_COUNTERS = ['energy_import', 'energy_export', 'reactive_energy']
+
+/** The meter-replacement form as the API's body: the time picked in the browser's zone as
+ *  ISO with its offset, only the counters with a value typed, numbers parsed (anything
+ *  else sent as typed, for the server to name the field). */
+export function replacementBody(form) {
+  const num = (s) => {
+    const x = String(s ?? '').trim()
+    return x !== '' && Number.isFinite(Number(x)) ? Number(x) : x
+  }
+  const readings = {}
+  for (const c of REPLACEMENT_COUNTERS) {
+    const r = form.readings?.[c] || {}
+    if (String(r.old_final ?? '').trim() === '' && String(r.new_initial ?? '').trim() === '') continue
+    readings[c] = { old_final: num(r.old_final), new_initial: num(r.new_initial) }
+  }
+  const at = form.at ? new Date(form.at) : null
+  return {
+    device_id: form.device_id ?? null,
+    at: at && !Number.isNaN(at.getTime()) ? at.toISOString() : (form.at || null),
+    readings, note: form.note || '',
+  }
+}
+
+/** A replacement's readings for a list: "正向有功电能 5020 → 3; ...". ``label(counter)``. */
+export function readingsText(readings, label) {
+  return Object.entries(readings || {}).map(([c, r]) => `${label(c)} ${r.old_final} → ${r.new_initial}`).join('；')
+}

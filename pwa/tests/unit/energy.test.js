@@ -93,3 +93,16 @@ describe('balance query', () => {
     expect(q).toEqual({ circuit_id: 7, end: '2026-12-01T11:00:00.000Z', start: '2026-11-24T11:00:00.000Z' })
   })
 })
+
+describe('meter replacement form', () => {
+  it('sends only the counters typed, numbers parsed, the time as ISO', async () => {
+    const { replacementBody, readingsText } = await import('../../src/lib/energy.js')
+    const body = replacementBody({ device_id: 7, at: '2026-12-01T10:20:00Z', note: '换表',
+      readings: { energy_import: { old_final: '5020.5', new_initial: ' 3 ' }, energy_export: { old_final: '', new_initial: '' },
+        reactive_energy: { old_final: 'abc', new_initial: '' } } })
+    expect(body).toEqual({ device_id: 7, at: '2026-12-01T10:20:00.000Z', note: '换表', readings: {
+      energy_import: { old_final: 5020.5, new_initial: 3 }, reactive_energy: { old_final: 'abc', new_initial: '' } } })
+    expect(replacementBody({ readings: {} })).toEqual({ device_id: null, at: null, readings: {}, note: '' })
+    expect(readingsText(body.readings, (c) => c.slice(0, 3))).toBe('ene 5020.5 → 3；rea abc → ')
+  })
+})
