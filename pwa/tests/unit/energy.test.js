@@ -106,3 +106,11 @@ describe('meter replacement form', () => {
     expect(readingsText(body.readings, (c) => c.slice(0, 3))).toBe('ene 5020.5 → 3；rea abc → ')
   })
 })
+
+describe('energy strings', () => {
+  it('has every zh-CN string in English too', async () => {
+    const { energyMessages } = await import('../../src/i18n/energy.js')
+    const keys = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]))
+    expect(keys(energyMessages.en).sort()).toEqual(keys(energyMessages['zh-CN']).sort())
+  })
+})
