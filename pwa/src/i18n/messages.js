@@ -10,7 +10,8 @@ export const messages = {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
     admin: adminMessages['zh-CN'],
-    nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回' },
+    nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
+    energy: energyMessages['zh-CN'].energy,
     login: {
       title: '登录', username: '用户名', password: '密码', submit: '登录',
       required: '请填写{field}', expired: '登录已过期，请重新登录',
@@ -208,7 +209,8 @@ export const messages = {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
     admin: adminMessages.en,
-    nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back' },
+    nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
+    energy: energyMessages.en.energy,
     login: {
       title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in',
       required: '{field} is required', expired: 'Your session expired: please log in again',
