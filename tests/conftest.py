@@ -65,7 +65,7 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
+TABLES = ("quality_daily", "linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
           "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
           "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
           "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",

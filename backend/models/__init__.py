@@ -9,6 +9,7 @@ from backend.models.alarms import (Alarm, AlarmEvent, AlarmRule, AlarmRuleState,
 from backend.models.control import Command, CommandEvent, ControlGrant, DeviceProfile
 from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
+from backend.models.quality import QualityDaily
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 
@@ -19,4 +20,4 @@ __all__ = ["Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
-           "LinkageRule", "LinkageRuleState", "LinkageFiring"]
+           "LinkageRule", "LinkageRuleState", "LinkageFiring", "QualityDaily"]
