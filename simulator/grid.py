@@ -9,6 +9,11 @@ under-voltage-trips) everything below it, and energy agrees across levels.
 
 Single-pole circuits (1P, 1P+N breakers) carry their load on one supply phase, assigned in
 rotation; their breaker reports it as phase a.
+
+A power-quality disturbance (fault injection ``disturb``) scales a node's line-side
+voltages per phase (a sag, a swell, an unbalance, an interruption), so the node's own
+devices and everything below it see it, until cleared or for a number of simulated
+seconds.
 """
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ class Node:
         "category",
         "children",
         "code",
+        "disturb",
+        "disturb_until",
         "i",
         "line_v",
         "load_v",
@@ -57,6 +64,8 @@ class Node:
         self.pump_phase = rnd.random()
         self.line_v = self.load_v = ZERO
         self.i, self.p, self.q = [0.0] * 3, [0.0] * 3, [0.0] * 3
+        self.disturb: tuple[float, float, float] | None = None   # line-side factors
+        self.disturb_until: float | None = None                  # simulated time
 
 
 class Grid:
@@ -118,11 +127,16 @@ class Grid:
         return node
 
     def step(self, t: float, seconds_of_day: float) -> None:
-        self.supply.update(seconds_of_day)
+        self.supply.update(seconds_of_day, t)
         self.clock.update(seconds_of_day)
         site_v = tuple(self.supply.v)
         for n in self.order:
             n.line_v = n.parent.load_v if n.parent is not None else site_v
+            if n.disturb is not None:
+                if n.disturb_until is not None and t >= n.disturb_until:
+                    n.disturb = n.disturb_until = None
+                else:
+                    n.line_v = tuple(v * f for v, f in zip(n.line_v, n.disturb))
             n.load_v = n.line_v if n.breaker is None or n.breaker.closed else ZERO
         curves = self.clock.values
         gauss = self.rnd.gauss
