@@ -96,8 +96,12 @@ def _disturbance(sim, dev, spec) -> tuple | None:
         if not reported:
             raise FaultError(400, f"disturb.harmonics: {dev.code} ({dev.profile.name}) "
                                   "reports no harmonics (no built-in profile does)")
-    if getattr(dev, "node", None) is None and ("voltage" in spec or "unbalance" in spec):
-        raise FaultError(400, f"disturb: {dev.code} is on no circuit")
+    if "voltage" in spec or "unbalance" in spec:
+        if not any(m.startswith("voltage_") for m in dev.profile.metrics):
+            raise FaultError(400, f"disturb: {dev.code} ({dev.profile.name}) measures no "
+                                  "voltage")
+        if getattr(dev, "node", None) is None:
+            raise FaultError(400, f"disturb: {dev.code} is on no circuit")
     factors = None
     if "voltage" in spec:
         v = spec["voltage"]
