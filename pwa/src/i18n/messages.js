@@ -1,11 +1,13 @@
 // UI strings: zh-CN first, English second. Keys are dotted paths.
 import { adminMessages } from '../admin/i18n.js'
 import { linkageMessages } from './linkage.js'
+import { qualityMessages } from './quality.js'
 
 export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
+    quality: qualityMessages['zh-CN'].quality,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回' },
     login: {
@@ -161,6 +163,7 @@ export const messages = {
     errors: {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
       ...linkageMessages['zh-CN'].errors,
+      ...qualityMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -199,6 +202,7 @@ export const messages = {
   en: {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
+    quality: qualityMessages.en.quality,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back' },
     login: {
@@ -364,6 +368,7 @@ export const messages = {
     errors: {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
       ...linkageMessages.en.errors,
+      ...qualityMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
