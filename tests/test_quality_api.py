@@ -150,6 +150,7 @@ def test_scoped_to_the_callers_sites(data, client):
     ("sites/{site}/quality/daily", "from=2026-02-01&to=2026-01-01", "to"),
     ("sites/{site}/quality/daily", "from=2020-01-01&to=2026-01-01", "from"),
     ("sites/{site}/quality/daily", "from=soon", "from"),
+    ("sites/{site}/quality/daily", "to=0001-01-01", "to"),
     ("sites/{site}/quality/daily", "device_id=0", "device_id"),
 ])
 def test_bad_input_is_422_naming_the_field(data, client, path, query, field):

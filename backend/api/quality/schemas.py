@@ -1,6 +1,9 @@
-import marshmallow as ma
+from datetime import date
 
-from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.schemas import POSITIVE_ID, YEARS, AwareDateTime, Integer, Strict, String
 
 PERIOD_DOC = ("default: the 24 hours before end (end default: now); at most 31 days "
               "(the daily results serve longer trends)")
@@ -11,10 +14,15 @@ class QualityQueryArgsSchema(Strict):
     end = AwareDateTime()
 
 
+DAY = validate.Range(min=date(YEARS[0], 1, 1), max=date(YEARS[1], 12, 31))
+
+
 class QualityDailyQueryArgsSchema(Strict):
-    from_ = ma.fields.Date(data_key="from", metadata={"description": "first day (site's "
-                                                      "local date); default to - 30 days"})
-    to = ma.fields.Date(metadata={"description": "last day; default today"})
+    from_ = ma.fields.Date(data_key="from", validate=DAY, metadata={
+        "description": "first day (the site's local date); default: to - 30 days",
+        "maxLength": 10})
+    to = ma.fields.Date(validate=DAY, metadata={"description": "last day; default today",
+                                                "maxLength": 10})
     device_id = Integer(validate=POSITIVE_ID, metadata={
         "description": "one monitoring point's days (default: the site's own rows)"})
     all_points = ma.fields.Boolean(metadata={"description": "every point's rows too"})
