@@ -91,11 +91,17 @@ def _disturbance(sim, dev, spec) -> tuple | None:
     if unknown:
         raise FaultError(400, f"disturb.{sorted(unknown)[0]}: unknown; allowed: "
                               f"{', '.join(DISTURB_KEYS)}")
+    thd = None
     if "harmonics" in spec:
         reported = [m for m in dev.profile.metrics if m.startswith("thd_")]
         if not reported:
             raise FaultError(400, f"disturb.harmonics: {dev.code} ({dev.profile.name}) "
-                                  "reports no harmonics (no built-in profile does)")
+                                  "reports no harmonics (of the built-in profiles only "
+                                  "eastron-sdm630 does)")
+        thd = _number(spec["harmonics"], "disturb.harmonics")
+        if thd > 100 or getattr(dev, "node", None) is None:
+            raise FaultError(400, "disturb.harmonics: a voltage THD in %, 0..100, on a "
+                                  "circuit's meter")
     if "voltage" in spec or "unbalance" in spec:
         if not any(m.startswith("voltage_") for m in dev.profile.metrics):
             raise FaultError(400, f"disturb: {dev.code} ({dev.profile.name}) measures no "
@@ -125,23 +131,26 @@ def _disturbance(sim, dev, spec) -> tuple | None:
         if not 45 <= freq <= 55:
             raise FaultError(400, "disturb.frequency: 45..55 Hz")
     seconds = _number(spec["seconds"], "disturb.seconds") if "seconds" in spec else None
-    return factors, freq, seconds
+    return factors, freq, seconds, thd
 
 
 def _apply_disturbance(sim, dev, parsed) -> None:
     node, supply = getattr(dev, "node", None), sim.grid.supply
     if parsed is None:
         if node is not None:
-            node.disturb = node.disturb_until = None
+            node.disturb = node.thd = node.disturb_until = None
         supply.f_offset, supply.f_until = 0.0, None
-        return
-    factors, freq, seconds = parsed
-    until = sim.t + seconds if seconds is not None else None
-    if factors is not None:
-        node.disturb, node.disturb_until = tuple(factors), until
-    if freq is not None:
-        supply.f_offset, supply.f_until = freq - 50.0, until
-    sim.grid.step(sim.t, sim.context(0.0).seconds_of_day)   # felt now, not next tick
+    else:
+        factors, freq, seconds, thd = parsed
+        until = sim.t + seconds if seconds is not None else None
+        if factors is not None:
+            node.disturb, node.disturb_until = tuple(factors), until
+        if thd is not None:
+            node.thd, node.disturb_until = thd, until
+        if freq is not None:
+            supply.f_offset, supply.f_until = freq - 50.0, until
+    supply.f = 50.0 + supply.drift + supply.f_offset
+    sim.grid.propagate(sim.t)                  # felt now, not at the next tick
 
 
 def disturbance_of(sim, dev) -> dict | None:
@@ -149,8 +158,10 @@ def disturbance_of(sim, dev) -> dict | None:
     out = {}
     if node is not None and node.disturb is not None:
         out["voltage"] = [round(f, 4) for f in node.disturb]
-        if node.disturb_until is not None:
-            out["until_s"] = round(node.disturb_until, 3)
+    if node is not None and node.thd is not None:
+        out["harmonics"] = node.thd
+    if node is not None and node.disturb_until is not None and out:
+        out["until_s"] = round(node.disturb_until, 3)
     if sim.grid.supply.f_offset:
         out["frequency"] = round(50.0 + sim.grid.supply.f_offset, 4)
     return out or None

@@ -59,3 +59,30 @@ def test_sag_on_a_feeder_is_diagnosed_upstream_of_its_board(app, client, root, s
     r = client.get(f"/api/v1/sites/{site['site_id']}/quality?{q}", headers=root)
     assert r.json["diagnosis"][0]["rule"] == "sag_upstream"
     assert sum(1 for c in r.json["diagnosis"] if c["rule"] == "sag") >= 5
+
+
+def test_the_incomer_meter_gives_exact_unbalance_and_thd(app, client, root, site, sim):  # noqa: F811
+    """The SDM630 reports line-to-line voltages (exact unbalance) and THD; harmonics
+    injected on it show as a THD above GB/T 14549's 5 % and a harmonics card."""
+    start = utcnow() - timedelta(minutes=1)
+    sim_api(sim, "POST", "/api/devices/PM-AA1-IN", {"disturb": {"harmonics": 8}})
+    try:
+        time.sleep(0.3)
+        for _ in range(3):
+            run_poll(app, "normal")
+    finally:
+        sim_api(sim, "POST", "/api/devices/PM-AA1-IN", {"disturb": None})
+    q = f"start={z(start)}&end={z(utcnow() + timedelta(minutes=1))}"
+    r = client.get(f"/api/v1/devices/{site['ids']['PM-AA1-IN']}/quality?{q}", headers=root)
+    assert r.status_code == 200, r.json
+    u = r.json["indices"]["voltage_unbalance"]
+    assert u["approximate"] is False and "line-to-line" in u["method"]
+    assert u["max"] < 2.0                        # the supply's own bias: well under 2 %
+    thd = r.json["indices"]["thd_voltage"]
+    assert thd["available"] is True and thd["limits"]["max_pct"] == 5.0
+    assert thd["p95"] >= 8.0 and thd["compliant"] is False
+    assert "harmonics" in [c["rule"] for c in r.json["diagnosis"]]
+    # a breaker reports neither: its unbalance stays approximate, THD unavailable
+    r = client.get(f"/api/v1/devices/{site['ids']['QF-AA1-WL1']}/quality?{q}", headers=root)
+    assert r.json["indices"]["voltage_unbalance"]["approximate"] is True
+    assert r.json["indices"]["thd_voltage"]["available"] is False

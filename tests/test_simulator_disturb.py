@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from backend.quality.indices import unbalance_from_magnitudes
@@ -68,6 +69,7 @@ def test_an_interruption_trips_on_under_voltage_and_recloses(st):  # noqa: F811
 def test_bad_disturbances_name_the_field(st):  # noqa: F811
     for code, body, field in (
             ("QF-AA1-WL1", {"harmonics": 6}, "disturb.harmonics"),
+            ("PM-AA1-IN", {"harmonics": 150}, "disturb.harmonics"),
             ("QF-AA1-WL1", {"voltage": 3}, "disturb.voltage"),
             ("QF-AA1-WL1", {"voltage": [1, 1]}, "disturb.voltage"),
             ("QF-AA1-WL1", {"unbalance": 50}, "disturb.unbalance"),
@@ -94,3 +96,21 @@ def test_cli_builds_the_disturbance(st):  # noqa: F811
     assert res.exit_code != 0 and "one of" in res.output
     res = runner.invoke(simulate, ["fault", "QF-AA1-WL2", "--harmonics", "6", "--api", url])
     assert res.exit_code != 0 and "reports no harmonics" in res.output
+    res = runner.invoke(simulate, ["fault", "PM-AA1-IN", "--harmonics", "6", "--api", url])
+    assert res.exit_code == 0 and json.loads(res.output)["disturbance"]["harmonics"] == 6
+    runner.invoke(simulate, ["fault", "PM-AA1-IN", "--undisturb", "--api", url])
+
+
+def test_the_meter_reports_line_voltages_and_thd_and_takes_harmonics(st):  # noqa: F811
+    v = values(st, "PM-AA1-IN")
+    # 120° apart: |Va - Vb|² = Va² + Vb² + Va·Vb
+    assert v["voltage_ab"] == pytest.approx(
+        (v["voltage_a"] ** 2 + v["voltage_b"] ** 2 + v["voltage_a"] * v["voltage_b"]) ** 0.5)
+    assert 1.5 < v["thd_voltage_a"] < 2.5 and 8 < v["thd_current_a"] < 13
+    status, body = api(st, "POST", "/api/devices/PM-AA1-IN", {"disturb": {"harmonics": 7}})
+    assert status == 200 and body["disturbance"] == {"harmonics": 7.0}
+    try:
+        wait_for(lambda: abs(values(st, "PM-AA1-IN")["thd_voltage_a"] - 7) < 0.01)
+    finally:
+        api(st, "POST", "/api/devices/PM-AA1-IN", {"disturb": None})
+    wait_for(lambda: values(st, "PM-AA1-IN")["thd_voltage_a"] < 2.5)

@@ -108,6 +108,14 @@ _TABLE = (
     (39, "dim_level", "%", "analog", (0, 100)),      # a load controller's dimmer
     (40, "water_level", "cm", "analog", (0, 1000)),  # a sump's or cable trench's water level
     (41, "high_water", "", "state", WATER_LEAK),     # its high-level float switch
+    # power quality (docs/quality.md): line-to-line voltages, THD per phase
+    (42, "voltage_ab", "V", "analog", (0, 2000)), (43, "voltage_bc", "V", "analog", (0, 2000)),
+    (44, "voltage_ca", "V", "analog", (0, 2000)),
+    (45, "thd_voltage_a", "%", "analog", (0, 100)), (46, "thd_voltage_b", "%", "analog", (0, 100)),
+    (47, "thd_voltage_c", "%", "analog", (0, 100)),
+    (48, "thd_current_a", "%", "analog", (0, 1000)),
+    (49, "thd_current_b", "%", "analog", (0, 1000)),
+    (50, "thd_current_c", "%", "analog", (0, 1000)),
 )
 
 

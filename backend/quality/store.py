@@ -21,8 +21,8 @@ _RMS = [m.id for m in METRICS.values() if m.name.startswith(("voltage_", "curren
         and m.kind == "analog"]
 _ANALOG = ("voltage_a", "voltage_b", "voltage_c", "current_a", "current_b", "current_c",
            "frequency", "active_power", "reactive_power", "power_factor")
-# metrics that may come with richer devices (line-to-line voltages, angles, THD): used
-# when the registry has them (none of today's profiles report them: docs/quality.md)
+# what richer devices add: line-to-line voltages and THD (the SDM630 profile), phase
+# angles (used when the registry has them; no profile reports angles: docs/quality.md)
 _OPTIONAL = ("voltage_ab", "voltage_bc", "voltage_ca", "voltage_angle_b", "voltage_angle_c",
              "thd_voltage_a", "thd_voltage_b", "thd_voltage_c")
 AGG_IDS = [METRICS[n].id for n in (*_ANALOG, *_OPTIONAL) if n in METRICS]

@@ -1,4 +1,5 @@
-"""power quality's daily results (docs/quality.md)
+"""power quality's daily results (docs/quality.md); the metrics line-to-line voltage and
+THD (ids 42-50, mapped by the SDM630 profile)
 
 Revision ID: 0013_quality
 Revises: 0011_water_level (the brief said 0010_linkage; main's head is 0011, and two heads would stop `upgrade head`)
@@ -13,7 +14,14 @@ branch_labels = None
 depends_on = None
 
 
+METRICS = ((42, "voltage_ab", "V"), (43, "voltage_bc", "V"), (44, "voltage_ca", "V"),
+           (45, "thd_voltage_a", "%"), (46, "thd_voltage_b", "%"), (47, "thd_voltage_c", "%"),
+           (48, "thd_current_a", "%"), (49, "thd_current_b", "%"), (50, "thd_current_c", "%"))
+
+
 def upgrade() -> None:
+    op.execute("INSERT INTO metrics (id, name, unit, kind) VALUES " + ", ".join(
+        f"({i}, '{n}', '{u}', 'analog')" for i, n, u in METRICS))
     op.create_table(
         "quality_daily",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -35,3 +43,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("quality_daily")
+    ids = ", ".join(str(i) for i, _n, _u in METRICS)
+    op.execute(f"DELETE FROM readings WHERE metric_id IN ({ids})")
+    op.execute(f"DELETE FROM metrics WHERE id IN ({ids})")
