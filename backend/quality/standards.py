@@ -32,8 +32,9 @@ def deviation_limit(phases: int) -> DeviationLimit:
 
 
 # GB/T 15543-2008 三相电压不平衡, 4.1: at the point of common coupling, in normal
-# operation the negative-sequence voltage unbalance <= 2 %, short-time <= 4 %; its 95 %
-# probability value of the 10-min values is compared with 2 %, the maximum with 4 %.
+# operation the negative-sequence voltage unbalance <= 2 %, short-time <= 4 %. Its
+# measurement clauses judge the 95 % probability value of the measured values against
+# 2 % and their maximum against 4 %: what report.voltage_unbalance does.
 UNBALANCE_NORMAL_PCT = 2.0
 UNBALANCE_SHORT_PCT = 4.0
 UNBALANCE_CLAUSE = "GB/T 15543-2008 4.1"
