@@ -100,6 +100,10 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
     JobSpec("alarms.escalate", "workers.jobs.notify.escalate", "alarms", timeout=60, ttl=30,
             result_ttl=300, failure_ttl=DAY, every=30),
+    # Power quality's daily results (backend/quality/operations.py): every site's
+    # yesterday in its time zone, rewritten whole, so hourly runs after midnight agree.
+    JobSpec("quality.daily", "workers.jobs.quality.daily", "periodic", timeout=1800,
+            ttl=3600, result_ttl=DAY, failure_ttl=7 * DAY, every=3600),
 )}
 
 POLL_FUNC = "workers.jobs.poll.poll_shard"

@@ -27,6 +27,10 @@ EXTRA_DEFAULTS = {
     # share of its energy is flagged in the balance.
     "energy_gap_seconds": 1800.0,
     "energy_balance_flag_pct": 5.0,
+    # Power quality (docs/quality.md): the declared phase voltage (GB/T 156: 220 V) unless
+    # a device's attributes.nominal_voltage says otherwise, and the power-factor target.
+    "quality_nominal_voltage": 220.0,
+    "quality_power_factor_target": 0.9,
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

@@ -12,6 +12,7 @@ from backend.models.knx import KnxGateway
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.energy import (EnergyDay, EnergyMonth, EnergySlot, EnergyState,
                                    MeterReplacement)
+from backend.models.quality import QualityDaily
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
@@ -24,4 +25,4 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
            "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
-           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement"]
+           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily"]

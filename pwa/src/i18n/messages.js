@@ -4,11 +4,13 @@ import { knxMessages } from './knx.js'
 import { linkageMessages } from './linkage.js'
 import { wechatMessages } from './wechat.js'
 import { energyMessages } from './energy.js'
+import { qualityMessages } from './quality.js'
 
 export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
+    quality: qualityMessages['zh-CN'].quality,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
     energy: energyMessages['zh-CN'].energy,
@@ -170,6 +172,7 @@ export const messages = {
       ...knxMessages['zh-CN'].errors,
       ...wechatMessages['zh-CN'].errors,
       ...energyMessages['zh-CN'].errors,
+      ...qualityMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -208,6 +211,7 @@ export const messages = {
   en: {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
+    quality: qualityMessages.en.quality,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
     energy: energyMessages.en.energy,
@@ -379,6 +383,7 @@ export const messages = {
       ...knxMessages.en.errors,
       ...wechatMessages.en.errors,
       ...energyMessages.en.errors,
+      ...qualityMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
