@@ -124,6 +124,7 @@ def test_staff_shift_alarm_repair_order_with_photo_and_switching(app, client, wo
         assert out["user"] == "s1"
         assert out["alarm"]["rule"] == "over_voltage" and out["alarm"]["level"] == "warning"
         assert out["acknowledged"] == "acknowledged"
+        assert out["taken_by"] == world["users"]["s1"]
         order = out["order"]
         assert order["assignee"] == world["users"]["s1"] and order["status"] == "in_progress"
         assert order["photo"] == "image/png" and order["photos"] == 1 and order["same_bytes"]

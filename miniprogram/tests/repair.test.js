@@ -120,3 +120,24 @@ test('repair order: move it on, a note, a photo uploaded and shown; done is fina
   expect(page.querySelectorAll('.move')).toHaveLength(0)
   expect(page.querySelector('#add-photo')).toBeTruthy()          // photos may still come
 })
+
+test('alarm detail: 由我处理 takes the alarm (assigned to me)', async () => {
+  const { routes } = world()
+  let alarm = { id: 3, level: 'alarm', state: 'acknowledged', message: '漏电报警',
+    raised_at: '2026-12-02T00:30:00Z', assignee_id: null, timeline: [] }
+  const taken = []
+  loggedIn({ ...routes,
+    'GET /api/v1/alarms/3': () => ({ statusCode: 200, data: alarm }),
+    'POST /api/v1/alarms/3/take': () => {
+      taken.push(3)
+      alarm = { ...alarm, assignee_id: ME }
+      return { statusCode: 200, data: alarm }
+    } })
+  const { page } = load('pages/alarm/index')
+  await page.instance.onLoad({ id: '3' })
+  expect(page.querySelector('#assignee').dom.textContent).toContain('未指派')
+  await page.instance.onTake()
+  expect(taken).toEqual([3])
+  expect(page.querySelector('#take')).toBeFalsy()
+  expect(page.querySelector('#assignee').dom.textContent).toContain('我')
+})

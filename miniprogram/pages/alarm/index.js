@@ -20,7 +20,7 @@ function timelineOf(alarm) {
 
 Component({
   data: { id: null, alarm: null, levelText: '', stateText: '', valueText: '', raisedAt: '',
-    timeline: [], comment: '', busy: false, orders: [], opening: false, askGrant: false, grantsLeft: 0, templateId: null },
+    timeline: [], comment: '', busy: false, orders: [], opening: false, mine: false, askGrant: false, grantsLeft: 0, templateId: null },
   methods: {
     onLoad(query) {
       this.setData({ id: Number(query.id) })
@@ -29,7 +29,7 @@ Component({
     async load() {
       const alarm = await alarms.detail(this.data.id)
       this.setData({
-        alarm, timeline: timelineOf(alarm),
+        alarm, timeline: timelineOf(alarm), mine: alarm.assignee_id != null && alarm.assignee_id === repair.me(),
         levelText: alarms.LEVEL_TEXT[alarm.level] || alarm.level,
         stateText: alarms.STATE_TEXT[alarm.state] || alarm.state,
         valueText: alarm.value == null ? '' : `${alarm.value} ${alarm.unit || ''}`.trim(),
@@ -70,6 +70,18 @@ Component({
         const status = await wechat.status({ silent: true })
         this.setData({ askGrant: Boolean(status.subscribe_template_id),
           grantsLeft: status.grants_left, templateId: status.subscribe_template_id })
+      } catch (err) {
+        // the wrapper showed it
+      } finally {
+        this.setData({ busy: false })
+      }
+    },
+    async onTake() {
+      if (this.data.busy) return
+      this.setData({ busy: true })
+      try {
+        await alarms.take(this.data.id)
+        await this.load()
       } catch (err) {
         // the wrapper showed it
       } finally {

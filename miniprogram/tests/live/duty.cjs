@@ -1,7 +1,7 @@
 // A duty-staff shift through the mini-program's own services against a running server,
 // the simulator's breakers and the WeChat stand-in (driven by
 // tests/test_miniprogram_flow.py): WeChat login, bind, the new alarm seen and
-// acknowledged, a repair order opened from it WITH A PHOTO (chosen, uploaded, read back),
+// acknowledged and taken, a repair order opened from it WITH A PHOTO (chosen, uploaded, read back),
 // moved on with a note; then 配电: the area -> board -> circuit walk with live values and
 // the granted breaker switched (confirmation facts, command followed to its end), and a
 // breaker not granted refused with the Chinese reason.
@@ -31,6 +31,7 @@ const wxp = require('../../utils/wxp')
   const alarm = mine.find((a) => a.device_id === Number(alarmDevice) && a.state === 'active')
   out.alarm = alarm && { id: alarm.id, rule: alarm.rule, level: alarm.level }
   out.acknowledged = (await alarms.acknowledge(alarm.id)).state
+  out.taken_by = (await alarms.take(alarm.id)).assignee_id
 
   const order = await repair.open(alarm.id)
   await repair.move(order.id, 'in_progress')
