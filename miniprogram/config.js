@@ -5,4 +5,6 @@ module.exports = {
   apiBaseUrl: 'http://127.0.0.1:8000',
   timeoutMs: 15000,        // a request that has not answered by then fails with "timeout"
   alarmPollMs: 15000,      // my alarms: refreshed this often while the page is shown
+  livePollMs: 10000,       // a board's live values: refreshed this often while shown
+  commandPollMs: 1000,     // a command being followed: its state read this often
 }

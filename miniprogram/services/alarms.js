@@ -22,5 +22,7 @@ const detail = (id) => api.get(`/api/v1/alarms/${id}`)
 const acknowledge = (id, comment) =>
   api.post(`/api/v1/alarms/${id}/acknowledge`, comment ? { comment } : {})
 const comment = (id, text) => api.post(`/api/v1/alarms/${id}/comments`, { text })
+// "I take it": the alarm assigned to me (duty staff taking a job)
+const take = (id) => api.post(`/api/v1/alarms/${id}/take`)
 
-module.exports = { mine, detail, acknowledge, comment, order, LEVEL_TEXT, STATE_TEXT }
+module.exports = { mine, detail, acknowledge, comment, take, order, LEVEL_TEXT, STATE_TEXT }

@@ -15,6 +15,27 @@ function installWx({ server = () => ({ statusCode: 404, data: { error: 'not_foun
       })
       return { abort: jest.fn(() => { state.aborted += 1 }) }
     }),
+    // wx.uploadFile answers text (the test's data, serialised); wx.downloadFile a temp path
+    uploadFile: jest.fn((opts) => {
+      state.requests.push({ ...opts, method: 'POST', upload: true })
+      Promise.resolve().then(() => state.server({ ...opts, method: 'POST' })).then((res) => {
+        if (res === null) return
+        if (res.fail) opts.fail({ errMsg: res.fail })
+        else opts.success({ statusCode: res.statusCode, data: JSON.stringify(res.data) })
+      })
+      return { abort: jest.fn() }
+    }),
+    downloadFile: jest.fn((opts) => {
+      state.requests.push({ ...opts, method: 'GET', download: true })
+      Promise.resolve().then(() => state.server({ ...opts, method: 'GET' })).then((res) => {
+        if (res === null) return
+        if (res.fail) opts.fail({ errMsg: res.fail })
+        else opts.success({ statusCode: res.statusCode, tempFilePath: res.tempFilePath })
+      })
+      return { abort: jest.fn() }
+    }),
+    chooseMedia: jest.fn(({ success }) => success({ tempFiles: state.chosen || [] })),
+    previewImage: record('previewed'),
     getStorageSync: jest.fn((key) => (key in storage ? storage[key] : '')),
     setStorageSync: jest.fn((key, value) => { storage[key] = value }),
     removeStorageSync: jest.fn((key) => { delete storage[key] }),

@@ -1,40 +1,9 @@
 // The mini-program's own request wrapper and services against a running server and the
 // WeChat stand-in (driven by tests/test_miniprogram_flow.py): `wx` is a thin layer over
-// real HTTP, wx.login asks the stand-in for a code as WeChat's client would.
+// real HTTP (wx-node.cjs), wx.login asks the stand-in for a code as WeChat's client would.
 //   node tests/live/flow.cjs API_BASE STANDIN_URL WXA_APPID OPENID USERNAME PASSWORD
 const [apiBase, standin, appid, openid, username, password] = process.argv.slice(2)
-const storage = {}
-const toasts = []
-
-function request({ url, method = 'GET', data, header, timeout, success, fail }) {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeout || 15000)
-  fetch(url, { method, headers: header, signal: controller.signal,
-    body: data === undefined || method === 'GET' ? undefined : JSON.stringify(data) })
-    .then(async (res) => {
-      const text = await res.text()
-      let body = text
-      try { body = text ? JSON.parse(text) : '' } catch (e) { /* not JSON */ }
-      success({ statusCode: res.status, data: body, header: {} })
-    })
-    .catch((err) => fail({ errMsg: `request:fail ${err.name === 'AbortError' ? 'timeout' : err.message}` }))
-    .finally(() => clearTimeout(timer))
-  return { abort: () => controller.abort() }
-}
-
-global.wx = {
-  request,
-  getStorageSync: (k) => (k in storage ? storage[k] : ''),
-  setStorageSync: (k, v) => { storage[k] = v },
-  removeStorageSync: (k) => { delete storage[k] },
-  showToast: ({ title }) => toasts.push(title),
-  reLaunch: () => {},
-  login: ({ success, fail }) => fetch(`${standin}/_standin/wxa/login`, { method: 'POST',
-    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ appid, openid }) })
-    .then((r) => r.json()).then((b) => success({ code: b.code, errMsg: 'login:ok' }), fail),
-  requestSubscribeMessage: ({ tmplIds, success }) =>
-    success(Object.fromEntries(tmplIds.map((id) => [id, 'accept']))),
-}
+const { toasts } = require('./wx-node.cjs').install({ standin, appid, openid })
 
 require('../../config').apiBaseUrl = apiBase
 const auth = require('../../services/auth')

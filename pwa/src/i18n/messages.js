@@ -98,7 +98,7 @@ export const messages = {
       outcomes: { sending: '发送中', sent: '已发送', fallback: '转下一渠道', failed: '失败', retry: '重试',
         unknown: '结果未知', pending: '待发送', suppressed: '已抑制' },
       repair: {
-        title: '抢修工单', create: '创建工单', note: '说明', none: '暂无工单', start: '开始处理', done: '完成',
+        title: '抢修工单', create: '创建工单', note: '说明', none: '暂无工单', start: '开始处理', done: '完成', photo: '现场照片',
         status: { open: '待处理', in_progress: '处理中', done: '已完成' },
       },
       push: {
@@ -303,7 +303,7 @@ export const messages = {
       outcomes: { sending: 'sending', sent: 'sent', fallback: 'next channel', failed: 'failed', retry: 'retrying',
         unknown: 'unknown', pending: 'pending', suppressed: 'suppressed' },
       repair: {
-        title: 'Repair orders', create: 'New repair order', note: 'Note', none: 'No repair orders', start: 'Start', done: 'Done',
+        title: 'Repair orders', create: 'New repair order', note: 'Note', none: 'No repair orders', start: 'Start', done: 'Done', photo: 'Photo from the site',
         status: { open: 'Open', in_progress: 'In progress', done: 'Done' },
       },
       push: {

@@ -14,6 +14,10 @@ export const wechatMessages = {
       wechat_ticket_invalid: '绑定已超时，请重新进行微信登录',
       wechat_already_bound: '该账号已绑定其他微信，请先解绑',
       wechat_identity_taken: '该微信已绑定其他账号',
+      photo_too_large: '照片过大：每张最多 5 MB', photo_empty: '照片为空，请重新选择',
+      photo_type_not_allowed: '只能上传 JPEG、PNG 或 WebP 图片', too_many_photos: '每个工单最多 20 张照片',
+      repair_order_not_found: '工单不存在或无权访问', repair_photo_not_found: '照片不存在或无权访问',
+      repair_order_done: '工单已完成，不能再修改', invalid_transition: '工单状态不能这样变更',
     },
   },
   en: {
@@ -31,6 +35,12 @@ export const wechatMessages = {
       wechat_ticket_invalid: 'Binding timed out: log in with WeChat again',
       wechat_already_bound: 'This account is bound to another WeChat: unbind it first',
       wechat_identity_taken: 'This WeChat is bound to another account',
+      photo_too_large: 'The photo is too large: at most 5 MB each', photo_empty: 'The photo is empty: choose it again',
+      photo_type_not_allowed: 'Only JPEG, PNG or WebP images can be uploaded',
+      too_many_photos: 'A repair order holds at most 20 photos',
+      repair_order_not_found: 'No such repair order (or no access)', repair_photo_not_found: 'No such photo (or no access)',
+      repair_order_done: 'The repair order is done and can no longer change',
+      invalid_transition: 'The repair order cannot change to that status',
     },
   },
 }
