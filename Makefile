@@ -7,7 +7,7 @@ NPM    ?= npm
 PWA_SOURCES := $(shell find pwa/src pwa/scripts pwa/public -type f -not -path 'pwa/public/icons/*' 2>/dev/null) \
                pwa/index.html pwa/vite.config.js pwa/package.json pwa/package-lock.json
 
-.PHONY: run test install system-deps clean-data pwa pwa-test lint-imports
+.PHONY: run test install system-deps clean-data pwa pwa-test mini-test lint-imports
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,9 @@ run: install pwa
 	$(VENV)/bin/gridwarden up --demo
 
 # Run every test against real PostgreSQL/Redis (embedded unless DATABASE_URL / REDIS_URL).
-# PWA unit tests (Vitest) first; pytest then runs the PWA's browser tests (tests/test_pwa_*.py).
-test: install system-deps pwa pwa-test lint-imports
+# PWA unit tests (Vitest) and the mini-program's (jest) first; pytest then runs the PWA's
+# browser tests (tests/test_pwa_*.py).
+test: install system-deps pwa pwa-test mini-test lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The layer order and boundaries of the backend (.importlinter, docs/architecture.md).
@@ -49,6 +50,15 @@ pwa: pwa/dist/index.html
 
 pwa-test: pwa/node_modules/.installed
 	cd pwa && $(NPM) test
+
+# --- the WeChat mini-program (miniprogram/): npm ci from its lock file, jest +
+# miniprogram-simulate (WeChat's wcc compiler, shipped in the npm package) ---
+miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json
+	cd miniprogram && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+mini-test: miniprogram/node_modules/.installed
+	cd miniprogram && $(NPM) test
 
 clean-data:
 	rm -rf .gw-data .gw-test-data

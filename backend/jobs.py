@@ -93,9 +93,17 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # runs missed meanwhile. On ``control``: the commands it makes are due now.
     JobSpec("automation.schedules", "workers.jobs.automation.run_schedules", "control",
             timeout=120, ttl=15, result_ttl=300, failure_ttl=DAY, every=15),
+    # Energy rollup (backend/energy/rollup.py): devices with new, late or re-sent counter
+    # readings (marked by ingest) re-rolled from their mark; idempotent, one lock.
+    JobSpec("energy.rollup", "workers.jobs.energy.rollup", "periodic", timeout=600,
+            ttl=60, result_ttl=600, failure_ttl=DAY, every=60),
     # Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
     JobSpec("alarms.escalate", "workers.jobs.notify.escalate", "alarms", timeout=60, ttl=30,
             result_ttl=300, failure_ttl=DAY, every=30),
+    # Power quality's daily results (backend/quality/operations.py): every site's
+    # yesterday in its time zone, rewritten whole, so hourly runs after midnight agree.
+    JobSpec("quality.daily", "workers.jobs.quality.daily", "periodic", timeout=1800,
+            ttl=3600, result_ttl=DAY, failure_ttl=7 * DAY, every=3600),
 )}
 
 POLL_FUNC = "workers.jobs.poll.poll_shard"

@@ -22,6 +22,15 @@ EXTRA_DEFAULTS = {
     # A schedule's occurrence found later than this is missed: reported, run late only
     # if the schedule says so (backend/automation/schedule_runner.py).
     "schedule_grace_seconds": 120.0,
+    # Energy (docs/energy.md): a longer interval between counter readings is a gap (its
+    # energy spread and marked estimated); a feeder whose children miss more than this
+    # share of its energy is flagged in the balance.
+    "energy_gap_seconds": 1800.0,
+    "energy_balance_flag_pct": 5.0,
+    # Power quality (docs/quality.md): the declared phase voltage (GB/T 156: 220 V) unless
+    # a device's attributes.nominal_voltage says otherwise, and the power-factor target.
+    "quality_nominal_voltage": 220.0,
+    "quality_power_factor_target": 0.9,
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

@@ -216,11 +216,44 @@ api_option = click.option("--api", default=DEFAULT_API, show_default=True,
 @click.option("--latency-ms", type=click.FloatRange(0), help="Extra response delay.")
 @click.option("--bus-baud", type=click.IntRange(0), help="Gateway: RS-485 emulation baud (0 off).")
 @click.option("--bus-turnaround-ms", type=click.FloatRange(0), help="Gateway: turnaround.")
+@click.option("--sag", type=click.FloatRange(0, 1), metavar="FACTOR",
+              help="Power quality: the device's circuit and everything below it at FACTOR "
+                   "of the voltage (0.7: a sag to 70 %).")
+@click.option("--swell", type=click.FloatRange(1, 2), metavar="FACTOR",
+              help="Power quality: the voltage at FACTOR (1.15: a swell to 115 %).")
+@click.option("--interrupt", is_flag=True, help="Power quality: no voltage (an interruption).")
+@click.option("--unbalance", type=click.FloatRange(0, 30), metavar="PCT",
+              help="Power quality: a negative-sequence voltage unbalance of PCT %.")
+@click.option("--frequency", type=click.FloatRange(45, 55), metavar="HZ",
+              help="Power quality: the site supply's frequency (every device).")
+@click.option("--harmonics", type=click.FloatRange(0, 100), metavar="THD",
+              help="Power quality: voltage THD % (only profiles that report harmonics).")
+@click.option("--for", "seconds", type=click.FloatRange(0, min_open=True), metavar="S",
+              help="The disturbance lasts S simulated seconds (default: until --undisturb).")
+@click.option("--undisturb", is_flag=True, help="Remove the disturbance.")
 @api_option
 def fault(target, is_gateway, sets, clears, clear_all, settings, trip, mode, hand, silent,
-          latency_ms, bus_baud, bus_turnaround_ms, api) -> None:
-    """Inject a fault into a device (or, with --gateway, a gateway) of a running simulator."""
+          latency_ms, bus_baud, bus_turnaround_ms, sag, swell, interrupt, unbalance,
+          frequency, harmonics, seconds, undisturb, api) -> None:
+    """Inject a fault into a device (or, with --gateway, a gateway) of a running simulator.
+
+    Power quality: gridwarden simulate fault QF-AA1-WL1 --sag 0.7 --for 30"""
     ops: dict = {}
+    levels = [v for v in (sag, swell, 0.0 if interrupt else None) if v is not None]
+    if len(levels) > 1:
+        raise click.UsageError("one of --sag, --swell, --interrupt")
+    disturb = {k: v for k, v in (("voltage", levels[0] if levels else None),
+                                 ("unbalance", unbalance), ("frequency", frequency),
+                                 ("harmonics", harmonics), ("seconds", seconds))
+               if v is not None}
+    if undisturb and disturb:
+        raise click.UsageError("--undisturb with a disturbance")
+    if undisturb:
+        ops["disturb"] = None
+    elif disturb:
+        if set(disturb) == {"seconds"}:
+            raise click.UsageError("--for needs a disturbance (--sag, --swell, ...)")
+        ops["disturb"] = disturb
     if sets:
         ops["set"] = _pairs(sets, "--set")
     if clear_all:

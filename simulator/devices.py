@@ -230,9 +230,14 @@ class TempSensor(Device):
 
 
 class Meter(Device):
-    """A three-phase meter on a circuit: what flows through it, energy integrated."""
+    """A three-phase meter on a circuit: what flows through it, energy integrated; the
+    line-to-line voltages of its phases (120° apart: |Va - Vb|² = Va² + Vb² + VaVb) and
+    the voltage and current THD a background level (2 %, 10 %: a slow deterministic
+    wobble, no random draws, so the fleet's random sequence is unchanged) unless a
+    disturbance sets the voltage THD of its circuit."""
 
     kind = "meter"
+    THD_V, THD_I = 2.0, 10.0
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -259,6 +264,14 @@ class Meter(Device):
                     apparent_power=total_s, power_factor=total_p / total_s if total_s else 1.0,
                     frequency=ctx.frequency, energy_import=self.e_imp, energy_export=0.0,
                     reactive_energy=self.e_q)
+        for name, (x, y) in (("voltage_ab", (0, 1)), ("voltage_bc", (1, 2)),
+                             ("voltage_ca", (2, 0))):
+            vals[name] = math.sqrt(v[x] * v[x] + v[y] * v[y] + v[x] * v[y])
+        wobble = 0.2 * math.sin(ctx.t / 600.0)
+        thd = n.line_thd if n is not None and n.line_thd is not None else self.THD_V + wobble
+        for k, x in enumerate("abc"):
+            vals[f"thd_voltage_{x}"] = self.ov(f"thd_voltage_{x}", thd + 0.1 * k)
+            vals[f"thd_current_{x}"] = self.ov(f"thd_current_{x}", self.THD_I + 2 * wobble + k)
         self.values = vals
 
 

@@ -8,6 +8,9 @@ device:  set {name: value|null}  clear true|[names]  settings {name: value}
          mode auto|manual|maintenance  trip CAUSE  hand open|closed
          silent true|false  latency_ms N  stuck true|false (a breaker accepts writes
          and does not operate)
+         disturb {voltage, unbalance, frequency, harmonics, seconds} | null
+                 (power quality: scales the line-side voltages of the device's circuit,
+                 so it and everything below see it; docs in simulator/README.md)
 gateway: silent  latency_ms  bus {baud, turnaround_ms}  set/clear (every device behind it)
 
 ``set`` names are canonical metric names of the device's profile or the shorthands
@@ -20,7 +23,8 @@ from backend.field.profile import MODES, TRIP_CAUSES
 from simulator.breaker import Breaker
 
 DEVICE_OPS = ("settings", "mode", "set", "clear", "trip", "hand", "silent", "latency_ms",
-              "stuck")
+              "stuck", "disturb")
+DISTURB_KEYS = ("voltage", "unbalance", "frequency", "harmonics", "seconds")
 GATEWAY_OPS = ("silent", "latency_ms", "bus", "set", "clear")
 
 
@@ -70,6 +74,99 @@ def _clear(dev, what) -> None:
         raise FaultError(400, "clear: true or a list of names")
 
 
+def _disturbance(sim, dev, spec) -> tuple | None:
+    """Validate ``disturb``: None/False clears; else (phase factors or None, frequency or
+    None, seconds or None). ``voltage``: a factor of the nominal line-side voltage for
+    every phase (0.7 a sag to 70 %, 1.15 a swell, 0 an interruption) or a list of three;
+    ``unbalance``: a negative-sequence ratio in % (factors 1 + 2k, 1 - k, 1 - k, which
+    give exactly k by the magnitude formula); ``frequency``: the site supply's frequency
+    in Hz (one supply: it applies to every device); ``seconds``: simulated seconds it
+    lasts (default: until cleared)."""
+    if spec is None or spec is False:
+        return None
+    if not isinstance(spec, dict) or not spec:
+        raise FaultError(400, "disturb: an object {voltage, unbalance, frequency, "
+                              "seconds} or null to clear")
+    unknown = set(spec) - set(DISTURB_KEYS)
+    if unknown:
+        raise FaultError(400, f"disturb.{sorted(unknown)[0]}: unknown; allowed: "
+                              f"{', '.join(DISTURB_KEYS)}")
+    thd = None
+    if "harmonics" in spec:
+        reported = [m for m in dev.profile.metrics if m.startswith("thd_")]
+        if not reported:
+            raise FaultError(400, f"disturb.harmonics: {dev.code} ({dev.profile.name}) "
+                                  "reports no harmonics (of the built-in profiles only "
+                                  "eastron-sdm630 does)")
+        thd = _number(spec["harmonics"], "disturb.harmonics")
+        if thd > 100 or getattr(dev, "node", None) is None:
+            raise FaultError(400, "disturb.harmonics: a voltage THD in %, 0..100, on a "
+                                  "circuit's meter")
+    if "voltage" in spec or "unbalance" in spec:
+        if not any(m.startswith("voltage_") for m in dev.profile.metrics):
+            raise FaultError(400, f"disturb: {dev.code} ({dev.profile.name}) measures no "
+                                  "voltage")
+        if getattr(dev, "node", None) is None:
+            raise FaultError(400, f"disturb: {dev.code} is on no circuit")
+    factors = None
+    if "voltage" in spec:
+        v = spec["voltage"]
+        if isinstance(v, list):
+            if len(v) != 3:
+                raise FaultError(400, "disturb.voltage: a factor or a list of three")
+            factors = [_number(x, "disturb.voltage") for x in v]
+        else:
+            factors = [_number(v, "disturb.voltage")] * 3
+        if any(f > 2 for f in factors):
+            raise FaultError(400, "disturb.voltage: a factor of the nominal, 0..2")
+    if "unbalance" in spec:
+        k = _number(spec["unbalance"], "disturb.unbalance") / 100.0
+        if k > 0.3:
+            raise FaultError(400, "disturb.unbalance: at most 30 (%)")
+        base = factors or [1.0, 1.0, 1.0]
+        factors = [base[0] * (1 + 2 * k), base[1] * (1 - k), base[2] * (1 - k)]
+    freq = None
+    if "frequency" in spec:
+        freq = _number(spec["frequency"], "disturb.frequency")
+        if not 45 <= freq <= 55:
+            raise FaultError(400, "disturb.frequency: 45..55 Hz")
+    seconds = _number(spec["seconds"], "disturb.seconds") if "seconds" in spec else None
+    return factors, freq, seconds, thd
+
+
+def _apply_disturbance(sim, dev, parsed) -> None:
+    node, supply = getattr(dev, "node", None), sim.grid.supply
+    if parsed is None:
+        if node is not None:
+            node.disturb = node.thd = node.disturb_until = None
+        supply.f_offset, supply.f_until = 0.0, None
+    else:
+        factors, freq, seconds, thd = parsed
+        until = sim.t + seconds if seconds is not None else None
+        if factors is not None:
+            node.disturb, node.disturb_until = tuple(factors), until
+        if thd is not None:
+            node.thd, node.disturb_until = thd, until
+        if freq is not None:
+            supply.f_offset, supply.f_until = freq - 50.0, until
+    supply.f = 50.0 + supply.drift + supply.f_offset
+    sim.grid.propagate(sim.t)                  # felt now, not at the next tick
+
+
+def disturbance_of(sim, dev) -> dict | None:
+    node = getattr(dev, "node", None)
+    out = {}
+    if node is not None and node.disturb is not None:
+        out["voltage"] = [round(f, 4) for f in node.disturb]
+    if node is not None and node.thd is not None:
+        out["harmonics"] = node.thd
+    if node is not None and node.disturb_until is not None and out:
+        out["until_s"] = round(node.disturb_until, 3)
+    if sim.grid.supply.f_offset:
+        out["frequency"] = round(50.0 + sim.grid.supply.f_offset, 4)
+    return out or None
+
+
 def apply_device(sim, code: str, ops: dict) -> dict:
     dev = sim.devices.get(code)
     if dev is None:
@@ -100,6 +197,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     latency = _number(ops["latency_ms"], "latency_ms") if "latency_ms" in ops else None
     if "set" in ops:
         _set(dev, ops["set"], dry_run=True)
+    disturb = _disturbance(sim, dev, ops["disturb"]) if "disturb" in ops else None
     if "clear" in ops and not (isinstance(ops["clear"], (bool, list))):
         raise FaultError(400, "clear: true or a list of names")
     # apply, in this order
@@ -111,7 +209,9 @@ def apply_device(sim, code: str, ops: dict) -> dict:
         _clear(dev, ops["clear"])
     if "set" in ops:
         _set(dev, ops["set"])
-    if "set" in ops or "clear" in ops:
+    if "disturb" in ops:
+        _apply_disturbance(sim, dev, disturb)
+    if "set" in ops or "clear" in ops or "disturb" in ops:
         dev.step(sim.context(0.0))           # protection reacts now, not at the next tick
     if "trip" in ops:
         brk.trip(ops["trip"])
@@ -123,7 +223,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
         brk.stuck = stuck
     if latency is not None:
         dev.latency = latency / 1000.0
-    return dev.snapshot()
+    return {**dev.snapshot(), "disturbance": disturbance_of(sim, dev)}
 
 
 def apply_gateway(sim, code: str, ops: dict) -> dict:

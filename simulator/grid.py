@@ -9,6 +9,11 @@ under-voltage-trips) everything below it, and energy agrees across levels.
 
 Single-pole circuits (1P, 1P+N breakers) carry their load on one supply phase, assigned in
 rotation; their breaker reports it as phase a.
+
+A power-quality disturbance (fault injection ``disturb``) scales a node's line-side
+voltages per phase (a sag, a swell, an unbalance, an interruption) and may set its voltage
+THD, so the node's own devices and everything below it see it, until cleared or for a
+number of simulated seconds.
 """
 from __future__ import annotations
 
@@ -26,7 +31,10 @@ class Node:
         "category",
         "children",
         "code",
+        "disturb",
+        "disturb_until",
         "i",
+        "line_thd",
         "line_v",
         "load_v",
         "noise",
@@ -40,6 +48,7 @@ class Node:
         "q",
         "rated",
         "tanphi",
+        "thd",
     )
 
     def __init__(self, code: str, category: str, rnd: random.Random):
@@ -57,6 +66,10 @@ class Node:
         self.pump_phase = rnd.random()
         self.line_v = self.load_v = ZERO
         self.i, self.p, self.q = [0.0] * 3, [0.0] * 3, [0.0] * 3
+        self.disturb: tuple[float, float, float] | None = None   # line-side factors
+        self.disturb_until: float | None = None                  # simulated time
+        self.thd: float | None = None          # injected voltage THD (%), spreads down
+        self.line_thd: float | None = None
 
 
 class Grid:
@@ -118,12 +131,27 @@ class Grid:
         return node
 
     def step(self, t: float, seconds_of_day: float) -> None:
-        self.supply.update(seconds_of_day)
+        self.supply.update(seconds_of_day, t)
         self.clock.update(seconds_of_day)
+        self.propagate(t)
+        self._loads(t)
+
+    def propagate(self, t: float) -> None:
+        """Voltages (and injected THD) down the tree, from the supply's current values: a
+        step's first half, and what a fault injection runs to be felt at once (no random
+        draws, so the fleet's sequence is unchanged)."""
         site_v = tuple(self.supply.v)
         for n in self.order:
             n.line_v = n.parent.load_v if n.parent is not None else site_v
+            if n.disturb_until is not None and t >= n.disturb_until:
+                n.disturb = n.thd = n.disturb_until = None
+            if n.disturb is not None:
+                n.line_v = tuple(v * f for v, f in zip(n.line_v, n.disturb))
+            n.line_thd = n.thd if n.thd is not None else (
+                n.parent.line_thd if n.parent is not None else None)
             n.load_v = n.line_v if n.breaker is None or n.breaker.closed else ZERO
+
+    def _loads(self, t: float) -> None:
         curves = self.clock.values
         gauss = self.rnd.gauss
         for n in reversed(self.order):

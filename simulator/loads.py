@@ -67,9 +67,15 @@ class Supply:
         self.bias = [rnd.uniform(-1.5, 1.5) for _ in range(3)]
         self.v = [nominal] * 3
         self.f = 50.0
+        self.drift = 0.0                 # noise around 50 Hz
+        self.f_offset = 0.0              # fault injection: a frequency drift (Hz)
+        self.f_until: float | None = None
 
-    def update(self, seconds_of_day: float) -> None:
+    def update(self, seconds_of_day: float, t: float = 0.0) -> None:
         swing = 3.0 * math.cos(2 * math.pi * (seconds_of_day / 86400.0 - 3 / 24))
         g = self.rnd.gauss
         self.v = [self.nominal + swing + b + g(0, 0.6) for b in self.bias]
-        self.f = 50.0 + 0.8 * (self.f - 50.0) + g(0, 0.004)
+        if self.f_until is not None and t >= self.f_until:
+            self.f_offset, self.f_until = 0.0, None
+        self.drift = 0.8 * self.drift + g(0, 0.004)
+        self.f = 50.0 + self.drift + self.f_offset

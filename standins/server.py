@@ -6,6 +6,8 @@ Control API (JSON):
   "retry_after"}``: the next ``times`` calls of that channel fail that way
   (channels: wechat_token, wechat_template, wechat_subscribe, sms, webpush)
 - ``POST /_standin/grants {"openid", "template_id", "count"}``: subscribe-message grants
+- ``POST /_standin/wxa/login {"appid", "openid", "unionid", "risky"}``: a ``wx.login`` code
+- ``POST /_standin/wechat/followers {"openid", "unionid"}``: a follower of the official account
 - ``POST /_standin/wechat/expire-tokens``, ``GET /_standin/stats``, ``POST /_standin/reset``
 - ``GET /``: a page listing received messages, refreshing itself every 2 s.
 """
@@ -73,6 +75,22 @@ def create_app(config: StandinConfig | None = None) -> Flask:
         count = state.add_grant(body["openid"], body["template_id"], int(body.get("count", 1)))
         return jsonify({"openid": body["openid"], "template_id": body["template_id"],
                         "count": count}), 201
+
+    @app.post("/_standin/wxa/login")
+    def wxa_login():
+        body = request.get_json(force=True) or {}
+        if not body.get("appid") or not body.get("openid"):
+            return jsonify({"error": "appid and openid are required"}), 400
+        code = wechat.issue_login_code(body["appid"], body["openid"], body.get("unionid"),
+                                       bool(body.get("risky")))
+        return jsonify({"code": code}), 201
+
+    @app.post("/_standin/wechat/followers")
+    def add_follower():
+        body = request.get_json(force=True) or {}
+        if not body.get("openid"):
+            return jsonify({"error": "openid is required"}), 400
+        return jsonify(wechat.add_follower(body["openid"], body.get("unionid"))), 201
 
     @app.post("/_standin/wechat/expire-tokens")
     def expire_tokens():

@@ -11,7 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-CHANNELS = ("wechat_token", "wechat_template", "wechat_subscribe", "sms", "webpush")
+CHANNELS = ("wechat_token", "wechat_template", "wechat_subscribe", "wechat_session", "sms",
+            "webpush")
 
 
 @dataclass
@@ -35,6 +36,8 @@ class State:
         self.tokens: dict[str, dict] = {}             # token -> {appid, expires_at}
         self.subscriptions: dict[str, dict] = {}      # push id -> keys
         self.stats: Counter = Counter()               # requests per endpoint
+        self.login_codes: dict[str, dict] = {}        # wx.login code -> {appid, openid, ...}
+        self.followers: dict[str, dict] = {}          # official-account openid -> user info
         self._seq = 0
 
     def next_id(self) -> int:
@@ -105,3 +108,5 @@ class State:
             self.grants.clear()
             self.tokens.clear()
             self.stats.clear()
+            self.login_codes.clear()
+            self.followers.clear()

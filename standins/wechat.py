@@ -1,10 +1,15 @@
-"""WeChat API stand-in: access tokens, template messages, subscribe messages.
+"""WeChat API stand-in: access tokens, template and subscribe messages, mini-program login
+(``GET /sns/jscode2session``) and the official account's followers (``GET
+/cgi-bin/user/get``, ``POST /cgi-bin/user/info/batchget``).
 
 Follows the documented wire protocol (GET /cgi-bin/token, POST
 /cgi-bin/message/template/send and /cgi-bin/message/subscribe/send with
 ``?access_token=``; JSON answers with ``errcode``/``errmsg``), so wechatpy runs unchanged.
 Token semantics as WeChat's: a new token leaves the previous one valid for 5 minutes,
-then 40001; past ``expires_in`` a token answers 42001. (wechatpy 1.8.18 never calls
+then 40001; past ``expires_in`` a token answers 42001. A ``wx.login`` code (made by
+``POST /_standin/wxa/login``) lives 5 minutes and is good once: an unknown or expired code
+answers 40029, a used one 40163, a code of a user marked risky 40226; 45011 (minute quota)
+and any other errcode through the faults of channel ``wechat_session``. (wechatpy 1.8.18 never calls
 /cgi-bin/stable_token, so it is not served.)
 """
 from __future__ import annotations
@@ -23,8 +28,12 @@ ERRMSG = {
     40037: "invalid template_id", 40125: "invalid appsecret", 40165: "invalid weapp pagepath",
     41001: "access_token missing", 42001: "access_token expired",
     43101: "user refuse to accept the msg", 45009: "reach max api daily quota limit",
-    47001: "data format error",
+    47001: "data format error", 40029: "invalid code", 40163: "code been used",
+    40226: "high risk user", 45011: "api minute-quota reach limit  mustslower  retry next minute",
 }
+CODE_TTL = 300          # a wx.login code is valid for 5 minutes
+FOLLOWERS_PAGE = 10000  # cgi-bin/user/get pages by 10 000 openids
+BATCH_LIMIT = 100       # cgi-bin/user/info/batchget takes at most 100
 OLD_TOKEN_GRACE = 300
 TEMPLATE_LIMIT = 20
 SUBSCRIBE_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "name": 10,
@@ -169,3 +178,97 @@ def expire_tokens() -> int:
             info["expires_at"] = 0
             info.pop("superseded", None)
         return len(state.tokens)
+
+
+# --- mini-program login ---------------------------------------------------------------
+
+def issue_login_code(appid: str, openid: str, unionid: str | None = None,
+                     risky: bool = False) -> str:
+    """What ``wx.login`` would give the phone of ``openid``: a one-time code."""
+    code = "CODE_" + secrets.token_urlsafe(16)
+    with _state().lock:
+        _state().login_codes[code] = {"appid": appid, "openid": openid, "unionid": unionid,
+                                      "risky": bool(risky), "expires_at": time.time() + CODE_TTL,
+                                      "used": False}
+    return code
+
+
+@bp.get("/sns/jscode2session")
+def jscode2session():
+    state = _state()
+    state.count("wechat_session")
+    if (rsp := _fault("wechat_session")) is not None:
+        return rsp
+    args = request.args
+    if args.get("grant_type") != "authorization_code":
+        return _err(40002)
+    appid, secret = args.get("appid", ""), args.get("secret", "")
+    apps = state.config.wechat_apps
+    if not appid or (apps and appid not in apps):
+        return _err(40013)
+    if secret != apps.get(appid, state.config.wechat_secret):
+        return _err(40125)
+    with state.lock:
+        info = state.login_codes.get(args.get("js_code", ""))
+        if info is None or info["appid"] != appid or time.time() >= info["expires_at"]:
+            return _err(40029)
+        if info["used"]:
+            return _err(40163)
+        info["used"] = True
+    if info["risky"]:
+        return _err(40226)
+    body = {"openid": info["openid"], "session_key": secrets.token_urlsafe(16)}
+    if info["unionid"]:
+        body["unionid"] = info["unionid"]
+    return jsonify(body)
+
+
+# --- official-account followers ---------------------------------------------------------
+
+def add_follower(openid: str, unionid: str | None = None) -> dict:
+    with _state().lock:
+        _state().followers[openid] = {"openid": openid, "unionid": unionid}
+    return {"openid": openid, "unionid": unionid}
+
+
+@bp.get("/cgi-bin/user/get")
+def followers():
+    _state().count("wechat_followers")
+    if (rsp := _check_token()) is not None:
+        return rsp
+    with _state().lock:
+        ids = sorted(_state().followers)
+    after = request.args.get("next_openid") or ""
+    if after:
+        ids = [i for i in ids if i > after]
+    page = ids[:FOLLOWERS_PAGE]
+    more = len(ids) > FOLLOWERS_PAGE
+    body = {"total": len(_state().followers), "count": len(page),
+            "next_openid": page[-1] if more else ""}
+    if page:   # as WeChat: no "data" when there is nobody (left)
+        body["data"] = {"openid": page}
+    return jsonify(body)
+
+
+@bp.post("/cgi-bin/user/info/batchget")
+def followers_info():
+    _state().count("wechat_followers")
+    if (rsp := _check_token()) is not None:
+        return rsp
+    body = _body()
+    users = body.get("user_list") if body else None
+    if not isinstance(users, list) or not users or len(users) > BATCH_LIMIT:
+        return _err(47001)
+    out = []
+    with _state().lock:
+        for item in users:
+            openid = item.get("openid") if isinstance(item, dict) else None
+            known = _state().followers.get(openid or "")
+            if known is None:
+                out.append({"subscribe": 0, "openid": openid})
+                continue
+            info = {"subscribe": 1, "openid": openid, "language": "zh_CN"}
+            if known["unionid"]:
+                info["unionid"] = known["unionid"]
+            out.append(info)
+    return jsonify({"user_info_list": out})

@@ -222,6 +222,9 @@ controls:
 # Sample bodies, keyed "METHOD rule"; each is a function of the world.
 BODIES = {
     "POST /api/v1/auth/login": lambda w: {"username": "nobody", "password": "x-password"},
+    "POST /api/v1/auth/wechat/login": lambda w: {"code": "CODE_unknown"},
+    "POST /api/v1/auth/wechat/bind": lambda w: {"ticket": "unknown", "username": "nobody",
+                                                "password": "x-password"},
     "PUT /api/v1/auth/me/password": lambda w: {"current_password": PASSWORD,
                                               "new_password": "another-password-2"},
     "POST /api/v1/users": lambda w: {"username": "new_user", "role": "staff",
@@ -312,6 +315,9 @@ BODIES = {
     "POST /api/v1/schedules": lambda w: {"site_id": w.site, "name": "新定时",
                                          "scene_id": w.main["scenes"], "times": ["20:00"]},
     "PUT /api/v1/schedules/<int:obj_id>": lambda w: {"run_late": True},
+    "POST /api/v1/meter-replacements": lambda w: {
+        "device_id": w.main["devices"], "at": "2026-01-05T08:00:00Z",
+        "readings": {"energy_import": {"old_final": 120.5, "new_initial": 0.0}}},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }
@@ -327,6 +333,8 @@ HEADERS = {
 }
 # Query strings of routes that need one, keyed like BODIES.
 QUERIES = {
+    "GET /api/v1/energy/trend": lambda w: f"?node=circuit&node_id={w.main['circuits']}",
+    "GET /api/v1/energy/balance": lambda w: f"?circuit_id={w.main['circuits']}",
     "DELETE /api/v1/me/webpush-subscriptions":
         lambda w: "?endpoint=https://push.example.test/send/abc",
 }

@@ -65,9 +65,10 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
+TABLES = ("quality_daily", "energy_slots", "energy_days", "energy_months", "energy_state",
+          "meter_replacements", "linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
           "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
-          "notify_profiles", "alarm_recipients", "repair_photos", "repair_orders",
+          "notify_profiles", "wechat_bindings", "alarm_recipients", "repair_photos", "repair_orders",
           "alarm_events", "alarms", "alarm_rule_states", "alarm_rules", "maintenance_windows",
           "readings", "device_status_events", "device_status", "audit_log", "user_sites",
           "devices", "knx_gateways", "gateways", "circuits", "boards", "distribution_rooms", "areas",

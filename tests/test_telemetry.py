@@ -72,9 +72,8 @@ def test_metrics_table_mirrors_the_registry_and_the_codec(ctx):
     table = db.session.execute(text("SELECT id, name, unit, kind FROM metrics ORDER BY id")).all()
     assert [tuple(r) for r in table] == [(m.id, m.name, m.unit, m.kind) for m in METRIC_LIST]
     profile = pytest.importorskip("backend.field.profile")
-    # a KNX group's values (light, brightness) come from the bus, never from a Modbus profile
-    from backend.knx import groups as knx_groups
-    assert set(profile.METRICS) == set(METRICS) - set(knx_groups.METRICS)
+    from backend.knx import groups                  # KNX groups' values come from the bus
+    assert set(profile.METRICS) == set(METRICS) - set(groups.METRICS)
     assert (profile.MODES, profile.TRIP_CAUSES, profile.FAULT_INDICATORS) == (
         tuple(MODES), tuple(TRIP_CAUSES), tuple(FAULT_INDICATOR_BITS))
 

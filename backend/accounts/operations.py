@@ -57,18 +57,30 @@ def _verify(user: User | None, password: str) -> bool:
 
 # --- logging in and out --------------------------------------------------------------
 
-def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
+def authenticate(settings, username: str, password: str, remote_addr: str | None) -> User:
+    """The active user with this password, throttled (``throttle.py``); 401 otherwise.
+    Shared by the password login and the WeChat binding (backend/miniapp)."""
     throttle.check(settings, username, remote_addr)
     user = db.session.scalar(select(User).where(User.username == username))
     if not _verify(user, password) or not user.is_active:
         throttle.note_failure(settings, username, remote_addr)
         raise Unauthorized("Wrong username or password", error="invalid_credentials")
     throttle.note_success(username, remote_addr)
+    return user
+
+
+def start_session(user: User, remote_addr: str | None, via: str | None = None) -> dict:
+    """A new token pair for a user who just proved who they are, audited as a login."""
     tokens.forget_expired(user.id)
     pair = issue_tokens(user)
     audit.record(Actor.of(user, remote_addr), "login", "user", user.id, site_id=None,
-                 site_ids=user.site_ids)
+                 after={"via": via} if via else None, site_ids=user.site_ids)
     return pair
+
+
+def login(settings, username: str, password: str, remote_addr: str | None) -> dict:
+    user = authenticate(settings, username, password, remote_addr)
+    return start_session(user, remote_addr)
 
 
 def refresh(user: User, claims: dict) -> dict:

@@ -7,7 +7,8 @@ RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "
              "devices", "audit", "transfer", "telemetry", "stream", "alarms",
              "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
              "repair_orders", "commands", "control_grants", "device_profiles", "scenes",
-             "schedules", "linkage_rules", "knx_gateways")
+             "schedules", "linkage_rules", "knx_gateways", "wechat_auth", "energy",
+             "meter_replacements", "quality")
 
 
 def register_blueprints(api) -> None:

@@ -42,8 +42,13 @@ def _canonical() -> dict[str, tuple[str | None, str]]:
     m: dict[str, tuple[str | None, str]] = {}
     for p in "abc":
         m[f"voltage_{p}"] = ("V", "normal")
+    for p in ("ab", "bc", "ca"):     # line-to-line: exact unbalance (docs/quality.md)
+        m[f"voltage_{p}"] = ("V", "normal")
     for p in "abcn":
         m[f"current_{p}"] = ("A", "normal")
+    for p in "abc":                  # total harmonic distortion per phase
+        m[f"thd_voltage_{p}"] = ("%", "normal")
+        m[f"thd_current_{p}"] = ("%", "normal")
     m["active_power"] = ("kW", "normal")
     for p in "abc":
         m[f"active_power_{p}"] = ("kW", "normal")

@@ -10,8 +10,12 @@ from backend.models.control import Command, CommandEvent, ControlGrant, DevicePr
 from backend.models.automation import Scene, SceneRun, Schedule, ScheduleRun
 from backend.models.knx import KnxGateway
 from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
+from backend.models.energy import (EnergyDay, EnergyMonth, EnergySlot, EnergyState,
+                                   MeterReplacement)
+from backend.models.quality import QualityDaily
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
+from backend.models.wechat import WeChatBinding
 
 __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
@@ -20,4 +24,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "Notification", "NotificationAttempt", "NotifyProfile", "SubscribeGrant",
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
-           "LinkageRule", "LinkageRuleState", "LinkageFiring"]
+           "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
+           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily"]

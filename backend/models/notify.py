@@ -71,14 +71,20 @@ class NotifyProfile(TimestampMixin, Base):
 
 class SubscribeGrant(Base):
     """One-time subscribe-message grants a user gave the mini-program, per template:
-    each accepted ``wx.requestSubscribeMessage`` adds one, each message sent uses one."""
+    each accepted ``wx.requestSubscribeMessage`` adds one, each message sent uses one.
+    ``last_result``: the user's last answer for the template (accept / reject / ban; ban:
+    the user switched the template off, WeChat will not ask again)."""
 
     __tablename__ = "subscribe_grants"
+    __table_args__ = (
+        CheckConstraint("last_result IN ('accept', 'reject', 'ban')", name="last_result"),
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)
     template_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     remaining: Mapped[int] = mapped_column(Integer, default=0)
+    last_result: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

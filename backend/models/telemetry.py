@@ -111,6 +111,14 @@ _TABLE = (
     (41, "brightness", "%", "analog", (0, 100)),
     (42, "water_level", "cm", "analog", (0, 1000)),  # a sump's or cable trench's water level
     (43, "high_water", "", "state", WATER_LEAK),     # its high-level float switch
+    # power quality (docs/quality.md): line-to-line voltages, THD per phase
+    (44, "voltage_ab", "V", "analog", (0, 2000)), (45, "voltage_bc", "V", "analog", (0, 2000)),
+    (46, "voltage_ca", "V", "analog", (0, 2000)),
+    (47, "thd_voltage_a", "%", "analog", (0, 100)), (48, "thd_voltage_b", "%", "analog", (0, 100)),
+    (49, "thd_voltage_c", "%", "analog", (0, 100)),
+    (50, "thd_current_a", "%", "analog", (0, 1000)),
+    (51, "thd_current_b", "%", "analog", (0, 1000)),
+    (52, "thd_current_c", "%", "analog", (0, 1000)),
 )
 
 

@@ -71,17 +71,27 @@ def update_profile(actor: Actor, data: dict, user_id: int | None = None) -> dict
 
 # --- mini-program subscribe grants -------------------------------------------------------
 
-def add_subscribe_grants(actor: Actor, template_id: str, count: int) -> SubscribeGrant:
+GRANT_RESULTS = ("accept", "reject", "ban")
+
+
+def add_subscribe_grants(actor: Actor, template_id: str, count: int,
+                         result: str = "accept") -> SubscribeGrant:
+    """Record the answer ``wx.requestSubscribeMessage`` gave for a template: ``accept``
+    adds ``count`` grants, ``reject`` adds none, ``ban`` (the user switched the template
+    off) drops those left: WeChat refuses to deliver them (43101)."""
+    added = count if result == "accept" else 0
     stmt = insert(SubscribeGrant).values(user_id=actor.user_id, template_id=template_id,
-                                         remaining=count, updated_at=utcnow())
+                                         remaining=added, last_result=result,
+                                         updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=[SubscribeGrant.user_id, SubscribeGrant.template_id],
-        set_={"remaining": SubscribeGrant.remaining + count, "updated_at": utcnow()})
+        set_={"remaining": 0 if result == "ban" else SubscribeGrant.remaining + added,
+              "last_result": result, "updated_at": utcnow()})
     db.session.execute(stmt)
     grant = db.session.get(SubscribeGrant, (actor.user_id, template_id),
                            populate_existing=True)
     audit.record(actor, "grant", "subscribe_grant", None, site_id=None,
-                 after={"template_id": template_id, "count": count,
+                 after={"template_id": template_id, "result": result, "count": added,
                         "remaining": grant.remaining})
     return grant
 

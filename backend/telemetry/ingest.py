@@ -66,6 +66,9 @@ _COUNTERS = tuple(name for name, m in METRICS.items() if m.kind == "counter")
 
 _warned: set = set()
 STORED_KEY = "gw:stats:readings_stored"   # readings stored since the counter began
+# Sorted set: device id -> the oldest counter reading (epoch s) stored since the energy
+# rollup last took the set (backend/energy/rollup.py): late and re-sent readings included.
+ENERGY_DIRTY_KEY = "gw:energy:dirty"
 _DOCS = LatestDocs()      # this process's latest-values documents, parsed (a memo)
 
 
@@ -122,7 +125,8 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
         result.partitions_created = ensure_partitions(engine, months)
         result.stored = _copy(engine, lines, months)
     if updates or result.stored:
-        result.events = _publish(updates, docs, site_of, result.stored)
+        marks = _energy_marks(items) if result.stored else {}
+        result.events = _publish(updates, docs, site_of, result.stored, marks)
     return result
 
 
@@ -278,8 +282,19 @@ def _copy(engine, lines: list[str], months) -> int:
     raise AssertionError("unreachable")
 
 
+def _energy_marks(items) -> dict[str, float]:
+    """Per device with counter values in the batch, its oldest such ts (epoch s)."""
+    marks: dict[str, float] = {}
+    for device_id, ts, values in items:
+        if any(name in values for name in _COUNTERS):
+            key, t = str(device_id), ts.timestamp()
+            if t < marks.get(key, math.inf):
+                marks[key] = t
+    return marks
+
+
 def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
-             site_of: dict[int, int], stored: int) -> int:
+             site_of: dict[int, int], stored: int, marks: dict[str, float]) -> int:
     """Latest-values documents (one MSET), one ``reading`` event per site and the count of
     stored rows (the status line's rate), in one pipeline.
 
@@ -300,6 +315,8 @@ def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
         pipe.mset(merged)
     if stored:
         pipe.incrby(STORED_KEY, stored)
+    if marks:   # LT: an existing mark only moves back in time
+        pipe.zadd(ENERGY_DIRTY_KEY, marks, lt=True)
     for site_id, devices in by_site.items():
         stream.publish(site_id, "reading", {"devices": devices}, pipe=pipe)
     pipe.execute()

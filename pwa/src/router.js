@@ -1,6 +1,9 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from './stores/auth.js'
 
+/** Who sees the energy tab (the API itself lets every role of a site read it). */
+export const MANAGERS = ['manager', 'admin', 'superadmin']
+
 const routes = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   { path: '/', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { tabbar: true } },
@@ -13,6 +16,7 @@ const routes = [
   { path: '/commands/:id(\\d+)', name: 'command', component: () => import('./views/CommandDetailView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/scenes', name: 'scenes', component: () => import('./views/ScenesView.vue') },
   { path: '/schedules', name: 'schedules', component: () => import('./views/SchedulesView.vue') },
+  { path: '/energy', name: 'energy', component: () => import('./views/EnergyView.vue'), meta: { tabbar: true, manager: true } },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tabbar: true } },
   // The admin console (admins and system administrators only: see the guard below).
   { path: '/admin/cockpit', name: 'admin-cockpit', component: () => import('./admin/views/AdminCockpit.vue'), meta: { admin: true } },
@@ -31,6 +35,7 @@ const routes = [
       { path: 'profiles', name: 'admin-profiles', component: () => import('./admin/views/AdminProfiles.vue') },
       { path: 'scenes', name: 'admin-scenes', component: () => import('./admin/views/AdminScenes.vue') },
       { path: 'schedules', name: 'admin-schedules', component: () => import('./admin/views/AdminSchedules.vue') },
+      { path: 'meters', name: 'admin-meters', component: () => import('./admin/views/AdminMeters.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },
@@ -51,6 +56,7 @@ export function makeRouter(history = createWebHistory()) {
     }
     if (to.name === 'login' && auth.loggedIn) return safeRedirect(to.query.redirect)
     if (to.meta.admin && !['admin', 'superadmin'].includes(auth.roleKey)) return { name: 'overview' }
+    if (to.meta.manager && !MANAGERS.includes(auth.roleKey)) return { name: 'overview' }
     return true
   })
   return router

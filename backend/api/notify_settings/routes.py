@@ -72,9 +72,9 @@ class MySubscribeGrants(MethodView):
     @blp.arguments(SubscribeGrantSchema)
     @blp.response(201, SubscribeGrantSchema)
     def post(self, data):
-        """Add grants after wx.requestSubscribeMessage returned "accept" for a template"""
+        """Record wx.requestSubscribeMessage's answer for a template (accept adds grants)"""
         grant = service.add_subscribe_grants(current_actor(), data["template_id"],
-                                             data["count"])
+                                             data["count"], data["result"])
         db.session.commit()
         return grant
 

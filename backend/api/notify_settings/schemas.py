@@ -27,7 +27,13 @@ class SubscribeGrantSchema(Strict):
     template_id = text(SubscribeGrant.template_id, required=True, min_length=1)
     count = Integer(load_default=1, load_only=True,
                               validate=validate.Range(min=1, max=50))
+    result = String(load_default="accept", load_only=True,
+                    validate=validate.OneOf(("accept", "reject", "ban")),
+                    metadata={"description": "wx.requestSubscribeMessage's answer for the "
+                                             "template: accept adds count grants, reject "
+                                             "none, ban drops those left"})
     remaining = Integer(dump_only=True)
+    last_result = String(dump_only=True, allow_none=True)
     updated_at = ma.fields.DateTime(dump_only=True)
 
 

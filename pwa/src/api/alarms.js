@@ -56,6 +56,16 @@ export function createRepairOrder(alarmId, note) {
   return api.post('/repair-orders', { alarm_id: alarmId, note })
 }
 
+/** A repair order's photos (metadata, oldest first). */
+export function listRepairPhotos(orderId, opts = {}) {
+  return api.get(`/repair-orders/${orderId}/photos`, { ...opts, query: { page_size: 50 } })
+}
+
+/** One photo's bytes as a Blob (sent with the token, unlike an <img src>). */
+export function repairPhotoBlob(orderId, photoId, opts = {}) {
+  return api.get(`/repair-orders/${orderId}/photos/${photoId}`, { toast: false, ...opts, blob: true })
+}
+
 /** ``status``: in_progress or done. */
 export function updateRepairOrder(id, status) {
   return api.patch(`/repair-orders/${id}`, { status })

@@ -132,7 +132,8 @@ function fromCache(path, meta) {
  * Call the API. Options: method, query, body (JSON), headers (extra request headers, e.g.
  * Idempotency-Key), auth (default true), cache (GET: keep the answer for offline use),
  * toast (default true: errors are shown), meta (resolve {data, total, stale, at} instead
- * of the data).
+ * of the data), blob (resolve the body as a Blob: a photo, which an <img> cannot fetch
+ * with the token).
  */
 export async function request(path, opts = {}) {
   const { method = 'GET', query, body, auth = true, cache = false, toast = true, meta = false } = opts
@@ -175,7 +176,7 @@ export async function request(path, opts = {}) {
     throw new ApiError({ status: 401, error: 'session_expired', message: 'session expired' })
   }
   if (!res.ok) return fail(await toApiError(res))
-  const data = res.status === 204 ? null : await res.json()
+  const data = res.status === 204 ? null : opts.blob ? await res.blob() : await res.json()
   let total = null
   try { total = JSON.parse(res.headers.get('X-Pagination') || 'null')?.total ?? null } catch { /* none */ }
   if (cache && method === 'GET') putCached(url, { data, total })

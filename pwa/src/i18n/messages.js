@@ -2,14 +2,19 @@
 import { adminMessages } from '../admin/i18n.js'
 import { knxMessages } from './knx.js'
 import { linkageMessages } from './linkage.js'
+import { wechatMessages } from './wechat.js'
+import { energyMessages } from './energy.js'
+import { qualityMessages } from './quality.js'
 
 export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
     light: knxMessages['zh-CN'].light,
+    quality: qualityMessages['zh-CN'].quality,
     admin: adminMessages['zh-CN'],
-    nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回' },
+    nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
+    energy: energyMessages['zh-CN'].energy,
     login: {
       title: '登录', username: '用户名', password: '密码', submit: '登录',
       required: '请填写{field}', expired: '登录已过期，请重新登录',
@@ -95,7 +100,7 @@ export const messages = {
       outcomes: { sending: '发送中', sent: '已发送', fallback: '转下一渠道', failed: '失败', retry: '重试',
         unknown: '结果未知', pending: '待发送', suppressed: '已抑制' },
       repair: {
-        title: '抢修工单', create: '创建工单', note: '说明', none: '暂无工单', start: '开始处理', done: '完成',
+        title: '抢修工单', create: '创建工单', note: '说明', none: '暂无工单', start: '开始处理', done: '完成', photo: '现场照片',
         status: { open: '待处理', in_progress: '处理中', done: '已完成' },
       },
       push: {
@@ -167,6 +172,9 @@ export const messages = {
       network: '网络不可用', unauthorized: '请先登录', forbidden: '无权访问',
       ...linkageMessages['zh-CN'].errors,
       ...knxMessages['zh-CN'].errors,
+      ...wechatMessages['zh-CN'].errors,
+      ...energyMessages['zh-CN'].errors,
+      ...qualityMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -206,8 +214,10 @@ export const messages = {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
     light: knxMessages.en.light,
+    quality: qualityMessages.en.quality,
     admin: adminMessages.en,
-    nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back' },
+    nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
+    energy: energyMessages.en.energy,
     login: {
       title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in',
       required: '{field} is required', expired: 'Your session expired: please log in again',
@@ -297,7 +307,7 @@ export const messages = {
       outcomes: { sending: 'sending', sent: 'sent', fallback: 'next channel', failed: 'failed', retry: 'retrying',
         unknown: 'unknown', pending: 'pending', suppressed: 'suppressed' },
       repair: {
-        title: 'Repair orders', create: 'New repair order', note: 'Note', none: 'No repair orders', start: 'Start', done: 'Done',
+        title: 'Repair orders', create: 'New repair order', note: 'Note', none: 'No repair orders', start: 'Start', done: 'Done', photo: 'Photo from the site',
         status: { open: 'Open', in_progress: 'In progress', done: 'Done' },
       },
       push: {
@@ -375,6 +385,9 @@ export const messages = {
       network: 'Network unavailable', unauthorized: 'Please log in', forbidden: 'Not allowed',
       ...linkageMessages.en.errors,
       ...knxMessages.en.errors,
+      ...wechatMessages.en.errors,
+      ...energyMessages.en.errors,
+      ...qualityMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',

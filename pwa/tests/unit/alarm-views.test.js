@@ -88,6 +88,8 @@ describe('alarm detail', () => {
     const calls = []
     mockFetch((url, init = {}) => {
       calls.push([init.method || 'GET', url, init.body && JSON.parse(init.body)])
+      if (url.includes('/repair-orders/9/photos/4')) return new Response(new Blob(['\x89PNG']), { headers: { 'Content-Type': 'image/png' } })
+      if (url.includes('/repair-orders/9/photos')) return json(200, [{ id: 4, order_id: 9, filename: 'a.png', content_type: 'image/png' }])
       if (url.includes('/repair-orders')) return json(200, [{ id: 9, alarm_id: 1, title: '更换断路器', status: 'open', note: '', created_at: '2026-11-23T10:03:00Z' }])
       if (url.includes('/alarms/counts')) return json(200, COUNTS)
       if (url.endsWith('/alarms/acknowledge')) return json(200, [alarm({ state: 'acknowledged' })])
@@ -97,6 +99,9 @@ describe('alarm detail', () => {
   }
 
   it('shows values, trip cause, links, children, repair orders and the localized timeline', async () => {
+    let made = 0
+    URL.createObjectURL = vi.fn(() => `blob:photo-${++made}`)
+    URL.revokeObjectURL = vi.fn()
     serveDetail()
     const w = mount(AlarmDetailView, opts({ props: { id: 1 } }))
     await flushPromises()
@@ -107,6 +112,8 @@ describe('alarm detail', () => {
     expect(w.get('[data-test=device-link]').text()).toContain('QF1')
     expect(w.get('[data-test=alarm-children]').text()).toContain('欠压')
     expect(w.get('[data-test=repair-orders]').text()).toContain('待处理')
+    expect(w.get('[data-test=order-photos]').attributes('data-count')).toBe('1')  // fetched with the token
+    expect(w.get('[data-test=order-photos] img').attributes('src')).toBe('blob:photo-1')
     const tl = w.get('[data-test=alarm-timeline]').text()
     for (const s of ['发生报警：281.2 V（阈值 275 V）', '浏览器推送 · 转下一渠道', '短信 · 已发送', '王经理 指派给 张三', '马上去'])
       expect(tl).toContain(s)

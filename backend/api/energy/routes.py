@@ -1,0 +1,58 @@
+"""Energy reads: the trend of any node, the overview, a feeder's balance (scoped to your
+sites). Thin: parse, call one service of backend/energy/operations.py, answer."""
+from flask.views import MethodView
+
+from backend.accounts.security import access, current_actor
+from backend.api.blueprint import Blueprint
+from backend.api.energy.schemas import (
+    BalanceQueryArgsSchema,
+    BalanceSchema,
+    OverviewQueryArgsSchema,
+    OverviewSchema,
+    TrendQueryArgsSchema,
+    TrendSchema,
+)
+from backend.energy import operations
+from backend.models import Role
+
+blp = Blueprint("energy", __name__, url_prefix="/api/v1/energy",
+                description="Energy rollups: trends, overview, sub-metering balance "
+                            "(docs/energy.md)")
+
+
+@blp.route("/trend")
+class Trend(MethodView):
+    @access(Role.staff)
+    @blp.arguments(TrendQueryArgsSchema, location="query")
+    @blp.response(200, TrendSchema)
+    @blp.alt_response(404, description="site_not_found, area_not_found, board_not_found, "
+                                       "circuit_not_found, device_not_found", schema="Error")
+    @blp.alt_response(422, description="validation_error, range_too_long", schema="Error")
+    def get(self, args):
+        """Energy of a site, area, board, circuit or device per 15 minutes, hour, day or
+        month (days and months in the site's time zone)"""
+        return operations.trend(current_actor(), args)
+
+
+@blp.route("/overview")
+class Overview(MethodView):
+    @access(Role.staff)
+    @blp.arguments(OverviewQueryArgsSchema, location="query")
+    @blp.response(200, OverviewSchema)
+    def get(self, args):
+        """Today, this month and this year per site (or one) and across them, with the
+        top consumers of the month"""
+        return operations.overview(current_actor(), args)
+
+
+@blp.route("/balance")
+class Balance(MethodView):
+    @access(Role.staff)
+    @blp.arguments(BalanceQueryArgsSchema, location="query")
+    @blp.response(200, BalanceSchema)
+    @blp.alt_response(422, description="validation_error, feeder_not_metered",
+                      schema="Error")
+    def get(self, args):
+        """A feeder (circuit, or a board's incomer) against the sum of its children: loss
+        or unmetered use, kWh and %, flagged above the configured share"""
+        return operations.balance(current_actor(), args)

@@ -1,0 +1,120 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.energy.operations import INTERVALS, NODES
+from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
+
+RANGE_DOC = "ISO 8601 with a UTC offset"
+
+
+class TrendQueryArgsSchema(Strict):
+    node = String(required=True, validate=validate.OneOf(NODES), metadata={
+        "description": "what to sum: site, area, board, circuit or device"})
+    node_id = Integer(required=True, validate=POSITIVE_ID)
+    interval = String(load_default="hour", validate=validate.OneOf(INTERVALS))
+    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: a span before end)"})
+    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
+
+
+class AmountsSchema(Strict):
+    import_kwh = ma.fields.Float()
+    export_kwh = ma.fields.Float()
+    reactive_kvarh = ma.fields.Float()
+    demand_kw = ma.fields.Float(allow_none=True, metadata={
+        "description": "maximum 15-minute average import power; for a group of devices at "
+                       "day/month null (its coincident peak comes from 15min/hour)"})
+    estimated = ma.fields.Boolean(metadata={
+        "description": "some of it spread over a gap or estimated across a reset"})
+
+
+class TrendPointSchema(AmountsSchema):
+    start = ma.fields.DateTime(metadata={"description": "the period's start (site's zone "
+                                                        "for day and month)"})
+
+
+class TrendSchema(Strict):
+    node = String()
+    node_id = Integer()
+    code = String()
+    name = String()
+    site_id = Integer()
+    timezone = String()
+    interval = String()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    devices = ma.fields.List(Integer(), metadata={
+        "description": "the metered devices whose sum is the node (no feeder counted with "
+                       "its children)"})
+    points = ma.fields.List(ma.fields.Nested(TrendPointSchema))
+    total = ma.fields.Nested(AmountsSchema)
+
+
+class OverviewQueryArgsSchema(Strict):
+    site_id = Integer(validate=POSITIVE_ID, metadata={"description": "default: all yours"})
+    top = Integer(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class ConsumerSchema(Strict):
+    circuit_id = Integer()
+    code = String()
+    name = String()
+    month_kwh = ma.fields.Float()
+
+
+class SiteOverviewSchema(Strict):
+    site_id = Integer()
+    code = String()
+    name = String()
+    timezone = String()
+    today = ma.fields.Date()
+    today_kwh = ma.fields.Float()
+    month_kwh = ma.fields.Float()
+    year_kwh = ma.fields.Float()
+    top_consumers = ma.fields.List(ma.fields.Nested(ConsumerSchema))
+
+
+class OverviewTotalSchema(Strict):
+    today_kwh = ma.fields.Float()
+    month_kwh = ma.fields.Float()
+    year_kwh = ma.fields.Float()
+
+
+class OverviewSchema(Strict):
+    sites = ma.fields.List(ma.fields.Nested(SiteOverviewSchema))
+    total = ma.fields.Nested(OverviewTotalSchema)
+
+
+class BalanceQueryArgsSchema(Strict):
+    circuit_id = Integer(validate=POSITIVE_ID)
+    board_id = Integer(validate=POSITIVE_ID)
+    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: a day before end)"})
+    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
+    flag_pct = ma.fields.Float(validate=validate.Range(min=0, max=100), metadata={
+        "description": "flag above this loss share (default: energy_balance_flag_pct)"})
+
+
+class BalanceChildSchema(Strict):
+    circuit_id = Integer()
+    code = String()
+    name = String()
+    metered = ma.fields.Boolean()
+    import_kwh = ma.fields.Float(allow_none=True)
+
+
+class BalanceSchema(Strict):
+    site_id = Integer()
+    circuit_id = Integer()
+    code = String()
+    name = String()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    feeder_kwh = ma.fields.Float()
+    children_kwh = ma.fields.Float()
+    loss_kwh = ma.fields.Float(metadata={"description": "feeder - children: losses and "
+                                                        "unmetered use"})
+    loss_pct = ma.fields.Float(allow_none=True)
+    flag_pct = ma.fields.Float()
+    flagged = ma.fields.Boolean()
+    unmetered_children = Integer()
+    estimated = ma.fields.Boolean()
+    children = ma.fields.List(ma.fields.Nested(BalanceChildSchema))

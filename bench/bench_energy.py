@@ -1,0 +1,279 @@
+"""Energy rollups: build them for a fleet through the job's code, then the trend and
+overview p95 from the rollups against the same questions answered from raw readings
+(the baseline, same run), and the incremental rollup's cost per poll cycle.
+
+The fleet: one site, an incomer meter, ``--feeders`` feeder breakers each feeding a board
+of ``--per-board`` breakers (default 1 + 20 + 20 * 99 = 2,001 breakers). Raw data:
+``--days`` days of 1-minute ``energy_import`` readings per breaker (COPY into
+``readings``), rolled by ``rollup.roll_all`` (the pure core and the job's SQL). The year:
+``energy_days`` / ``energy_months`` extended to 365 days by copying the rolled days
+(scaled per day) so that the month and year questions read a year of rows; raw readings
+exist only for the rolled days, so the raw baseline answers only the day-range questions.
+
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_energy.py [--days 2]
+
+The database and Redis given are EMPTIED (energy and facility tables, readings).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def _app():
+    from backend import create_app
+    from backend.config import Settings
+
+    settings = Settings.from_env().with_overrides(
+        env="test", secret_key="bench-" + "x" * 32, jwt_secret_key="bench-" + "y" * 32,
+        data_dir=Path(os.environ.get("TMPDIR", "/tmp")) / f"gw-bench-energy-{os.getpid()}")
+    return create_app(settings)
+
+
+def _timed(fn, reps: int) -> tuple[float, float]:
+    """(p95, median) in ms after three warm-up calls."""
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return (statistics.quantiles(times, n=20)[-1] * 1000, statistics.median(times) * 1000)
+
+
+def _fleet(feeders: int, per_board: int) -> dict:
+    from backend.extensions import db
+    from backend.models import Board, Circuit, Device, Role, Site
+    from tests.factories import auth, make_user
+
+    site = Site(code="BENCH", name="能耗基准")
+    db.session.add(site)
+    db.session.flush()
+
+    def add(obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj.id
+
+    aa1 = add(Board(site_id=site.id, code="AA1", name="总柜", level=1))
+    inc = add(Circuit(site_id=site.id, code="IN", name="总进线", board_id=aa1,
+                      category="incomer"))
+    devices = [add(Device(site_id=site.id, code="M0", name="总表", kind="breaker",
+                          profile="gw-breaker", circuit_id=inc))]
+    boards = []
+    for f in range(feeders):
+        fc = add(Circuit(site_id=site.id, code=f"F{f}", name=f"馈线{f}", board_id=aa1,
+                         parent_id=inc))
+        devices.append(add(Device(site_id=site.id, code=f"F{f}", name=f"馈线{f}",
+                                  kind="breaker", profile="gw-breaker", circuit_id=fc)))
+        b = add(Board(site_id=site.id, code=f"AL{f}", name=f"分箱{f}", level=2,
+                      feeder_circuit_id=fc))
+        boards.append(b)
+        for k in range(per_board):
+            c = add(Circuit(site_id=site.id, code=f"C{f}-{k}", name=f"回路{f}-{k}",
+                            board_id=b))
+            devices.append(add(Device(site_id=site.id, code=f"Q{f}-{k}", name=f"断路器{f}-{k}",
+                                      kind="breaker", profile="gw-breaker", circuit_id=c)))
+    db.session.commit()
+    user = make_user("bench_staff", Role.staff, [site])
+    return {"site": site.id, "boards": boards, "devices": devices, "h": auth(user)}
+
+
+def _raw_readings(engine, devices, start: datetime, minutes: int) -> int:
+    """1-minute counters: each leaf a steady load with a daily shape; feeders and the
+    incomer are not summed from them (a benchmark of reads, not of physics)."""
+    from backend.telemetry.partitions import ensure_partitions
+
+    ensure_partitions(engine, {start + timedelta(minutes=m) for m in range(0, minutes, 1440)}
+                      | {start + timedelta(minutes=minutes)})
+    raw = engine.raw_connection()
+    n = 0
+    try:
+        cur = raw.cursor()
+        for i, d in enumerate(devices):
+            kw = 0.2 + (i % 17) * 0.3
+            value, buf = 1000.0 + i, io.StringIO()
+            for m in range(minutes):
+                hour = (m // 60) % 24
+                value += kw * (0.6 + 0.4 * math.sin(hour / 24 * 2 * math.pi)) / 60
+                buf.write(f"{(start + timedelta(minutes=m)).isoformat()}\t{value!r}\t{d}\t16\t0\n")
+            buf.seek(0)
+            cur.copy_expert("COPY readings (ts, value, device_id, metric_id, quality) "
+                            "FROM STDIN", buf)
+            n += minutes
+        raw.commit()
+    finally:
+        raw.close()
+    return n
+
+
+def _extend_year(days: int) -> None:
+    """A year of day rows per device: the rolled days copied backwards (scaled by a day
+    factor), and the months summed from them by the job's own month SQL."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    db.session.execute(text(
+        "INSERT INTO energy_days (device_id, day, import_kwh, export_kwh, reactive_kvarh, "
+        "demand_kw, estimated) SELECT d.device_id, d.day - g * :days, "
+        "d.import_kwh * (0.8 + 0.4 * random()), 0, 0, d.demand_kw, false "
+        "FROM energy_days d CROSS JOIN generate_series(1, :reps) g "
+        "ON CONFLICT DO NOTHING"), {"days": days, "reps": 365 // days})
+    db.session.execute(text("DELETE FROM energy_months"))
+    db.session.execute(text(
+        "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
+        "demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
+        "sum(import_kwh), sum(export_kwh), sum(reactive_kvarh), max(demand_kw), "
+        "bool_or(estimated) FROM energy_days GROUP BY 1, 2"))
+    db.session.commit()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--feeders", type=int, default=20)
+    ap.add_argument("--per-board", type=int, default=99)
+    ap.add_argument("--days", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=30)
+    args = ap.parse_args()
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        sys.exit("set DATABASE_URL and REDIS_URL (scratch: they are emptied)")
+
+    from sqlalchemy import text
+
+    from backend.energy import rollup
+    from backend.extensions import db, redis
+    from backend.migrate import upgrade_head
+    from backend.telemetry import ingest
+    from tests.conftest import TABLES
+
+    upgrade_head(os.environ["DATABASE_URL"])
+    app = _app()
+    out: dict = {"machine": f"{platform.node()} {platform.processor() or platform.machine()} "
+                            f"{os.cpu_count()} CPUs", "date": datetime.now(UTC).isoformat()}
+    with app.app_context():
+        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+        redis.flushdb()
+        w = _fleet(args.feeders, args.per_board)
+        devices = w["devices"]
+        end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+        start = end - timedelta(days=args.days)
+        minutes = args.days * 1440
+        t = time.perf_counter()
+        rows = _raw_readings(db.engine, devices, start, minutes)
+        out["raw_readings"] = rows
+        out["raw_copy_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        slots = rollup.roll_all(devices)
+        roll_s = time.perf_counter() - t
+        out.update(devices=len(devices), slots=slots, full_roll_s=round(roll_s, 1),
+                   full_roll_us_per_reading=round(roll_s / rows * 1e6, 2))
+        _extend_year(args.days)
+        out["day_rows"] = db.session.execute(text("SELECT count(*) FROM energy_days")).scalar()
+        out["month_rows"] = db.session.execute(text(
+            "SELECT count(*) FROM energy_months")).scalar()
+
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE readings, energy_slots, energy_days, "
+                              "energy_months"))   # as autovacuum would, before measuring
+        db.session.remove()    # measure with a fresh session, as a request has
+        client = app.test_client()
+        board = w["boards"][0]
+        leaves = devices[1 + args.feeders:]
+        iso = lambda ts: ts.isoformat().replace("+00:00", "Z")   # noqa: E731
+        day_start = end - timedelta(days=1)
+
+        def get(url):
+            r = client.get(url, headers=w["h"])
+            assert r.status_code == 200, r.json
+            return r.json
+
+        def raw_trend(ids, lo, hi, bucket):
+            # The naive raw answer: per device and bucket max - min of the counter, summed.
+            return db.session.execute(text(
+                "SELECT b, sum(d) FROM (SELECT device_id, date_bin(:bucket, ts, "
+                "TIMESTAMPTZ '2000-01-01') b, max(value) - min(value) d FROM readings "
+                "WHERE device_id = ANY(:ids) AND metric_id = 16 AND quality = 0 "
+                "AND ts >= :lo AND ts < :hi GROUP BY 1, 2) s GROUP BY 1 ORDER BY 1"),
+                {"ids": ids, "lo": lo, "hi": hi, "bucket": bucket}).all()
+
+        cases = {
+            "trend board 15min 1 day": (
+                lambda: get(f"/api/v1/energy/trend?node=board&node_id={board}&interval=15min"
+                            f"&start={iso(day_start)}&end={iso(end)}"),
+                lambda: raw_trend(devices[2:2 + args.per_board], day_start, end, "15 minutes")),
+            "trend site hour 1 day": (
+                lambda: get("/api/v1/energy/trend?node=site&node_id=%d&interval=hour"
+                            "&start=%s&end=%s" % (w["site"], iso(day_start), iso(end))),
+                lambda: raw_trend(devices[:1], day_start, end, "1 hour")),
+            "overview (today, month, year, top 5)": (
+                lambda: get(f"/api/v1/energy/overview?site_id={w['site']}"),
+                # raw: the leaves' energy since the start of the readings (only --days of
+                # them exist, so this understates the raw cost of "this month" and "year")
+                lambda: db.session.execute(text(
+                    "SELECT device_id, max(value) - min(value) d FROM readings "
+                    "WHERE device_id = ANY(:ids) AND metric_id = 16 AND quality = 0 AND "
+                    "ts >= :lo GROUP BY 1 ORDER BY d DESC LIMIT 5"),
+                    {"ids": leaves, "lo": start}).all()),
+            "trend site month 1 year": (
+                lambda: get(f"/api/v1/energy/trend?node=site&node_id={w['site']}"
+                            f"&interval=month&start={iso(end - timedelta(days=365))}"
+                            f"&end={iso(end)}"), None),
+        }
+        out["p95_ms"] = {}
+        for name, (rolled, raw) in cases.items():
+            p95, med = _timed(rolled, args.reps)
+            r = {"rollups": round(p95, 2), "rollups_median": round(med, 2)}
+            if raw is not None:
+                p95, med = _timed(raw, max(5, args.reps // 3))
+                r.update(raw_baseline=round(p95, 2), raw_median=round(med, 2),
+                         ratio_raw_over_rollups=round(p95 / r["rollups"], 2))
+            db.session.remove()
+            out["p95_ms"][name] = r
+
+        # One poll cycle: a new minute for every breaker through ingest (which marks them),
+        # then the rollup job's run for it; against the cycle's ingest.
+        cycles = []
+        values = {d: db.session.execute(text(
+            "SELECT value FROM readings WHERE device_id = :d AND metric_id = 16 "
+            "ORDER BY ts DESC LIMIT 1"), {"d": d}).scalar() for d in devices}
+        for k in range(1, 4):
+            ts = end + timedelta(minutes=k)
+            batch = []
+            for d in devices:
+                values[d] += 0.02
+                batch.append((d, ts, {"energy_import": values[d]}))
+            t = time.perf_counter()
+            ingest.ingest(batch)
+            ingest_s = time.perf_counter() - t
+            db.session.remove()
+            t = time.perf_counter()
+            result = rollup.run()
+            run_s = time.perf_counter() - t
+            cycles.append({"ingest_s": round(ingest_s, 3), "rollup_s": round(run_s, 3),
+                           "devices": result["devices"]})
+        out["poll_cycle"] = cycles
+        out["rollup_over_ingest"] = round(statistics.median(
+            c["rollup_s"] / c["ingest_s"] for c in cycles), 1)
+        out["rollup_ms_per_device_cycle"] = round(statistics.median(
+            c["rollup_s"] for c in cycles) / len(devices) * 1000, 2)
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

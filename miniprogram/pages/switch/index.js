@@ -1,0 +1,92 @@
+// Switching one breaker through the command lifecycle. Before: the confirmation with the
+// circuit, the breaker's state, its mode (a breaker not in 自动 refuses remote
+// operation), its protection (a protected circuit waits for a second person's approval)
+// and what it feeds (what loses power when it opens); the action and a reason (required).
+// After: the command followed until it settles (待审批 -> 排队中 -> 已下发 -> 已确认, or
+// how it ended), with the refusal reason in Chinese.
+const facility = require('../../services/facility')
+const control = require('../../services/control')
+const topo = require('../../utils/topology')
+const wxp = require('../../utils/wxp')
+
+const STEPS_PLAIN = ['queued', 'sent', 'confirmed']
+
+// The steps a command goes through (the approval first on a protected circuit) and where
+// it is; one that ended otherwise shows its end after the last step it reached.
+function stepsOf(cmd, isProtected) {
+  if (!cmd) return []
+  const approval = isProtected || Boolean(cmd.approval_expires_at) || cmd.state === 'awaiting_approval'
+  const steps = (approval ? ['awaiting_approval'] : []).concat(STEPS_PLAIN)
+  const state = cmd.state === 'requested' ? steps[0] : cmd.state
+  const at = steps.indexOf(state)
+  const step = (s, status) => ({ state: s, text: control.STATE_TEXT[s], status })
+  if (at >= 0) return steps.map((s, i) => step(s, i < at || state === 'confirmed' ? 'done' : i === at ? 'active' : 'todo'))
+  const last = cmd.sent_at ? 'sent' : approval && !cmd.approved_by ? 'awaiting_approval' : 'queued'
+  return steps.slice(0, steps.indexOf(last) + 1).map((s) => step(s, 'done')).concat([step(cmd.state, 'end')])
+}
+
+Component({
+  data: { siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
+    stateText: '', mode: null, modeText: '', fed: [], actions: [], action: null, reason: '',
+    error: '', errorCode: '', busy: false, command: null, steps: [], outcome: '' },
+  methods: {
+    async onLoad(query) {
+      this.setData({ siteId: Number(query.site), deviceId: Number(query.device) })
+      const [topology, entry] = await Promise.all([facility.topology(this.data.siteId),
+        facility.deviceLatest(this.data.deviceId)])
+      const { circuit, board } = topo.findCircuitOfDevice(topology, this.data.deviceId)
+      const device = circuit ? circuit.devices.find((d) => d.id === this.data.deviceId) : null
+      const state = topo.deviceState(entry)
+      const mode = topo.value(entry, 'mode')
+      const actions = topo.breakerActions(state).map((a) => ({ action: a, text: topo.ACTION_TEXT[a] }))
+      this.setData({
+        device: device || { code: entry.code, name: entry.name },
+        circuit: circuit ? { id: circuit.id, name: circuit.name, code: circuit.code,
+          protected: circuit.protected } : null,
+        board: board ? board.name : '', state, stateText: topo.STATE_TEXT[state],
+        mode, modeText: mode ? (topo.MODE_TEXT[mode] || mode) : '—',
+        fed: topo.downstream(circuit).map((c) => ({ id: c.id, name: c.name, code: c.code })),
+        actions, action: actions[0].action,
+      })
+    },
+    onUnload() { if (this._follow) this._follow.stop() },
+    onAction(e) { this.setData({ action: e.currentTarget.dataset.action }) },
+    onReason(e) { this.setData({ reason: e.detail, error: '' }) },
+    async onSubmit() {
+      const reason = (this.data.reason || '').trim()
+      if (!reason) { this.setData({ error: '请填写操作原因', errorCode: 'reason_required' }); return }
+      const { action, fed, circuit } = this.data
+      const what = topo.ACTION_TEXT[action]
+      const lines = [`${circuit ? circuit.name : ''} ${what}`]
+      if (action === 'open' && fed.length) lines.push(`下游 ${fed.length} 条回路将失电`)
+      if (circuit && circuit.protected) lines.push('该回路受保护，需另一位人员审批后执行')
+      const ok = await wxp.showModal({ title: `确认${what}？`, content: lines.join('；'),
+        confirmText: what, confirmColor: action === 'open' ? '#ee0a24' : '#1989fa' })
+        .then((r) => r.confirm, () => false)
+      if (!ok) return
+      this.setData({ busy: true, error: '' })
+      try {
+        const cmd = await control.send(this.data.deviceId, action, reason)
+        this.show(cmd)
+        this._follow = control.follow(cmd.id, (c) => this.show(c))
+        const settled = await this._follow.done
+        if (settled) this.show(settled)
+      } catch (err) {
+        this.setData({ error: control.reasonOf(err), errorCode: err.code || '' })
+      } finally {
+        this.setData({ busy: false })
+      }
+    },
+    show(cmd) {
+      const protectedCircuit = Boolean(this.data.circuit && this.data.circuit.protected)
+      let outcome = ''
+      if (cmd.state === 'confirmed') outcome = `${topo.ACTION_TEXT[cmd.action]}成功，设备已确认`
+      else if (cmd.state === 'awaiting_approval') outcome = '等待另一位有权限的人员审批'
+      else if (!control.IN_FLIGHT.includes(cmd.state)) {
+        outcome = control.reasonOf(cmd) || control.STATE_TEXT[cmd.state]
+      }
+      this.setData({ command: cmd, steps: stepsOf(cmd, protectedCircuit), outcome })
+    },
+    onDone() { wx.navigateBack() },
+  },
+})

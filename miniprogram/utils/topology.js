@@ -1,0 +1,130 @@
+// Pure helpers over a site's topology (GET /sites/{id}/topology) and its latest values
+// (GET /sites/{id}/latest), as the PWA's src/lib/control.js and power.js do: the areas ->
+// boards -> circuits walk, what a circuit feeds, a breaker's state and the actions offered.
+
+const STATE_TEXT = { closed: '合闸', open: '分闸', tripped: '已脱扣', fault: '故障', offline: '离线',
+  unknown: '未知' }
+const MODE_TEXT = { auto: '自动', manual: '手动', maintenance: '检修' }
+const ACTION_TEXT = { open: '分闸', close: '合闸', reset: '复位', on: '开', off: '关' }
+
+// Every area of the tree, depth-first: [{id, name, code, depth}]
+function flattenAreas(areas, depth = 0, out = []) {
+  for (const a of areas || []) {
+    out.push({ id: a.id, code: a.code, name: a.name, depth })
+    flattenAreas(a.children, depth + 1, out)
+  }
+  return out
+}
+
+function subAreaIds(areas, id) {
+  const ids = new Set()
+  const walk = (list, inside) => {
+    for (const a of list || []) {
+      const here = inside || a.id === id
+      if (here) ids.add(a.id)
+      walk(a.children, here)
+    }
+  }
+  walk(areas, false)
+  return ids
+}
+
+// Every board of the site, wherever it hangs (boards fed by circuits included).
+function allBoards(topology) {
+  const out = []
+  const walkBoard = (b) => { out.push(b); (b.circuits || []).forEach(walkCircuit) }
+  const walkCircuit = (c) => { (c.circuits || []).forEach(walkCircuit); (c.boards || []).forEach(walkBoard) }
+  ;(topology && topology.boards || []).forEach(walkBoard)
+  return out
+}
+
+// The boards of an area and its sub-areas (null: the boards without an area).
+function boardsOfArea(topology, areaId) {
+  const boards = allBoards(topology)
+  if (areaId === null) return boards.filter((b) => !b.area_id)
+  const ids = subAreaIds(topology.areas, areaId)
+  return boards.filter((b) => ids.has(b.area_id))
+}
+
+function findBoard(topology, id) {
+  return allBoards(topology).find((b) => b.id === id) || null
+}
+
+// A board's circuits, depth-first with their depth (not those of the boards it feeds).
+function boardCircuits(board) {
+  const out = []
+  const walk = (c, depth) => { out.push({ circuit: c, depth }); (c.circuits || []).forEach((x) => walk(x, depth + 1)) }
+  ;(board && board.circuits || []).forEach((c) => walk(c, 0))
+  return out
+}
+
+function findCircuitOfDevice(topology, deviceId) {
+  for (const b of allBoards(topology)) {
+    for (const { circuit } of boardCircuits(b)) {
+      if ((circuit.devices || []).some((d) => d.id === deviceId)) return { circuit, board: b }
+    }
+  }
+  return { circuit: null, board: null }
+}
+
+// What loses power when ``circuit`` opens: its child circuits and the circuits of the
+// boards it feeds, all the way down.
+function downstream(circuit) {
+  const out = []
+  const walk = (c) => {
+    for (const x of c.circuits || []) { out.push(x); walk(x) }
+    for (const b of c.boards || []) for (const x of b.circuits || []) { out.push(x); walk(x) }
+  }
+  if (circuit) walk(circuit)
+  return out
+}
+
+function value(entry, metric) {
+  const cell = entry && entry.values && entry.values[metric]
+  return cell && cell.v !== undefined ? cell.v : null
+}
+
+function deviceState(entry) {
+  if (!entry) return 'unknown'
+  if (entry.online === false) return 'offline'
+  const sw = value(entry, 'switch_state')
+  const cause = value(entry, 'trip_cause')
+  const faults = value(entry, 'fault_indicators')
+  if (sw === 'open' && cause && cause !== 'none') return 'tripped'
+  if (Array.isArray(faults) && faults.length) return 'fault'
+  if (sw === 'open' || sw === 'closed') return sw
+  return entry.online ? 'closed' : 'unknown'
+}
+
+function breakerActions(state) {
+  if (state === 'tripped') return ['reset', 'close', 'open']
+  if (state === 'open') return ['close', 'open']
+  return ['open', 'close']
+}
+
+function primaryDevice(circuit) {
+  const devs = circuit.devices || []
+  return devs.find((d) => d.kind === 'breaker') || devs.find((d) => d.kind === 'meter') || devs[0] || null
+}
+
+function fmt(v, unit) {
+  if (v === null || v === undefined || typeof v !== 'number') return ''
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2
+  return `${v.toFixed(digits)} ${unit}`
+}
+
+// One line of live values for a circuit: its state and current / power / leakage.
+function liveLine(entry) {
+  if (!entry) return { state: 'unknown', text: '' }
+  const currents = ['current_a', 'current_b', 'current_c'].map((m) => value(entry, m)).filter((v) => typeof v === 'number')
+  const parts = [
+    currents.length ? fmt(Math.max(...currents), 'A') : fmt(value(entry, 'current'), 'A'),
+    fmt(value(entry, 'active_power'), 'kW'),
+    fmt(value(entry, 'leakage_current'), 'mA'),
+  ].filter(Boolean)
+  return { state: deviceState(entry), text: parts.join(' · ') }
+}
+
+module.exports = { flattenAreas, subAreaIds, allBoards, boardsOfArea, findBoard, boardCircuits,
+  findCircuitOfDevice, downstream, value, deviceState, breakerActions, primaryDevice, liveLine,
+  STATE_TEXT, MODE_TEXT, ACTION_TEXT }
