@@ -10,6 +10,7 @@ export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
+    light: knxMessages['zh-CN'].light,
     quality: qualityMessages['zh-CN'].quality,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
@@ -61,6 +62,7 @@ export const messages = {
       short_circuit: '短路', over_power: '超功率', over_temperature: '过温',
       residual_current: '漏电', test: '试验', other: '其他', true: '有', false: '无',
       voltage: '电压', current: '电流',
+      ...knxMessages['zh-CN'].values,
     },
     alarms: {
       title: '报警', levels: { warning: '预警', alarm: '报警' },
@@ -211,6 +213,7 @@ export const messages = {
   en: {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
+    light: knxMessages.en.light,
     quality: qualityMessages.en.quality,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
@@ -264,6 +267,7 @@ export const messages = {
       overload: 'overload', short_circuit: 'short circuit', over_power: 'over-power',
       over_temperature: 'over-temperature', residual_current: 'residual current', test: 'test',
       other: 'other', true: 'yes', false: 'no', voltage: 'voltage', current: 'current',
+      ...knxMessages.en.values,
     },
     alarms: {
       title: 'Alarms', levels: { warning: 'Warning', alarm: 'Alarm' },
