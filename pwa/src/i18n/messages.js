@@ -42,7 +42,7 @@ export const messages = {
       notFound: '设备不存在或无权访问',
     },
     ranges: { '1h': '1小时', '6h': '6小时', '24h': '24小时', '7d': '7天', '30d': '30天' },
-    groups: { power: '功率', current: '电流', voltage: '电压', temperature: '温度', leakage: '漏电流', env: '环境', energy: '电能' },
+    groups: { power: '功率', current: '电流', voltage: '电压', temperature: '温度', leakage: '漏电流', env: '环境', water: '水位', light: '亮度', energy: '电能' },
     metrics: {
       voltage_a: 'A相电压', voltage_b: 'B相电压', voltage_c: 'C相电压',
       current_a: 'A相电流', current_b: 'B相电流', current_c: 'C相电流', current_n: 'N线电流',
@@ -246,7 +246,7 @@ export const messages = {
       notFound: 'No such device, or not yours to see',
     },
     ranges: { '1h': '1 h', '6h': '6 h', '24h': '24 h', '7d': '7 d', '30d': '30 d' },
-    groups: { power: 'Power', current: 'Current', voltage: 'Voltage', temperature: 'Temperature', leakage: 'Leakage', env: 'Environment', energy: 'Energy' },
+    groups: { power: 'Power', current: 'Current', voltage: 'Voltage', temperature: 'Temperature', leakage: 'Leakage', env: 'Environment', water: 'Water level', light: 'Brightness', energy: 'Energy' },
     metrics: {
       voltage_a: 'Voltage A', voltage_b: 'Voltage B', voltage_c: 'Voltage C',
       current_a: 'Current A', current_b: 'Current B', current_c: 'Current C', current_n: 'Current N',

@@ -152,3 +152,11 @@ describe('light controls', () => {
     expect(open).toHaveBeenCalledWith(302)
   })
 })
+
+describe('history groups', () => {
+  it('offers a light\'s brightness and a sump\'s level as history', async () => {
+    const { availableGroups } = await import('../../src/lib/metrics.js')
+    expect(availableGroups({ light: 'on', brightness: 40 })).toEqual([{ key: 'light', metrics: ['brightness'] }])
+    expect(availableGroups({ water_level: 8.2, high_water: false })).toEqual([{ key: 'water', metrics: ['water_level'] }])
+  })
+})
