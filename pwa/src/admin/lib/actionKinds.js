@@ -137,3 +137,11 @@ export function errorFor(flat, path, index, field) {
   const key = `${path}.${index}.${field}`
   return Object.entries(flat).filter(([k]) => k === key || k.startsWith(`${key}.`)).map(([, v]) => v).join('; ')
 }
+
+/** Where a save's note points, for people: ``actions.0`` -> 动作 1, ``clear_actions.1.x`` ->
+ *  解除动作 2; anything else as it is. */
+export function notePlace(path, t) {
+  const m = /^(clear_)?actions\.(\d+)/.exec(path || '')
+  if (!m) return path
+  return t(m[1] ? 'admin.automation.clearActionN' : 'admin.automation.actionN', { n: Number(m[2]) + 1 })
+}
