@@ -27,7 +27,20 @@ class AmountsSchema(Strict):
         "description": "some of it spread over a gap or estimated across a reset"})
 
 
-class TrendPointSchema(AmountsSchema):
+class PricedSchema(AmountsSchema):
+    cost = ma.fields.Float(metadata={"description": "time-of-use cost of the import, each "
+                                                    "15-minute slot at its period's price"})
+    unpriced_kwh = ma.fields.Float(metadata={"description": "import before the site's "
+                                                            "first tariff version (no cost)"})
+    carbon_kg = ma.fields.Float(allow_none=True, metadata={
+        "description": "import x the carbon factor of its local year (null: none set)"})
+
+
+class TotalSchema(PricedSchema):
+    currency = String(allow_none=True)
+
+
+class TrendPointSchema(PricedSchema):
     start = ma.fields.DateTime(metadata={"description": "the period's start (site's zone "
                                                         "for day and month)"})
 
@@ -46,7 +59,7 @@ class TrendSchema(Strict):
         "description": "the metered devices whose sum is the node (no feeder counted with "
                        "its children)"})
     points = ma.fields.List(ma.fields.Nested(TrendPointSchema))
-    total = ma.fields.Nested(AmountsSchema)
+    total = ma.fields.Nested(TotalSchema)
 
 
 class OverviewQueryArgsSchema(Strict):
@@ -70,6 +83,13 @@ class SiteOverviewSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
     year_kwh = ma.fields.Float()
+    currency = String(allow_none=True)
+    today_cost = ma.fields.Float()
+    month_cost = ma.fields.Float()
+    year_cost = ma.fields.Float()
+    today_carbon_kg = ma.fields.Float(allow_none=True)
+    month_carbon_kg = ma.fields.Float(allow_none=True)
+    year_carbon_kg = ma.fields.Float(allow_none=True)
     top_consumers = ma.fields.List(ma.fields.Nested(ConsumerSchema))
 
 
@@ -77,6 +97,12 @@ class OverviewTotalSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
     year_kwh = ma.fields.Float()
+    today_cost = ma.fields.Float()
+    month_cost = ma.fields.Float()
+    year_cost = ma.fields.Float()
+    today_carbon_kg = ma.fields.Float(allow_none=True)
+    month_carbon_kg = ma.fields.Float(allow_none=True)
+    year_carbon_kg = ma.fields.Float(allow_none=True)
 
 
 class OverviewSchema(Strict):

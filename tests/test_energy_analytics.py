@@ -1,0 +1,264 @@
+"""Energy analytics against real PostgreSQL: time-of-use cost, carbon, comparisons,
+shares, rankings, KPIs, the capacity check and reports. Every expectation is computed
+by hand in the comments.
+
+The world (site A, Asia/Shanghai, UTC+8): board AA1 with the incomer IN (meter M0)
+feeding WL1 (breaker B1, area JQ1, category lighting) and WL2 (breaker B2, area BG,
+category power). Site B: one breaker DB. Energy is booked either through telemetry
+ingest and the rollup job, or as rolled slots (``book``) summed into days and months by
+the rollup's own SQL.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from backend.energy import rollup
+from backend.extensions import db
+from backend.models import Area, Board, Circuit, Device, Role
+from backend.telemetry import ingest
+from tests.factories import auth, make_site, make_user
+
+SH = ZoneInfo("Asia/Shanghai")
+TODAY = datetime.now(SH).date()
+THIS_MONTH = TODAY.replace(day=1)
+LAST_MONTH = (THIS_MONTH - timedelta(days=1)).replace(day=1)
+
+
+def local(d: date, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(d.year, d.month, d.day, hh, mm, tzinfo=SH)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def build() -> dict:
+    a, b = make_site("A", "甲所"), make_site("B", "乙所")
+    w = {"site": a.id, "site_b": b.id}
+
+    def add(obj):
+        db.session.add(obj)
+        db.session.flush()
+        return obj.id
+
+    w["jq1"] = add(Area(site_id=a.id, code="JQ1", name="一监区"))
+    w["bg"] = add(Area(site_id=a.id, code="BG", name="办公区"))
+    w["aa1"] = add(Board(site_id=a.id, code="AA1", name="总柜", level=1))
+    w["in"] = add(Circuit(site_id=a.id, code="IN", name="总进线", board_id=w["aa1"],
+                          category="incomer"))
+    for code, area, cat in (("wl1", "jq1", "lighting"), ("wl2", "bg", "power")):
+        w[code] = add(Circuit(site_id=a.id, code=code.upper(), name=code, board_id=w["aa1"],
+                              parent_id=w["in"], area_id=w[area], category=cat))
+    w["m0"] = add(Device(site_id=a.id, code="M0", name="总表", kind="meter",
+                         profile="eastron-sdm630", circuit_id=w["in"]))
+    for code, circuit in (("b1", "wl1"), ("b2", "wl2")):
+        w[code] = add(Device(site_id=a.id, code=code.upper(), name=code, kind="breaker",
+                             profile="gw-breaker", circuit_id=w[circuit], rated_current=63.0))
+    bb = add(Board(site_id=b.id, code="AA1", name="总柜", level=1))
+    w["cb"] = add(Circuit(site_id=b.id, code="C1", name="总", board_id=bb, category="incomer"))
+    w["db"] = add(Device(site_id=b.id, code="DB", name="b", kind="breaker",
+                         profile="gw-breaker", circuit_id=w["cb"]))
+    db.session.commit()
+    w["h"] = auth(make_user("staff_a", Role.staff, [a]))
+    w["ha"] = auth(make_user("admin_a", Role.admin, [a]))
+    w["hb"] = auth(make_user("admin_b", Role.admin, [b]))
+    return w
+
+
+@pytest.fixture
+def w(ctx):
+    return build()
+
+
+def book(device_id: int, kwh_at: dict[datetime, float]) -> None:
+    """Rolled slots (15-minute starts -> import kWh), then the device's days and months
+    summed from them by the rollup's own SQL."""
+    for t, kwh in kwh_at.items():
+        db.session.execute(text(
+            "INSERT INTO energy_slots VALUES (:d, :t, :k, 0, 0, :k * 4, false)"),
+            {"d": device_id, "t": t, "k": kwh})
+    first = min(kwh_at).astimezone(SH).date()
+    db.session.execute(text(rollup._DAYS_MONTHS), {
+        "ds": [device_id], "tz": ["Asia/Shanghai"], "day0": [first],
+        "month0": [first.replace(day=1)]})
+    db.session.commit()
+
+
+def quarters(d: date, hh: int, kwhs: list[float], start_mm: int = 0) -> dict:
+    """kWh per consecutive 15-minute slot from hh:start_mm local on day d."""
+    return {local(d, hh, start_mm) + timedelta(minutes=15 * i): k for i, k in enumerate(kwhs)}
+
+
+# flat until 10:30, peak from 10:30 (a half-hour boundary), valley 23:00-07:00 (wraps)
+HALF_PAST = [{"period": "valley", "start": "23:00", "end": "07:00"},
+             {"period": "flat", "start": "07:00", "end": "10:30"},
+             {"period": "peak", "start": "10:30", "end": "23:00"}]
+
+
+def tariff(client, w, valid_from: date, prices: dict, periods=HALF_PAST, headers=None):
+    return client.post("/api/v1/energy/tariffs", headers=headers or w["ha"], json={
+        "site_id": w["site"], "name": "工商业", "valid_from": valid_from.isoformat(),
+        "periods": periods, "prices": prices})
+
+
+# --- 1. time-of-use cost -----------------------------------------------------------------
+def test_a_half_past_boundary_prices_each_slot_by_its_own_period(w, client):
+    r = tariff(client, w, LAST_MONTH - timedelta(days=40),
+               {"valley": 0.3, "flat": 0.6, "peak": 1.0})
+    assert r.status_code == 201, r.get_json()
+    # Readings every 15 minutes through ingest from 10:00 local two days ago: the meter
+    # climbs 1, 2, 3, 4 kWh: slots 10:00 = 1, 10:15 = 2 (flat, 0.6), 10:30 = 3,
+    # 10:45 = 4 (peak, 1.0). Cost = 0.6 + 1.2 + 3.0 + 4.0 = 8.8 (priced by the hour's
+    # start it would be 10 x 0.6 = 6.0).
+    day = TODAY - timedelta(days=2)
+    values = [100.0, 101.0, 103.0, 106.0, 110.0]
+    ingest.ingest([(w["m0"], local(day, 10) + timedelta(minutes=15 * i),
+                    {"energy_import": v}) for i, v in enumerate(values)])
+    rollup.run()
+    r = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "15min",
+        "start": iso(local(day, 10)), "end": iso(local(day, 11))})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert [(p["import_kwh"], round(p["cost"], 6)) for p in body["points"]] == [
+        (1.0, 0.6), (2.0, 1.2), (3.0, 3.0), (4.0, 4.0)]
+    assert round(body["total"]["cost"], 6) == 8.8 and body["total"]["currency"] == "CNY"
+    hour = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "hour",
+        "start": iso(local(day, 10)), "end": iso(local(day, 11))}).get_json()
+    assert [round(p["cost"], 6) for p in hour["points"]] == [8.8]
+    day_trend = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "day",
+        "start": iso(local(day)), "end": iso(local(day + timedelta(days=1)))}).get_json()
+    assert [round(p["cost"], 6) for p in day_trend["points"]] == [8.8]
+
+
+def test_a_tariff_version_change_mid_month(w, client):
+    # v1 from the 1st of last month: flat 0.5, peak 1.0; v2 from the 15th: flat 0.8,
+    # peak 2.0. On the 3rd slots 10:00-10:45 book 1, 2, 3, 4 kWh: 1 x 0.5 + 2 x 0.5 +
+    # 3 x 1.0 + 4 x 1.0 = 8.5; the same on the 20th: 0.8 + 1.6 + 6.0 + 8.0 = 16.4.
+    # The month: 20 kWh, 24.9.
+    assert tariff(client, w, LAST_MONTH, {"valley": 0.2, "flat": 0.5,
+                                          "peak": 1.0}).status_code == 201
+    assert tariff(client, w, LAST_MONTH.replace(day=15),
+                  {"valley": 0.2, "flat": 0.8, "peak": 2.0}).status_code == 201
+    d3, d20 = LAST_MONTH.replace(day=3), LAST_MONTH.replace(day=20)
+    book(w["m0"], {**quarters(d3, 10, [1, 2, 3, 4]), **quarters(d20, 10, [1, 2, 3, 4])})
+    q = {"node": "site", "node_id": w["site"], "start": iso(local(LAST_MONTH)),
+         "end": iso(local(THIS_MONTH))}
+    month = client.get("/api/v1/energy/trend", headers=w["h"],
+                       query_string={**q, "interval": "month"}).get_json()
+    assert [(p["import_kwh"], round(p["cost"], 6)) for p in month["points"]] == [(20.0, 24.9)]
+    days = client.get("/api/v1/energy/trend", headers=w["h"],
+                      query_string={**q, "interval": "day"}).get_json()
+    assert {p["start"][:10]: round(p["cost"], 6) for p in days["points"]} == {
+        d3.isoformat(): 8.5, d20.isoformat(): 16.4}
+    # Energy before the first version is unpriced, never invented: a slot on the last
+    # day of the month before.
+    book(w["m0"], {local(LAST_MONTH - timedelta(days=1), 12): 5.0})
+    before = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "day",
+        "start": iso(local(LAST_MONTH - timedelta(days=1))),
+        "end": iso(local(LAST_MONTH))}).get_json()
+    assert before["total"]["cost"] == 0.0 and before["total"]["unpriced_kwh"] == 5.0
+
+
+@pytest.mark.parametrize("periods, field, code", [
+    # peak 10:00-12:00 overlaps flat 07:00-10:30 from 10:00
+    ([{"period": "valley", "start": "23:00", "end": "07:00"},
+      {"period": "flat", "start": "07:00", "end": "10:30"},
+      {"period": "peak", "start": "10:00", "end": "23:00"}], "periods.2.start",
+     "tariff_overlap"),
+    # 10:30-11:00 has no period
+    ([{"period": "valley", "start": "23:00", "end": "07:00"},
+      {"period": "flat", "start": "07:00", "end": "10:30"},
+      {"period": "peak", "start": "11:00", "end": "23:00"}], "periods", "tariff_uncovered"),
+    ([{"period": "flat", "start": "00:00", "end": "10:20"},
+      {"period": "peak", "start": "10:20", "end": "24:00"}], "periods.0.end",
+     "not_quarter_hour"),
+    ([{"period": "flat", "start": "00:00", "end": "25:00"}], "periods.0.end",
+     "validation_error"),
+])
+def test_bad_tariffs_name_the_field(w, client, periods, field, code):
+    r = tariff(client, w, TODAY, {"flat": 0.6, "peak": 1.0, "valley": 0.3}, periods=periods)
+    assert r.status_code == 422 and r.get_json()["error"] == code, r.get_json()
+    assert field in r.get_json()["errors"]
+
+
+def test_tariff_prices_scoping_and_roles(w, client):
+    one = [{"period": "flat", "start": "00:00", "end": "24:00"}]
+    r = tariff(client, w, TODAY, {"peak": 1.0}, periods=one)
+    assert r.status_code == 422 and r.get_json()["error"] == "price_missing"
+    assert "prices.flat" in r.get_json()["errors"]
+    r = tariff(client, w, TODAY, {"flat": -1}, periods=one)
+    assert r.status_code == 422 and "prices.flat" in r.get_json()["errors"]
+    # staff may read, not write; another site's admin sees nothing of it
+    assert tariff(client, w, TODAY, {"flat": 0.6}, periods=one,
+                  headers=w["h"]).status_code == 403
+    r = tariff(client, w, TODAY, {"flat": 0.6}, periods=one)
+    assert r.status_code == 201
+    tid = r.get_json()["id"]
+    assert tariff(client, w, TODAY, {"flat": 0.7}, periods=one).get_json()["error"] == \
+        "tariff_exists"
+    assert client.get(f"/api/v1/energy/tariffs/{tid}", headers=w["hb"]).status_code == 404
+    assert client.get("/api/v1/energy/tariffs", headers=w["hb"]).get_json() == []
+    r = client.put(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"], json={
+        "periods": [{"period": "flat", "start": "00:00", "end": "12:00"}]})
+    assert r.status_code == 422 and r.get_json()["error"] == "tariff_uncovered"
+    r = client.put(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"],
+                   json={"prices": {"flat": 0.65}})
+    assert r.status_code == 200 and r.get_json()["prices"] == {"flat": 0.65}
+    assert client.delete(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"]).status_code == 204
+
+
+# --- 2. carbon -----------------------------------------------------------------------------
+def test_carbon_factor_by_year(w, client):
+    # 2025: 0.6 kg/kWh, 2026: 0.5 (set for this year and last, whatever they are).
+    # 10 kWh in last year's month, 20 kWh in this year's: 6 kg and 10 kg.
+    y = TODAY.year
+    for year, f in ((y - 1, 0.6), (y, 0.5)):
+        r = client.post("/api/v1/energy/carbon-factors", headers=w["ha"],
+                        json={"site_id": w["site"], "year": year, "kg_per_kwh": f})
+        assert r.status_code == 201, r.get_json()
+    then, now = THIS_MONTH.replace(year=y - 1), THIS_MONTH
+    book(w["m0"], {local(then, 9): 10.0, local(now, 9): 20.0})
+    r = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "month",
+        "start": iso(local(then)), "end": iso(local(now) + timedelta(days=1))}).get_json()
+    carbon = {p["start"][:7]: round(p["carbon_kg"], 6) for p in r["points"]
+              if p["import_kwh"]}
+    assert carbon == {then.isoformat()[:7]: 6.0, now.isoformat()[:7]: 10.0}
+    assert round(r["total"]["carbon_kg"], 6) == 16.0
+    ov = client.get("/api/v1/energy/overview", headers=w["h"],
+                    query_string={"site_id": w["site"]}).get_json()["sites"][0]
+    assert ov["month_kwh"] == 20.0 and round(ov["month_carbon_kg"], 6) == 10.0
+    # a year with no factor of its own uses the latest earlier year's; none before: null
+    assert client.post("/api/v1/energy/carbon-factors", headers=w["ha"], json={
+        "site_id": w["site"], "year": y, "kg_per_kwh": 0.4}).get_json()["error"] == \
+        "carbon_factor_exists"
+    r = client.post("/api/v1/energy/carbon-factors", headers=w["ha"],
+                    json={"site_id": w["site"], "year": 1800, "kg_per_kwh": 0.4})
+    assert r.status_code == 422 and "year" in r.get_json()["errors"]
+    far = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "month",
+        "start": iso(local(then.replace(year=y - 3))),
+        "end": iso(local(then.replace(year=y - 2)))}).get_json()
+    assert far["total"]["carbon_kg"] is None
+
+
+def test_overview_cost_today_month_year(w, client):
+    # one flat price 0.5 all day from long ago: today 2 kWh -> 1.0; earlier this month
+    # 4 kWh -> month 6 kWh, 3.0 (if today is the 1st the earlier booking is today too).
+    assert tariff(client, w, date(2000, 1, 1), {"flat": 0.5}, periods=[
+        {"period": "flat", "start": "00:00", "end": "24:00"}]).status_code == 201
+    book(w["m0"], {local(THIS_MONTH, 0): 4.0, local(TODAY, 1): 2.0})
+    ov = client.get("/api/v1/energy/overview", headers=w["h"]).get_json()
+    s = ov["sites"][0]
+    today_kwh = 6.0 if TODAY == THIS_MONTH else 2.0
+    assert (s["today_kwh"], s["month_kwh"]) == (today_kwh, 6.0)
+    assert (s["today_cost"], s["month_cost"]) == (today_kwh * 0.5, 3.0)
+    assert s["year_cost"] >= 3.0 and ov["total"]["month_cost"] == 3.0
