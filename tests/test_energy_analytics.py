@@ -262,3 +262,80 @@ def test_overview_cost_today_month_year(w, client):
     assert (s["today_kwh"], s["month_kwh"]) == (today_kwh, 6.0)
     assert (s["today_cost"], s["month_cost"]) == (today_kwh * 0.5, 3.0)
     assert s["year_cost"] >= 3.0 and ov["total"]["month_cost"] == 3.0
+
+
+# --- 3. comparison, share, ranking ---------------------------------------------------------
+def test_year_on_year_with_last_years_data(w, client):
+    # this month: 10 kWh on the 1st (09:00); the same month last year: 8 kWh.
+    # YoY: +2 kWh, +25 %. MoM by day: the 1st against the 1st of last month (4 kWh):
+    # +6, +150 %.
+    last_year = THIS_MONTH.replace(year=THIS_MONTH.year - 1)
+    book(w["m0"], {local(last_year, 9): 8.0, local(LAST_MONTH, 9): 4.0,
+                   local(THIS_MONTH, 9): 10.0})
+    nxt = (THIS_MONTH + timedelta(days=32)).replace(day=1)
+    r = client.get("/api/v1/energy/compare", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "month", "compare": "yoy",
+        "start": iso(local(THIS_MONTH)), "end": iso(local(nxt))})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert [(p["import_kwh"], p["previous_kwh"], p["change_kwh"], p["change_pct"])
+            for p in body["points"]] == [(10.0, 8.0, 2.0, 25.0)]
+    assert body["points"][0]["previous_start"][:10] == last_year.isoformat()
+    assert body["total"]["change_pct"] == 25.0
+    mom = client.get("/api/v1/energy/compare", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "day", "compare": "mom",
+        "start": iso(local(THIS_MONTH)),
+        "end": iso(local(THIS_MONTH + timedelta(days=1)))}).get_json()
+    assert [(p["import_kwh"], p["previous_kwh"], p["change_pct"])
+            for p in mom["points"]] == [(10.0, 4.0, 150.0)]
+    bad = client.get("/api/v1/energy/compare", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "compare": "weekly"})
+    assert bad.status_code == 422 and "compare" in bad.get_json()["errors"]
+    other = client.get("/api/v1/energy/compare", headers=w["hb"], query_string={
+        "node": "site", "node_id": w["site"], "compare": "yoy"})
+    assert other.status_code == 404 and other.get_json()["error"] == "site_not_found"
+
+
+def test_share_and_ranking_by_area_category_and_circuit(w, client):
+    # the 5th of last month: M0 (the incomer) 10 kWh, B1 (WL1, JQ1, lighting) 6,
+    # B2 (WL2, BG, power) 2: JQ1 6 = 75 %, BG 2 = 25 % of the 8 kWh of the areas;
+    # the site 10 (2 kWh losses / unmetered). Lighting 6, power 2.
+    d5 = LAST_MONTH.replace(day=5)
+    book(w["m0"], {local(d5, 9): 10.0})
+    book(w["b1"], {local(d5, 9): 6.0})
+    book(w["b2"], {local(d5, 9): 2.0})
+    q = {"site_id": w["site"], "start": LAST_MONTH.isoformat(),
+         "end": (THIS_MONTH - timedelta(days=1)).isoformat()}
+    r = client.get("/api/v1/energy/share", headers=w["h"], query_string={**q, "by": "area"})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert {i["code"]: (i["import_kwh"], i["share_pct"]) for i in body["items"]} == {
+        "JQ1": (6.0, 75.0), "BG": (2.0, 25.0)}
+    assert (body["site_kwh"], body["total_kwh"]) == (10.0, 8.0)
+    cat = client.get("/api/v1/energy/share", headers=w["h"],
+                     query_string={**q, "by": "category"}).get_json()
+    assert {i["category"]: i["share_pct"] for i in cat["items"]} == {"lighting": 75.0,
+                                                                    "power": 25.0}
+    rank = client.get("/api/v1/energy/ranking", headers=w["h"],
+                      query_string={**q, "by": "circuit", "top": 1}).get_json()
+    assert rank["count"] == 2 and [(i["rank"], i["code"], i["import_kwh"])
+                                   for i in rank["items"]] == [(1, "WL1", 6.0)]
+    areas = client.get("/api/v1/energy/ranking", headers=w["h"],
+                       query_string={**q, "by": "area"}).get_json()
+    assert [(i["rank"], i["code"]) for i in areas["items"]] == [(1, "JQ1"), (2, "BG")]
+    # another month: nothing
+    empty = client.get("/api/v1/energy/share", headers=w["h"], query_string={
+        "site_id": w["site"], "by": "area", "start": "2001-01-01",
+        "end": "2001-01-31"}).get_json()
+    assert all(i["import_kwh"] == 0.0 and i["share_pct"] is None for i in empty["items"])
+    # scoping and bad input
+    r = client.get("/api/v1/energy/share", headers=w["hb"], query_string={**q, "by": "area"})
+    assert r.status_code == 404 and r.get_json()["error"] == "site_not_found"
+    r = client.get("/api/v1/energy/ranking", headers=w["h"], query_string={**q, "by": "x"})
+    assert r.status_code == 422 and "by" in r.get_json()["errors"]
+    r = client.get("/api/v1/energy/share", headers=w["h"], query_string={
+        "site_id": w["site"], "by": "area", "start": "2026-02-01", "end": "2026-01-01"})
+    assert r.status_code == 422 and "end" in r.get_json()["errors"]
+    r = client.get("/api/v1/energy/share", headers=w["hb"], query_string={
+        "site_id": w["site_b"], "by": "area", "parent_area_id": w["jq1"]})
+    assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"

@@ -144,3 +144,100 @@ class BalanceSchema(Strict):
     unmetered_children = Integer()
     estimated = ma.fields.Boolean()
     children = ma.fields.List(ma.fields.Nested(BalanceChildSchema))
+
+
+# --- comparison, share, ranking (backend/energy/analytics.py) ---------------------------
+class CompareQueryArgsSchema(TrendQueryArgsSchema):
+    interval = String(load_default="day", validate=validate.OneOf(("hour", "day", "month")))
+    compare = String(required=True, validate=validate.OneOf(("yoy", "mom")), metadata={
+        "description": "yoy: the same span a year before; mom: a month before"})
+
+
+class ComparePointSchema(Strict):
+    start = ma.fields.DateTime()
+    previous_start = ma.fields.DateTime()
+    import_kwh = ma.fields.Float()
+    previous_kwh = ma.fields.Float()
+    change_kwh = ma.fields.Float()
+    change_pct = ma.fields.Float(allow_none=True, metadata={
+        "description": "null when the previous period has no energy"})
+    cost = ma.fields.Float()
+    previous_cost = ma.fields.Float()
+
+
+class CompareTotalSchema(Strict):
+    import_kwh = ma.fields.Float()
+    previous_kwh = ma.fields.Float()
+    change_kwh = ma.fields.Float()
+    change_pct = ma.fields.Float(allow_none=True)
+    cost = ma.fields.Float()
+    previous_cost = ma.fields.Float()
+
+
+class CompareSchema(Strict):
+    node = String()
+    node_id = Integer()
+    code = String()
+    name = String()
+    site_id = Integer()
+    timezone = String()
+    interval = String()
+    compare = String()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    previous_start = ma.fields.DateTime()
+    previous_end = ma.fields.DateTime()
+    points = ma.fields.List(ma.fields.Nested(ComparePointSchema))
+    total = ma.fields.Nested(CompareTotalSchema)
+
+
+DAYS_DOC = "the site's local day, inclusive"
+
+
+class ShareQueryArgsSchema(Strict):
+    site_id = Integer(required=True, validate=POSITIVE_ID)
+    by = String(required=True, validate=validate.OneOf(("area", "category")))
+    start = ma.fields.Date(metadata={"description": DAYS_DOC + " (default: the 1st of "
+                                                               "end's month)"})
+    end = ma.fields.Date(metadata={"description": DAYS_DOC + " (default: today)"})
+    parent_area_id = Integer(validate=POSITIVE_ID, metadata={
+        "description": "by=area: this area's sub-areas (default: the site's top areas)"})
+
+
+class RankingQueryArgsSchema(ShareQueryArgsSchema):
+    by = String(required=True, validate=validate.OneOf(("area", "circuit")))
+    top = Integer(load_default=10, validate=validate.Range(min=1, max=500))
+
+
+class ShareItemSchema(Strict):
+    rank = Integer()
+    area_id = Integer(allow_none=True)
+    circuit_id = Integer()
+    category = String()
+    code = String()
+    name = String()
+    import_kwh = ma.fields.Float()
+    share_pct = ma.fields.Float(allow_none=True)
+
+
+class ShareSchema(Strict):
+    site_id = Integer()
+    by = String()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    parent_area_id = Integer(allow_none=True)
+    site_kwh = ma.fields.Float(metadata={"description": "the site's import (its incomers): "
+                                                        "the items plus losses and "
+                                                        "unassigned use"})
+    total_kwh = ma.fields.Float(metadata={"description": "the items' sum (shares of it)"})
+    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
+
+
+class RankingSchema(Strict):
+    site_id = Integer()
+    by = String()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    total_kwh = ma.fields.Float()
+    count = Integer(metadata={"description": "how many were ranked (items: the top)"})
+    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
