@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from backend.energy import rollup
 from backend.extensions import db
-from backend.models import Area, Board, Circuit, Device, Role
+from backend.models import Area, Board, Circuit, Device, Role, Site
 from backend.telemetry import ingest
 from tests.factories import auth, make_site, make_user
 
@@ -338,4 +338,67 @@ def test_share_and_ranking_by_area_category_and_circuit(w, client):
     assert r.status_code == 422 and "end" in r.get_json()["errors"]
     r = client.get("/api/v1/energy/share", headers=w["hb"], query_string={
         "site_id": w["site_b"], "by": "area", "parent_area_id": w["jq1"]})
+    assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"
+
+
+# --- 4. KPIs and intensity -----------------------------------------------------------------
+def test_kpi_per_person_per_m2_per_detainee_day(w, client):
+    # Site: 200 persons last month, 300 this month; M0 400 kWh then, 900 now:
+    # 2.0 and 3.0 kWh per person; overall 1,300 / mean(200, 300) = 5.2.
+    # Area JQ1 last month: 50 persons, 1,000 m², 2,000 detainee-days; B1 100 kWh:
+    # 2.0 per person, 0.1 per m², 0.05 per detainee-day.
+    hm = auth(make_user("manager_a", Role.manager, [db.session.get(Site, w["site"])]))
+    for area, month, kind, value in ((None, LAST_MONTH, "persons", 200),
+                                     (None, THIS_MONTH, "persons", 300),
+                                     (None, LAST_MONTH, "floor_m2", 5000),
+                                     ("jq1", LAST_MONTH, "persons", 50),
+                                     ("jq1", LAST_MONTH, "floor_m2", 1000),
+                                     ("jq1", LAST_MONTH, "detainee_days", 2000)):
+        r = client.post("/api/v1/energy/denominators", headers=hm, json={
+            "site_id": w["site"], "area_id": w[area] if area else None,
+            "month": month.isoformat(), "kind": kind, "value": value})
+        assert r.status_code == 201, r.get_json()
+    book(w["m0"], {local(LAST_MONTH, 9): 400.0, local(THIS_MONTH, 9): 900.0})
+    book(w["b1"], {local(LAST_MONTH, 9): 100.0})
+    r = client.get("/api/v1/energy/kpis", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "start": LAST_MONTH.isoformat(),
+        "end": THIS_MONTH.isoformat()})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert [(p["import_kwh"], p["kwh_per_person"]) for p in body["points"]] == [
+        (400.0, 2.0), (900.0, 3.0)]
+    assert body["total"]["kwh_per_person"] == 5.2
+    # intensity: 400 kWh / 5,000 m² = 0.08 last month; this month's overview uses the
+    # latest floor area entered (5,000): 900 / 5,000 = 0.18
+    assert body["points"][0]["kwh_per_m2"] == 0.08 and body["total"]["kwh_per_m2"] == 0.08
+    ov = client.get("/api/v1/energy/overview", headers=w["h"],
+                    query_string={"site_id": w["site"]}).get_json()["sites"][0]
+    assert ov["month_kwh_per_m2"] == 0.18 and ov["month_kwh_per_person"] == 3.0
+    area = client.get("/api/v1/energy/kpis", headers=w["h"], query_string={
+        "node": "area", "node_id": w["jq1"], "start": LAST_MONTH.isoformat(),
+        "end": LAST_MONTH.isoformat()}).get_json()
+    p = area["points"][0]
+    assert (p["kwh_per_person"], p["kwh_per_m2"], p["kwh_per_detainee_day"]) == (2.0, 0.1,
+                                                                                0.05)
+    # bad input names the field; writes are managers'; another site's is a 404
+    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+        "site_id": w["site"], "month": LAST_MONTH.replace(day=2).isoformat(),
+        "kind": "persons", "value": 1})
+    assert r.status_code == 422 and "month" in r.get_json()["errors"]
+    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+        "site_id": w["site"], "month": LAST_MONTH.isoformat(), "kind": "persons",
+        "value": 1})
+    assert r.status_code == 409 and r.get_json()["error"] == "denominator_exists"
+    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+        "site_id": w["site"], "area_id": 999999, "month": LAST_MONTH.isoformat(),
+        "kind": "persons", "value": 1})
+    assert r.status_code == 422 and "area_id" in r.get_json()["errors"]
+    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+        "site_id": w["site"], "month": LAST_MONTH.isoformat(), "kind": "cows", "value": 1})
+    assert r.status_code == 422 and "kind" in r.get_json()["errors"]
+    assert client.post("/api/v1/energy/denominators", headers=w["h"], json={
+        "site_id": w["site"], "month": TODAY.replace(day=1).isoformat(), "kind": "floor_m2",
+        "value": 1}).status_code == 403
+    r = client.get("/api/v1/energy/kpis", headers=w["hb"],
+                   query_string={"node": "area", "node_id": w["jq1"]})
     assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"

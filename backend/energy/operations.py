@@ -17,7 +17,7 @@ from backend.extensions import db
 from backend.facility.operations import areas, boards, circuits, devices
 from backend.facility.sites import get_site, select_sites
 from backend.models import Role, Site
-from backend.models.energy import COUNTERS, MeterReplacement
+from backend.models.energy import COUNTERS, KpiDenominator, MeterReplacement
 from backend.models.telemetry import METRICS
 from backend.settings import setting
 
@@ -147,6 +147,16 @@ def _sums(table: str, key: str, ids: list[int], lo: date, hi: date) -> float:
         f"AND {key} BETWEEN :lo AND :hi"), {"ids": ids, "lo": lo, "hi": hi}))
 
 
+def _per(kwh: float, site_id: int, kind: str, month: date) -> float | None:
+    """kWh per the site's latest denominator of a kind entered on or before the month
+    (the intensity; floor area and head count rarely change monthly)."""
+    m = KpiDenominator
+    v = db.session.scalar(select(m.value).where(
+        m.site_id == site_id, m.area_id.is_(None), m.kind == kind, m.month <= month)
+        .order_by(m.month.desc()).limit(1))
+    return kwh / v if v else None
+
+
 def _site_overview(site: Site, top: int) -> dict:
     tree = Tree(site.id)
     ids = tree.site_devices()
@@ -176,6 +186,8 @@ def _site_overview(site: Site, top: int) -> dict:
             "today_cost": on_day.get(0, {}).get("cost", 0.0),
             "month_cost": by_month.get(month, {}).get("cost", 0.0),
             "year_cost": sum(v["cost"] for v in by_month.values()),
+            "month_kwh_per_m2": _per(kwh["month_kwh"], site.id, "floor_m2", month),
+            "month_kwh_per_person": _per(kwh["month_kwh"], site.id, "persons", month),
             "today_carbon_kg": factors.carbon(kwh["today_kwh"], today.year),
             "month_carbon_kg": factors.carbon(kwh["month_kwh"], today.year),
             "year_carbon_kg": factors.carbon(kwh["year_kwh"], today.year),

@@ -9,6 +9,8 @@ from backend.api.energy.schemas import (
     BalanceSchema,
     CompareQueryArgsSchema,
     CompareSchema,
+    KpiQueryArgsSchema,
+    KpiSchema,
     OverviewQueryArgsSchema,
     OverviewSchema,
     RankingQueryArgsSchema,
@@ -18,7 +20,7 @@ from backend.api.energy.schemas import (
     TrendQueryArgsSchema,
     TrendSchema,
 )
-from backend.energy import analytics, operations
+from backend.energy import analytics, kpis, operations
 from backend.models import Role
 
 blp = Blueprint("energy", __name__, url_prefix="/api/v1/energy",
@@ -95,3 +97,14 @@ class Ranking(MethodView):
     def get(self, args):
         """Areas (departments) or end-consumer circuits ranked by import over local days"""
         return analytics.ranking(current_actor(), args)
+
+
+@blp.route("/kpis")
+class Kpis(MethodView):
+    @access(Role.staff)
+    @blp.arguments(KpiQueryArgsSchema, location="query")
+    @blp.response(200, KpiSchema)
+    @blp.alt_response(422, description="validation_error, range_too_long", schema="Error")
+    def get(self, args):
+        """Energy per person, per m² and per detainee-day, month by month and overall"""
+        return kpis.kpis(current_actor(), args)

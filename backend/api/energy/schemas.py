@@ -83,6 +83,10 @@ class SiteOverviewSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
     year_kwh = ma.fields.Float()
+    month_kwh_per_m2 = ma.fields.Float(allow_none=True, metadata={
+        "description": "energy intensity: the month's kWh per m² of floor (the latest "
+                       "entered floor area)"})
+    month_kwh_per_person = ma.fields.Float(allow_none=True)
     currency = String(allow_none=True)
     today_cost = ma.fields.Float()
     month_cost = ma.fields.Float()
@@ -241,3 +245,39 @@ class RankingSchema(Strict):
     total_kwh = ma.fields.Float()
     count = Integer(metadata={"description": "how many were ranked (items: the top)"})
     items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
+
+
+# --- KPIs (backend/energy/kpis.py) -------------------------------------------------------
+class KpiQueryArgsSchema(Strict):
+    node = String(required=True, validate=validate.OneOf(("site", "area")))
+    node_id = Integer(required=True, validate=POSITIVE_ID)
+    start = ma.fields.Date(metadata={"description": "first month (any day of it; default: "
+                                                    "January of end's year)"})
+    end = ma.fields.Date(metadata={"description": "last month (default: this one)"})
+
+
+class KpiValuesSchema(Strict):
+    import_kwh = ma.fields.Float()
+    kwh_per_person = ma.fields.Float(allow_none=True)
+    kwh_per_m2 = ma.fields.Float(allow_none=True)
+    kwh_per_detainee_day = ma.fields.Float(allow_none=True)
+
+
+class KpiPointSchema(KpiValuesSchema):
+    month = ma.fields.Date()
+    denominators = ma.fields.Dict(keys=String(), values=ma.fields.Float())
+
+
+class KpiSchema(Strict):
+    node = String()
+    node_id = Integer()
+    code = String()
+    name = String()
+    site_id = Integer()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    points = ma.fields.List(ma.fields.Nested(KpiPointSchema))
+    total = ma.fields.Nested(KpiValuesSchema, metadata={
+        "description": "persons and m²: kWh of the months that have one / its mean; "
+                       "detainee-days: / their sum"})
+    intensity_kwh_per_m2 = ma.fields.Float(allow_none=True)
