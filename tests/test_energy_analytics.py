@@ -100,7 +100,7 @@ HALF_PAST = [{"period": "valley", "start": "23:00", "end": "07:00"},
 
 
 def tariff(client, w, valid_from: date, prices: dict, periods=HALF_PAST, headers=None):
-    return client.post("/api/v1/energy/tariffs", headers=headers or w["ha"], json={
+    return client.post("/api/v1/energy-tariffs", headers=headers or w["ha"], json={
         "site_id": w["site"], "name": "工商业", "valid_from": valid_from.isoformat(),
         "periods": periods, "prices": prices})
 
@@ -204,15 +204,15 @@ def test_tariff_prices_scoping_and_roles(w, client):
     tid = r.get_json()["id"]
     assert tariff(client, w, TODAY, {"flat": 0.7}, periods=one).get_json()["error"] == \
         "tariff_exists"
-    assert client.get(f"/api/v1/energy/tariffs/{tid}", headers=w["hb"]).status_code == 404
-    assert client.get("/api/v1/energy/tariffs", headers=w["hb"]).get_json() == []
-    r = client.put(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"], json={
+    assert client.get(f"/api/v1/energy-tariffs/{tid}", headers=w["hb"]).status_code == 404
+    assert client.get("/api/v1/energy-tariffs", headers=w["hb"]).get_json() == []
+    r = client.put(f"/api/v1/energy-tariffs/{tid}", headers=w["ha"], json={
         "periods": [{"period": "flat", "start": "00:00", "end": "12:00"}]})
     assert r.status_code == 422 and r.get_json()["error"] == "tariff_uncovered"
-    r = client.put(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"],
+    r = client.put(f"/api/v1/energy-tariffs/{tid}", headers=w["ha"],
                    json={"prices": {"flat": 0.65}})
     assert r.status_code == 200 and r.get_json()["prices"] == {"flat": 0.65}
-    assert client.delete(f"/api/v1/energy/tariffs/{tid}", headers=w["ha"]).status_code == 204
+    assert client.delete(f"/api/v1/energy-tariffs/{tid}", headers=w["ha"]).status_code == 204
 
 
 # --- 2. carbon -----------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_carbon_factor_by_year(w, client):
     # 10 kWh in last year's month, 20 kWh in this year's: 6 kg and 10 kg.
     y = TODAY.year
     for year, f in ((y - 1, 0.6), (y, 0.5)):
-        r = client.post("/api/v1/energy/carbon-factors", headers=w["ha"],
+        r = client.post("/api/v1/carbon-factors", headers=w["ha"],
                         json={"site_id": w["site"], "year": year, "kg_per_kwh": f})
         assert r.status_code == 201, r.get_json()
     then, now = THIS_MONTH.replace(year=y - 1), THIS_MONTH
@@ -237,10 +237,10 @@ def test_carbon_factor_by_year(w, client):
                     query_string={"site_id": w["site"]}).get_json()["sites"][0]
     assert ov["month_kwh"] == 20.0 and round(ov["month_carbon_kg"], 6) == 10.0
     # a year with no factor of its own uses the latest earlier year's; none before: null
-    assert client.post("/api/v1/energy/carbon-factors", headers=w["ha"], json={
+    assert client.post("/api/v1/carbon-factors", headers=w["ha"], json={
         "site_id": w["site"], "year": y, "kg_per_kwh": 0.4}).get_json()["error"] == \
         "carbon_factor_exists"
-    r = client.post("/api/v1/energy/carbon-factors", headers=w["ha"],
+    r = client.post("/api/v1/carbon-factors", headers=w["ha"],
                     json={"site_id": w["site"], "year": 1800, "kg_per_kwh": 0.4})
     assert r.status_code == 422 and "year" in r.get_json()["errors"]
     far = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
@@ -354,7 +354,7 @@ def test_kpi_per_person_per_m2_per_detainee_day(w, client):
                                      ("jq1", LAST_MONTH, "persons", 50),
                                      ("jq1", LAST_MONTH, "floor_m2", 1000),
                                      ("jq1", LAST_MONTH, "detainee_days", 2000)):
-        r = client.post("/api/v1/energy/denominators", headers=hm, json={
+        r = client.post("/api/v1/energy-denominators", headers=hm, json={
             "site_id": w["site"], "area_id": w[area] if area else None,
             "month": month.isoformat(), "kind": kind, "value": value})
         assert r.status_code == 201, r.get_json()
@@ -381,22 +381,22 @@ def test_kpi_per_person_per_m2_per_detainee_day(w, client):
     assert (p["kwh_per_person"], p["kwh_per_m2"], p["kwh_per_detainee_day"]) == (2.0, 0.1,
                                                                                 0.05)
     # bad input names the field; writes are managers'; another site's is a 404
-    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+    r = client.post("/api/v1/energy-denominators", headers=hm, json={
         "site_id": w["site"], "month": LAST_MONTH.replace(day=2).isoformat(),
         "kind": "persons", "value": 1})
     assert r.status_code == 422 and "month" in r.get_json()["errors"]
-    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+    r = client.post("/api/v1/energy-denominators", headers=hm, json={
         "site_id": w["site"], "month": LAST_MONTH.isoformat(), "kind": "persons",
         "value": 1})
     assert r.status_code == 409 and r.get_json()["error"] == "denominator_exists"
-    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+    r = client.post("/api/v1/energy-denominators", headers=hm, json={
         "site_id": w["site"], "area_id": 999999, "month": LAST_MONTH.isoformat(),
         "kind": "persons", "value": 1})
     assert r.status_code == 422 and "area_id" in r.get_json()["errors"]
-    r = client.post("/api/v1/energy/denominators", headers=hm, json={
+    r = client.post("/api/v1/energy-denominators", headers=hm, json={
         "site_id": w["site"], "month": LAST_MONTH.isoformat(), "kind": "cows", "value": 1})
     assert r.status_code == 422 and "kind" in r.get_json()["errors"]
-    assert client.post("/api/v1/energy/denominators", headers=w["h"], json={
+    assert client.post("/api/v1/energy-denominators", headers=w["h"], json={
         "site_id": w["site"], "month": TODAY.replace(day=1).isoformat(), "kind": "floor_m2",
         "value": 1}).status_code == 403
     r = client.get("/api/v1/energy/kpis", headers=w["hb"],

@@ -1,3 +1,5 @@
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -5,6 +7,14 @@ from backend.energy.operations import INTERVALS, NODES
 from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
 RANGE_DOC = "ISO 8601 with a UTC offset"
+
+
+def Day(**kwargs) -> ma.fields.Date:
+    """A local day YYYY-MM-DD within the years the database and date arithmetic take."""
+    meta = {"maxLength": 10, **kwargs.pop("metadata", {})}
+    return ma.fields.Date(validate=validate.Range(min=date(1900, 1, 1),
+                                                  max=date(9998, 12, 31)),
+                          metadata=meta, **kwargs)
 
 
 class TrendQueryArgsSchema(Strict):
@@ -201,9 +211,9 @@ DAYS_DOC = "the site's local day, inclusive"
 class ShareQueryArgsSchema(Strict):
     site_id = Integer(required=True, validate=POSITIVE_ID)
     by = String(required=True, validate=validate.OneOf(("area", "category")))
-    start = ma.fields.Date(metadata={"description": DAYS_DOC + " (default: the 1st of "
+    start = Day(metadata={"description": DAYS_DOC + " (default: the 1st of "
                                                                "end's month)"})
-    end = ma.fields.Date(metadata={"description": DAYS_DOC + " (default: today)"})
+    end = Day(metadata={"description": DAYS_DOC + " (default: today)"})
     parent_area_id = Integer(validate=POSITIVE_ID, metadata={
         "description": "by=area: this area's sub-areas (default: the site's top areas)"})
 
@@ -251,9 +261,9 @@ class RankingSchema(Strict):
 class KpiQueryArgsSchema(Strict):
     node = String(required=True, validate=validate.OneOf(("site", "area")))
     node_id = Integer(required=True, validate=POSITIVE_ID)
-    start = ma.fields.Date(metadata={"description": "first month (any day of it; default: "
+    start = Day(metadata={"description": "first month (any day of it; default: "
                                                     "January of end's year)"})
-    end = ma.fields.Date(metadata={"description": "last month (default: this one)"})
+    end = Day(metadata={"description": "last month (default: this one)"})
 
 
 class KpiValuesSchema(Strict):

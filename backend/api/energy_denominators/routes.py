@@ -9,8 +9,8 @@ from backend.api.energy_denominators.schemas import (
 )
 from backend.energy.kpis import denominators
 
-blp = Blueprint("energy_denominators", __name__, url_prefix="/api/v1/energy",
+blp = Blueprint("energy_denominators", __name__, url_prefix="/api/v1",
                 description="KPI denominators (persons, floor m², detainee-days) per month")
 
 register_crud(blp, denominators, DenominatorSchema, DenominatorPutSchema,
-              DenominatorQueryArgsSchema, path="/denominators")
+              DenominatorQueryArgsSchema, path="/energy-denominators")

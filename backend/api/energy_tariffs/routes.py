@@ -8,9 +8,9 @@ from backend.api.energy_tariffs.schemas import (
 )
 from backend.energy.pricing import tariffs
 
-blp = Blueprint("energy_tariffs", __name__, url_prefix="/api/v1/energy",
+blp = Blueprint("energy_tariffs", __name__, url_prefix="/api/v1",
                 description="Time-of-use tariffs: versions over time, sharp/peak/flat/valley "
                             "periods at 15-minute granularity")
 
 register_crud(blp, tariffs, TariffSchema, TariffPutSchema, TariffQueryArgsSchema,
-              path="/tariffs")
+              path="/energy-tariffs")
