@@ -27,6 +27,11 @@ EXTRA_DEFAULTS = {
     # share of its energy is flagged in the balance.
     "energy_gap_seconds": 1800.0,
     "energy_balance_flag_pct": 5.0,
+    # Capacity check: a breaker's peak current above this share of its In is flagged; a
+    # p95 above it says the breaker is too small for its load, a peak below the second
+    # share that it is far too large (backend/energy/capacity.py).
+    "energy_capacity_pct": 80.0,
+    "energy_oversized_pct": 25.0,
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

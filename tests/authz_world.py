@@ -379,6 +379,7 @@ QUERIES = {
     "GET /api/v1/energy/share": lambda w: f"?site_id={w.site}&by=area",
     "GET /api/v1/energy/ranking": lambda w: f"?site_id={w.site}&by=circuit",
     "GET /api/v1/energy/kpis": lambda w: f"?node=site&node_id={w.site}",
+    "GET /api/v1/energy/capacity": lambda w: f"?site_id={w.site}",
     "DELETE /api/v1/me/webpush-subscriptions":
         lambda w: "?endpoint=https://push.example.test/send/abc",
 }

@@ -402,3 +402,54 @@ def test_kpi_per_person_per_m2_per_detainee_day(w, client):
     r = client.get("/api/v1/energy/kpis", headers=w["hb"],
                    query_string={"node": "area", "node_id": w["jq1"]})
     assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"
+
+
+# --- 5. capacity check ---------------------------------------------------------------------
+def test_a_circuit_over_80_pct_of_in_with_its_evidence(w, client):
+    # B1 (In 63 A): 20 readings a minute apart, phase A 30 A except 55 A at minute 7
+    # (phase B 20 A throughout, so the load is phase A's): peak 55 A = 87.3 % > 80 %;
+    # p95 of [30 x 19, 55] = 30 + 0.05 x 25 = 31.25 (percentile_cont, 0.95 x 19 = 18.05),
+    # 49.6 %: not too small; rating ok.
+    # B2 (In 63 A): 5 A for 20 readings: peak 7.9 % < 25 %: far too large.
+    # B3 (In 16 A, WL1's other breaker): 15 A sustained: 93.75 %, p95 too: too small.
+    b3 = Device(site_id=w["site"], code="B3", name="b3", kind="breaker", profile="gw-breaker",
+                circuit_id=w["wl2"], rated_current=16.0)
+    db.session.add(b3)
+    db.session.commit()
+    t0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+    batch = []
+    for i in range(20):
+        t = t0 + timedelta(minutes=i)
+        batch += [(w["b1"], t, {"current_a": 55.0 if i == 7 else 30.0, "current_b": 20.0}),
+                  (w["b2"], t, {"current_a": 5.0}), (b3.id, t, {"current_c": 15.0})]
+    ingest.ingest(batch)
+    r = client.get("/api/v1/energy/capacity", headers=w["h"], query_string={
+        "site_id": w["site"], "start": iso(t0 - timedelta(minutes=1)),
+        "end": iso(t0 + timedelta(hours=1))})
+    assert r.status_code == 200, r.get_json()
+    items = {i["code"]: i for i in r.get_json()["items"]}
+    b1 = items["B1"]
+    assert (b1["peak_a"], b1["peak_phase"], round(b1["p95_a"], 6), b1["samples"]) == (
+        55.0, "A", 31.25, 20)
+    assert b1["peak_at"] == iso(t0 + timedelta(minutes=7)).replace("Z", "+00:00")
+    assert b1["over_threshold"] and b1["rating"] == "ok" and round(b1["peak_pct"], 1) == 87.3
+    assert (items["B2"]["over_threshold"], items["B2"]["rating"]) == (False, "too_large")
+    assert (items["B3"]["over_threshold"], items["B3"]["rating"]) == (True, "too_small")
+    assert items["B3"]["peak_phase"] == "C"
+    assert r.get_json()["summary"] == {"breakers": 3, "over_threshold": 2, "too_small": 1,
+                                       "too_large": 1, "no_data": 0}
+    # a higher threshold: B1's 87.3 % passes; flagged leaves out what is fine
+    hi = client.get("/api/v1/energy/capacity", headers=w["h"], query_string={
+        "site_id": w["site"], "start": iso(t0 - timedelta(minutes=1)),
+        "end": iso(t0 + timedelta(hours=1)), "threshold_pct": 90, "flagged": "true"})
+    assert [i["code"] for i in hi.get_json()["items"]] == ["B3", "B2"]
+    # outside the readings: no data; another site: 404; a bad range names end
+    none = client.get("/api/v1/energy/capacity", headers=w["h"], query_string={
+        "site_id": w["site"], "start": iso(t0 - timedelta(days=3)),
+        "end": iso(t0 - timedelta(days=2))}).get_json()
+    assert {i["rating"] for i in none["items"]} == {"no_data"}
+    assert client.get("/api/v1/energy/capacity", headers=w["hb"], query_string={
+        "site_id": w["site"]}).status_code == 404
+    r = client.get("/api/v1/energy/capacity", headers=w["h"], query_string={
+        "site_id": w["site"], "start": iso(t0), "end": iso(t0 - timedelta(hours=1))})
+    assert r.status_code == 422 and "end" in r.get_json()["errors"]

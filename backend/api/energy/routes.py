@@ -7,6 +7,8 @@ from backend.api.blueprint import Blueprint
 from backend.api.energy.schemas import (
     BalanceQueryArgsSchema,
     BalanceSchema,
+    CapacityQueryArgsSchema,
+    CapacitySchema,
     CompareQueryArgsSchema,
     CompareSchema,
     KpiQueryArgsSchema,
@@ -20,7 +22,7 @@ from backend.api.energy.schemas import (
     TrendQueryArgsSchema,
     TrendSchema,
 )
-from backend.energy import analytics, kpis, operations
+from backend.energy import analytics, capacity, kpis, operations
 from backend.models import Role
 
 blp = Blueprint("energy", __name__, url_prefix="/api/v1/energy",
@@ -108,3 +110,15 @@ class Kpis(MethodView):
     def get(self, args):
         """Energy per person, per m² and per detainee-day, month by month and overall"""
         return kpis.kpis(current_actor(), args)
+
+
+@blp.route("/capacity")
+class Capacity(MethodView):
+    @access(Role.staff)
+    @blp.arguments(CapacityQueryArgsSchema, location="query")
+    @blp.response(200, CapacitySchema)
+    @blp.alt_response(422, description="validation_error, range_too_long", schema="Error")
+    def get(self, args):
+        """Breakers whose peak current exceeds 80 % of In, and ratings that look wrong
+        for the load (too small, far too large), with the evidence (peak, p95, when)"""
+        return capacity.check(current_actor(), args)

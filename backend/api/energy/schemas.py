@@ -291,3 +291,45 @@ class KpiSchema(Strict):
         "description": "persons and m²: kWh of the months that have one / its mean; "
                        "detainee-days: / their sum"})
     intensity_kwh_per_m2 = ma.fields.Float(allow_none=True)
+
+
+# --- capacity check (backend/energy/capacity.py) -----------------------------------------
+class CapacityQueryArgsSchema(Strict):
+    site_id = Integer(required=True, validate=POSITIVE_ID)
+    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: 7 days before end)"})
+    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
+    threshold_pct = ma.fields.Float(validate=validate.Range(min=1, max=200), metadata={
+        "description": "flag a peak above this share of In (default: energy_capacity_pct, 80)"})
+    flagged = ma.fields.Boolean(load_default=False, metadata={
+        "description": "only breakers over the threshold or with a doubtful rating"})
+
+
+class CapacityItemSchema(Strict):
+    device_id = Integer()
+    code = String()
+    name = String()
+    circuit_id = Integer(allow_none=True)
+    circuit_code = String(allow_none=True)
+    circuit_name = String(allow_none=True)
+    rated_current_a = ma.fields.Float()
+    samples = Integer(metadata={"description": "reading times in the period"})
+    peak_a = ma.fields.Float(allow_none=True, metadata={
+        "description": "the highest phase current"})
+    peak_at = ma.fields.DateTime(allow_none=True)
+    peak_phase = String(allow_none=True)
+    p95_a = ma.fields.Float(allow_none=True, metadata={
+        "description": "95th percentile of the load (the highest phase at each time)"})
+    peak_pct = ma.fields.Float(allow_none=True)
+    p95_pct = ma.fields.Float(allow_none=True)
+    over_threshold = ma.fields.Boolean()
+    rating = String(metadata={"description": "ok, too_small, too_large, no_data"})
+
+
+class CapacitySchema(Strict):
+    site_id = Integer()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    threshold_pct = ma.fields.Float()
+    oversized_pct = ma.fields.Float()
+    summary = ma.fields.Dict(keys=String(), values=Integer())
+    items = ma.fields.List(ma.fields.Nested(CapacityItemSchema))
