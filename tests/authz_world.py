@@ -123,6 +123,12 @@ def _energy_records(w: World, area_id: int) -> None:
         db.session.add_all([main, leaf])
         db.session.flush()
         w.main[key], w.leaf[key] = main.id, leaf.id
+    from backend.accounts.security import Actor
+    from backend.energy import reports
+
+    w.main["energy-reports"] = reports.generate(Actor.system(), {
+        "site_id": w.site, "kind": "alarms", "start": date(2026, 1, 1),
+        "end": date(2026, 1, 31), "format": "csv"}).id
     db.session.commit()
 
 
@@ -357,6 +363,8 @@ BODIES = {
     "POST /api/v1/energy-denominators": lambda w: {
         "site_id": w.site, "month": "2026-02-01", "kind": "persons", "value": 310},
     "PUT /api/v1/energy-denominators/<int:obj_id>": lambda w: {"value": 320},
+    "POST /api/v1/energy-reports": lambda w: {"site_id": w.site, "kind": "daily",
+                                              "day": "2026-01-05", "format": "csv"},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }

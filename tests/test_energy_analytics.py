@@ -10,6 +10,7 @@ the rollup's own SQL.
 """
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -453,3 +454,118 @@ def test_a_circuit_over_80_pct_of_in_with_its_evidence(w, client):
     r = client.get("/api/v1/energy/capacity", headers=w["h"], query_string={
         "site_id": w["site"], "start": iso(t0), "end": iso(t0 - timedelta(hours=1))})
     assert r.status_code == 422 and "end" in r.get_json()["errors"]
+
+
+# --- 6. reports ----------------------------------------------------------------------------
+def _month_world(w, client):
+    """Last month: tariff flat 0.5 / peak 1.0 from 10:30 (valley 0.3), carbon 0.5; M0
+    on the 3rd: 1, 2, 3, 4 kWh at 10:00-10:45 (0.5 + 1.0 + 3.0 + 4.0 = 8.5) and 10 kWh
+    at 02:00 on the 9th (valley: 3.0): 20 kWh, 11.5, 10 kg. B1 12, B2 5 on the 9th."""
+    assert tariff(client, w, LAST_MONTH, {"valley": 0.3, "flat": 0.5,
+                                          "peak": 1.0}).status_code == 201
+    assert client.post("/api/v1/carbon-factors", headers=w["ha"], json={
+        "site_id": w["site"], "year": LAST_MONTH.year, "kg_per_kwh": 0.5}).status_code == 201
+    d3, d9 = LAST_MONTH.replace(day=3), LAST_MONTH.replace(day=9)
+    book(w["m0"], {**quarters(d3, 10, [1, 2, 3, 4]), local(d9, 2): 10.0})
+    book(w["b1"], {local(d9, 2): 12.0})
+    book(w["b2"], {local(d9, 2): 5.0})
+
+
+def test_the_monthly_job_keeps_an_xlsx_whose_totals_are_the_apis(w, client):
+    import openpyxl
+
+    from backend import jobs
+    from backend.energy import reports
+
+    spec = jobs.JOBS["energy.monthly_reports"]
+    assert spec.func == "workers.jobs.energy.monthly_reports" and spec.every == 3600
+    _month_world(w, client)
+    assert reports.monthly_job() == {"generated": 4}     # sites A and B, XLSX and CSV
+    assert reports.monthly_job() == {"generated": 0}     # kept: nothing again
+    api = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "site", "node_id": w["site"], "interval": "month",
+        "start": iso(local(LAST_MONTH)), "end": iso(local(THIS_MONTH))}).get_json()["total"]
+    assert (api["import_kwh"], round(api["cost"], 6), round(api["carbon_kg"], 6)) == (
+        20.0, 11.5, 10.0)
+    listed = client.get("/api/v1/energy-reports", headers=w["h"],
+                        query_string={"kind": "monthly", "format": "xlsx"}).get_json()
+    assert [(r["site_id"], r["period_start"]) for r in listed] == [
+        (w["site"], LAST_MONTH.isoformat())]           # site B's is not staff_a's
+    rid = listed[0]["id"]
+    r = client.get(f"/api/v1/energy-reports/{rid}/file", headers=w["h"])
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+    wb = openpyxl.load_workbook(io.BytesIO(r.data))
+    summary = {row[0]: row[1] for row in wb["汇总 Summary"].iter_rows(values_only=True)}
+    assert summary["用电量 Import"] == api["import_kwh"]
+    assert summary["电费 Cost"] == api["cost"]
+    assert summary["碳排放 Carbon"] == api["carbon_kg"]
+    assert (summary["峰 peak"], summary["平 flat"], summary["谷 valley"]) == (7.0, 3.0, 10.0)
+    daily = list(wb["每日 Daily"].iter_rows(values_only=True))
+    assert [(d[0], d[1]) for d in daily[1:-1]] == [(LAST_MONTH.replace(day=3).isoformat(),
+                                                    10.0),
+                                                   (LAST_MONTH.replace(day=9).isoformat(),
+                                                    10.0)]
+    assert daily[-1][:3] == ("合计 Total", api["import_kwh"], api["cost"])
+    circuits = list(wb["回路 Circuits"].iter_rows(values_only=True))[1:]
+    assert [(c[0], c[1], c[4]) for c in circuits] == [(1, "WL1", 12.0), (2, "WL2", 5.0)]
+    # the CSV twin; another site's report: 404
+    csv_row = client.get("/api/v1/energy-reports", headers=w["h"],
+                         query_string={"format": "csv"}).get_json()[0]
+    body = client.get(f"/api/v1/energy-reports/{csv_row['id']}/file",
+                      headers=w["h"]).data.decode("utf-8-sig")
+    assert "用电量 Import,20.0,kWh" in body.replace("\r\n", "\n")
+    other = client.get("/api/v1/energy-reports", headers=w["hb"]).get_json()
+    assert {r["site_id"] for r in other} == {w["site_b"]}
+    assert client.get(f"/api/v1/energy-reports/{rid}/file",
+                      headers=w["hb"]).status_code == 404
+    assert client.get(f"/api/v1/energy-reports/{rid}", headers=w["hb"]).get_json()[
+        "error"] == "report_not_found"
+
+
+def test_daily_area_and_alarm_reports_and_bad_input(w, client):
+    from backend.models import Alarm
+
+    _month_world(w, client)
+    d9 = LAST_MONTH.replace(day=9)
+    # the daily report of area BG on the 9th: B2's 5 kWh at 02:00 (valley 0.3: 1.5)
+    r = client.post("/api/v1/energy-reports", headers=w["h"], json={
+        "site_id": w["site"], "area_id": w["bg"], "kind": "daily", "day": d9.isoformat(),
+        "format": "csv"})
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["totals"]["import_kwh"], r.get_json()["totals"]["cost"]) == (5.0,
+                                                                                       1.5)
+    body = client.get(f"/api/v1/energy-reports/{r.get_json()['id']}/file",
+                      headers=w["h"]).data.decode("utf-8-sig").replace("\r\n", "\n")
+    assert f"{d9.isoformat()} 02:00,5.0,1.5" in body
+    # alarms: two on the 9th (one alarm, one warning), one outside the period
+    for level, rule, day in (("alarm", "overload", d9), ("warning", "over_voltage", d9),
+                             ("alarm", "overload", d9 + timedelta(days=5))):
+        db.session.add(Alarm(site_id=w["site"], device_id=w["b1"], rule=rule, level=level,
+                             state="closed", message=rule, raised_at=local(day, 3)))
+    db.session.commit()
+    r = client.post("/api/v1/energy-reports", headers=w["h"], json={
+        "site_id": w["site"], "kind": "alarms", "start": d9.isoformat(),
+        "end": (d9 + timedelta(days=1)).isoformat()})
+    assert r.status_code == 201 and r.get_json()["totals"] == {
+        "alarms": 2, "by_level": {"alarm": 1, "warning": 1}}
+    # the same again replaces it (one row)
+    again = client.post("/api/v1/energy-reports", headers=w["h"], json={
+        "site_id": w["site"], "kind": "alarms", "start": d9.isoformat(),
+        "end": (d9 + timedelta(days=1)).isoformat()}).get_json()
+    assert again["id"] == r.get_json()["id"]
+    # bad input names the field; another site's: 404
+    for body, field in (({"kind": "daily"}, "day"),
+                        ({"kind": "monthly", "month": d9.isoformat()}, "month"),
+                        ({"kind": "alarms", "start": d9.isoformat()}, "end"),
+                        ({"kind": "weekly"}, "kind"),
+                        ({"kind": "daily", "day": d9.isoformat(), "format": "pdf"}, "format"),
+                        ({"kind": "daily", "day": d9.isoformat(), "area_id": 999999},
+                         "area_id")):
+        r = client.post("/api/v1/energy-reports", headers=w["h"],
+                        json={"site_id": w["site"], **body})
+        assert r.status_code in (404, 422), (body, r.get_json())
+        if r.status_code == 422:
+            assert field in r.get_json()["errors"], (body, r.get_json())
+    r = client.post("/api/v1/energy-reports", headers=w["hb"], json={
+        "site_id": w["site"], "kind": "daily", "day": d9.isoformat()})
+    assert r.status_code == 404 and r.get_json()["error"] == "site_not_found"
