@@ -4,6 +4,7 @@ import { knxMessages } from './knx.js'
 import { linkageMessages } from './linkage.js'
 import { wechatMessages } from './wechat.js'
 import { energyMessages } from './energy.js'
+import { energyAnalyticsMessages } from './energy-analytics.js'
 
 export const messages = {
   'zh-CN': {
@@ -169,6 +170,7 @@ export const messages = {
       ...knxMessages['zh-CN'].errors,
       ...wechatMessages['zh-CN'].errors,
       ...energyMessages['zh-CN'].errors,
+      ...energyAnalyticsMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -377,6 +379,7 @@ export const messages = {
       ...knxMessages.en.errors,
       ...wechatMessages.en.errors,
       ...energyMessages.en.errors,
+      ...energyAnalyticsMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
