@@ -569,3 +569,25 @@ def test_daily_area_and_alarm_reports_and_bad_input(w, client):
     r = client.post("/api/v1/energy-reports", headers=w["hb"], json={
         "site_id": w["site"], "kind": "daily", "day": d9.isoformat()})
     assert r.status_code == 404 and r.get_json()["error"] == "site_not_found"
+
+
+def test_the_cached_supply_tree_follows_facility_changes(w, client):
+    # The site's devices: M0 (the incomer's meter). A second incomer with a meter added,
+    # then WL1 moved under it, then the meter deleted: each answer follows at once.
+    q = {"node": "site", "node_id": w["site"], "interval": "hour"}
+    assert client.get("/api/v1/energy/trend", headers=w["h"],
+                      query_string=q).get_json()["devices"] == [w["m0"]]
+    in2 = client.post("/api/v1/circuits", headers=w["ha"], json={
+        "site_id": w["site"], "code": "IN2", "name": "二路进线", "board_id": w["aa1"],
+        "category": "incomer"}).get_json()["id"]
+    m2 = client.post("/api/v1/devices", headers=w["ha"], json={
+        "site_id": w["site"], "code": "M2", "name": "二路表", "kind": "meter",
+        "profile": "eastron-sdm630", "circuit_id": in2}).get_json()["id"]
+    assert client.get("/api/v1/energy/trend", headers=w["h"],
+                      query_string=q).get_json()["devices"] == [w["m0"], m2]
+    r = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+        "node": "circuit", "node_id": in2, "interval": "hour"}).get_json()
+    assert r["devices"] == [m2]
+    assert client.delete(f"/api/v1/devices/{m2}", headers=w["ha"]).status_code == 204
+    assert client.get("/api/v1/energy/trend", headers=w["h"],
+                      query_string=q).get_json()["devices"] == [w["m0"]]

@@ -147,7 +147,7 @@ def share(actor: Actor, args: dict) -> dict:
     category (of the end consumers, so nothing counts twice), with each one's share."""
     site = get_site(actor, args["site_id"])
     start, end = _days(site, args)
-    tree = Tree(site.id)
+    tree = Tree.of(site.id)
     if args["by"] == "area":
         rows = _area_rows(actor, site, tree, args, start, end)
     else:
@@ -166,7 +166,7 @@ def ranking(actor: Actor, args: dict) -> dict:
     """Areas (departments) or end-consumer circuits ranked by import over the days."""
     site = get_site(actor, args["site_id"])
     start, end = _days(site, args)
-    tree = Tree(site.id)
+    tree = Tree.of(site.id)
     rows = (_area_rows(actor, site, tree, args, start, end) if args["by"] == "area"
             else _circuit_rows(tree, start, end))
     rows, total = _with_shares(rows)

@@ -33,13 +33,13 @@ def resolve(actor: Actor, node: str, node_id: int) -> tuple[Site, list[int], dic
     """(site, the devices whose sum is the node's energy, a label of the node)."""
     if node == "site":
         site = get_site(actor, node_id)
-        return site, Tree(site.id).site_devices(), {"code": site.code, "name": site.name}
+        return site, Tree.of(site.id).site_devices(), {"code": site.code, "name": site.name}
     if node == "device":
         d = devices.get(actor, node_id)
         return db.session.get(Site, d.site_id), [d.id], {"code": d.code, "name": d.name}
     getter = {"area": areas, "board": boards, "circuit": circuits}[node]
     obj = getter.get(actor, node_id)
-    tree = Tree(obj.site_id)
+    tree = Tree.of(obj.site_id)
     ids = {"area": tree.area_devices, "board": tree.board_devices,
            "circuit": tree.counted}[node](obj.id)
     return db.session.get(Site, obj.site_id), ids, {"code": obj.code, "name": obj.name}
@@ -158,7 +158,7 @@ def _per(kwh: float, site_id: int, kind: str, month: date) -> float | None:
 
 
 def _site_overview(site: Site, top: int) -> dict:
-    tree = Tree(site.id)
+    tree = Tree.of(site.id)
     ids = tree.site_devices()
     today = utcnow().astimezone(ZoneInfo(site.timezone)).date()
     month, year = today.replace(day=1), today.replace(month=1, day=1)
@@ -230,7 +230,7 @@ def balance(actor: Actor, args: dict) -> dict:
         invalid_field("circuit_id", "give circuit_id or board_id (one of them)")
     if args.get("board_id"):
         board = boards.get(actor, args["board_id"])
-        tree = Tree(board.site_id)
+        tree = Tree.of(board.site_id)
         incomers = [c for c in tree.board_tops(board.id) if c in tree.meter
                     and tree.circuits[c].category == "incomer"]
         feeder_id = incomers[0] if len(incomers) == 1 else board.feeder_circuit_id
@@ -240,7 +240,7 @@ def balance(actor: Actor, args: dict) -> dict:
                                    error="feeder_not_metered")
     else:
         feeder = circuits.get(actor, args["circuit_id"])
-        tree, feeder_id = Tree(feeder.site_id), feeder.id
+        tree, feeder_id = Tree.of(feeder.site_id), feeder.id
         if feeder_id not in tree.meter:
             raise ValidationFailed(f"circuit {feeder_id} has no energy meter",
                                    errors={"circuit_id": ["no energy meter"]},

@@ -106,7 +106,7 @@ def _energy(actor: Actor, site: Site, area_id: int | None, kind: str, start: dat
     ranking = analytics.ranking(actor, {**args, "by": "circuit"})
     inside = None
     if area_id:
-        inside = Tree(site.id)._in_areas(area_id)
+        inside = Tree.of(site.id)._in_areas(area_id)
     s = Sheet("回路 Circuits", ["排名 Rank", "编号 Code", "名称 Name", "类别 Category",
                               "用电量 kWh", "占比 Share %"])
     s.rows += [[i["rank"], i["code"], i["name"], i["category"], i["import_kwh"],
@@ -125,7 +125,7 @@ def _alarms(site: Site, area_id: int | None, start: date, end: date
         "s": site.id, "lo": lo, "hi": hi}
     if area_id:
         where += " AND a.area_id = ANY(:areas)"
-        p["areas"] = sorted(Tree(site.id)._in_areas(area_id))
+        p["areas"] = sorted(Tree.of(site.id)._in_areas(area_id))
     rows = db.session.execute(text(
         "SELECT a.id, a.raised_at, a.level, a.rule, a.state, d.code, c.code, a.value, "
         "a.threshold, a.unit, a.message, a.acknowledged_at, a.cleared_at, a.closed_at "
