@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from backend.accounts.security import Actor
+from backend.clock import utcnow
 from backend.energy import operations
 from backend.energy.nodes import Tree
 from backend.errors import invalid_field
@@ -92,7 +93,7 @@ def compare(actor: Actor, args: dict) -> dict:
 
 # --- share and ranking -------------------------------------------------------------------
 def _days(site: Site, args: dict) -> tuple[date, date]:
-    today = datetime.now(ZoneInfo(site.timezone)).date()
+    today = utcnow().astimezone(ZoneInfo(site.timezone)).date()
     end = args.get("end") or today
     start = args.get("start") or end.replace(day=1)
     if end < start:

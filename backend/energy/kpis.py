@@ -8,12 +8,13 @@ them; a flow (detainee-days) divides them by its sum.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
 from backend.accounts.security import Actor
+from backend.clock import utcnow
 from backend.energy import operations
 from backend.errors import Conflict, invalid_field
 from backend.extensions import db
@@ -82,7 +83,7 @@ def values(site_id: int, area_id: int | None, first: date, last: date) -> dict:
 def kpis(actor: Actor, args: dict) -> dict:
     node, node_id = args["node"], args["node_id"]
     site, ids, label = operations.resolve(actor, node, node_id)
-    today = datetime.now(ZoneInfo(site.timezone)).date()
+    today = utcnow().astimezone(ZoneInfo(site.timezone)).date()
     last = (args.get("end") or today).replace(day=1)
     first = (args.get("start") or last.replace(month=1)).replace(day=1)
     if last < first:

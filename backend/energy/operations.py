@@ -99,10 +99,11 @@ def trend(actor: Actor, args: dict) -> dict:
     else:   # the points are whole local days / months: price the same span
         w_start = datetime.combine(first, datetime.min.time(), zone)
         w_end = datetime.combine(_next(last, interval), datetime.min.time(), zone)
-    _price_points(site, ids, points, keys, interval, w_start, w_end)
+    versions = pricing.Versions(site.id)
+    _price_points(site, ids, points, keys, interval, w_start, w_end, versions)
     total = {k: sum(pt[k] for pt in points) for k in _AMOUNTS}
     total.update(_price_total(points))
-    total["currency"] = pricing.Versions(site.id).currency
+    total["currency"] = versions.currency
     demands = [pt["demand_kw"] for pt in points if pt["demand_kw"] is not None]
     total["demand_kw"] = max(demands) if demands else None
     total["estimated"] = any(pt["estimated"] for pt in points)
@@ -119,9 +120,10 @@ def _next(day: date, interval: str) -> date:
 
 
 def _price_points(site: Site, ids: list[int], points: list[dict], keys: list,
-                  interval: str, start: datetime, end: datetime) -> None:
+                  interval: str, start: datetime, end: datetime,
+                  versions: pricing.Versions) -> None:
     """Each point's cost (time-of-use, slot by slot), unpriced kWh and carbon."""
-    prices = pricing.priced(site.id, site.timezone, ids, start, end, interval)
+    prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
     factors = pricing.Factors(site.id)
     zone = ZoneInfo(site.timezone)
     for pt, key in zip(points, keys):

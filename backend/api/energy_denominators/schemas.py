@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.models.energy import KPI_KINDS
 from backend.api.energy.schemas import Day
+from backend.models.energy import KPI_KINDS
 from backend.schemas import ID, POSITIVE_ID, Integer, RecordSchema, Strict, String
 
 

@@ -1,8 +1,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.energy.tariffs import PERIODS
 from backend.api.energy.schemas import Day
+from backend.energy.tariffs import PERIODS
 from backend.schemas import POSITIVE_ID, Integer, RecordSchema, Strict, String, text
 
 
