@@ -591,3 +591,19 @@ def test_the_cached_supply_tree_follows_facility_changes(w, client):
     assert client.delete(f"/api/v1/devices/{m2}", headers=w["ha"]).status_code == 204
     assert client.get("/api/v1/energy/trend", headers=w["h"],
                       query_string=q).get_json()["devices"] == [w["m0"]]
+
+
+def test_ranking_over_months_and_odd_days_sums_months_and_days(w, client):
+    # B1: 1 kWh on the 20th of the month before last, 2 kWh on the 5th of last month,
+    # 4 kWh on the 1st of this month. From the 20th to the 1st: 7 (days + a whole month
+    # + a day); last month alone: 2; the 21st to the 1st: 6.
+    before = (LAST_MONTH - timedelta(days=1)).replace(day=20)
+    book(w["b1"], {local(before, 9): 1.0, local(LAST_MONTH.replace(day=5), 9): 2.0,
+                   local(THIS_MONTH, 9): 4.0})
+    for lo, hi, kwh in ((before, THIS_MONTH, 7.0),
+                        (LAST_MONTH, THIS_MONTH - timedelta(days=1), 2.0),
+                        (before + timedelta(days=1), THIS_MONTH, 6.0)):
+        r = client.get("/api/v1/energy/ranking", headers=w["h"], query_string={
+            "site_id": w["site"], "by": "circuit", "start": lo.isoformat(),
+            "end": hi.isoformat()}).get_json()
+        assert r["items"][0]["code"] == "WL1" and r["items"][0]["import_kwh"] == kwh, (lo, hi)

@@ -108,9 +108,30 @@ def device_kwh(ids, start: date, end: date) -> dict[int, float]:
     ids = sorted(set(ids))
     if not ids:
         return {}
+    # whole months from the month rows, the days before and after from the day rows
+    m0 = start if start.day == 1 else _month_after(start)
+    m1 = _month_after(end) if _month_after(end) - timedelta(days=1) == end else \
+        end.replace(day=1)
+    if m0 >= m1:
+        parts = [("energy_days", "day", start, end)]
+    else:
+        parts = [("energy_months", "month", m0, m1 - timedelta(days=1))]
+        if start < m0:
+            parts.append(("energy_days", "day", start, m0 - timedelta(days=1)))
+        if m1 <= end:
+            parts.append(("energy_days", "day", m1, end))
+    sql = " UNION ALL ".join(
+        f"SELECT device_id, import_kwh FROM {t} WHERE device_id = ANY(:ids) "
+        f"AND {k} BETWEEN :a{i} AND :b{i}" for i, (t, k, _, _) in enumerate(parts))
+    p = {"ids": ids}
+    for i, (_, _, a, b) in enumerate(parts):
+        p[f"a{i}"], p[f"b{i}"] = a, b
     return {d: float(k) for d, k in db.session.execute(text(
-        "SELECT device_id, sum(import_kwh) FROM energy_days WHERE device_id = ANY(:ids) "
-        "AND day BETWEEN :a AND :b GROUP BY 1"), {"ids": ids, "a": start, "b": end}).all()}
+        f"SELECT device_id, sum(import_kwh) FROM ({sql}) x GROUP BY 1"), p).all()}
+
+
+def _month_after(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
 
 
 def _area_rows(actor: Actor, site: Site, tree: Tree, args: dict, start, end) -> list[dict]:

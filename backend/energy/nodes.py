@@ -137,6 +137,13 @@ class Tree:
         return inside
 
     def area_devices(self, area_id: int) -> list[int]:
+        # memoised: the tree is read-only and cached per site (Tree.of)
+        memo = self.__dict__.setdefault("_area_memo", {})
+        if area_id not in memo:
+            memo[area_id] = self._area_devices(area_id)
+        return list(memo[area_id])
+
+    def _area_devices(self, area_id: int) -> list[int]:
         inside = self._in_areas(area_id)
         out = []
         for cid in sorted(self.meter):
