@@ -97,6 +97,11 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # readings (marked by ingest) re-rolled from their mark; idempotent, one lock.
     JobSpec("energy.rollup", "workers.jobs.energy.rollup", "periodic", timeout=600,
             ttl=60, result_ttl=600, failure_ttl=DAY, every=60),
+    # Monthly energy reports (backend/energy/reports.py): each site's report of the month
+    # before, XLSX and CSV, generated when not yet kept: on the 1st within the hour after
+    # the site's midnight, and after any outage. Idempotent.
+    JobSpec("energy.monthly_reports", "workers.jobs.energy.monthly_reports", "periodic",
+            timeout=1800, ttl=3600, result_ttl=DAY, failure_ttl=7 * DAY, every=3600),
     # Escalation to the next tier of recipients (alarm_escalation_minutes, default 5).
     JobSpec("alarms.escalate", "workers.jobs.notify.escalate", "alarms", timeout=60, ttl=30,
             result_ttl=300, failure_ttl=DAY, every=30),

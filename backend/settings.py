@@ -31,6 +31,11 @@ EXTRA_DEFAULTS = {
     # a device's attributes.nominal_voltage says otherwise, and the power-factor target.
     "quality_nominal_voltage": 220.0,
     "quality_power_factor_target": 0.9,
+    # Capacity check: a breaker's peak current above this share of its In is flagged; a
+    # p95 above it says the breaker is too small for its load, a peak below the second
+    # share that it is far too large (backend/energy/capacity.py).
+    "energy_capacity_pct": 80.0,
+    "energy_oversized_pct": 25.0,
 }
 _DECLARED = {f.name: f.default for f in fields(Settings)}
 

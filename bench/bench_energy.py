@@ -1,6 +1,8 @@
 """Energy rollups: build them for a fleet through the job's code, then the trend and
 overview p95 from the rollups against the same questions answered from raw readings
-(the baseline, same run), and the incremental rollup's cost per poll cycle.
+(the baseline, same run), and the incremental rollup's cost per poll cycle; the analytics
+(share, ranking, comparison with cost) against raw readings, the supply tree cached
+against rebuilt, and a year of monthly reports (XLSX).
 
 The fleet: one site, an incomer meter, ``--feeders`` feeder breakers each feeding a board
 of ``--per-board`` breakers (default 1 + 20 + 20 * 99 = 2,001 breakers). Raw data:
@@ -54,9 +56,12 @@ def _timed(fn, reps: int) -> tuple[float, float]:
     return (statistics.quantiles(times, n=20)[-1] * 1000, statistics.median(times) * 1000)
 
 
+CATEGORIES = ("lighting", "power", "hvac", "socket")
+
+
 def _fleet(feeders: int, per_board: int) -> dict:
     from backend.extensions import db
-    from backend.models import Board, Circuit, Device, Role, Site
+    from backend.models import Area, Board, Circuit, Device, Role, Site
     from tests.factories import auth, make_user
 
     site = Site(code="BENCH", name="能耗基准")
@@ -79,12 +84,13 @@ def _fleet(feeders: int, per_board: int) -> dict:
                          parent_id=inc))
         devices.append(add(Device(site_id=site.id, code=f"F{f}", name=f"馈线{f}",
                                   kind="breaker", profile="gw-breaker", circuit_id=fc)))
+        area = add(Area(site_id=site.id, code=f"A{f}", name=f"监区{f}"))
         b = add(Board(site_id=site.id, code=f"AL{f}", name=f"分箱{f}", level=2,
-                      feeder_circuit_id=fc))
+                      feeder_circuit_id=fc, area_id=area))
         boards.append(b)
         for k in range(per_board):
             c = add(Circuit(site_id=site.id, code=f"C{f}-{k}", name=f"回路{f}-{k}",
-                            board_id=b))
+                            board_id=b, category=CATEGORIES[k % len(CATEGORIES)]))
             devices.append(add(Device(site_id=site.id, code=f"Q{f}-{k}", name=f"断路器{f}-{k}",
                                       kind="breaker", profile="gw-breaker", circuit_id=c)))
     db.session.commit()
@@ -120,7 +126,7 @@ def _raw_readings(engine, devices, start: datetime, minutes: int) -> int:
     return n
 
 
-def _extend_year(days: int) -> None:
+def _extend_year(days: int, incomer: int) -> None:
     """A year of day rows per device: the rolled days copied backwards (scaled by a day
     factor), and the months summed from them by the job's own month SQL."""
     from sqlalchemy import text
@@ -133,12 +139,41 @@ def _extend_year(days: int) -> None:
         "d.import_kwh * (0.8 + 0.4 * random()), 0, 0, d.demand_kw, false "
         "FROM energy_days d CROSS JOIN generate_series(1, :reps) g "
         "ON CONFLICT DO NOTHING"), {"days": days, "reps": 365 // days})
+    # the incomer's slots for the year too (the site's cost reads them)
+    db.session.execute(text(
+        "INSERT INTO energy_slots (device_id, slot, import_kwh, export_kwh, reactive_kvarh, "
+        "demand_kw, estimated) SELECT s.device_id, s.slot - g * make_interval(days => :days), "
+        "s.import_kwh, 0, 0, s.demand_kw, false FROM energy_slots s "
+        "CROSS JOIN generate_series(1, :reps) g WHERE s.device_id = :d "
+        "ON CONFLICT DO NOTHING"), {"days": days, "reps": 365 // days, "d": incomer})
     db.session.execute(text("DELETE FROM energy_months"))
     db.session.execute(text(
         "INSERT INTO energy_months (device_id, month, import_kwh, export_kwh, reactive_kvarh, "
         "demand_kw, estimated) SELECT device_id, CAST(date_trunc('month', day) AS date), "
         "sum(import_kwh), sum(export_kwh), sum(reactive_kvarh), max(demand_kw), "
         "bool_or(estimated) FROM energy_days GROUP BY 1, 2"))
+    db.session.commit()
+
+
+def _prices(site_id: int) -> None:
+    """A tariff with a half-hour boundary and two carbon factors, as a site would have."""
+    from datetime import date
+
+    from backend.extensions import db
+    from backend.models.energy import CarbonFactor, Tariff
+
+    periods = [{"period": "valley", "start": "23:00", "end": "07:00"},
+               {"period": "flat", "start": "07:00", "end": "10:30"},
+               {"period": "peak", "start": "10:30", "end": "18:00"},
+               {"period": "sharp", "start": "18:00", "end": "20:00"},
+               {"period": "flat", "start": "20:00", "end": "23:00"}]
+    for valid_from, k in ((date(2000, 1, 1), 1.0), (date.today().replace(day=1), 1.1)):
+        db.session.add(Tariff(site_id=site_id, valid_from=valid_from, periods=periods,
+                              name="", currency="CNY",
+                              prices={"valley": 0.3 * k, "flat": 0.6 * k, "peak": 1.0 * k,
+                                      "sharp": 1.3 * k}))
+    for year in range(date.today().year - 2, date.today().year + 1):
+        db.session.add(CarbonFactor(site_id=site_id, year=year, kg_per_kwh=0.57))
     db.session.commit()
 
 
@@ -182,7 +217,8 @@ def main() -> None:
         roll_s = time.perf_counter() - t
         out.update(devices=len(devices), slots=slots, full_roll_s=round(roll_s, 1),
                    full_roll_us_per_reading=round(roll_s / rows * 1e6, 2))
-        _extend_year(args.days)
+        _extend_year(args.days, devices[0])
+        _prices(w['site'])
         out["day_rows"] = db.session.execute(text("SELECT count(*) FROM energy_days")).scalar()
         out["month_rows"] = db.session.execute(text(
             "SELECT count(*) FROM energy_months")).scalar()
@@ -235,6 +271,42 @@ def main() -> None:
                             f"&interval=month&start={iso(end - timedelta(days=365))}"
                             f"&end={iso(end)}"), None),
         }
+        from zoneinfo import ZoneInfo
+        day = (end.astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1))
+        d_lo = datetime.combine(day, datetime.min.time(), ZoneInfo("Asia/Shanghai"))
+        d_hi = d_lo + timedelta(days=1)
+
+        def raw_per_device(ids):
+            # raw: per device max - min of the counter over the local day, the ranking /
+            # share then summed per group in Python (as the rollup answer is)
+            return db.session.execute(text(
+                "SELECT device_id, max(value) - min(value) d FROM readings "
+                "WHERE device_id = ANY(:ids) AND metric_id = 16 AND quality = 0 "
+                "AND ts >= :lo AND ts < :hi GROUP BY 1 ORDER BY d DESC"),
+                {"ids": ids, "lo": d_lo, "hi": d_hi}).all()
+
+        month_lo = (end - timedelta(days=365)).date().replace(day=1)
+        cases.update({
+            "share by area 1 day": (
+                lambda: get(f"/api/v1/energy/share?site_id={w['site']}&by=area"
+                            f"&start={day}&end={day}"),
+                lambda: raw_per_device(leaves)),
+            "share by category 1 day": (
+                lambda: get(f"/api/v1/energy/share?site_id={w['site']}&by=category"
+                            f"&start={day}&end={day}"),
+                lambda: raw_per_device(leaves)),
+            "ranking circuits 1 day (top 10 of 1,980)": (
+                lambda: get(f"/api/v1/energy/ranking?site_id={w['site']}&by=circuit"
+                            f"&start={day}&end={day}"),
+                lambda: raw_per_device(leaves)),
+            "ranking areas 1 year": (
+                lambda: get(f"/api/v1/energy/ranking?site_id={w['site']}&by=area"
+                            f"&start={month_lo}&end={day}"), None),
+            "compare site month yoy 6 months (with cost)": (
+                lambda: get(f"/api/v1/energy/compare?node=site&node_id={w['site']}"
+                            f"&interval=month&compare=yoy"
+                            f"&start={iso(end - timedelta(days=180))}&end={iso(end)}"), None),
+        })
         out["p95_ms"] = {}
         for name, (rolled, raw) in cases.items():
             p95, med = _timed(rolled, args.reps)
@@ -245,6 +317,41 @@ def main() -> None:
                          ratio_raw_over_rollups=round(p95 / r["rollups"], 2))
             db.session.remove()
             out["p95_ms"][name] = r
+
+        # The supply tree cached per site (invalidated by the facility stamp) against
+        # rebuilt on every request (slice A), same run.
+        from backend.energy import nodes
+        out["tree_cache_p95_ms"] = {}
+        for name in ("trend site hour 1 day", "ranking circuits 1 day (top 10 of 1,980)"):
+            rolled = cases[name][0]
+            nodes.CACHE_ENABLED = False
+            off = _timed(rolled, args.reps)[0]
+            nodes.CACHE_ENABLED = True
+            on = _timed(rolled, args.reps)[0]
+            db.session.remove()
+            out["tree_cache_p95_ms"][name] = {"rebuilt": round(off, 2), "cached": round(on, 2),
+                                              "ratio": round(off / on, 2)}
+
+        # Monthly reports: each of the year's 12 months, XLSX, for the site (the job's
+        # code), against the trend API call that gives its totals (same run).
+        from backend.accounts.security import Actor
+        from backend.energy import reports
+        this = datetime.now(ZoneInfo("Asia/Shanghai")).date().replace(day=1)
+        months, m = [], this
+        for _ in range(12):
+            m = (m - timedelta(days=1)).replace(day=1)
+            months.append(m)
+        times = []
+        for m in months:
+            t = time.perf_counter()
+            reports.generate(Actor.system(), {"site_id": w["site"], "kind": "monthly",
+                                              "month": m, "format": "xlsx"})
+            db.session.commit()
+            times.append(time.perf_counter() - t)
+        db.session.remove()
+        out["monthly_report_s"] = {"year_of_12": round(sum(times), 2),
+                                   "max": round(max(times), 3),
+                                   "median": round(statistics.median(times), 3)}
 
         # One poll cycle: a new minute for every breaker through ingest (which marks them),
         # then the rollup job's run for it; against the cycle's ingest.

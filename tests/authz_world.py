@@ -95,7 +95,41 @@ def build_world() -> World:
     _linkage_records(world, dev.id)
     _control_records(world, users["staff_a"], target, circuit.id, gw.id)
     _automation_records(world)
+    _energy_records(world, area.id)
     return world
+
+
+def _energy_records(w: World, area_id: int) -> None:
+    """Site-A tariff versions, carbon factors and KPI denominators (main and leaf)."""
+    from datetime import date
+
+    from backend.extensions import db
+    from backend.models.energy import CarbonFactor, KpiDenominator, Tariff
+
+    day = [{"period": "flat", "start": "00:00", "end": "24:00"}]
+    rows = {
+        "energy-tariffs": (Tariff(site_id=w.site, valid_from=date(2026, 1, 1), periods=day,
+                                  prices={"flat": 0.6}, name="", currency="CNY"),
+                           Tariff(site_id=w.site, valid_from=date(2026, 7, 1), periods=day,
+                                  prices={"flat": 0.7}, name="", currency="CNY")),
+        "carbon-factors": (CarbonFactor(site_id=w.site, year=2025, kg_per_kwh=0.57),
+                           CarbonFactor(site_id=w.site, year=2026, kg_per_kwh=0.55)),
+        "energy-denominators": (
+            KpiDenominator(site_id=w.site, month=date(2026, 1, 1), kind="persons", value=300),
+            KpiDenominator(site_id=w.site, area_id=area_id, month=date(2026, 1, 1),
+                           kind="floor_m2", value=1200)),
+    }
+    for key, (main, leaf) in rows.items():
+        db.session.add_all([main, leaf])
+        db.session.flush()
+        w.main[key], w.leaf[key] = main.id, leaf.id
+    from backend.accounts.security import Actor
+    from backend.energy import reports
+
+    w.main["energy-reports"] = reports.generate(Actor.system(), {
+        "site_id": w.site, "kind": "alarms", "start": date(2026, 1, 1),
+        "end": date(2026, 1, 31), "format": "csv"}).id
+    db.session.commit()
 
 
 def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: int) -> None:
@@ -318,6 +352,19 @@ BODIES = {
     "POST /api/v1/meter-replacements": lambda w: {
         "device_id": w.main["devices"], "at": "2026-01-05T08:00:00Z",
         "readings": {"energy_import": {"old_final": 120.5, "new_initial": 0.0}}},
+    "POST /api/v1/energy-tariffs": lambda w: {
+        "site_id": w.site, "valid_from": "2027-01-01", "prices": {"flat": 0.6, "peak": 1.0},
+        "periods": [{"period": "flat", "start": "00:00", "end": "10:30"},
+                    {"period": "peak", "start": "10:30", "end": "24:00"}]},
+    "PUT /api/v1/energy-tariffs/<int:obj_id>": lambda w: {"name": "工商业"},
+    "POST /api/v1/carbon-factors": lambda w: {"site_id": w.site, "year": 2027,
+                                              "kg_per_kwh": 0.53},
+    "PUT /api/v1/carbon-factors/<int:obj_id>": lambda w: {"source": "生态环境部"},
+    "POST /api/v1/energy-denominators": lambda w: {
+        "site_id": w.site, "month": "2026-02-01", "kind": "persons", "value": 310},
+    "PUT /api/v1/energy-denominators/<int:obj_id>": lambda w: {"value": 320},
+    "POST /api/v1/energy-reports": lambda w: {"site_id": w.site, "kind": "daily",
+                                              "day": "2026-01-05", "format": "csv"},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
 }
@@ -335,6 +382,12 @@ HEADERS = {
 QUERIES = {
     "GET /api/v1/energy/trend": lambda w: f"?node=circuit&node_id={w.main['circuits']}",
     "GET /api/v1/energy/balance": lambda w: f"?circuit_id={w.main['circuits']}",
+    "GET /api/v1/energy/compare":
+        lambda w: f"?node=site&node_id={w.site}&compare=yoy&interval=month",
+    "GET /api/v1/energy/share": lambda w: f"?site_id={w.site}&by=area",
+    "GET /api/v1/energy/ranking": lambda w: f"?site_id={w.site}&by=circuit",
+    "GET /api/v1/energy/kpis": lambda w: f"?node=site&node_id={w.site}",
+    "GET /api/v1/energy/capacity": lambda w: f"?site_id={w.site}",
     "DELETE /api/v1/me/webpush-subscriptions":
         lambda w: "?endpoint=https://push.example.test/send/abc",
 }

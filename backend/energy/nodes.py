@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import cached_property
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from backend.extensions import db
 from backend.field.catalog import profile_for
@@ -35,8 +35,38 @@ def _reports_energy(profile: str | None, memo: dict) -> bool:
     return memo[profile]
 
 
+# Per process: site -> (facility stamp, Tree). A tree is read-only once built.
+_CACHE: dict[int, tuple[tuple, "Tree"]] = {}
+CACHE_ENABLED = True
+_STAMP = " UNION ALL ".join(
+    f"SELECT count(*), max(updated_at), coalesce(sum(id), 0) FROM {t} WHERE site_id = :s"
+    for t in ("circuits", "boards", "areas", "devices"))
+
+
+def stamp(site_id: int) -> tuple:
+    """What changes whenever the site's circuits, boards, areas or devices do: per table
+    the row count, the newest ``updated_at`` (every ORM and Core update bumps it) and
+    the sum of the ids (a delete plus an insert changes it). One query, index scans."""
+    return tuple(tuple(r) for r in db.session.execute(text(_STAMP), {"s": site_id}).all())
+
+
 class Tree:
-    """One site's circuits, boards, areas and metered devices (four queries)."""
+    """One site's circuits, boards, areas and metered devices (four queries).
+
+    ``Tree.of(site_id)`` returns a cached tree while the site's facility stamp is the
+    same (one cheap query instead of four and the tree's construction)."""
+
+    @classmethod
+    def of(cls, site_id: int) -> "Tree":
+        if not CACHE_ENABLED:
+            return cls(site_id)
+        key = stamp(site_id)
+        hit = _CACHE.get(site_id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        tree = cls(site_id)
+        _CACHE[site_id] = (key, tree)
+        return tree
 
     def __init__(self, site_id: int):
         self.site_id = site_id
@@ -107,6 +137,13 @@ class Tree:
         return inside
 
     def area_devices(self, area_id: int) -> list[int]:
+        # memoised: the tree is read-only and cached per site (Tree.of)
+        memo = self.__dict__.setdefault("_area_memo", {})
+        if area_id not in memo:
+            memo[area_id] = self._area_devices(area_id)
+        return list(memo[area_id])
+
+    def _area_devices(self, area_id: int) -> list[int]:
         inside = self._in_areas(area_id)
         out = []
         for cid in sorted(self.meter):

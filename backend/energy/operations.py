@@ -10,14 +10,14 @@ from sqlalchemy import select, text
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.energy import rollup
+from backend.energy import pricing, rollup
 from backend.energy.nodes import Tree
 from backend.errors import Conflict, ValidationFailed, invalid_field
 from backend.extensions import db
 from backend.facility.operations import areas, boards, circuits, devices
 from backend.facility.sites import get_site, select_sites
 from backend.models import Role, Site
-from backend.models.energy import COUNTERS, MeterReplacement
+from backend.models.energy import COUNTERS, KpiDenominator, MeterReplacement
 from backend.models.telemetry import METRICS
 from backend.settings import setting
 
@@ -33,13 +33,13 @@ def resolve(actor: Actor, node: str, node_id: int) -> tuple[Site, list[int], dic
     """(site, the devices whose sum is the node's energy, a label of the node)."""
     if node == "site":
         site = get_site(actor, node_id)
-        return site, Tree(site.id).site_devices(), {"code": site.code, "name": site.name}
+        return site, Tree.of(site.id).site_devices(), {"code": site.code, "name": site.name}
     if node == "device":
         d = devices.get(actor, node_id)
         return db.session.get(Site, d.site_id), [d.id], {"code": d.code, "name": d.name}
     getter = {"area": areas, "board": boards, "circuit": circuits}[node]
     obj = getter.get(actor, node_id)
-    tree = Tree(obj.site_id)
+    tree = Tree.of(obj.site_id)
     ids = {"area": tree.area_devices, "board": tree.board_devices,
            "circuit": tree.counted}[node](obj.id)
     return db.session.get(Site, obj.site_id), ids, {"code": obj.code, "name": obj.name}
@@ -93,13 +93,52 @@ def trend(actor: Actor, args: dict) -> dict:
         single = len(ids) == 1   # a group's peak is coincident: from the 15min/hour trend
         points = [_row(datetime.combine(r[0], datetime.min.time(), zone), *r[1:4],
                        r[4] if single else None, r[5]) for r in rows]
+        keys = [r[0] for r in rows]
+    if interval in ("15min", "hour"):
+        keys, w_start, w_end = [r[0] for r in rows], start, end
+    else:   # the points are whole local days / months: price the same span
+        w_start = datetime.combine(first, datetime.min.time(), zone)
+        w_end = datetime.combine(_next(last, interval), datetime.min.time(), zone)
+    versions = pricing.Versions(site.id)
+    _price_points(site, ids, points, keys, interval, w_start, w_end, versions)
     total = {k: sum(pt[k] for pt in points) for k in _AMOUNTS}
+    total.update(_price_total(points))
+    total["currency"] = versions.currency
     demands = [pt["demand_kw"] for pt in points if pt["demand_kw"] is not None]
     total["demand_kw"] = max(demands) if demands else None
     total["estimated"] = any(pt["estimated"] for pt in points)
     return {"node": node, "node_id": args["node_id"], **label, "site_id": site.id,
             "timezone": tz, "interval": interval, "start": start, "end": end,
             "devices": ids, "points": points, "total": total}
+
+
+def _next(day: date, interval: str) -> date:
+    """The day after ``day``, or the first day of the month after ``day``'s."""
+    if interval == "day":
+        return day + timedelta(days=1)
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _price_points(site: Site, ids: list[int], points: list[dict], keys: list,
+                  interval: str, start: datetime, end: datetime,
+                  versions: pricing.Versions) -> None:
+    """Each point's cost (time-of-use, slot by slot), unpriced kWh and carbon."""
+    prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
+    factors = pricing.Factors(site.id)
+    zone = ZoneInfo(site.timezone)
+    for pt, key in zip(points, keys):
+        got = prices.get(key) or {"cost": 0.0, "unpriced_kwh": 0.0}
+        pt["cost"], pt["unpriced_kwh"] = got["cost"], got["unpriced_kwh"]
+        year = key.year if isinstance(key, date) and not isinstance(key, datetime) \
+            else key.astimezone(zone).year
+        pt["carbon_kg"] = factors.carbon(pt["import_kwh"], year)
+
+
+def _price_total(points: list[dict]) -> dict:
+    carbons = [pt["carbon_kg"] for pt in points if pt["carbon_kg"] is not None]
+    return {"cost": sum(pt["cost"] for pt in points),
+            "unpriced_kwh": sum(pt["unpriced_kwh"] for pt in points),
+            "carbon_kg": sum(carbons) if carbons else None}
 
 
 def _sums(table: str, key: str, ids: list[int], lo: date, hi: date) -> float:
@@ -110,8 +149,18 @@ def _sums(table: str, key: str, ids: list[int], lo: date, hi: date) -> float:
         f"AND {key} BETWEEN :lo AND :hi"), {"ids": ids, "lo": lo, "hi": hi}))
 
 
+def _per(kwh: float, site_id: int, kind: str, month: date) -> float | None:
+    """kWh per the site's latest denominator of a kind entered on or before the month
+    (the intensity; floor area and head count rarely change monthly)."""
+    m = KpiDenominator
+    v = db.session.scalar(select(m.value).where(
+        m.site_id == site_id, m.area_id.is_(None), m.kind == kind, m.month <= month)
+        .order_by(m.month.desc()).limit(1))
+    return kwh / v if v else None
+
+
 def _site_overview(site: Site, top: int) -> dict:
-    tree = Tree(site.id)
+    tree = Tree.of(site.id)
     ids = tree.site_devices()
     today = utcnow().astimezone(ZoneInfo(site.timezone)).date()
     month, year = today.replace(day=1), today.replace(month=1, day=1)
@@ -121,11 +170,29 @@ def _site_overview(site: Site, top: int) -> dict:
         "SELECT device_id, import_kwh FROM energy_months WHERE device_id = ANY(:ids) "
         "AND month = :m ORDER BY import_kwh DESC, device_id LIMIT :n"),
         {"ids": list(by_device), "m": month, "n": top}).all() if by_device else []
+    zone = ZoneInfo(site.timezone)
+
+    def local(d: date) -> datetime:
+        return datetime.combine(d, datetime.min.time(), zone)
+    versions, factors = pricing.Versions(site.id), pricing.Factors(site.id)
+    by_month = pricing.priced(site.id, site.timezone, ids, local(year),
+                              local(_next(month, "month")), "month", versions)
+    on_day = pricing.priced(site.id, site.timezone, ids, local(today),
+                            local(today + timedelta(days=1)), "total", versions)
+    kwh = {"today_kwh": _sums("energy_days", "day", ids, today, today),
+           "month_kwh": _sums("energy_months", "month", ids, month, month),
+           "year_kwh": _sums("energy_months", "month", ids, year, month)}
     return {"site_id": site.id, "code": site.code, "name": site.name,
-            "timezone": site.timezone, "today": today,
-            "today_kwh": _sums("energy_days", "day", ids, today, today),
-            "month_kwh": _sums("energy_months", "month", ids, month, month),
-            "year_kwh": _sums("energy_months", "month", ids, year, month),
+            "timezone": site.timezone, "today": today, **kwh,
+            "currency": versions.currency,
+            "today_cost": on_day.get(0, {}).get("cost", 0.0),
+            "month_cost": by_month.get(month, {}).get("cost", 0.0),
+            "year_cost": sum(v["cost"] for v in by_month.values()),
+            "month_kwh_per_m2": _per(kwh["month_kwh"], site.id, "floor_m2", month),
+            "month_kwh_per_person": _per(kwh["month_kwh"], site.id, "persons", month),
+            "today_carbon_kg": factors.carbon(kwh["today_kwh"], today.year),
+            "month_carbon_kg": factors.carbon(kwh["month_kwh"], today.year),
+            "year_carbon_kg": factors.carbon(kwh["year_kwh"], today.year),
             "top_consumers": [{"circuit_id": by_device[d],
                                "code": tree.circuits[by_device[d]].code,
                                "name": tree.circuits[by_device[d]].name,
@@ -139,9 +206,13 @@ def overview(actor: Actor, args: dict) -> dict:
     else:
         sites = db.session.scalars(select_sites(actor, {})).all()
     per_site = [_site_overview(s, top) for s in sites]
-    return {"sites": per_site,
-            "total": {k: sum(s[k] for s in per_site)
-                      for k in ("today_kwh", "month_kwh", "year_kwh")}}
+    total = {k: sum(s[k] for s in per_site)
+             for k in ("today_kwh", "month_kwh", "year_kwh", "today_cost", "month_cost",
+                       "year_cost")}
+    for k in ("today_carbon_kg", "month_carbon_kg", "year_carbon_kg"):
+        known = [s[k] for s in per_site if s[k] is not None]
+        total[k] = sum(known) if known else None
+    return {"sites": per_site, "total": total}
 
 
 def _energy(ids: list[int], start: datetime, end: datetime) -> tuple[float, bool]:
@@ -161,7 +232,7 @@ def balance(actor: Actor, args: dict) -> dict:
         invalid_field("circuit_id", "give circuit_id or board_id (one of them)")
     if args.get("board_id"):
         board = boards.get(actor, args["board_id"])
-        tree = Tree(board.site_id)
+        tree = Tree.of(board.site_id)
         incomers = [c for c in tree.board_tops(board.id) if c in tree.meter
                     and tree.circuits[c].category == "incomer"]
         feeder_id = incomers[0] if len(incomers) == 1 else board.feeder_circuit_id
@@ -171,7 +242,7 @@ def balance(actor: Actor, args: dict) -> dict:
                                    error="feeder_not_metered")
     else:
         feeder = circuits.get(actor, args["circuit_id"])
-        tree, feeder_id = Tree(feeder.site_id), feeder.id
+        tree, feeder_id = Tree.of(feeder.site_id), feeder.id
         if feeder_id not in tree.meter:
             raise ValidationFailed(f"circuit {feeder_id} has no energy meter",
                                    errors={"circuit_id": ["no energy meter"]},

@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base
@@ -79,5 +91,89 @@ class MeterReplacement(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_name: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+# --- analytics (0015_energy_analytics): tariffs, carbon factors, KPI denominators, reports
+class Tariff(Base):
+    """One version of a site's time-of-use tariff, valid from a local day until the next
+    version's. ``periods``: [{"period": sharp|peak|flat|valley, "start": "HH:MM",
+    "end": "HH:MM"}] covering the day once, at 15-minute boundaries ("24:00" ends the
+    day; a period may wrap midnight); ``prices``: {period: price per kWh}."""
+    __tablename__ = "energy_tariffs"
+    __table_args__ = (UniqueConstraint("site_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    valid_from: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(8), default="CNY")
+    periods: Mapped[list] = mapped_column(JSON)
+    prices: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class CarbonFactor(Base):
+    """kgCO2 per kWh of a site's imported energy in a (local) year."""
+    __tablename__ = "energy_carbon_factors"
+    __table_args__ = (UniqueConstraint("site_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kg_per_kwh: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+KPI_KINDS = ("persons", "floor_m2", "detainee_days")
+
+
+class KpiDenominator(Base):
+    """A month's denominator of a site (area_id null) or an area: persons, floor m²,
+    detainee-days."""
+    __tablename__ = "energy_denominators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)   # its first day
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class EnergyReport(Base):
+    """A generated report kept as a file under GW_DATA_DIR/reports."""
+    __tablename__ = "energy_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))          # daily | monthly | alarms
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)          # inclusive
+    format: Mapped[str] = mapped_column(String(8))         # xlsx | csv
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    totals: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())

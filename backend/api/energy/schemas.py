@@ -1,3 +1,5 @@
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -5,6 +7,14 @@ from backend.energy.operations import INTERVALS, NODES
 from backend.schemas import POSITIVE_ID, AwareDateTime, Integer, Strict, String
 
 RANGE_DOC = "ISO 8601 with a UTC offset"
+
+
+def Day(**kwargs) -> ma.fields.Date:
+    """A local day YYYY-MM-DD within the years the database and date arithmetic take."""
+    meta = {"maxLength": 10, **kwargs.pop("metadata", {})}
+    return ma.fields.Date(validate=validate.Range(min=date(1900, 1, 1),
+                                                  max=date(9998, 12, 31)),
+                          metadata=meta, **kwargs)
 
 
 class TrendQueryArgsSchema(Strict):
@@ -27,7 +37,20 @@ class AmountsSchema(Strict):
         "description": "some of it spread over a gap or estimated across a reset"})
 
 
-class TrendPointSchema(AmountsSchema):
+class PricedSchema(AmountsSchema):
+    cost = ma.fields.Float(metadata={"description": "time-of-use cost of the import, each "
+                                                    "15-minute slot at its period's price"})
+    unpriced_kwh = ma.fields.Float(metadata={"description": "import before the site's "
+                                                            "first tariff version (no cost)"})
+    carbon_kg = ma.fields.Float(allow_none=True, metadata={
+        "description": "import x the carbon factor of its local year (null: none set)"})
+
+
+class TotalSchema(PricedSchema):
+    currency = String(allow_none=True)
+
+
+class TrendPointSchema(PricedSchema):
     start = ma.fields.DateTime(metadata={"description": "the period's start (site's zone "
                                                         "for day and month)"})
 
@@ -46,7 +69,7 @@ class TrendSchema(Strict):
         "description": "the metered devices whose sum is the node (no feeder counted with "
                        "its children)"})
     points = ma.fields.List(ma.fields.Nested(TrendPointSchema))
-    total = ma.fields.Nested(AmountsSchema)
+    total = ma.fields.Nested(TotalSchema)
 
 
 class OverviewQueryArgsSchema(Strict):
@@ -70,6 +93,17 @@ class SiteOverviewSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
     year_kwh = ma.fields.Float()
+    month_kwh_per_m2 = ma.fields.Float(allow_none=True, metadata={
+        "description": "energy intensity: the month's kWh per m² of floor (the latest "
+                       "entered floor area)"})
+    month_kwh_per_person = ma.fields.Float(allow_none=True)
+    currency = String(allow_none=True)
+    today_cost = ma.fields.Float()
+    month_cost = ma.fields.Float()
+    year_cost = ma.fields.Float()
+    today_carbon_kg = ma.fields.Float(allow_none=True)
+    month_carbon_kg = ma.fields.Float(allow_none=True)
+    year_carbon_kg = ma.fields.Float(allow_none=True)
     top_consumers = ma.fields.List(ma.fields.Nested(ConsumerSchema))
 
 
@@ -77,6 +111,12 @@ class OverviewTotalSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
     year_kwh = ma.fields.Float()
+    today_cost = ma.fields.Float()
+    month_cost = ma.fields.Float()
+    year_cost = ma.fields.Float()
+    today_carbon_kg = ma.fields.Float(allow_none=True)
+    month_carbon_kg = ma.fields.Float(allow_none=True)
+    year_carbon_kg = ma.fields.Float(allow_none=True)
 
 
 class OverviewSchema(Strict):
@@ -118,3 +158,178 @@ class BalanceSchema(Strict):
     unmetered_children = Integer()
     estimated = ma.fields.Boolean()
     children = ma.fields.List(ma.fields.Nested(BalanceChildSchema))
+
+
+# --- comparison, share, ranking (backend/energy/analytics.py) ---------------------------
+class CompareQueryArgsSchema(TrendQueryArgsSchema):
+    interval = String(load_default="day", validate=validate.OneOf(("hour", "day", "month")))
+    compare = String(required=True, validate=validate.OneOf(("yoy", "mom")), metadata={
+        "description": "yoy: the same span a year before; mom: a month before"})
+
+
+class ComparePointSchema(Strict):
+    start = ma.fields.DateTime()
+    previous_start = ma.fields.DateTime()
+    import_kwh = ma.fields.Float()
+    previous_kwh = ma.fields.Float()
+    change_kwh = ma.fields.Float()
+    change_pct = ma.fields.Float(allow_none=True, metadata={
+        "description": "null when the previous period has no energy"})
+    cost = ma.fields.Float()
+    previous_cost = ma.fields.Float()
+
+
+class CompareTotalSchema(Strict):
+    import_kwh = ma.fields.Float()
+    previous_kwh = ma.fields.Float()
+    change_kwh = ma.fields.Float()
+    change_pct = ma.fields.Float(allow_none=True)
+    cost = ma.fields.Float()
+    previous_cost = ma.fields.Float()
+
+
+class CompareSchema(Strict):
+    node = String()
+    node_id = Integer()
+    code = String()
+    name = String()
+    site_id = Integer()
+    timezone = String()
+    interval = String()
+    compare = String()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    previous_start = ma.fields.DateTime()
+    previous_end = ma.fields.DateTime()
+    points = ma.fields.List(ma.fields.Nested(ComparePointSchema))
+    total = ma.fields.Nested(CompareTotalSchema)
+
+
+DAYS_DOC = "the site's local day, inclusive"
+
+
+class ShareQueryArgsSchema(Strict):
+    site_id = Integer(required=True, validate=POSITIVE_ID)
+    by = String(required=True, validate=validate.OneOf(("area", "category")))
+    start = Day(metadata={"description": DAYS_DOC + " (default: the 1st of "
+                                                               "end's month)"})
+    end = Day(metadata={"description": DAYS_DOC + " (default: today)"})
+    parent_area_id = Integer(validate=POSITIVE_ID, metadata={
+        "description": "by=area: this area's sub-areas (default: the site's top areas)"})
+
+
+class RankingQueryArgsSchema(ShareQueryArgsSchema):
+    by = String(required=True, validate=validate.OneOf(("area", "circuit")))
+    top = Integer(load_default=10, validate=validate.Range(min=1, max=500))
+
+
+class ShareItemSchema(Strict):
+    rank = Integer()
+    area_id = Integer(allow_none=True)
+    circuit_id = Integer()
+    category = String()
+    code = String()
+    name = String()
+    import_kwh = ma.fields.Float()
+    share_pct = ma.fields.Float(allow_none=True)
+
+
+class ShareSchema(Strict):
+    site_id = Integer()
+    by = String()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    parent_area_id = Integer(allow_none=True)
+    site_kwh = ma.fields.Float(metadata={"description": "the site's import (its incomers): "
+                                                        "the items plus losses and "
+                                                        "unassigned use"})
+    total_kwh = ma.fields.Float(metadata={"description": "the items' sum (shares of it)"})
+    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
+
+
+class RankingSchema(Strict):
+    site_id = Integer()
+    by = String()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    total_kwh = ma.fields.Float()
+    count = Integer(metadata={"description": "how many were ranked (items: the top)"})
+    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
+
+
+# --- KPIs (backend/energy/kpis.py) -------------------------------------------------------
+class KpiQueryArgsSchema(Strict):
+    node = String(required=True, validate=validate.OneOf(("site", "area")))
+    node_id = Integer(required=True, validate=POSITIVE_ID)
+    start = Day(metadata={"description": "first month (any day of it; default: "
+                                                    "January of end's year)"})
+    end = Day(metadata={"description": "last month (default: this one)"})
+
+
+class KpiValuesSchema(Strict):
+    import_kwh = ma.fields.Float()
+    kwh_per_person = ma.fields.Float(allow_none=True)
+    kwh_per_m2 = ma.fields.Float(allow_none=True)
+    kwh_per_detainee_day = ma.fields.Float(allow_none=True)
+
+
+class KpiPointSchema(KpiValuesSchema):
+    month = ma.fields.Date()
+    denominators = ma.fields.Dict(keys=String(), values=ma.fields.Float())
+
+
+class KpiSchema(Strict):
+    node = String()
+    node_id = Integer()
+    code = String()
+    name = String()
+    site_id = Integer()
+    start = ma.fields.Date()
+    end = ma.fields.Date()
+    points = ma.fields.List(ma.fields.Nested(KpiPointSchema))
+    total = ma.fields.Nested(KpiValuesSchema, metadata={
+        "description": "persons and m²: kWh of the months that have one / its mean; "
+                       "detainee-days: / their sum"})
+    intensity_kwh_per_m2 = ma.fields.Float(allow_none=True)
+
+
+# --- capacity check (backend/energy/capacity.py) -----------------------------------------
+class CapacityQueryArgsSchema(Strict):
+    site_id = Integer(required=True, validate=POSITIVE_ID)
+    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: 7 days before end)"})
+    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
+    threshold_pct = ma.fields.Float(validate=validate.Range(min=1, max=200), metadata={
+        "description": "flag a peak above this share of In (default: energy_capacity_pct, 80)"})
+    flagged = ma.fields.Boolean(load_default=False, metadata={
+        "description": "only breakers over the threshold or with a doubtful rating"})
+
+
+class CapacityItemSchema(Strict):
+    device_id = Integer()
+    code = String()
+    name = String()
+    circuit_id = Integer(allow_none=True)
+    circuit_code = String(allow_none=True)
+    circuit_name = String(allow_none=True)
+    rated_current_a = ma.fields.Float()
+    samples = Integer(metadata={"description": "reading times in the period"})
+    peak_a = ma.fields.Float(allow_none=True, metadata={
+        "description": "the highest phase current"})
+    peak_at = ma.fields.DateTime(allow_none=True)
+    peak_phase = String(allow_none=True)
+    p95_a = ma.fields.Float(allow_none=True, metadata={
+        "description": "95th percentile of the load (the highest phase at each time)"})
+    peak_pct = ma.fields.Float(allow_none=True)
+    p95_pct = ma.fields.Float(allow_none=True)
+    over_threshold = ma.fields.Boolean()
+    rating = String(metadata={"description": "ok, too_small, too_large, no_data"})
+
+
+class CapacitySchema(Strict):
+    site_id = Integer()
+    start = ma.fields.DateTime()
+    end = ma.fields.DateTime()
+    threshold_pct = ma.fields.Float()
+    oversized_pct = ma.fields.Float()
+    summary = ma.fields.Dict(keys=String(), values=Integer())
+    items = ma.fields.List(ma.fields.Nested(CapacityItemSchema))

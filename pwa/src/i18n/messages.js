@@ -5,6 +5,7 @@ import { linkageMessages } from './linkage.js'
 import { wechatMessages } from './wechat.js'
 import { energyMessages } from './energy.js'
 import { qualityMessages } from './quality.js'
+import { energyAnalyticsMessages } from './energy-analytics.js'
 
 export const messages = {
   'zh-CN': {
@@ -175,6 +176,7 @@ export const messages = {
       ...wechatMessages['zh-CN'].errors,
       ...energyMessages['zh-CN'].errors,
       ...qualityMessages['zh-CN'].errors,
+      ...energyAnalyticsMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -388,6 +390,7 @@ export const messages = {
       ...wechatMessages.en.errors,
       ...energyMessages.en.errors,
       ...qualityMessages.en.errors,
+      ...energyAnalyticsMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
