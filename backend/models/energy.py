@@ -95,7 +95,7 @@ class MeterReplacement(Base):
                                                  server_default=func.now())
 
 
-# --- analytics (0015_energy_analytics): tariffs, carbon factors, KPI denominators, reports
+# --- analytics (0016_energy_analytics): tariffs, carbon factors, KPI denominators, reports
 class Tariff(Base):
     """One version of a site's time-of-use tariff, valid from a local day until the next
     version's. ``periods``: [{"period": sharp|peak|flat|valley, "start": "HH:MM",
