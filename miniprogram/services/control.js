@@ -22,13 +22,15 @@ function newKey() {
 
 let retry = null        // {sig, key}: the intent whose last send did not reach the server
 
-// ``{action, reason}`` to a device -> the command (queued, or awaiting_approval on a
-// protected circuit). A refusal is thrown (silent: the page shows it with message_zh).
-async function send(deviceId, action, reason) {
-  const sig = `${deviceId}:${action}`
+// ``{action, reason}`` (and ``value``, dim's level 0..100) to a device -> the command
+// (queued, or awaiting_approval on a protected circuit). A refusal is thrown (silent: the
+// page shows it with message_zh).
+async function send(deviceId, action, reason, value) {
+  const sig = `${deviceId}:${action}:${value === undefined ? '' : value}`
   const key = retry && retry.sig === sig ? retry.key : newKey()
+  const body = value === undefined ? { action, reason } : { action, value, reason }
   try {
-    const cmd = await api.post(`/api/v1/devices/${deviceId}/commands`, { action, reason },
+    const cmd = await api.post(`/api/v1/devices/${deviceId}/commands`, body,
       { headers: { 'Idempotency-Key': key }, silent: true })
     retry = null
     return cmd

@@ -42,6 +42,7 @@ Component({
       this.setData({ approvals: list.length })
     },
     onApprovals() { wx.navigateTo({ url: '/pages/approvals/index' }) },
+    onLoads() { wx.navigateTo({ url: `/pages/loads/index?site=${this.data.site.id}` }) },
     onSwitchSite() {
       const sites = this.data.sites
       if (sites.length < 2) return
