@@ -5,11 +5,9 @@
 // commands awaiting my approval, approve, reject with a reason.
 const config = require('../config')
 const api = require('../utils/request')
+const i18n = require('../utils/i18n')
 
 const IN_FLIGHT = ['requested', 'awaiting_approval', 'queued', 'sent']
-const STATE_TEXT = { requested: '已提交', awaiting_approval: '待审批', queued: '排队中', sent: '已下发',
-  confirmed: '已确认', failed: '失败', timed_out: '超时', refused: '被拒绝', rejected: '已驳回',
-  cancelled: '已取消', expired: '已过期' }
 
 function newKey() {
   const b = []
@@ -81,4 +79,4 @@ function reasonOf(errOrCmd) {
 }
 
 module.exports = { send, get, follow, awaitingMine, approve, reject, reasonOf, newKey,
-  IN_FLIGHT, STATE_TEXT, _reset() { retry = null } }
+  IN_FLIGHT, get STATE_TEXT() { return i18n.dict().control.state }, _reset() { retry = null } }

@@ -2,10 +2,8 @@
 // (GET /sites/{id}/latest), as the PWA's src/lib/control.js and power.js do: the areas ->
 // boards -> circuits walk, what a circuit feeds, a breaker's state and the actions offered.
 
-const STATE_TEXT = { closed: '合闸', open: '分闸', tripped: '已脱扣', fault: '故障', offline: '离线',
-  unknown: '未知', on: '开', off: '关' }
-const MODE_TEXT = { auto: '自动', manual: '手动', maintenance: '检修' }
-const ACTION_TEXT = { open: '分闸', close: '合闸', reset: '复位', on: '开启', off: '关闭', dim: '调光' }
+const i18n = require('./i18n')
+
 // Devices switched on/off/dim (docs/control.md): load controllers and KNX groups.
 const LOAD_KINDS = ['load', 'knx_group']
 
@@ -156,4 +154,7 @@ function loadActions(accepted, state) {
 
 module.exports = { loadState, loadLevel, loadActions, LOAD_KINDS, flattenAreas, subAreaIds, allBoards, boardsOfArea, findBoard, boardCircuits,
   findCircuitOfDevice, downstream, value, deviceState, breakerActions, primaryDevice, liveLine,
-  STATE_TEXT, MODE_TEXT, ACTION_TEXT }
+  // texts in the current language (i18n/*.js topo.*)
+  get STATE_TEXT() { return i18n.dict().topo.state },
+  get MODE_TEXT() { return i18n.dict().topo.mode },
+  get ACTION_TEXT() { return i18n.dict().topo.action } }

@@ -5,18 +5,19 @@
 const facility = require('../../services/facility')
 const energy = require('../../services/energy')
 const en = require('../../utils/energy')
-
-const PERIOD_TEXT = { today: '今日', month: '本月', year: '本年' }
-const INTERVAL_TEXT = { '15min': '15 分钟', hour: '小时', day: '日', month: '月' }
-const NAMES = { measured: '实测', estimated: '估算' }
+const i18n = require('../../utils/i18n')
 
 Component({
-  data: { site: null, sites: [], empty: false, cards: [], rank: [], nodes: [], nodeLabels: [],
-    nodeIndex: 0, node: null, intervals: en.INTERVALS.map((i) => ({ interval: i, text: INTERVAL_TEXT[i] })),
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'energy', summaryExtra: '', site: null, sites: [], empty: false, cards: [], rank: [], nodes: [], nodeLabels: [],
+    nodeIndex: 0, node: null, intervals: [],
     interval: 'hour', option: null, estimatedCount: 0, missingCount: 0, totalKwh: '—',
     points: 0, loading: false },
   methods: {
-    onLoad() { return this.load() },
+    onLoad() {
+      this.setData({ intervals: en.INTERVALS.map((i) => ({ interval: i, text: i18n.dict().energy.interval[i] })) })
+      return this.load()
+    },
     onPullDownRefresh() { return this.load(true).finally(() => wx.stopPullDownRefresh()) },
     async load(fresh = false) {
       const { site, sites } = await facility.currentSite()
@@ -28,7 +29,7 @@ Component({
       const keep = this.data.node && nodes.find((n) => n.key === this.data.node.key)
       const node = keep || this.data.node && this.data.node.node === 'circuit' && this.data.node || nodes[0] || null
       this.setData({ site, sites, empty: false,
-        cards: en.overviewCards(mine).map((c) => ({ ...c, text: PERIOD_TEXT[c.period] })),
+        cards: en.overviewCards(mine).map((c) => ({ ...c, text: i18n.dict().energy.period[c.period] })),
         rank: en.rankRows(mine && mine.top_consumers),
         nodes, nodeLabels: nodes.map((n) => `${'　'.repeat(n.depth)}${n.label}`),
         nodeIndex: Math.max(0, nodes.indexOf(node)), node })
@@ -40,9 +41,11 @@ Component({
       try {
         const trend = await energy.trend(node.node, node.id, interval)
         const series = en.buildTrendSeries(trend)
-        this.setData({ option: en.trendOption(series, NAMES), estimatedCount: series.estimatedCount,
+        this.setData({ option: en.trendOption(series, { measured: i18n.t('energy.measured'), estimated: i18n.t('energy.estimatedName') }), estimatedCount: series.estimatedCount,
           missingCount: series.missingCount, points: series.labels.length,
-          totalKwh: en.fmtKwh(trend.total && trend.total.import_kwh) })
+          totalKwh: en.fmtKwh(trend.total && trend.total.import_kwh),
+          summaryExtra: (series.estimatedCount ? i18n.t('energy.estimated', { n: series.estimatedCount }) : '')
+            + (series.missingCount ? i18n.t('energy.missing', { n: series.missingCount }) : '') })
       } catch (err) {
         this.setData({ option: null, points: 0, estimatedCount: 0, missingCount: 0, totalKwh: '—' })
       } finally {

@@ -4,11 +4,11 @@
 const config = require('../../config')
 const facility = require('../../services/facility')
 const topo = require('../../utils/topology')
-
-const KIND_TEXT = { load: '负载控制器', knx_group: 'KNX 照明组' }
+const i18n = require('../../utils/i18n')
 
 Component({
-  data: { siteId: null, rows: [], empty: false },
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'loads', siteId: null, rows: [], empty: false },
   methods: {
     async onLoad(query) {
       this.setData({ siteId: Number(query.site) })
@@ -23,7 +23,7 @@ Component({
         const state = topo.loadState(latest[d.id])
         const level = topo.loadLevel(latest[d.id])
         const dimmable = (d.actions || []).includes('dim')
-        return { id: d.id, code: d.code, name: d.name, kindText: KIND_TEXT[d.kind] || d.kind,
+        return { id: d.id, code: d.code, name: d.name, kindText: i18n.dict().loads.kind[d.kind] || d.kind,
           state, stateText: topo.STATE_TEXT[state],
           level: dimmable && level !== null ? `${level}%` : '',
           switchable: (d.actions || []).length > 0 && d.enabled !== false }

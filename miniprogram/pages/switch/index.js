@@ -10,6 +10,7 @@ const facility = require('../../services/facility')
 const control = require('../../services/control')
 const topo = require('../../utils/topology')
 const wxp = require('../../utils/wxp')
+const i18n = require('../../utils/i18n')
 
 const STEPS_PLAIN = ['queued', 'sent', 'confirmed']
 
@@ -27,8 +28,15 @@ function stepsOf(cmd, isProtected) {
   return steps.slice(0, steps.indexOf(last) + 1).map((s) => step(s, 'done')).concat([step(cmd.state, 'end')])
 }
 
+// what loses (open) or regains (close) power, as a line of text
+function feedsText(action, n) {
+  if (!n) return i18n.t('switch.noFeeds')
+  return i18n.t(action === 'open' ? 'switch.feedsOpen' : 'switch.feedsClose', { n })
+}
+
 Component({
-  data: { siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'switch', feedsText: '', modeBlocksText: '', siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
     stateText: '', mode: null, modeText: '', fed: [], actions: [], action: null, reason: '',
     isLoad: false, level: 100, levelNow: null,
     error: '', errorCode: '', busy: false, command: null, steps: [], outcome: '' },
@@ -59,21 +67,26 @@ Component({
         fed: isLoad ? [] : topo.downstream(circuit).map((c) => ({ id: c.id, name: c.name, code: c.code })),
         actions, action: actions.length ? actions[0].action : null,
       })
+      this.setData({ feedsText: feedsText(this.data.action, this.data.fed.length),
+        modeBlocksText: mode ? i18n.t('switch.modeBlocks', { mode: this.data.modeText }) : '' })
     },
     onUnload() { if (this._follow) this._follow.stop() },
-    onAction(e) { this.setData({ action: e.currentTarget.dataset.action }) },
+    onAction(e) {
+      const action = e.currentTarget.dataset.action
+      this.setData({ action, feedsText: feedsText(action, this.data.fed.length) })
+    },
     onReason(e) { this.setData({ reason: e.detail, error: '' }) },
     onLevel(e) { this.setData({ level: Math.round(Number(e.detail && e.detail.value !== undefined ? e.detail.value : e.detail)) }) },
     async onSubmit() {
       const reason = (this.data.reason || '').trim()
-      if (!reason) { this.setData({ error: '请填写操作原因', errorCode: 'reason_required' }); return }
+      if (!reason) { this.setData({ error: i18n.t('switch.reasonRequired'), errorCode: 'reason_required' }); return }
       const { action, fed, circuit, device, level } = this.data
       const what = topo.ACTION_TEXT[action]
       const place = circuit ? circuit.name : device.name || device.code
-      const lines = [action === 'dim' ? `${place} ${what}至 ${level}%` : `${place} ${what}`]
-      if (action === 'open' && fed.length) lines.push(`下游 ${fed.length} 条回路将失电`)
-      if (circuit && circuit.protected) lines.push('该回路受保护，需另一位人员审批后执行')
-      const ok = await wxp.showModal({ title: `确认${what}？`, content: lines.join('；'),
+      const lines = [action === 'dim' ? i18n.t('switch.dimLine', { place, what, level }) : `${place} ${what}`]
+      if (action === 'open' && fed.length) lines.push(i18n.t('switch.feedsLose', { n: fed.length }))
+      if (circuit && circuit.protected) lines.push(i18n.t('switch.protectedLine'))
+      const ok = await wxp.showModal({ title: i18n.t('switch.confirmTitle', { what }), content: lines.join(i18n.lang() === 'en' ? '; ' : '；'),
         confirmText: what, confirmColor: action === 'open' || action === 'off' ? '#ee0a24' : '#1989fa' })
         .then((r) => r.confirm, () => false)
       if (!ok) return
@@ -95,9 +108,9 @@ Component({
       const protectedCircuit = Boolean(this.data.circuit && this.data.circuit.protected)
       let outcome = ''
       const what = cmd.action === 'dim' && typeof cmd.value === 'number'
-        ? `调光至 ${Math.round(cmd.value)}% ` : topo.ACTION_TEXT[cmd.action]
-      if (cmd.state === 'confirmed') outcome = `${what}成功，设备已确认`
-      else if (cmd.state === 'awaiting_approval') outcome = '等待另一位有权限的人员审批'
+        ? i18n.t('switch.dimmedTo', { level: Math.round(cmd.value) }) : topo.ACTION_TEXT[cmd.action]
+      if (cmd.state === 'confirmed') outcome = i18n.t('switch.confirmed', { what })
+      else if (cmd.state === 'awaiting_approval') outcome = i18n.t('switch.awaiting')
       else if (!control.IN_FLIGHT.includes(cmd.state)) {
         outcome = control.reasonOf(cmd) || control.STATE_TEXT[cmd.state]
       }
