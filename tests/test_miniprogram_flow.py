@@ -4,7 +4,8 @@ sees a new alarm, acknowledges and comments it, asks to be reminded of the next 
 survives an expired access token (one refresh) and logs in again with WeChat alone; and,
 in the example facility served by the simulator with a control runner, a staff user's
 shift: a new alarm acknowledged, a repair order opened with a photo, the granted circuit
-switched (confirmed by the breaker's read-back), one not granted refused in Chinese."""
+switched (confirmed by the breaker's read-back), one not granted refused in Chinese; a
+manager's light dimmed from 负载与照明; and the 能耗 tab's figures equal to the API's."""
 from __future__ import annotations
 
 import json
@@ -220,3 +221,44 @@ def test_energy_tab_shows_the_apis_overview_and_trend(app, client, world, notify
             sum(p["import_kwh"] for p in points if p["estimated"]), abs=0.01)
     assert out["trends"]["circuit"]["estimatedCount"] > 0        # the kitchen's 3 h gap
     assert out["toasts"] == []
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_manager_dims_and_switches_off_a_load_from_the_phone(app, world, sim,  # noqa: F811
+                                                             notify_standin):
+    """负载与照明 in the example facility: the loads and KNX groups listed, the light's
+    controller offered what its record accepts, dimmed to 40 % through the command
+    lifecycle (confirmed by the controller's read-back, audited), then switched at once:
+    refused (switched_too_recently) with the Chinese reason, nothing written."""
+    light = sim.sim.devices["LC-PDF-LIGHT"]
+    was_on = light.on
+    server = _serve(app)
+    try:
+        run = subprocess.run(
+            ["node", str(LIVE / "loads.cjs"), f"http://127.0.0.1:{server.server_port}",
+             notify_standin.url, "wx-test-mp", "mp-openid-loads", "m1", PASSWORD,
+             "LC-PDF-LIGHT"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = json.loads(run.stdout)
+    try:
+        assert out["user"] == "m1"
+        assert ["LC-PDF-LIGHT", "load"] in out["loads"] and ["KNX-JQ1-L1", "knx_group"] in out["loads"]
+        assert out["before"]["state"] == ("on" if was_on else "off")
+        assert out["before"]["offered"] == (["off", "on", "dim"] if was_on else ["on", "off", "dim"])
+        assert out["dim"]["end"] == "confirmed" and out["dim"]["value"] == 40, out["dim"]
+        assert out["off"] == {"status": 409, "code": "switched_too_recently",
+                              "text": "距该设备上次操作不足 5 秒"}, out["off"]
+        assert light.level == 40.0 and light.on is was_on         # dimmed, and not switched
+        assert out["toasts"] == []
+        with app.app_context():
+            dim = db.session.get(Command, out["dim"]["id"])
+            assert dim.requested_by == world["users"]["m1"] and dim.reason == "夜间调暗"
+            audited = {(a.action, str(a.entity_id)) for a in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "command"))}
+            assert {("command", str(dim.id)), ("command_result", str(dim.id))} <= audited
+    finally:
+        light.command("on", "hand")
+        light.level = 100.0
