@@ -186,3 +186,17 @@ test('能耗 page: a node with no data shows so, and no chart', async () => {
   expect(page.querySelector('#no-data').dom.textContent).toBe('该时段没有能耗数据')
   expect(page.querySelector('#trend-summary')).toBeFalsy()
 })
+
+test('能耗 page in English: the cards, the legend and the summary', async () => {
+  installWx({ server: serve([]) })
+  wx.setStorageSync('gw.session', { access_token: 'A1', refresh_token: 'R1', user: { id: 7 } })
+  wx.setStorageSync('gw.lang', 'en')
+  const { page } = load('pages/energy/index', { stubs: { 'energy-chart': CHART_STUB } })
+  await page.instance.onLoad()
+  await flush()
+  expect(page.querySelector('#card-today').dom.textContent).toContain('Today')
+  expect(page.instance.data.intervals.map((i) => i.text)).toEqual(['15 min', 'Hour', 'Day', 'Month'])
+  expect(page.querySelector('#chart').instance.data.option.legend.data).toEqual(['Measured', 'Estimated'])
+  expect(page.querySelector('#trend-summary').dom.textContent).toBe('Total 15.0 kWh · 1 estimated · 1 without data')
+  expect(page.dom.textContent).toContain('Top consumers this month')
+})

@@ -159,3 +159,29 @@ test('a device that accepts nothing offers nothing', async () => {
   expect(page.querySelector('#no-actions').dom.textContent).toBe('该设备不接受远程操作')
   expect(page.querySelector('#send')).toBeFalsy()
 })
+
+test('a load in English: the actions, the confirmation and the outcome', async () => {
+  jest.useFakeTimers()
+  try {
+    const { routes } = commands(601, ['queued', 'sent', 'confirmed'])
+    loggedIn(routes)
+    wx.setStorageSync('gw.lang', 'en')
+    const { page } = load('pages/switch/index')
+    await page.instance.onLoad({ site: '1', device: '601' })
+    expect(page.instance.data.actions.map((a) => a.text)).toEqual(['Switch off', 'Switch on', 'Dim'])
+    expect(page.querySelector('#device-state').dom.textContent).toContain('On')
+    await page.instance.onSubmit()
+    expect(page.querySelector('#error').dom.textContent).toBe('Please give a reason')
+    page.instance.onAction({ currentTarget: { dataset: { action: 'dim' } } })
+    page.instance.onLevel({ detail: 20 })
+    page.instance.onReason({ detail: 'night' })
+    const done = page.instance.onSubmit()
+    await jest.advanceTimersByTimeAsync(0)
+    expect(wx.showModal.mock.calls[0][0]).toMatchObject({ title: 'Dim?', content: '排水泵: Dim to 20%' })
+    await jest.advanceTimersByTimeAsync(3000)
+    await done
+    expect(page.querySelector('#outcome').dom.textContent).toBe('Dim to 20%: done, confirmed by the device')
+  } finally {
+    jest.useRealTimers()
+  }
+})
