@@ -186,6 +186,12 @@ def test_switch_and_dim_confirmed_from_the_state_address(app, client, world, act
     assert [client.get(f"/api/v1/devices/{world['ids'][c]}", headers=world["m1"])
             .json["actions"] for c in ("KNX-L1", "KNX-L2")] == [["on", "off"],
                                                                 ["on", "off", "dim"]]
+    # ... also in the topology and the latest values the PWA reads (its controls)
+    assert _latest(client, world, "KNX-L2")["actions"] == ["on", "off", "dim"]
+    topo = client.get(f"/api/v1/sites/{world['site']}/topology", headers=world["m1"]).json
+    assert {d["code"]: d["actions"] for d in topo["unattached_devices"]} == {
+        "KNX-L1": ["on", "off"], "KNX-L2": ["on", "off", "dim"]}
+    assert {d["knx_gateway_id"] for d in topo["unattached_devices"]} == {world["gw"]}
     r = client.post(f"/api/v1/devices/{world['ids']['KNX-L1']}/commands",
                     json={"action": "dim", "value": 10, "reason": "测试"},
                     headers={**world["m1"], "Idempotency-Key": uuid.uuid4().hex})

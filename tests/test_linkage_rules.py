@@ -155,6 +155,12 @@ def test_defaults_are_made_per_area_disabled_with_the_areas_devices_once(
     assert ac["clear_actions"] == [{"kind": "command", "device_id": ids["QF-JQ1-WL2"],
                                     "action": "open"}]
     assert f"high_temperature@{sbq}" not in made        # no air conditioner there
+    # the cell block's KNX lights on its lighting circuits are lights too: switched on
+    # (the stairwell's group is on no circuit and has no role: not a light)
+    on = {a["device_id"]: a["action"] for a in made[f"water_leak@{jq1}"]["actions"]
+          if a["kind"] == "command"}
+    assert on[ids["KNX-JQ1-L1"]] == on[ids["KNX-JQ1-L2"]] == "on"
+    assert ids["KNX-JQ1-L3"] not in on
     again = client.post(url, headers=facility["h"]["ad"])
     assert again.status_code == 201 and again.json["created"] == []
     assert {s["reason"] for s in again.json["skipped"]} >= {"exists"}

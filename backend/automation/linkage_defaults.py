@@ -9,7 +9,9 @@ An area gets a template when an environment sensor that reports the template's m
 a device for at least one of its roles. A device's role is its ``attributes.role``
 (``siren``, ``dehumidifier``, ... for what a circuit category cannot say) or else its
 circuit's category (``ac``, ``heating``, ``fan``, ``pump``, ``lighting``); only devices
-that can be switched on (their profile has ``on`` or ``close``) are used. Making the
+that can be switched on (their profile has ``on`` or ``close``; a KNX group with a switch
+address, e.g. the area's KNX lights with role ``light`` or on a ``lighting`` circuit) are
+used. Making the
 defaults twice adds nothing (``default_key`` = template:area id); each goes through the
 same checks as a rule saved by hand, and one that would close a loop is skipped.
 """
@@ -26,6 +28,7 @@ from backend.errors import Conflict, DomainError
 from backend.extensions import db
 from backend.facility.sites import get_site
 from backend.field.catalog import profile_for
+from backend.knx import groups as knx_groups
 from backend.models import LinkageRule
 
 ROLE_OF_CATEGORY = {"ac": "ac", "heating": "heater", "fan": "fan", "pump": "pump",
@@ -70,13 +73,17 @@ def role_of(d: linkage_site.Dev) -> str | None:
 
 
 def _switch(d: linkage_site.Dev, on: bool) -> str | None:
-    """The action that switches the device on (off), if its profile has one."""
-    if not d.profile:
+    """The action that switches the device on (off), if its profile (a KNX group: its
+    addresses) has one."""
+    if d.kind == "knx_group":
+        controls = knx_groups.actions(d.attributes)
+    elif not d.profile:
         return None
-    try:
-        controls = profile_for(d.profile).controls
-    except (KeyError, ValueError):
-        return None
+    else:
+        try:
+            controls = profile_for(d.profile).controls
+        except (KeyError, ValueError):
+            return None
     for action in (("on", "close") if on else ("off", "open")):
         if action in controls:
             return action

@@ -7,11 +7,13 @@ from sqlalchemy import select
 
 from backend.accounts.security import Actor
 from backend.extensions import db
+from backend.facility.profiles import accepted_actions
 from backend.facility.sites import get_site
 from backend.models import Area, Board, Circuit, Device, DistributionRoom, Gateway
 
 DEVICE_KEYS = ("id", "code", "name", "kind", "profile", "gateway_id", "unit_id", "poles",
-               "rated_current", "trip_curve", "rated_residual_current", "rated_power")
+               "rated_current", "trip_curve", "rated_residual_current", "rated_power",
+               "knx_gateway_id", "area_id")
 
 
 def _rows(model, site_id):
@@ -26,7 +28,8 @@ def site_topology(actor: Actor, site_id: int) -> dict:
 
     devices_by_circuit = defaultdict(list)
     for d in devices:
-        devices_by_circuit[d.circuit_id].append({k: getattr(d, k) for k in DEVICE_KEYS})
+        devices_by_circuit[d.circuit_id].append({**{k: getattr(d, k) for k in DEVICE_KEYS},
+                                                 "actions": accepted_actions(d)})
     children = defaultdict(list)         # circuit id -> child circuits on the same tree
     roots_of_board = defaultdict(list)   # board id -> circuits fed by its incomer
     for c in circuits:

@@ -16,6 +16,7 @@ from backend.clock import iso, to_utc, utcnow
 from backend.errors import invalid_field
 from backend.extensions import db, redis
 from backend.facility.operations import circuits, devices
+from backend.facility.profiles import accepted_actions
 from backend.facility.sites import get_site
 from backend.models import Device, DeviceStatus, Site
 from backend.models.telemetry import METRICS, METRICS_BY_ID
@@ -50,6 +51,7 @@ def device_latest(actor: Actor, device_id: int, metrics: str | None = None) -> d
     names = [m.name for m in parse_metric_names(metrics)]
     return {"device_id": device.id, "site_id": device.site_id, "code": device.code,
             "name": device.name, "kind": device.kind, "circuit_id": device.circuit_id,
+            "actions": accepted_actions(device),
             "online": status.online if status else None,
             "last_seen": status.last_seen if status else None,
             "values": _filter(json.loads(raw) if raw else {}, names),

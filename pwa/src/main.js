@@ -2,7 +2,7 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import {
   Button, Cell, CellGroup, Empty, Field, Form, Icon, Loading, NavBar, NoticeBar, Popup, Picker,
-  Radio, RadioGroup, Tab, Tabs, Tabbar, TabbarItem, Tag, showFailToast, showToast,
+  Radio, RadioGroup, Slider, Stepper, Tab, Tabs, Tabbar, TabbarItem, Tag, showFailToast, showToast,
 } from 'vant'
 import 'vant/lib/index.css'
 import './styles.css'
@@ -20,7 +20,7 @@ const pinia = createPinia()
 const router = makeRouter()
 app.use(pinia).use(router).use(i18n)
 for (const c of [Button, Cell, CellGroup, Empty, Field, Form, Icon, Loading, NavBar, NoticeBar, Popup,
-  Picker, Radio, RadioGroup, Tab, Tabs, Tabbar, TabbarItem, Tag]) app.use(c)
+  Picker, Radio, RadioGroup, Slider, Stepper, Tab, Tabs, Tabbar, TabbarItem, Tag]) app.use(c)
 
 const auth = useAuthStore()
 const net = useNetStore()

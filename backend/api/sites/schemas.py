@@ -27,6 +27,9 @@ class TopologyDeviceSchema(Strict):
     trip_curve = String(allow_none=True)
     rated_residual_current = ma.fields.Float(allow_none=True)
     rated_power = ma.fields.Float(allow_none=True)
+    knx_gateway_id = Integer(allow_none=True)
+    area_id = Integer(allow_none=True)
+    actions = ma.fields.List(String(), metadata={"description": "the commands it accepts"})
 
 
 class TopologyCircuitSchema(Strict):

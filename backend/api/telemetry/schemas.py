@@ -51,6 +51,8 @@ class DeviceLatestSchema(Strict):
     name = String()
     kind = String()
     circuit_id = Integer(allow_none=True)
+    actions = ma.fields.List(String(), metadata={
+        "description": "the commands the device accepts (one device's latest only)"})
     online = ma.fields.Boolean(allow_none=True,
                                metadata={"description": "null: not polled enough to know"})
     last_seen = ma.fields.DateTime(allow_none=True)

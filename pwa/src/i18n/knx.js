@@ -1,5 +1,6 @@
 // KNX lighting strings (docs/knx.md): its error codes, its alarm rule and its values, zh-CN
-// first. Merged into src/i18n/messages.js (``errors``, ``rules``, ``metrics``).
+// first. Merged into src/i18n/messages.js (``errors``, ``rules``, ``metrics``, ``values``; ``light``:
+// the lights on the topology and the device page).
 export const knxMessages = {
   'zh-CN': {
     errors: {
@@ -9,6 +10,13 @@ export const knxMessages = {
     },
     rules: { knx_offline: 'KNX通讯中断' },
     metrics: { light: '灯光', brightness: '亮度' },
+    values: { on: '开', off: '关' },
+    light: {
+      title: '灯光控制', groups: 'KNX 照明', unattached: '未接入回路', on: '开', off: '关', offline: '离线', unknown: '未知',
+      level: '亮度 {n}%', confirmed: '状态回读', telegram: '总线报文', telegramAt: '{address} {kind} · {time}',
+      kinds: { write: '写入', response: '应答' }, dimLevel: '调光亮度', dimTo: '调光到 {n}%', none: '尚无总线报文',
+      switch: '开关灯',
+    },
   },
   en: {
     errors: {
@@ -19,5 +27,12 @@ export const knxMessages = {
     },
     rules: { knx_offline: 'KNX communication lost' },
     metrics: { light: 'Light', brightness: 'Brightness' },
+    values: { on: 'on', off: 'off' },
+    light: {
+      title: 'Lighting', groups: 'KNX lighting', unattached: 'On no circuit', on: 'On', off: 'Off', offline: 'Offline', unknown: 'Unknown',
+      level: 'Brightness {n}%', confirmed: 'Read back', telegram: 'Bus telegram', telegramAt: '{address} {kind} · {time}',
+      kinds: { write: 'write', response: 'response' }, dimLevel: 'Dim level', dimTo: 'Dim to {n}%', none: 'No bus telegram yet',
+      switch: 'Switch the light',
+    },
   },
 }

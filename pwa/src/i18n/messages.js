@@ -10,6 +10,7 @@ export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
+    light: knxMessages['zh-CN'].light,
     quality: qualityMessages['zh-CN'].quality,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
@@ -41,7 +42,7 @@ export const messages = {
       notFound: '设备不存在或无权访问',
     },
     ranges: { '1h': '1小时', '6h': '6小时', '24h': '24小时', '7d': '7天', '30d': '30天' },
-    groups: { power: '功率', current: '电流', voltage: '电压', temperature: '温度', leakage: '漏电流', env: '环境', energy: '电能' },
+    groups: { power: '功率', current: '电流', voltage: '电压', temperature: '温度', leakage: '漏电流', env: '环境', water: '水位', light: '亮度', energy: '电能' },
     metrics: {
       voltage_a: 'A相电压', voltage_b: 'B相电压', voltage_c: 'C相电压',
       current_a: 'A相电流', current_b: 'B相电流', current_c: 'C相电流', current_n: 'N线电流',
@@ -61,6 +62,7 @@ export const messages = {
       short_circuit: '短路', over_power: '超功率', over_temperature: '过温',
       residual_current: '漏电', test: '试验', other: '其他', true: '有', false: '无',
       voltage: '电压', current: '电流',
+      ...knxMessages['zh-CN'].values,
     },
     alarms: {
       title: '报警', levels: { warning: '预警', alarm: '报警' },
@@ -211,6 +213,7 @@ export const messages = {
   en: {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
+    light: knxMessages.en.light,
     quality: qualityMessages.en.quality,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
@@ -243,7 +246,7 @@ export const messages = {
       notFound: 'No such device, or not yours to see',
     },
     ranges: { '1h': '1 h', '6h': '6 h', '24h': '24 h', '7d': '7 d', '30d': '30 d' },
-    groups: { power: 'Power', current: 'Current', voltage: 'Voltage', temperature: 'Temperature', leakage: 'Leakage', env: 'Environment', energy: 'Energy' },
+    groups: { power: 'Power', current: 'Current', voltage: 'Voltage', temperature: 'Temperature', leakage: 'Leakage', env: 'Environment', water: 'Water level', light: 'Brightness', energy: 'Energy' },
     metrics: {
       voltage_a: 'Voltage A', voltage_b: 'Voltage B', voltage_c: 'Voltage C',
       current_a: 'Current A', current_b: 'Current B', current_c: 'Current C', current_n: 'Current N',
@@ -264,6 +267,7 @@ export const messages = {
       overload: 'overload', short_circuit: 'short circuit', over_power: 'over-power',
       over_temperature: 'over-temperature', residual_current: 'residual current', test: 'test',
       other: 'other', true: 'yes', false: 'no', voltage: 'voltage', current: 'current',
+      ...knxMessages.en.values,
     },
     alarms: {
       title: 'Alarms', levels: { warning: 'Warning', alarm: 'Alarm' },

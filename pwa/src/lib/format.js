@@ -32,7 +32,7 @@ export const UNITS = {
   current_n: 'A', active_power: 'kW', active_power_a: 'kW', active_power_b: 'kW', active_power_c: 'kW',
   reactive_power: 'kvar', apparent_power: 'kVA', power_factor: '', frequency: 'Hz',
   energy_import: 'kWh', energy_export: 'kWh', reactive_energy: 'kvarh', temperature: '°C',
-  leakage_current: 'mA', humidity: '%RH', water_level: 'cm',
+  leakage_current: 'mA', humidity: '%RH', water_level: 'cm', brightness: '%', dim_level: '%',
 }
 
 export function metricLabel(m) {

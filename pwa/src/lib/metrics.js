@@ -15,6 +15,8 @@ export const GROUPS = {
   temperature: ['temperature', 'temperature_a', 'temperature_b', 'temperature_c', 'temperature_n'],
   leakage: ['leakage_current'],
   env: ['humidity'],
+  water: ['water_level'],
+  light: ['brightness', 'dim_level'],
   energy: ['energy_import'],
 }
 

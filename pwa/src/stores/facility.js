@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { siteTopology } from '../api/facility.js'
 import { deviceHistory, deviceStatus, siteLatest } from '../api/telemetry.js'
+import { telegramCells } from '../lib/lights.js'
 import { sitePower, sitePowerDevices } from '../lib/power.js'
 
 export const SERIES_MAX = 360 // points kept in the live power chart
@@ -14,6 +15,7 @@ export const useFacilityStore = defineStore('facility', {
     siteId: null,
     topology: null,
     latest: {}, // device_id -> {device_id, code, name, kind, circuit_id, online, last_seen, values}
+    telegrams: {}, // device_id -> its latest KNX bus telegram (a knx_telegram event)
     counts: { online: null, offline: null, total: null },
     powerSeries: [], // [ms, kW]
     loading: false,
@@ -26,7 +28,7 @@ export const useFacilityStore = defineStore('facility', {
     async load(siteId) {
       if (!siteId) return
       if (siteId !== this.siteId) {
-        this.$patch({ siteId, topology: null, latest: {}, powerSeries: [],
+        this.$patch({ siteId, topology: null, latest: {}, telegrams: {}, powerSeries: [],
           counts: { online: null, offline: null, total: null } })
       }
       this.loading = true
@@ -64,6 +66,16 @@ export const useFacilityStore = defineStore('facility', {
       }
       this.version++
       if (power) this.pushPower()
+    },
+    /** A ``knx_telegram`` event (a wall switch, an actuator's status on the KNX bus):
+     *  {site_id?, knx_gateway_id, device_id, address, kind, values, at}. */
+    applyTelegram(data) {
+      if (data.site_id !== undefined && data.site_id !== this.siteId) return
+      if (!data.device_id) return
+      const e = this.latest[data.device_id] || (this.latest[data.device_id] = { device_id: data.device_id, values: {} })
+      e.values = { ...e.values, ...telegramCells(data) }
+      this.telegrams = { ...this.telegrams, [data.device_id]: data }
+      this.version++
     },
     /** A ``device_status`` event: {site_id, device_id, online, ...}. */
     applyStatus(data) {

@@ -55,6 +55,7 @@ export const useLiveStore = defineStore('live', {
       }
       es.onopen = () => { this.status = 'open'; this.backoff = 1000; net.fresh() }
       es.addEventListener('reading', (e) => { seen(e); facility.applyReading(JSON.parse(e.data)) })
+      es.addEventListener('knx_telegram', (e) => { seen(e); facility.applyTelegram(JSON.parse(e.data)) })
       es.addEventListener('device_status', (e) => { seen(e); facility.applyStatus(JSON.parse(e.data)) })
       es.addEventListener('alarm', (e) => { seen(e); useAlarmsStore().apply(JSON.parse(e.data)) })
       es.addEventListener('command', (e) => { seen(e); useCommandsStore().apply(JSON.parse(e.data)) })

@@ -112,3 +112,13 @@ describe('field messages', () => {
     expect(f.filter({ profile: 'eastron-sdm630', gateway_id: 1 }, can)).toBe(false)
   })
 })
+
+describe('note places', () => {
+  it('names the action a note is about', async () => {
+    const { notePlace } = await import('../../src/admin/lib/actionKinds.js')
+    setLocale('zh-CN')
+    expect(notePlace('actions.0', t)).toBe('动作 1')
+    expect(notePlace('clear_actions.1.device_id', t)).toBe('解除动作 2')
+    expect(notePlace('condition.device_id', t)).toBe('condition.device_id')
+  })
+})

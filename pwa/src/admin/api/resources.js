@@ -9,6 +9,7 @@ export const ENUMS = {
   category: ['incomer', 'lighting', 'power', 'socket', 'ac', 'pump', 'fan', 'heating', 'security_critical',
     'kitchen', 'elevator', 'fire', 'it', 'other'],
   transport: ['tcp', 'rtu_over_tcp'],
+  knxMode: ['tunneling', 'routing'],
   deviceKind: ['breaker', 'meter', 'env_sensor', 'temp_sensor', 'load', 'knx_group', 'camera'],
   poles: ['1P', '1P+N', '3P', '3P+N'],
   tripCurve: ['B', 'C', 'D'],
@@ -19,6 +20,8 @@ export const ENUMS = {
 }
 
 const code = { key: 'code', type: 'text', required: true }
+const isKnx = (v) => v.kind === 'knx_group'
+export const KNX_ADDRESSES = ['switch', 'switch_state', 'brightness', 'brightness_state']
 const name = { key: 'name', type: 'text', required: true }
 const cols = (...keys) => keys.map((k) => (typeof k === 'string' ? { key: k } : k))
 
@@ -66,10 +69,20 @@ export const RESOURCES = {
       { key: 'transport', type: 'select', options: 'transport', default: 'tcp' },
       { key: 'timeout_ms', type: 'number', default: 1000 }, { key: 'enabled', type: 'bool', default: true }],
   },
+  knx_gateways: {
+    path: '/knx-gateways', siteScoped: true,
+    columns: cols('code', 'name', { key: 'mode', enum: 'knxMode' }, 'host', 'port', { key: 'enabled', bool: true },
+      { key: 'connected', state: 'connection' }, { key: 'changed_at', time: true }),
+    fields: [code, name, { key: 'mode', type: 'select', options: 'knxMode', default: 'tunneling' },
+      { key: 'host', type: 'text', required: true }, { key: 'port', type: 'number', default: 3671 },
+      { key: 'local_ip', type: 'text', nullable: true },
+      { key: 'individual_address', type: 'text', nullable: true, showIf: (v) => v.mode === 'routing' },
+      { key: 'enabled', type: 'bool', default: true }],
+  },
   devices: {
     path: '/devices', siteScoped: true,
     columns: cols('code', 'name', { key: 'kind', enum: 'deviceKind' }, { key: 'circuit_id', ref: 'circuits' },
-      { key: 'gateway_id', ref: 'gateways' }, 'unit_id', { key: 'enabled', bool: true }),
+      { key: 'gateway_id', ref: 'gateways' }, 'unit_id', { key: 'knx_gateway_id', ref: 'knx_gateways' }, { key: 'enabled', bool: true }),
     fields: [code, name, { key: 'kind', type: 'select', options: 'deviceKind', required: true, default: 'breaker' },
       { key: 'circuit_id', type: 'select', options: 'circuits', nullable: true },
       { key: 'gateway_id', type: 'select', options: 'gateways', nullable: true },
@@ -78,7 +91,11 @@ export const RESOURCES = {
       { key: 'poles', type: 'select', options: 'poles', nullable: true },
       { key: 'rated_current', type: 'number', nullable: true }, { key: 'trip_curve', type: 'select', options: 'tripCurve', nullable: true },
       { key: 'rated_residual_current', type: 'number', nullable: true }, { key: 'rated_power', type: 'number', nullable: true },
-      { key: 'stream_url', type: 'text', nullable: true, showIf: (v) => v.kind === 'camera' }],
+      { key: 'stream_url', type: 'text', nullable: true, showIf: (v) => v.kind === 'camera' },
+      // a KNX group: its gateway and group addresses (docs/knx.md), kept in ``attributes``
+      { key: 'knx_gateway_id', type: 'select', options: 'knx_gateways', nullable: true, showIf: isKnx },
+      ...KNX_ADDRESSES.map((a) => ({ key: `attributes.${a}`, type: 'text', required: a === 'switch', showIf: isKnx,
+        placeholder: '1/2/3' }))],
   },
   users: {
     path: '/users', siteScoped: false,
@@ -122,13 +139,19 @@ export const RESOURCES = {
   },
 }
 
-export const FACILITY_KINDS = ['sites', 'areas', 'rooms', 'boards', 'circuits', 'gateways', 'devices']
+export const FACILITY_KINDS = ['sites', 'areas', 'rooms', 'boards', 'circuits', 'gateways', 'knx_gateways', 'devices']
+
+// A field ``attributes.NAME`` edits one key of the record's ``attributes`` (the others kept).
+const ATTR = 'attributes.'
+const attrKey = (f) => (f.key.startsWith(ATTR) ? f.key.slice(ATTR.length) : null)
 
 /** Form values for a record (or the defaults of a new one). */
 export function initialValues(def, record = null) {
   const v = {}
+  if (def.fields.some(attrKey)) v._attributes = { ...(record?.attributes || {}) }
   for (const f of def.fields) {
-    if (f.type === 'password') v[f.key] = ''
+    if (attrKey(f)) v[f.key] = record?.attributes?.[attrKey(f)] ?? null
+    else if (f.type === 'password') v[f.key] = ''
     else if (record && f.key in record) v[f.key] = f.type === 'datetime' ? toLocalInput(record[f.key]) : record[f.key]
     else v[f.key] = f.default ?? (f.type === 'multi' ? [] : f.type === 'bool' ? false : null)
   }
@@ -140,6 +163,15 @@ export function toBody(def, values, { creating = true, siteId = null } = {}) {
   const body = {}
   for (const f of def.fields) {
     if (f.createOnly && !creating) continue
+    const attr = attrKey(f)
+    if (attr) {
+      if (f.showIf && !f.showIf(values)) continue
+      const a = body.attributes || (body.attributes = { ...(values._attributes || {}) })
+      const text = typeof values[f.key] === 'string' ? values[f.key].trim() : values[f.key]
+      if (text) a[attr] = text
+      else delete a[attr]
+      continue
+    }
     let v = values[f.key]
     if (f.showIf && !f.showIf(values)) v = null
     if (f.type === 'password') { if (v) body[f.key] = v; continue }

@@ -4,8 +4,8 @@
 //
 // A descriptor: ``label`` (i18n key), ``fields`` [{name, type, ...}] where ``type`` is
 // - ``device``: a device of the site (``filter(device, can)`` narrows the choice; ``can.controls(d)``:
-//   the actions its profile offers);
-// - ``control``: an action of the device's profile (its ``controls``);
+//   the actions it accepts: its record's ``actions``, else its profile's controls);
+// - ``control``: an action the device accepts;
 // - ``level``: 0..100 (``when(action)``: only shown, and sent, when it applies);
 // - ``settings``: name -> value rows (numbers, true/false, or text);
 // - ``scene``: a scene of the site (never the scene being edited);
@@ -16,6 +16,10 @@
 
 import { fieldMessage } from '../../api/errors.js'
 
+/** A device a command can reach: a KNX group through its KNX gateway, any other through
+ *  its (Modbus) gateway. */
+export const commandable = (d) => (d.kind === 'knx_group' ? !!d.knx_gateway_id : !!d.gateway_id)
+
 const deviceText = (ctx, id) => {
   const d = ctx.device(id)
   return d ? `${d.code} ${d.name}` : `#${id ?? '?'}`
@@ -25,7 +29,7 @@ export const ACTION_KINDS = {
   command: {
     label: 'admin.automation.kinds.command',
     fields: [
-      { name: 'device_id', type: 'device', filter: (d, can) => !!d.profile && !!d.gateway_id && can.controls(d).length > 0 },
+      { name: 'device_id', type: 'device', filter: (d, can) => commandable(d) && can.controls(d).length > 0 },
       { name: 'action', type: 'control' },
       { name: 'value', type: 'level', when: (a) => a.action === 'dim' },
     ],
@@ -132,4 +136,12 @@ export function flatErrors(errors, prefix = '') {
 export function errorFor(flat, path, index, field) {
   const key = `${path}.${index}.${field}`
   return Object.entries(flat).filter(([k]) => k === key || k.startsWith(`${key}.`)).map(([, v]) => v).join('; ')
+}
+
+/** Where a save's note points, for people: ``actions.0`` -> 动作 1, ``clear_actions.1.x`` ->
+ *  解除动作 2; anything else as it is. */
+export function notePlace(path, t) {
+  const m = /^(clear_)?actions\.(\d+)/.exec(path || '')
+  if (!m) return path
+  return t(m[1] ? 'admin.automation.clearActionN' : 'admin.automation.actionN', { n: Number(m[2]) + 1 })
 }

@@ -20,6 +20,7 @@ export function fmtTime(iso) {
 export function cellText(col, row, label) {
   const v = row[col.key]
   if (col.bool) return v === null || v === undefined ? t('admin.act.inherit') : v ? t('admin.act.yes') : t('admin.act.no')
+  if (col.state) return t(`admin.${col.state}.${v === true ? 'up' : v === false ? 'down' : 'unknown'}`)
   if (v === null || v === undefined) return ''
   if (col.enum) return enumText(col.enum, v)
   if (col.ref) return label(col.ref, v)

@@ -1,12 +1,12 @@
 // The admin console: who may use it, and the current site's records that forms offer as
-// choices (areas, rooms, boards, circuits, gateways, devices, users) plus the rule catalogue.
+// choices (areas, rooms, boards, circuits, gateways, KNX gateways, devices, users) plus the rule catalogue.
 import { defineStore } from 'pinia'
 import { resourceApi, ruleCatalogue } from '../api/admin.js'
 import { useAuthStore } from '../../stores/auth.js'
 import { useSiteStore } from '../../stores/site.js'
 import { useFacilityStore } from '../../stores/facility.js'
 
-export const LOOKUPS = ['areas', 'rooms', 'boards', 'circuits', 'gateways', 'devices']
+export const LOOKUPS = ['areas', 'rooms', 'boards', 'circuits', 'gateways', 'knx_gateways', 'devices']
 
 /** Admins and system administrators use the console. */
 export function isAdmin(user) {
@@ -16,7 +16,7 @@ export function isAdmin(user) {
 export const useAdminStore = defineStore('admin', {
   state: () => ({
     lookupSite: null,
-    lookups: { areas: [], rooms: [], boards: [], circuits: [], gateways: [], devices: [], users: [] },
+    lookups: { areas: [], rooms: [], boards: [], circuits: [], gateways: [], knx_gateways: [], devices: [], users: [] },
     catalogue: [],
   }),
   getters: {
