@@ -4,7 +4,8 @@ sees a new alarm, acknowledges and comments it, asks to be reminded of the next 
 survives an expired access token (one refresh) and logs in again with WeChat alone; and,
 in the example facility served by the simulator with a control runner, a staff user's
 shift: a new alarm acknowledged, a repair order opened with a photo, the granted circuit
-switched (confirmed by the breaker's read-back), one not granted refused in Chinese."""
+switched (confirmed by the breaker's read-back), one not granted refused in Chinese; a
+manager's light dimmed from 负载与照明; and the 能耗 tab's figures equal to the API's."""
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ from backend.models import (
     AuditEntry,
     Circuit,
     Command,
+    Device,
     RepairOrder,
     RepairPhoto,
     SubscribeGrant,
@@ -154,3 +156,109 @@ def test_staff_shift_alarm_repair_order_with_photo_and_switching(app, client, wo
                     ("command", "command"), ("command_result", "command")} <= audited
     finally:
         sim.sim.devices["QF-AL1-WL1"].command("close", "hand")
+
+
+def _fmt_kwh(v: float) -> str:
+    """utils/energy.js fmtKwh: 2 decimals below 10, 1 below 1,000, none above; grouped."""
+    digits = 2 if abs(v) < 10 else 1 if abs(v) < 1000 else 0
+    return f"{v:,.{digits}f}"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_energy_tab_shows_the_apis_overview_and_trend(app, client, world, notify_standin):  # noqa: F811
+    """30 h of counter readings of the example facility (the PWA energy e2e's: a gap on one
+    breaker, a meter swap without its event on another), rolled by the energy.rollup job;
+    the mini-program's cards, ranking and chart series are the API's figures."""
+    from datetime import UTC, datetime
+
+    from backend.telemetry import ingest
+    from tests.test_pwa_energy_e2e import readings
+    from workers.jobs import energy as energy_job
+
+    with app.app_context():
+        batch, _swap = readings(world["ids"], datetime.now(UTC) - timedelta(minutes=1))
+        for k in range(0, len(batch), 500):
+            ingest.ingest(batch[k:k + 500])
+        done = energy_job.rollup()
+        assert done.get("failed", 0) == 0, done
+        kitchen = db.session.scalar(select(Device.circuit_id)
+                                    .where(Device.id == world["ids"]["QF-AA1-WL3"]))
+    headers = world["h"]["s1"]
+    api = client.get(f"/api/v1/energy/overview?site_id={world['site']}&top=5", headers=headers)
+    assert api.status_code == 200, api.json
+    [expected] = api.json["sites"]
+    trends = {}
+    for node, node_id in (("site", world["site"]), ("circuit", kitchen)):
+        r = client.get(f"/api/v1/energy/trend?node={node}&node_id={node_id}&interval=15min",
+                       headers=headers)
+        assert r.status_code == 200, r.json
+        trends[node] = r.json
+    server = _serve(app)
+    try:
+        run = subprocess.run(
+            ["node", str(LIVE / "energy.cjs"), f"http://127.0.0.1:{server.server_port}",
+             notify_standin.url, "wx-test-mp", "mp-openid-energy", "s1", PASSWORD, str(kitchen)],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = json.loads(run.stdout)
+    assert out["user"] == "s1" and out["site"] == world["site"]
+    assert out["overview"] == expected
+    assert expected["month_kwh"] > 0 and expected["top_consumers"]
+    assert [c["kwh"] for c in out["cards"]] == [
+        _fmt_kwh(expected[f"{p}_kwh"]) for p in ("today", "month", "year")]
+    assert [(r["rank"], r["circuit_id"], r["kwh"]) for r in out["rank"]] == [
+        (i + 1, c["circuit_id"], _fmt_kwh(c["month_kwh"]))
+        for i, c in enumerate(expected["top_consumers"])]
+    for node, trend in trends.items():
+        points, t = trend["points"], out["trends"][node]
+        assert t["points"] == len(points) > 0
+        assert t["estimatedCount"] == sum(p["estimated"] for p in points)
+        assert t["slots"] == len(points) + t["missingCount"]
+        assert t["measured"] + t["estimated"] == pytest.approx(trend["total"]["import_kwh"], abs=0.01)
+        assert t["estimated"] == pytest.approx(
+            sum(p["import_kwh"] for p in points if p["estimated"]), abs=0.01)
+    assert out["trends"]["circuit"]["estimatedCount"] > 0        # the kitchen's 3 h gap
+    assert out["toasts"] == []
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_manager_dims_and_switches_off_a_load_from_the_phone(app, world, sim,  # noqa: F811
+                                                             notify_standin):
+    """负载与照明 in the example facility: the loads and KNX groups listed, the light's
+    controller offered what its record accepts, dimmed to 40 % through the command
+    lifecycle (confirmed by the controller's read-back, audited), then switched at once:
+    refused (switched_too_recently) with the Chinese reason, nothing written."""
+    light = sim.sim.devices["LC-PDF-LIGHT"]
+    was_on = light.on
+    server = _serve(app)
+    try:
+        run = subprocess.run(
+            ["node", str(LIVE / "loads.cjs"), f"http://127.0.0.1:{server.server_port}",
+             notify_standin.url, "wx-test-mp", "mp-openid-loads", "m1", PASSWORD,
+             "LC-PDF-LIGHT"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = json.loads(run.stdout)
+    try:
+        assert out["user"] == "m1"
+        assert ["LC-PDF-LIGHT", "load"] in out["loads"] and ["KNX-JQ1-L1", "knx_group"] in out["loads"]
+        assert out["before"]["state"] == ("on" if was_on else "off")
+        assert out["before"]["offered"] == (["off", "on", "dim"] if was_on else ["on", "off", "dim"])
+        assert out["dim"]["end"] == "confirmed" and out["dim"]["value"] == 40, out["dim"]
+        assert out["off"] == {"status": 409, "code": "switched_too_recently",
+                              "text": "距该设备上次操作不足 5 秒"}, out["off"]
+        assert light.level == 40.0 and light.on is was_on         # dimmed, and not switched
+        assert out["toasts"] == []
+        with app.app_context():
+            dim = db.session.get(Command, out["dim"]["id"])
+            assert dim.requested_by == world["users"]["m1"] and dim.reason == "夜间调暗"
+            audited = {(a.action, str(a.entity_id)) for a in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.entity_type == "command"))}
+            assert {("command", str(dim.id)), ("command_result", str(dim.id))} <= audited
+    finally:
+        light.command("on", "hand")
+        light.level = 100.0

@@ -2,6 +2,11 @@
 // mini-program build (its package.json "miniprogram" folder, @vant/weapp's lib/) to
 // miniprogram_npm/<name>/, where `"usingComponents": {"van-button": "@vant/weapp/button/index"}`
 // is resolved. The tests (miniprogram-simulate) and miniprogram-ci use it too.
+//
+// Then ECharts for ec-canvas (components/ec-canvas, vendored from ecomfe/echarts-for-weixin,
+// whose docs say: put an ECharts build as ec-canvas/echarts.js): the Apache-2.0 build
+// dist/echarts.min.js of the pinned `echarts` devDependency is copied there. It is ~1 MB of
+// generated code, so it is not committed (.gitignore) but made from package-lock.json.
 import { cpSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,3 +20,5 @@ for (const name of Object.keys(pkg.dependencies || {})) {
   rmSync(out, { recursive: true, force: true })
   cpSync(join(dir, meta.miniprogram || 'miniprogram_dist'), out, { recursive: true })
 }
+cpSync(join(root, 'node_modules', 'echarts', 'dist', 'echarts.min.js'),
+  join(root, 'components', 'ec-canvas', 'echarts.js'))

@@ -1,5 +1,6 @@
-// Writes utils/error-texts.js: the Chinese texts of the API error codes, taken from the
-// PWA's table (pwa/src/i18n/messages.js, ``errors``) so both clients say the same thing.
+// Writes utils/error-texts.js and utils/error-texts-en.js: the Chinese and English texts of
+// the API error codes, taken from the PWA's tables (pwa/src/i18n/messages.js, ``errors``)
+// so both clients say the same thing.
 // Run after adding error codes to the PWA: `npm run errors`. tests/errors.test.js fails
 // while the two differ.
 import { writeFileSync } from 'node:fs'
@@ -15,9 +16,10 @@ export function render(errors) {
     `module.exports = {\n${lines.join('\n')}\n}\n`
 }
 
+// ``--print [en]``: the file's text on stdout instead (the test compares it)
+const FILES = { 'zh-CN': 'error-texts.js', en: 'error-texts-en.js' }
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const out = process.argv.includes('--print') ? null : join(here, '../utils/error-texts.js')
-  const text = render(messages['zh-CN'].errors)
-  if (out) writeFileSync(out, text)
-  else process.stdout.write(text)
+  const at = process.argv.indexOf('--print')
+  if (at >= 0) process.stdout.write(render(messages[process.argv[at + 1] || 'zh-CN'].errors))
+  else for (const [lang, file] of Object.entries(FILES)) writeFileSync(join(here, '../utils', file), render(messages[lang].errors))
 }

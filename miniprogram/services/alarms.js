@@ -1,9 +1,8 @@
 // My alarms: the open alarms of my sites, active first (the API scopes them to my sites).
 const api = require('../utils/request')
+const i18n = require('../utils/i18n')
 
 const STATE_RANK = { active: 0, acknowledged: 1, cleared: 2, closed: 3 }
-const LEVEL_TEXT = { alarm: '报警', warning: '预警' }
-const STATE_TEXT = { active: '未处理', acknowledged: '已确认', cleared: '已恢复', closed: '已关闭' }
 
 function order(alarms) {
   return alarms.slice().sort((a, b) =>
@@ -25,4 +24,7 @@ const comment = (id, text) => api.post(`/api/v1/alarms/${id}/comments`, { text }
 // "I take it": the alarm assigned to me (duty staff taking a job)
 const take = (id) => api.post(`/api/v1/alarms/${id}/take`)
 
-module.exports = { mine, detail, acknowledge, comment, take, order, LEVEL_TEXT, STATE_TEXT }
+// the texts in the current language (i18n/*.js alarms.level / alarms.state)
+module.exports = { mine, detail, acknowledge, comment, take, order,
+  get LEVEL_TEXT() { return i18n.dict().alarms.level },
+  get STATE_TEXT() { return i18n.dict().alarms.state } }

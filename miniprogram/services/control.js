@@ -5,11 +5,9 @@
 // commands awaiting my approval, approve, reject with a reason.
 const config = require('../config')
 const api = require('../utils/request')
+const i18n = require('../utils/i18n')
 
 const IN_FLIGHT = ['requested', 'awaiting_approval', 'queued', 'sent']
-const STATE_TEXT = { requested: '已提交', awaiting_approval: '待审批', queued: '排队中', sent: '已下发',
-  confirmed: '已确认', failed: '失败', timed_out: '超时', refused: '被拒绝', rejected: '已驳回',
-  cancelled: '已取消', expired: '已过期' }
 
 function newKey() {
   const b = []
@@ -22,13 +20,15 @@ function newKey() {
 
 let retry = null        // {sig, key}: the intent whose last send did not reach the server
 
-// ``{action, reason}`` to a device -> the command (queued, or awaiting_approval on a
-// protected circuit). A refusal is thrown (silent: the page shows it with message_zh).
-async function send(deviceId, action, reason) {
-  const sig = `${deviceId}:${action}`
+// ``{action, reason}`` (and ``value``, dim's level 0..100) to a device -> the command
+// (queued, or awaiting_approval on a protected circuit). A refusal is thrown (silent: the
+// page shows it with message_zh).
+async function send(deviceId, action, reason, value) {
+  const sig = `${deviceId}:${action}:${value === undefined ? '' : value}`
   const key = retry && retry.sig === sig ? retry.key : newKey()
+  const body = value === undefined ? { action, reason } : { action, value, reason }
   try {
-    const cmd = await api.post(`/api/v1/devices/${deviceId}/commands`, { action, reason },
+    const cmd = await api.post(`/api/v1/devices/${deviceId}/commands`, body,
       { headers: { 'Idempotency-Key': key }, silent: true })
     retry = null
     return cmd
@@ -79,4 +79,4 @@ function reasonOf(errOrCmd) {
 }
 
 module.exports = { send, get, follow, awaitingMine, approve, reject, reasonOf, newKey,
-  IN_FLIGHT, STATE_TEXT, _reset() { retry = null } }
+  IN_FLIGHT, get STATE_TEXT() { return i18n.dict().control.state }, _reset() { retry = null } }

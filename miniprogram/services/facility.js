@@ -33,3 +33,13 @@ function chooseSite(id) { wx.setStorageSync(SITE_KEY, id) }
 
 module.exports = { sites, topology, latest, deviceLatest, currentSite, chooseSite,
   _forget() { for (const k of Object.keys(cache)) delete cache[k] } }
+
+// A device's record (GET /devices/{id}): its kind and ``actions``, what it accepts.
+module.exports.device = (id, options) => api.get(`/api/v1/devices/${id}`, options)
+
+// The site's load controllers and KNX groups (they hang in areas, not always on circuits).
+module.exports.loads = async (siteId, options) => {
+  const lists = await Promise.all(['load', 'knx_group'].map((kind) =>
+    api.get(`/api/v1/devices?site_id=${siteId}&kind=${kind}&page_size=500`, options)))
+  return [].concat(...lists)
+}

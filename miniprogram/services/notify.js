@@ -1,16 +1,16 @@
 // My notification preferences (GET/PUT /me/notify-profile): which channels alarms reach
 // me through, in the order they are tried (each at most once).
 const api = require('../utils/request')
+const i18n = require('../utils/i18n')
 
 const CHANNELS = ['wechat_template', 'wxa_subscribe', 'webpush', 'sms']
-const CHANNEL_TEXT = { wechat_template: '公众号模板消息', wxa_subscribe: '小程序订阅消息',
-  webpush: '浏览器推送', sms: '短信' }
 
 const profile = (options) => api.get('/api/v1/me/notify-profile', options)
 const saveChannels = (channels) => api.put('/api/v1/me/notify-profile', { channels })
 
 // The rows of the settings page: the enabled channels in their order, then the others.
 function rows(channels) {
+  const CHANNEL_TEXT = i18n.dict().settings.channel
   const on = channels.filter((c) => CHANNELS.includes(c))
   return on.map((c, i) => ({ channel: c, text: CHANNEL_TEXT[c], on: true, rank: i + 1 }))
     .concat(CHANNELS.filter((c) => !on.includes(c)).map((c) => ({ channel: c, text: CHANNEL_TEXT[c], on: false, rank: 0 })))
@@ -31,4 +31,5 @@ function moveUp(channels, channel) {
   return out
 }
 
-module.exports = { profile, saveChannels, rows, toggle, moveUp, CHANNELS, CHANNEL_TEXT }
+module.exports = { profile, saveChannels, rows, toggle, moveUp, CHANNELS,
+  get CHANNEL_TEXT() { return i18n.dict().settings.channel } }

@@ -3,8 +3,8 @@
 // wx.uploadFile, checked by the server: JPEG/PNG/WebP, at most 5 MB, 20 an order).
 const api = require('../utils/request')
 const session = require('../utils/session')
+const i18n = require('../utils/i18n')
 
-const STATUS_TEXT = { open: '待处理', in_progress: '处理中', done: '已完成' }
 const NEXT = { open: ['in_progress', 'done'], in_progress: ['done'], done: [] }
 const MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
@@ -37,4 +37,4 @@ function upload(id, file) {
 }
 
 module.exports = { ofAlarm, get, open, take, move, setNote, photos, photoFile, upload,
-  STATUS_TEXT, NEXT, MAX_PHOTO_BYTES, me }
+  NEXT, MAX_PHOTO_BYTES, me, get STATUS_TEXT() { return i18n.dict().repair.status } }

@@ -7,7 +7,9 @@ const fs = require('node:fs')
 const ROOT = path.join(__dirname, '..')
 const NPM = path.join(ROOT, 'miniprogram_npm')
 
-function load(relPath) {
+// ``stubs``: {tag: definition} replaces a custom component by a plain one (only the chart,
+// whose canvas does not exist in jsdom, is stubbed, and only in page tests).
+function load(relPath, { stubs = {} } = {}) {
   const simulate = require('miniprogram-simulate')
   const file = path.join(ROOT, relPath)
   const json = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'))
@@ -17,6 +19,7 @@ function load(relPath) {
       usingComponents[tag] = path.relative(path.dirname(file), path.join(NPM, target))
     }
   }
+  for (const [tag, definition] of Object.entries(stubs)) usingComponents[tag] = simulate.load(definition)
   const id = simulate.load(file, { usingComponents, rootPath: ROOT })
   const page = simulate.render(id)
   page.attach(document.createElement('parent-wrapper'))

@@ -1,5 +1,10 @@
-// API errors in Chinese: the stable ``error`` code of the response -> the PWA's text.
-const TEXTS = require('./error-texts')
+// API errors in the UI language (Chinese first): the stable ``error`` code of the response
+// -> the PWA's text.
+const ZH = require('./error-texts')
+const EN = require('./error-texts-en')
+const i18n = require('./i18n')
+
+const table = () => (i18n.lang() === 'en' ? EN : ZH)
 
 class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -12,6 +17,7 @@ class ApiError extends Error {
 }
 
 function describe(code, status) {
+  const TEXTS = table()
   if (code && TEXTS[code]) return TEXTS[code]
   if (status === 401) return TEXTS.unauthorized
   if (status === 403) return TEXTS.forbidden
@@ -19,4 +25,4 @@ function describe(code, status) {
   return TEXTS.unknown.replace('{status}', String(status))
 }
 
-module.exports = { ApiError, describe, TEXTS }
+module.exports = { ApiError, describe, TEXTS: ZH, TEXTS_EN: EN }

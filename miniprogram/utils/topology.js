@@ -2,10 +2,10 @@
 // (GET /sites/{id}/latest), as the PWA's src/lib/control.js and power.js do: the areas ->
 // boards -> circuits walk, what a circuit feeds, a breaker's state and the actions offered.
 
-const STATE_TEXT = { closed: '合闸', open: '分闸', tripped: '已脱扣', fault: '故障', offline: '离线',
-  unknown: '未知' }
-const MODE_TEXT = { auto: '自动', manual: '手动', maintenance: '检修' }
-const ACTION_TEXT = { open: '分闸', close: '合闸', reset: '复位', on: '开', off: '关' }
+const i18n = require('./i18n')
+
+// Devices switched on/off/dim (docs/control.md): load controllers and KNX groups.
+const LOAD_KINDS = ['load', 'knx_group']
 
 // Every area of the tree, depth-first: [{id, name, code, depth}]
 function flattenAreas(areas, depth = 0, out = []) {
@@ -125,6 +125,36 @@ function liveLine(entry) {
   return { state: deviceState(entry), text: parts.join(' · ') }
 }
 
-module.exports = { flattenAreas, subAreaIds, allBoards, boardsOfArea, findBoard, boardCircuits,
+// A load controller's or KNX group's state: on / off (a load's relay is switch_state
+// closed/open, a KNX group's ``light`` on/off), offline, else unknown; and its level (%),
+// a load's dim_level or a group's brightness, null when it has none.
+function loadState(entry) {
+  if (!entry) return 'unknown'
+  if (entry.online === false) return 'offline'
+  const light = value(entry, 'light')
+  if (light === 'on' || light === 'off') return light
+  const sw = value(entry, 'switch_state')
+  if (sw === 'closed') return 'on'
+  if (sw === 'open') return 'off'
+  return 'unknown'
+}
+
+function loadLevel(entry) {
+  const v = value(entry, 'dim_level')
+  const b = v === null ? value(entry, 'brightness') : v
+  return typeof b === 'number' ? Math.round(b) : null
+}
+
+// The actions to offer a load, from what the device accepts (its record's ``actions``):
+// the switch that changes its state first (off when on), then dim.
+function loadActions(accepted, state) {
+  const order = state === 'on' ? ['off', 'on', 'dim'] : ['on', 'off', 'dim']
+  return order.filter((a) => (accepted || []).includes(a))
+}
+
+module.exports = { loadState, loadLevel, loadActions, LOAD_KINDS, flattenAreas, subAreaIds, allBoards, boardsOfArea, findBoard, boardCircuits,
   findCircuitOfDevice, downstream, value, deviceState, breakerActions, primaryDevice, liveLine,
-  STATE_TEXT, MODE_TEXT, ACTION_TEXT }
+  // texts in the current language (i18n/*.js topo.*)
+  get STATE_TEXT() { return i18n.dict().topo.state },
+  get MODE_TEXT() { return i18n.dict().topo.mode },
+  get ACTION_TEXT() { return i18n.dict().topo.action } }

@@ -1,5 +1,5 @@
 // One alarm of a list: level tag, message, state and when it was raised; tap -> 'open'.
-const { LEVEL_TEXT, STATE_TEXT } = require('../../services/alarms')
+const alarms = require('../../services/alarms')
 const { shortTime } = require('../../utils/format')
 
 Component({
@@ -10,8 +10,8 @@ Component({
   observers: {
     alarm(alarm) {
       this.setData({
-        levelText: LEVEL_TEXT[alarm.level] || alarm.level || '',
-        stateText: STATE_TEXT[alarm.state] || alarm.state || '',
+        levelText: alarms.LEVEL_TEXT[alarm.level] || alarm.level || '',
+        stateText: alarms.STATE_TEXT[alarm.state] || alarm.state || '',
         time: shortTime(alarm.raised_at),
       })
     },

@@ -5,12 +5,11 @@ const alarms = require('../../services/alarms')
 const repair = require('../../services/repair')
 const wechat = require('../../services/wechat')
 const { shortTime } = require('../../utils/format')
+const i18n = require('../../utils/i18n')
 
-const KIND_TEXT = { raised: '报警产生', acknowledged: '已确认', comment: '备注', cleared: '已恢复',
-  closed: '已关闭', escalated: '已升级', notification: '已通知', assigned: '已指派',
-  repair_order: '维修工单' }
 
 function timelineOf(alarm) {
+  const KIND_TEXT = i18n.dict().alarm.kind
   return (alarm.timeline || []).map((e) => ({
     time: shortTime(e.at),
     text: [KIND_TEXT[e.kind] || e.kind, e.user, e.data && (e.data.text || e.data.comment)]
@@ -19,7 +18,8 @@ function timelineOf(alarm) {
 }
 
 Component({
-  data: { id: null, alarm: null, levelText: '', stateText: '', valueText: '', raisedAt: '',
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'alarm', id: null, alarm: null, levelText: '', stateText: '', valueText: '', raisedAt: '',
     timeline: [], comment: '', busy: false, orders: [], opening: false, mine: false, askGrant: false, grantsLeft: 0, templateId: null },
   methods: {
     onLoad(query) {

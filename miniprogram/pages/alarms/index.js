@@ -3,9 +3,11 @@
 const config = require('../../config')
 const alarms = require('../../services/alarms')
 const { shortTime } = require('../../utils/format')
+const i18n = require('../../utils/i18n')
 
 Component({
-  data: { alarms: [], activeCount: 0, loaded: false, updatedAt: '' },
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'alarms', alarms: [], activeCount: 0, loaded: false, updatedAt: '' },
   methods: {
     onShow() {
       this.refresh()

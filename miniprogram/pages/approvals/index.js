@@ -6,9 +6,11 @@ const facility = require('../../services/facility')
 const topo = require('../../utils/topology')
 const wxp = require('../../utils/wxp')
 const { shortTime } = require('../../utils/format')
+const i18n = require('../../utils/i18n')
 
 Component({
-  data: { rows: [], loaded: false, busy: false },
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'approvals', rows: [], loaded: false, busy: false },
   methods: {
     onLoad() { return this.load() },
     onShow() { if (this.data.loaded) this.load() },
@@ -23,26 +25,26 @@ Component({
           place = [circuit && circuit.name, device && device.code].filter(Boolean).join(' ')
         } catch (err) { /* shown without the place */ }
         rows.push({ id: c.id, title: `${topo.ACTION_TEXT[c.action] || c.action} · ${place}`,
-          label: `申请人 ${c.requested_by_name} · ${shortTime(c.requested_at)}`,
-          expires: c.approval_expires_at ? `审批截止 ${shortTime(c.approval_expires_at)}` : '' })
+          label: i18n.t('approvals.requestedBy', { name: c.requested_by_name, time: shortTime(c.requested_at) }),
+          expires: c.approval_expires_at ? i18n.t('approvals.expires', { time: shortTime(c.approval_expires_at) }) : '' })
       }
       this.setData({ rows, loaded: true })
     },
     async decide(id, approve) {
-      const answer = await wxp.showModal({ title: approve ? '批准该指令？' : '驳回该指令？',
-        editable: true, placeholderText: approve ? '审批意见（可选）' : '驳回原因（必填）',
-        confirmText: approve ? '批准' : '驳回', confirmColor: approve ? '#1989fa' : '#ee0a24' })
+      const answer = await wxp.showModal({ title: i18n.t(approve ? 'approvals.approveTitle' : 'approvals.rejectTitle'),
+        editable: true, placeholderText: i18n.t(approve ? 'approvals.commentPh' : 'approvals.reasonPh'),
+        confirmText: i18n.t(approve ? 'approvals.approve' : 'approvals.reject'), confirmColor: approve ? '#1989fa' : '#ee0a24' })
         .catch(() => ({ confirm: false }))
       if (!answer.confirm) return
       const comment = (answer.content || '').trim()
       if (!approve && !comment) {
-        wx.showToast({ title: '请填写驳回原因', icon: 'none' })
+        wx.showToast({ title: i18n.t('approvals.reasonRequired'), icon: 'none' })
         return
       }
       this.setData({ busy: true })
       try {
         await (approve ? control.approve(id, comment) : control.reject(id, comment))
-        wx.showToast({ title: approve ? '已批准' : '已驳回', icon: 'success' })
+        wx.showToast({ title: i18n.t(approve ? 'approvals.approved' : 'approvals.rejected'), icon: 'success' })
       } catch (err) {
         // the wrapper showed it (e.g. approval_expired, cannot_approve_own)
       } finally {

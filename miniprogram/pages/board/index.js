@@ -4,8 +4,10 @@
 const config = require('../../config')
 const facility = require('../../services/facility')
 const topo = require('../../utils/topology')
+const i18n = require('../../utils/i18n')
 
 Component({
+  behaviors: [i18n.behavior],
   data: { siteId: null, id: null, board: null, rows: [], fed: [], updated: '' },
   methods: {
     async onLoad(query) {
@@ -16,7 +18,7 @@ Component({
       this._board = board
       const fed = []
       for (const { circuit } of topo.boardCircuits(board)) {
-        for (const b of circuit.boards || []) fed.push({ id: b.id, name: b.name, code: b.code, via: circuit.name })
+        for (const b of circuit.boards || []) fed.push({ id: b.id, name: b.name, code: b.code, via: i18n.t('board.fedBy', { via: circuit.name }) })
       }
       this.setData({ board: { id: board.id, name: board.name, code: board.code }, fed })
       wx.setNavigationBarTitle && wx.setNavigationBarTitle({ title: board.name })

@@ -4,11 +4,13 @@
 const facility = require('../../services/facility')
 const control = require('../../services/control')
 const topo = require('../../utils/topology')
+const i18n = require('../../utils/i18n')
 
 const NO_AREA = 0      // the boards without an area
 
 Component({
-  data: { site: null, sites: [], areas: [], areaId: null, boards: [], approvals: 0, empty: false },
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'circuits', site: null, sites: [], areas: [], areaId: null, boards: [], approvals: 0, empty: false },
   methods: {
     onLoad() { return this.load() },
     onShow() { return this.loadApprovals() },
@@ -19,7 +21,7 @@ Component({
       const areas = topo.flattenAreas(topology.areas)
         .map((a) => ({ ...a, count: topo.boardsOfArea(topology, a.id).length }))
       const loose = topo.boardsOfArea(topology, null).length
-      if (loose) areas.push({ id: NO_AREA, code: '', name: '未分区', depth: 0, count: loose })
+      if (loose) areas.push({ id: NO_AREA, code: '', name: i18n.t('circuits.noArea'), depth: 0, count: loose })
       const keep = areas.find((a) => a.id === this.data.areaId)
       this.setData({ site, sites, areas, empty: false })
       this.showArea(keep ? keep.id : (areas.find((a) => a.count) || areas[0] || {}).id, topology)
@@ -42,6 +44,7 @@ Component({
       this.setData({ approvals: list.length })
     },
     onApprovals() { wx.navigateTo({ url: '/pages/approvals/index' }) },
+    onLoads() { wx.navigateTo({ url: `/pages/loads/index?site=${this.data.site.id}` }) },
     onSwitchSite() {
       const sites = this.data.sites
       if (sites.length < 2) return

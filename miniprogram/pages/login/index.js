@@ -3,11 +3,13 @@
 // so that miniprogram-simulate can test it.
 const auth = require('../../services/auth')
 const session = require('../../utils/session')
+const i18n = require('../../utils/i18n')
 
 const HOME = '/pages/alarms/index'
 
 Component({
-  data: { step: 'wechat', ticket: '', username: '', password: '', busy: false, error: '' },
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'login', step: 'wechat', ticket: '', username: '', password: '', busy: false, error: '' },
   methods: {
     onLoad() {
       if (session.get()) wx.switchTab({ url: HOME })
@@ -22,7 +24,7 @@ Component({
           this.setData({ step: 'bind', ticket: out.ticket })
         }
       } catch (err) {
-        this.setData({ error: err.text || '微信登录失败' })
+        this.setData({ error: err.text || i18n.t('login.wechatFailed') })
       } finally {
         this.setData({ busy: false })
       }

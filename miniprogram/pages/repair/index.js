@@ -4,11 +4,11 @@
 const repair = require('../../services/repair')
 const wxp = require('../../utils/wxp')
 const { shortTime } = require('../../utils/format')
-
-const ACTION_TEXT = { in_progress: '开始处理', done: '完成维修' }
+const i18n = require('../../utils/i18n')
 
 Component({
-  data: { id: null, order: null, statusText: '', mine: false, next: [], note: '',
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'repair', id: null, order: null, statusText: '', mine: false, next: [], note: '',
     photos: [], uploading: false, busy: false, createdAt: '' },
   methods: {
     onLoad(query) {
@@ -20,7 +20,7 @@ Component({
       this.setData({
         order, note: order.note || '', statusText: repair.STATUS_TEXT[order.status] || order.status,
         mine: order.assignee_id != null && order.assignee_id === repair.me(),
-        next: repair.NEXT[order.status].map((s) => ({ status: s, text: ACTION_TEXT[s] })),
+        next: repair.NEXT[order.status].map((s) => ({ status: s, text: i18n.t(`repair.action.${s}`) })),
         createdAt: shortTime(order.created_at),
       })
       await this.loadPhotos()
@@ -72,7 +72,7 @@ Component({
         }
       }
       this.setData({ uploading: false })
-      if (sent) wx.showToast({ title: `已上传 ${sent} 张照片`, icon: 'success' })
+      if (sent) wx.showToast({ title: i18n.t('repair.uploaded', { n: sent }), icon: 'success' })
       await this.loadPhotos()
     },
     onPreview(e) {

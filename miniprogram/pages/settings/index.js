@@ -6,15 +6,17 @@ const notify = require('../../services/notify')
 const wechat = require('../../services/wechat')
 const session = require('../../utils/session')
 const wxp = require('../../utils/wxp')
+const i18n = require('../../utils/i18n')
 
 const LOGIN = '/pages/login/index'
 
 Component({
-  data: { user: {}, status: { bound: false, grants_left: 0 }, channels: [], saved: [],
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'settings', langs: [], user: {}, status: { bound: false, grants_left: 0 }, channels: [], saved: [],
     rows: [], dirty: false, saving: false, noChannel: false },
   methods: {
     onShow() {
-      this.setData({ user: (session.get() || {}).user || {} })
+      this.setData({ user: (session.get() || {}).user || {}, langs: this.langs() })
       return this.load()
     },
     async load() {
@@ -29,6 +31,15 @@ Component({
       } catch (err) {
         // the rest of the page still works
       }
+    },
+    langs() { return i18n.LANGS.map((l) => ({ lang: l, text: i18n.dict().languages[l], on: l === i18n.lang() })) },
+    // 语言 / Language: kept in storage; this page, its channels and the tab bar change at once,
+    // every other page when it is shown next
+    onLanguage(e) {
+      i18n.setLang(e.currentTarget.dataset.lang)
+      this.i18nRefresh()
+      this.setData({ langs: this.langs() })
+      if (this.data.channels.length || this.data.saved.length) this.showChannels(this.data.channels)
     },
     showChannels(channels, saved = this.data.saved) {
       this.setData({ channels, saved, rows: notify.rows(channels), noChannel: !channels.length,
@@ -47,7 +58,7 @@ Component({
       try {
         const { channels } = await notify.saveChannels(this.data.channels)
         this.showChannels(channels, channels)
-        wx.showToast({ title: '已保存', icon: 'success' })
+        wx.showToast({ title: i18n.t('settings.saved'), icon: 'success' })
       } catch (err) {
         // shown by the wrapper; the choice stays to try again
       } finally {
@@ -62,8 +73,8 @@ Component({
       }
     },
     async onUnbind() {
-      const { confirm } = await wxp.showModal({ title: '解绑微信',
-        content: '解绑后需用账号密码重新绑定才能用微信登录，并将不再收到小程序订阅消息。', confirmText: '解绑' })
+      const { confirm } = await wxp.showModal({ title: i18n.t('settings.unbindTitle'),
+        content: i18n.t('settings.unbindText'), confirmText: i18n.t('settings.unbindConfirm') })
       if (!confirm) return
       try {
         await wechat.unbind()

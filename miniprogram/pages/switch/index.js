@@ -1,4 +1,6 @@
-// Switching one breaker through the command lifecycle. Before: the confirmation with the
+// Switching one breaker, load controller or KNX group through the command lifecycle. A
+// breaker: open / close / reset; a load or group: on / off and, when it accepts it, dim
+// with a level (what a device accepts is its record's ``actions``). Before: the confirmation with the
 // circuit, the breaker's state, its mode (a breaker not in 自动 refuses remote
 // operation), its protection (a protected circuit waits for a second person's approval)
 // and what it feeds (what loses power when it opens); the action and a reason (required).
@@ -8,6 +10,7 @@ const facility = require('../../services/facility')
 const control = require('../../services/control')
 const topo = require('../../utils/topology')
 const wxp = require('../../utils/wxp')
+const i18n = require('../../utils/i18n')
 
 const STEPS_PLAIN = ['queued', 'sent', 'confirmed']
 
@@ -25,48 +28,72 @@ function stepsOf(cmd, isProtected) {
   return steps.slice(0, steps.indexOf(last) + 1).map((s) => step(s, 'done')).concat([step(cmd.state, 'end')])
 }
 
+// what loses (open) or regains (close) power, as a line of text
+function feedsText(action, n) {
+  if (!n) return i18n.t('switch.noFeeds')
+  return i18n.t(action === 'open' ? 'switch.feedsOpen' : 'switch.feedsClose', { n })
+}
+
 Component({
-  data: { siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
+  behaviors: [i18n.behavior],
+  data: { titleKey: 'switch', feedsText: '', modeBlocksText: '', siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
     stateText: '', mode: null, modeText: '', fed: [], actions: [], action: null, reason: '',
+    isLoad: false, level: 100, levelNow: null,
     error: '', errorCode: '', busy: false, command: null, steps: [], outcome: '' },
   methods: {
     async onLoad(query) {
       this.setData({ siteId: Number(query.site), deviceId: Number(query.device) })
-      const [topology, entry] = await Promise.all([facility.topology(this.data.siteId),
-        facility.deviceLatest(this.data.deviceId)])
+      const [topology, entry, record] = await Promise.all([facility.topology(this.data.siteId),
+        facility.deviceLatest(this.data.deviceId),
+        facility.device(this.data.deviceId, { silent: true }).catch(() => null)])
       const { circuit, board } = topo.findCircuitOfDevice(topology, this.data.deviceId)
       const device = circuit ? circuit.devices.find((d) => d.id === this.data.deviceId) : null
-      const state = topo.deviceState(entry)
-      const mode = topo.value(entry, 'mode')
-      const actions = topo.breakerActions(state).map((a) => ({ action: a, text: topo.ACTION_TEXT[a] }))
+      const kind = (record && record.kind) || (device && device.kind) || 'breaker'
+      const isLoad = topo.LOAD_KINDS.includes(kind)
+      const accepted = record && Array.isArray(record.actions) ? record.actions : null
+      const state = isLoad ? topo.loadState(entry) : topo.deviceState(entry)
+      const mode = isLoad ? null : topo.value(entry, 'mode')
+      const levelNow = isLoad ? topo.loadLevel(entry) : null
+      const offered = isLoad ? topo.loadActions(accepted, state)
+        : topo.breakerActions(state).filter((a) => !accepted || !accepted.length || accepted.includes(a))
+      const actions = offered.map((a) => ({ action: a, text: topo.ACTION_TEXT[a] }))
       this.setData({
-        device: device || { code: entry.code, name: entry.name },
+        device: device || { code: (record || entry).code, name: (record || entry).name },
         circuit: circuit ? { id: circuit.id, name: circuit.name, code: circuit.code,
           protected: circuit.protected } : null,
         board: board ? board.name : '', state, stateText: topo.STATE_TEXT[state],
-        mode, modeText: mode ? (topo.MODE_TEXT[mode] || mode) : '—',
-        fed: topo.downstream(circuit).map((c) => ({ id: c.id, name: c.name, code: c.code })),
-        actions, action: actions[0].action,
+        mode, modeText: mode ? (topo.MODE_TEXT[mode] || mode) : '—', isLoad,
+        levelNow, level: levelNow === null ? 100 : levelNow,
+        fed: isLoad ? [] : topo.downstream(circuit).map((c) => ({ id: c.id, name: c.name, code: c.code })),
+        actions, action: actions.length ? actions[0].action : null,
       })
+      this.setData({ feedsText: feedsText(this.data.action, this.data.fed.length),
+        modeBlocksText: mode ? i18n.t('switch.modeBlocks', { mode: this.data.modeText }) : '' })
     },
     onUnload() { if (this._follow) this._follow.stop() },
-    onAction(e) { this.setData({ action: e.currentTarget.dataset.action }) },
+    onAction(e) {
+      const action = e.currentTarget.dataset.action
+      this.setData({ action, feedsText: feedsText(action, this.data.fed.length) })
+    },
     onReason(e) { this.setData({ reason: e.detail, error: '' }) },
+    onLevel(e) { this.setData({ level: Math.round(Number(e.detail && e.detail.value !== undefined ? e.detail.value : e.detail)) }) },
     async onSubmit() {
       const reason = (this.data.reason || '').trim()
-      if (!reason) { this.setData({ error: '请填写操作原因', errorCode: 'reason_required' }); return }
-      const { action, fed, circuit } = this.data
+      if (!reason) { this.setData({ error: i18n.t('switch.reasonRequired'), errorCode: 'reason_required' }); return }
+      const { action, fed, circuit, device, level } = this.data
       const what = topo.ACTION_TEXT[action]
-      const lines = [`${circuit ? circuit.name : ''} ${what}`]
-      if (action === 'open' && fed.length) lines.push(`下游 ${fed.length} 条回路将失电`)
-      if (circuit && circuit.protected) lines.push('该回路受保护，需另一位人员审批后执行')
-      const ok = await wxp.showModal({ title: `确认${what}？`, content: lines.join('；'),
-        confirmText: what, confirmColor: action === 'open' ? '#ee0a24' : '#1989fa' })
+      const place = circuit ? circuit.name : device.name || device.code
+      const lines = [action === 'dim' ? i18n.t('switch.dimLine', { place, what, level }) : `${place} ${what}`]
+      if (action === 'open' && fed.length) lines.push(i18n.t('switch.feedsLose', { n: fed.length }))
+      if (circuit && circuit.protected) lines.push(i18n.t('switch.protectedLine'))
+      const ok = await wxp.showModal({ title: i18n.t('switch.confirmTitle', { what }), content: lines.join(i18n.lang() === 'en' ? '; ' : '；'),
+        confirmText: what, confirmColor: action === 'open' || action === 'off' ? '#ee0a24' : '#1989fa' })
         .then((r) => r.confirm, () => false)
       if (!ok) return
       this.setData({ busy: true, error: '' })
       try {
-        const cmd = await control.send(this.data.deviceId, action, reason)
+        const cmd = await control.send(this.data.deviceId, action, reason,
+          action === 'dim' ? level : undefined)
         this.show(cmd)
         this._follow = control.follow(cmd.id, (c) => this.show(c))
         const settled = await this._follow.done
@@ -80,8 +107,10 @@ Component({
     show(cmd) {
       const protectedCircuit = Boolean(this.data.circuit && this.data.circuit.protected)
       let outcome = ''
-      if (cmd.state === 'confirmed') outcome = `${topo.ACTION_TEXT[cmd.action]}成功，设备已确认`
-      else if (cmd.state === 'awaiting_approval') outcome = '等待另一位有权限的人员审批'
+      const what = cmd.action === 'dim' && typeof cmd.value === 'number'
+        ? i18n.t('switch.dimmedTo', { level: Math.round(cmd.value) }) : topo.ACTION_TEXT[cmd.action]
+      if (cmd.state === 'confirmed') outcome = i18n.t('switch.confirmed', { what })
+      else if (cmd.state === 'awaiting_approval') outcome = i18n.t('switch.awaiting')
       else if (!control.IN_FLIGHT.includes(cmd.state)) {
         outcome = control.reasonOf(cmd) || control.STATE_TEXT[cmd.state]
       }
