@@ -153,6 +153,14 @@ def test_a_sag_on_one_circuit_only_stays_on_that_circuit():
     assert "only this circuit saw the sag" in text(r["faults"][0])
 
 
+def test_a_sag_on_a_feeder_and_everything_below_it_is_located_at_the_feeder():
+    r = locate(tree(), states(**{f"b{c}": {"sag": True} for c in (2, 4, 5, 6)}))
+    assert kinds(r) == [("sag", "circuit", "F1")]
+    f = r["faults"][0]
+    assert f["affected_circuits"] == [4, 5, 6]
+    assert "seen on 3 circuit(s) below it and not upstream" in text(f)
+
+
 def test_a_dead_board_under_a_live_feeder_is_located_between_them():
     r = locate(tree(), states(**{f"b{c}": {"voltages": DEAD} for c in (4, 5, 6)}))
     assert kinds(r) == [("loss_of_voltage", "board", "DB1")]

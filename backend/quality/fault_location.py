@@ -319,18 +319,23 @@ def locate(tree: dict, states: dict[int, DeviceState],
         return taken
 
     lifted = lift("dead", {c for c in roots if site.state[c][0] == "dead"})
+    # a sag seen on a circuit and below it comes from the most upstream circuit seeing it
     sag_roots = {c for c in site.circuits if site.state[c][0] == "sag"
-                 and not any(site.state[u][0] in POWER for u in site.upstream_chain(c))}
+                 and not any(site.state[u][0] in (*POWER, "sag") for u in site.upstream_chain(c))}
     lifted_sags = lift("sag", sag_roots)
 
     def circuit_fault(cid: int, steps_extra=()) -> dict:
         st, detail, dev = site.state[cid]
         if st in POWER:
             sub, devs, live = _affected(site, [cid])
+        elif st == "sag":
+            sub = [c for c in site.subtree(cid) if site.state[c][0] == "sag"]
+            devs = sorted(d.id for c in [cid, *sub] for d in site.on_circuit.get(c, []))
+            live = []
         else:
             sub, devs, live = [], sorted(d.id for d in site.on_circuit.get(cid, [])), []
         steps = [_describe(site, cid), _upstream_step(site, cid), *steps_extra]
-        if st in POWER:
+        if st in POWER or (st == "sag" and sub):
             steps += _downstream_step(site, sub, live, phase_loss=st == "phase_loss")
         c = site.circuits[cid]
         return {"node": _node("circuit", cid, c.get("code") or str(cid), c.get("name")),
@@ -349,9 +354,13 @@ def locate(tree: dict, states: dict[int, DeviceState],
                               "explained by it, not counted as separate faults"))
         faults.append(circuit_fault(cid, extra))
     for cid in sorted(sag_roots - lifted_sags, key=site.depth):
-        faults.append(circuit_fault(cid, [_txt("只有这一个回路出现暂降：原因在本回路或其负荷",
-                                               "only this circuit saw the sag: the cause is on "
-                                               "it or its loads")]))
+        below = [c for c in site.subtree(cid) if site.state[c][0] == "sag"]
+        why = (_txt(f"下游 {len(below)} 个回路同时出现同一暂降，而上游未出现：暂降源于本回路",
+                    f"the same sag is seen on {len(below)} circuit(s) below it and not upstream: "
+                    "it comes from this circuit") if below else
+               _txt("只有这一个回路出现暂降：原因在本回路或其负荷",
+                    "only this circuit saw the sag: the cause is on it or its loads"))
+        faults.append(circuit_fault(cid, [why]))
     powered_down = {c for c in site.circuits if site.state[c][0] in POWER}
     for cid in sorted(site.circuits, key=site.depth):
         if site.state[cid][0] == "fault_indicator":

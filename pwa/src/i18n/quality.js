@@ -12,7 +12,7 @@ export const qualityMessages = {
       scope: { system: '系统级', point: '单点' }, compliant: '合格', notCompliant: '不合格', unavailable: '无数据',
       rules: '诊断规则表', rulesHint: '规则以数据维护，说明及来源见 docs/quality-rules.md', sources: '依据',
       severity: { alarm: '严重', warning: '警告', info: '提示' },
-      entry: '电能质量',
+      entry: '电能质量', all: '全部', showAll: '显示全部（{n}）',
       fault: {
         title: '故障定位', none: '未定位到故障', located: '故障点', affected: '受影响', refresh: '重新定位',
         power: '供电故障', comm: '通讯故障', affectedN: '影响 {n} 个回路', steps: '推理过程',
@@ -46,7 +46,7 @@ export const qualityMessages = {
       scope: { system: 'System level', point: 'Point' }, compliant: 'Compliant', notCompliant: 'Not compliant', unavailable: 'No data',
       rules: 'Diagnosis rule table', rulesHint: 'The rules are kept as data; docs/quality-rules.md explains them with their sources', sources: 'Sources',
       severity: { alarm: 'Severe', warning: 'Warning', info: 'Info' },
-      entry: 'Power quality',
+      entry: 'Power quality', all: 'All', showAll: 'Show all ({n})',
       fault: {
         title: 'Fault location', none: 'No fault located', located: 'Fault here', affected: 'Affected', refresh: 'Locate again',
         power: 'Power fault', comm: 'Communication fault', affectedN: '{n} circuit(s) affected', steps: 'Reasoning',

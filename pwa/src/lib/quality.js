@@ -32,7 +32,7 @@ export function indexRows(indices = {}, tr = (k) => k) {
   const keys = [...INDEX_ORDER.filter((k) => k in indices), ...Object.keys(indices).filter((k) => !INDEX_ORDER.includes(k))]
   return keys.map((key) => {
     const ix = indices[key] || {}
-    const pooled = 'points' in ix && !('limits' in ix)
+    const pooled = 'points' in ix        // the site's pooled index (its points' limit when they share one)
     return {
       key,
       available: pooled ? ix.intervals > 0 : ix.available !== false,

@@ -37,8 +37,9 @@ describe('quality index rows', () => {
     const [row] = indexRows({ voltage_deviation: { points: 3, intervals: 12, compliance_pct: 75, worst_p95: 9.1,
       failing_points: 1, approximate: false } })
     expect(row).toMatchObject({ available: true, compliance: 75, p95: 9.1, compliant: false, limit: '' })
-    const [ok] = indexRows({ frequency: { points: 2, intervals: 4, compliance_pct: 100, worst_p95: 0.1, failing_points: 0 } })
-    expect(ok.compliant).toBe(true)
+    const [ok] = indexRows({ frequency: { points: 2, intervals: 4, compliance_pct: 100, worst_p95: 0.1, failing_points: 0,
+      standard: 'GB/T 15945-2008 3.1', unit: 'Hz', limits: { max_deviation_hz: 0.2 } } })
+    expect(ok).toMatchObject({ compliant: true, limit: '±0.2 Hz', standard: 'GB/T 15945-2008 3.1', unit: 'Hz' })
   })
 
   it('formats values and picks the language (zh-CN first)', () => {
