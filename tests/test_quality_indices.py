@@ -204,6 +204,13 @@ def test_site_pooling():
     # (19 + 0) / (20 + 10) = 63.33 %; the worst point's 95 % value: 8 %; one point fails
     assert site["compliance_pct"] == 63.33 and site["worst_p95"] == pytest.approx(8.0)
     assert site["failing_points"] == 1 and site["points"] == 2
+    assert site["standard"] == "GB/T 12325-2008 4.2" and site["unit"] == "%"
+    assert site["limits"] == a["indices"]["voltage_deviation"]["limits"]
+    # a single-phase point (+7 % / -10 %) beside a three-phase one: no one limit to show
+    c = report.point_indices(_equal_phases([2.0] * 5), PointSpec(phases=1))
+    mixed = report.pooled([a, c])["voltage_deviation"]
+    assert a["indices"]["voltage_deviation"]["limits"] != c["indices"]["voltage_deviation"]["limits"]
+    assert mixed["limits"] is None and mixed["standard"] == "GB/T 12325-2008 4.2"
 
 
 # --- events ----------------------------------------------------------------------------------

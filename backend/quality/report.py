@@ -272,4 +272,11 @@ def pooled(point_results: Sequence[dict]) -> dict:
                     "worst_p95": worst,
                     "failing_points": sum(1 for r in rs if r["compliant"] is False),
                     "approximate": any(r["approximate"] for r in rs)}
+        # the standard and limit the points were judged against (limits only when every
+        # point has the same: single- and three-phase points differ in voltage deviation)
+        judged = rs or [p["indices"][key] for p in point_results]
+        if judged:
+            limits = [r["limits"] for r in judged]
+            out[key].update(standard=judged[0]["standard"], unit=judged[0]["unit"],
+                            limits=limits[0] if all(x == limits[0] for x in limits) else None)
     return out

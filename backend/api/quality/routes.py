@@ -5,6 +5,8 @@ from flask.views import MethodView
 from backend.accounts.security import access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.quality.schemas import (
+    FaultLocationQueryArgsSchema,
+    FaultLocationSchema,
     PointQualitySchema,
     QualityDailyQueryArgsSchema,
     QualityDailySchema,
@@ -14,7 +16,7 @@ from backend.api.quality.schemas import (
     SiteQualitySchema,
 )
 from backend.models import Role
-from backend.quality import operations
+from backend.quality import locating, operations
 
 blp = Blueprint("quality", __name__, url_prefix="/api/v1",
                 description="Power quality: GB/T indices, events and diagnosis per "
@@ -64,6 +66,21 @@ class SiteQualityDaily(MethodView):
     def get(self, args, site_id):
         """Daily results for trends (computed each night by the quality.daily job)"""
         return operations.daily(current_actor(), site_id, args)
+
+
+@blp.route("/sites/<int:site_id>/fault-location")
+class SiteFaultLocation(MethodView):
+    @access(Role.staff)
+    @blp.arguments(FaultLocationQueryArgsSchema, location="query")
+    @blp.response(200, FaultLocationSchema)
+    @blp.alt_response(422, description="validation_error (device_id), device_not_found",
+                      schema="Error")
+    def get(self, args, site_id):
+        """Fault location now: the most upstream faulty node of each fault (from trip
+        causes, loss of voltage, phase loss, fault indicators, recent sags, gateway and
+        device communication), the affected downstream circuits and the reasoning step by
+        step in Chinese and English"""
+        return locating.site_fault_location(current_actor(), site_id, args)
 
 
 @blp.route("/quality/rules")

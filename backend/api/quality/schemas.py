@@ -105,3 +105,28 @@ class QualityRuleSchema(Strict):
     hazard = ma.fields.Dict(**_DICT)
     remedy = ma.fields.Dict(**_DICT)
     sources = ma.fields.List(String())
+
+
+class FaultLocationQueryArgsSchema(Strict):
+    device_id = Integer(validate=POSITIVE_ID, metadata={
+        "description": "only the faults that concern this device (an alarm's device): "
+                       "located at it or its circuit, or affecting it"})
+
+
+FAULT_DOC = ("most upstream first: {node {type: circuit | board | gateway | device, id, code, "
+             "name}, kind: trip | switched_off | loss_of_voltage | phase_loss | sag | "
+             "fault_indicator | gateway_offline | communication | flapping, power (false: "
+             "communication, not supply), cause (trip cause), devices (the evidence), "
+             "affected_circuits, affected_devices, reasoning [{zh, en}]}")
+
+
+class FaultLocationSchema(Strict):
+    site_id = Integer()
+    at = String(metadata={"format": "date-time"})
+    device_id = Integer(allow_none=True)
+    faults = ma.fields.List(ma.fields.Dict(**_DICT), metadata={"description": FAULT_DOC})
+    circuits = ma.fields.Dict(keys=String(), values=String(), metadata={
+        "description": "circuit id -> its observed state: ok | tripped | opened | dead | "
+                       "phase_loss | fault_indicator | sag | no_data"})
+    unknown_circuits = ma.fields.List(Integer(), metadata={
+        "description": "circuits no device on which answers"})
