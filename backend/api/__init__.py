@@ -8,7 +8,7 @@ RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "
              "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
              "repair_orders", "commands", "control_grants", "device_profiles", "scenes",
              "schedules", "linkage_rules", "knx_gateways", "wechat_auth", "energy",
-             "meter_replacements")
+             "meter_replacements", "preferences")
 
 
 def register_blueprints(api) -> None:
