@@ -1,6 +1,6 @@
 // The cockpit's cards (总览 on the phone, the big screen): which exist, the person's saved
 // choice merged with them, moving/hiding a card, and the sites ranked by consumption.
-// Pure: the saving is GET/PUT /api/v1/me/preferences (docs/cockpit.md).
+// Pure: the saving is in api/preferences.js (docs/cockpit.md).
 
 /** Every card, in the default order (the backend's COCKPIT_CARDS: the server refuses others). */
 export const CARDS = ['ranking', 'oneline', 'energy', 'trend', 'alarms', 'stats', 'live_power', 'top_circuits']
