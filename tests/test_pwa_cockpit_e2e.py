@@ -18,13 +18,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from backend.accounts.security import Actor
 from backend.extensions import db
 from backend.facility.transfer import import_yaml
-from backend.models import Board, Circuit, Gateway, Role, Site, User
+from backend.models import Board, Circuit, EnergySlot, Gateway, Role, Site, User
 from backend.models.preferences import UserPreferences
 from simulator.engine import SimConfig, SimulatorThread
 from simulator.fleet import from_facility
@@ -91,7 +91,13 @@ def platform(app):
 
 
 def test_cockpit_in_chromium(app, platform):
-    time.sleep(2)   # a first fast and normal poll cycle
+    # a first fast and normal poll cycle, and energy rolled up from the counters polled
+    with app.app_context():
+        for _ in range(60):
+            if db.session.scalar(select(func.count()).select_from(EnergySlot)):
+                break
+            db.session.rollback()
+            time.sleep(1)
     env = {**os.environ, "GW_BASE_URL": platform["base"], "GW_SIM_URL": platform["sim"],
            "GW_ARTIFACTS": str(ARTIFACTS), "GW_PASSWORD": PASSWORD, "GW_MANAGER": "boss",
            "GW_ADMIN": "chief", "GW_SITE": str(platform["site"]), "CHROMIUM": CHROMIUM}
@@ -109,6 +115,7 @@ def test_cockpit_in_chromium(app, platform):
     fault = r["an injected fault blinks its circuit"]
     assert (fault["state"], fault["alarm"], fault["animation"]) == ("tripped", "alarm", "blink")
     assert fault["breaker"] == "tripped"
+    assert fault["siteAlarms"] >= 1                               # the trip's alarm, ranked
     cards = r["a card moved and hidden survives reload and another profile"]
     assert cards["order"][0] == "oneline" and "top_circuits" not in cards["order"]
     assert cards["afterReload"] == cards["order"] == cards["otherProfile"]

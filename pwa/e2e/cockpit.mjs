@@ -13,6 +13,7 @@ const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
 const ADMIN = env('GW_ADMIN')
+const SITE = env('GW_SITE')
 mkdirSync(OUT, { recursive: true })
 
 const results = {}
@@ -60,9 +61,13 @@ try {
       circuits: [...document.querySelectorAll(`${d} [data-circuit]`)].map((e) => e.dataset.circuit),
       withPower: document.querySelectorAll(`${d} [data-circuit][data-kw]:not([data-kw=""])`).length,
       total: document.querySelector('[data-test=oneline-total]').dataset.kw,
-      flowing: document.querySelectorAll(`${d} line.flow`).length,
+      flowing: document.querySelectorAll(`${d} path.flow`).length,
     }), D)
     if (!drawn.flowing) throw new Error('no branch shows power flowing')
+    // the ranking with each site's open alarms, today's energy and the trend filled in
+    await until(page, () => [...document.querySelectorAll('[data-test=rank-row]')].every((r) => r.dataset.alarms !== ''))
+    await until(page, () => Number(document.querySelector('[data-test=energy-today]')?.dataset.kwh) > 0
+      && Number(document.querySelector('[data-test=cockpit-trend]')?.dataset.points) > 0)
     results['the diagram draws the facility live'] = drawn
     await shot(page, 'phone-cockpit')
   })
@@ -79,6 +84,9 @@ try {
         breaker: g.querySelector('[data-breaker]').dataset.breaker,
         count: document.querySelector('[data-test=oneline-alarms]')?.innerText || '' }
     }, sel)
+    // the trip's alarm counts on the site's ranking row (live, from the alarm stream)
+    await until(page, (id) => Number(document.querySelector(`[data-test=rank-row][data-site="${id}"]`)?.dataset.alarms) >= 1, SITE)
+    r.siteAlarms = Number(await page.locator(`[data-test=rank-row][data-site="${SITE}"]`).getAttribute('data-alarms'))
     results['an injected fault blinks its circuit'] = r
     await page.locator(sel).scrollIntoViewIfNeeded()
     await shot(page, 'phone-cockpit-fault')

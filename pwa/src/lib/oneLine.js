@@ -71,7 +71,23 @@ export function layoutOneLine(topology, { colW = COL_W, rowH = ROW_H, pad = PAD 
     return node
   }
   visit('source', topology, 0)
+  for (const e of edges) e.d = elbow(e, rowH)
   return { nodes, edges, buses, width: pad * 2 + Math.max(col, 1) * colW, height: pad * 2 + maxDepth * rowH + 40 }
+}
+
+/** The SVG path of an edge: straight when vertical, else down to the level between the
+ *  two rows, across, and down (one-line diagrams draw no diagonals). */
+export function elbow(e, rowH = ROW_H) {
+  if (e.x1 === e.x2) return `M${e.x1} ${e.y1} V${e.y2}`
+  const mid = e.y1 + Math.min(rowH * 0.35, (e.y2 - e.y1) / 2)
+  return `M${e.x1} ${e.y1} V${mid} H${e.x2} V${e.y2}`
+}
+
+/** The zoom that shows a diagram ``width`` wide in a box ``box`` wide: fit, but never
+ *  smaller than ``min`` (labels stay legible; the box scrolls) nor larger than 1. */
+export function fitZoom(width, box, min = 0.45) {
+  if (!(width > 0) || !(box > 0)) return 1
+  return Math.max(min, Math.min(1, Math.floor((box / width) * 100) / 100))
 }
 
 /** Line width (px) of a branch carrying ``kw`` when the largest branch carries ``maxKw``:

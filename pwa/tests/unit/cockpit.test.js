@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CARDS, mergeCards, moveCard, rankSites, todayCost, toggleCard, visibleCards } from '../../src/lib/cockpit.js'
-import { breakerMark, flowing, inAlarm, layoutOneLine, newlyAlarmed, shortLabel, strokeForKw } from '../../src/lib/oneLine.js'
+import { breakerMark, elbow, fitZoom, flowing, inAlarm, layoutOneLine, newlyAlarmed, shortLabel, strokeForKw } from '../../src/lib/oneLine.js'
 
 // site S: board AA1 (IN -> WL1, WL2; WL2 feeds board AL2 with L1, L2), board AA2 (C1)
 const topo = {
@@ -48,6 +48,19 @@ describe('layoutOneLine', () => {
     // a downstream board's line carries its feeder circuit's power, a root board's the site's
     expect(into('board:11')).toMatchObject([{ from: 'circuit:102', circuitId: 102 }])
     expect(into('board:10')).toMatchObject([{ from: 'source', circuitId: null }])
+  })
+
+  it('draws branches as elbows, never diagonals', () => {
+    expect(L.edges.find((e) => e.to === 'circuit:101').d).toBe('M125 200 V235 H50 V300')
+    expect(L.edges.find((e) => e.to === 'circuit:110').d).toBe('M150 435 V500')
+    expect(elbow({ x1: 0, y1: 0, x2: 10, y2: 40 }, 100)).toBe('M0 0 V20 H10 V40')
+  })
+
+  it('fits the zoom to the box within limits', () => {
+    expect(fitZoom(1000, 500)).toBe(0.5)
+    expect(fitZoom(1000, 2000)).toBe(1)
+    expect(fitZoom(10000, 390)).toBe(0.45)
+    expect(fitZoom(0, 390)).toBe(1)
   })
 
   it('scales to a few hundred circuits without overlap', () => {
