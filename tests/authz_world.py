@@ -309,6 +309,7 @@ BODIES = {
     "PUT /api/v1/me/notify-profile": lambda w: {"channels": ["webpush", "sms"],
                                                 "oa_openid": "o-test-openid"},
     "PUT /api/v1/users/<int:user_id>/notify-profile": lambda w: {"channels": ["sms"]},
+    "PUT /api/v1/me/preferences": lambda w: {"cockpit_cards": [{"key": "oneline"}]},
     "POST /api/v1/me/subscribe-grants": lambda w: {"template_id": "tmpl-alarm", "count": 2},
     "POST /api/v1/me/webpush-subscriptions": lambda w: {
         "endpoint": "https://push.example.test/send/abc", "expirationTime": None,

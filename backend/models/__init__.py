@@ -16,6 +16,7 @@ from backend.models.quality import QualityDaily
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
+from backend.models.preferences import UserPreferences
 
 __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
@@ -25,4 +26,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "WebPushSubscription", "Command", "CommandEvent", "ControlGrant",
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
            "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
-           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily"]
+           "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily",
+           "UserPreferences"]

@@ -6,6 +6,7 @@ import { wechatMessages } from './wechat.js'
 import { energyMessages } from './energy.js'
 import { qualityMessages } from './quality.js'
 import { energyAnalyticsMessages } from './energy-analytics.js'
+import { cockpitMessages } from './cockpit.js'
 
 export const messages = {
   'zh-CN': {
@@ -16,6 +17,7 @@ export const messages = {
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
     energy: energyMessages['zh-CN'].energy,
+    cockpit: cockpitMessages['zh-CN'].cockpit,
     login: {
       title: '登录', username: '用户名', password: '密码', submit: '登录',
       required: '请填写{field}', expired: '登录已过期，请重新登录',
@@ -177,6 +179,7 @@ export const messages = {
       ...energyMessages['zh-CN'].errors,
       ...qualityMessages['zh-CN'].errors,
       ...energyAnalyticsMessages['zh-CN'].errors,
+      ...cockpitMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -220,6 +223,7 @@ export const messages = {
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
     energy: energyMessages.en.energy,
+    cockpit: cockpitMessages.en.cockpit,
     login: {
       title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in',
       required: '{field} is required', expired: 'Your session expired: please log in again',
@@ -391,6 +395,7 @@ export const messages = {
       ...energyMessages.en.errors,
       ...qualityMessages.en.errors,
       ...energyAnalyticsMessages.en.errors,
+      ...cockpitMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
