@@ -46,7 +46,7 @@ export function toggleCard(cards, key) {
  * Sites ranked by consumption: the energy overview's sites ({site_id, name, today_kwh,
  * month_kwh, ...}) by ``by`` ('today' | 'month'), largest first, with the open alarms of
  * each (``alarms``: site_id -> count) and the energy intensity when the API gives it
- * (``intensity`` / ``intensity_kwh_per_m2``: feature-detected, null otherwise).
+ * (the overview's ``month_kwh_per_m2``, from the KPI denominators; null when none is entered).
  */
 export function rankSites(overview, alarms = {}, by = 'today') {
   const field = by === 'month' ? 'month_kwh' : 'today_kwh'
@@ -63,7 +63,7 @@ export function rankSites(overview, alarms = {}, by = 'today') {
 }
 
 function pickIntensity(s) {
-  const v = s.intensity ?? s.energy_intensity ?? s.intensity_kwh_per_m2
+  const v = s.intensity ?? s.energy_intensity ?? s.month_kwh_per_m2 ?? s.intensity_kwh_per_m2
   if (typeof v === 'number') return v
   if (v && typeof v === 'object' && typeof v.value === 'number') return v.value
   return null

@@ -129,7 +129,7 @@ describe('cockpit cards', () => {
   it('ranks sites by today or this month with their open alarms; intensity and cost only when given', () => {
     const ov = { sites: [
       { site_id: 1, name: '甲', today_kwh: 10, month_kwh: 900 },
-      { site_id: 2, name: '乙', today_kwh: 30, month_kwh: 300, intensity: 2.5, today_cost: 12.3 },
+      { site_id: 2, name: '乙', today_kwh: 30, month_kwh: 300, month_kwh_per_m2: 2.5, today_cost: 12.3 },
       { site_id: 3, name: '丙', today_kwh: null, month_kwh: 600 },
     ] }
     const today = rankSites(ov, { 1: 2, 2: 0 }, 'today')
