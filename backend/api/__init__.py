@@ -8,7 +8,8 @@ RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "
              "alarm_rules", "maintenance_windows", "alarm_recipients", "notify_settings",
              "repair_orders", "commands", "control_grants", "device_profiles", "scenes",
              "schedules", "linkage_rules", "knx_gateways", "wechat_auth", "energy",
-             "meter_replacements", "quality")
+             "meter_replacements", "quality", "inspection_plans",
+             "inspection_records")
 
 
 def register_blueprints(api) -> None:
