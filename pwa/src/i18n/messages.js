@@ -5,12 +5,14 @@ import { linkageMessages } from './linkage.js'
 import { wechatMessages } from './wechat.js'
 import { energyMessages } from './energy.js'
 import { qualityMessages } from './quality.js'
+import { inspectionsMessages } from './inspections.js'
 
 export const messages = {
   'zh-CN': {
     app: { name: 'GridWarden 安全用电' },
     popup: linkageMessages['zh-CN'].popup,
     quality: qualityMessages['zh-CN'].quality,
+    inspections: inspectionsMessages['zh-CN'].inspections,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
     energy: energyMessages['zh-CN'].energy,
@@ -173,6 +175,7 @@ export const messages = {
       ...wechatMessages['zh-CN'].errors,
       ...energyMessages['zh-CN'].errors,
       ...qualityMessages['zh-CN'].errors,
+      ...inspectionsMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -212,6 +215,7 @@ export const messages = {
     app: { name: 'GridWarden' },
     popup: linkageMessages.en.popup,
     quality: qualityMessages.en.quality,
+    inspections: inspectionsMessages.en.inspections,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
     energy: energyMessages.en.energy,
@@ -384,6 +388,7 @@ export const messages = {
       ...wechatMessages.en.errors,
       ...energyMessages.en.errors,
       ...qualityMessages.en.errors,
+      ...inspectionsMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
