@@ -20,6 +20,9 @@ from backend.models import (
     DeviceStatus,
     DistributionRoom,
     Gateway,
+    InspectionPhoto,
+    InspectionPlan,
+    InspectionRecord,
     KnxGateway,
     MaintenanceWindow,
     RepairOrder,
@@ -130,6 +133,36 @@ def _energy_records(w: World, area_id: int) -> None:
         "site_id": w.site, "kind": "alarms", "start": date(2026, 1, 1),
         "end": date(2026, 1, 31), "format": "csv"}).id
     db.session.commit()
+    _inspection_records(world)
+    return world
+
+
+def _inspection_records(w: World) -> None:
+    """A monthly plan with a record (and its photo) and a leaf plan nobody recorded."""
+    from datetime import date
+
+    from backend.clock import utcnow
+    from backend.extensions import db
+
+    checklist = [{"key": "k1", "label": "柜门关闭"}]
+    plan = InspectionPlan(site_id=w.site, name="高压室月检", checklist=checklist,
+                          start_date=date(2026, 1, 31), next_due=date(2026, 2, 28))
+    leaf = InspectionPlan(site_id=w.site, name="发电机维保", kind="generator_maintenance",
+                          unit="year", start_date=date(2026, 3, 1), next_due=date(2026, 3, 1))
+    db.session.add_all([plan, leaf])
+    db.session.flush()
+    rec = InspectionRecord(plan_id=plan.id, site_id=w.site, performed_at=utcnow(),
+                           due_on=date(2026, 1, 31), findings="柜门锁损坏",
+                           results=[{**checklist[0], "ok": False, "note": ""}], values=[])
+    db.session.add(rec)
+    db.session.flush()
+    photo = InspectionPhoto(record_id=rec.id, filename="a.png", content_type="image/png",
+                            size=len(PNG), data=PNG)
+    db.session.add(photo)
+    db.session.commit()
+    w.main.update({"inspection-plans": plan.id, "inspection-records": rec.id,
+                   "inspection-photos": photo.id})
+    w.leaf.update({"inspection-plans": leaf.id})
 
 
 def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: int) -> None:
@@ -368,6 +401,15 @@ BODIES = {
                                               "day": "2026-01-05", "format": "csv"},
     "POST /api/v1/repair-orders/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "fix.png")}, "multipart/form-data"),
+    "POST /api/v1/inspection-plans": lambda w: {
+        "site_id": w.site, "name": "低压室周检", "unit": "week", "start_date": "2026-12-07",
+        "checklist": [{"key": "k1", "label": "无异味"}]},
+    "PUT /api/v1/inspection-plans/<int:obj_id>": lambda w: {"description": "每月最后一天"},
+    "POST /api/v1/inspection-records": lambda w: {
+        "plan_id": w.main["inspection-plans"], "results": [{"key": "k1", "ok": True}]},
+    "POST /api/v1/inspection-records/<int:obj_id>/repair-order": lambda w: {"note": "换锁"},
+    "POST /api/v1/inspection-records/<int:obj_id>/photos": lambda w: (
+        {"file": (io.BytesIO(PNG), "room.png")}, "multipart/form-data"),
 }
 # Routes that ask a device through the poll process's bus: the walk runs no field, so a
 # caller who passed the checks gets 504 device_no_answer (within the read-back wait).
@@ -389,6 +431,8 @@ QUERIES = {
     "GET /api/v1/energy/ranking": lambda w: f"?site_id={w.site}&by=circuit",
     "GET /api/v1/energy/kpis": lambda w: f"?node=site&node_id={w.site}",
     "GET /api/v1/energy/capacity": lambda w: f"?site_id={w.site}",
+    "GET /api/v1/inspection-records/export.xlsx":
+        lambda w: f"?site_id={w.site}&from=2026-01-01&to=2026-12-31",
     "DELETE /api/v1/me/webpush-subscriptions":
         lambda w: "?endpoint=https://push.example.test/send/abc",
 }

@@ -9,7 +9,8 @@ RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "
              "repair_orders", "commands", "control_grants", "device_profiles", "scenes",
              "schedules", "linkage_rules", "knx_gateways", "wechat_auth", "energy",
              "meter_replacements", "quality", "energy_tariffs", "carbon_factors",
-             "energy_denominators", "energy_reports", "preferences")
+             "energy_denominators", "energy_reports", "preferences", "inspection_plans",
+             "inspection_records")
 
 
 def register_blueprints(api) -> None:

@@ -13,6 +13,8 @@ from backend.models.linkage import LinkageFiring, LinkageRule, LinkageRuleState
 from backend.models.energy import (EnergyDay, EnergyMonth, EnergySlot, EnergyState,
                                    MeterReplacement)
 from backend.models.quality import QualityDaily
+from backend.models.inspections import (InspectionPhoto, InspectionPlan, InspectionRecord,
+                                        InspectionReminder)
 from backend.models.notify import (AlarmRecipient, Notification, NotificationAttempt,
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
@@ -27,4 +29,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "DeviceProfile", "Scene", "SceneRun", "Schedule", "ScheduleRun",
            "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
            "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily",
-           "UserPreferences"]
+           "UserPreferences", "InspectionPlan", "InspectionRecord", "InspectionPhoto",
+           "InspectionReminder"]

@@ -103,8 +103,10 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
-        # Exactly one subject: an alarm, a command, or a schedule's missed run.
-        CheckConstraint("num_nonnulls(alarm_id, command_id, schedule_run_id) = 1",
+        # Exactly one subject: an alarm, a command, a schedule's missed run, or an
+        # inspection plan that fell due.
+        CheckConstraint("num_nonnulls(alarm_id, command_id, schedule_run_id, "
+                        "inspection_reminder_id) = 1",
                         name="subject"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
     )
@@ -118,6 +120,9 @@ class Notification(Base):
         ForeignKey("commands.id", ondelete="CASCADE"), index=True)
     schedule_run_id: Mapped[int | None] = mapped_column(
         ForeignKey("schedule_runs.id", ondelete="CASCADE"), index=True)
+    # an inspection plan fell due (backend/inspections/reminders.py)
+    inspection_reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inspection_reminders.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(24))  # raised/to_alarm/escalated/reminder/flapping
     tier: Mapped[int] = mapped_column(Integer, default=1)

@@ -18,6 +18,7 @@ const routes = [
   { path: '/schedules', name: 'schedules', component: () => import('./views/SchedulesView.vue') },
   { path: '/energy', name: 'energy', component: () => import('./views/EnergyView.vue'), meta: { tabbar: true, manager: true } },
   { path: '/quality', name: 'quality', component: () => import('./views/QualityView.vue') },
+  { path: '/inspections', name: 'inspections', component: () => import('./views/InspectionsView.vue') },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tabbar: true } },
   // The admin console (admins and system administrators only: see the guard below).
   { path: '/admin/cockpit', name: 'admin-cockpit', component: () => import('./admin/views/AdminCockpit.vue'), meta: { admin: true } },
@@ -38,6 +39,7 @@ const routes = [
       { path: 'schedules', name: 'admin-schedules', component: () => import('./admin/views/AdminSchedules.vue') },
       { path: 'meters', name: 'admin-meters', component: () => import('./admin/views/AdminMeters.vue') },
       { path: 'quality', name: 'admin-quality', component: () => import('./admin/views/AdminQuality.vue') },
+      { path: 'inspections', name: 'admin-inspections', component: () => import('./admin/views/AdminInspections.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

@@ -15,6 +15,7 @@ from backend.alarms import delivery, escalation
 from backend.automation import missed
 from backend.control import approvals
 from backend.extensions import db
+from backend.inspections import reminders
 from backend.models import Notification
 from backend.notify import outbox
 from backend.runtime.context import app_context
@@ -25,15 +26,19 @@ log = logging.getLogger(__name__)
 def deliver(notification_id: int) -> str:
     """An alarm's row (backend/alarms/delivery.py), an approver's (a command awaiting
     approval: backend/control/approvals.py) or a manager's (a schedule's missed run:
-    backend/automation/missed.py)."""
+    backend/automation/missed.py; an inspection plan fell due:
+    backend/inspections/reminders.py)."""
     with app_context():
-        about_command, about_run = db.session.execute(
-            select(Notification.command_id, Notification.schedule_run_id)
-            .where(Notification.id == notification_id)).one_or_none() or (None, None)
+        about_command, about_run, about_plan = db.session.execute(
+            select(Notification.command_id, Notification.schedule_run_id,
+                   Notification.inspection_reminder_id)
+            .where(Notification.id == notification_id)).one_or_none() or (None, None, None)
         if about_command is not None:
             status = approvals.deliver(notification_id)
         elif about_run is not None:
             status = missed.deliver(notification_id)
+        elif about_plan is not None:
+            status = reminders.deliver(notification_id)
         else:
             status = delivery.deliver(notification_id)
     job = get_current_job()

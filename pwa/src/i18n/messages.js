@@ -7,6 +7,7 @@ import { energyMessages } from './energy.js'
 import { qualityMessages } from './quality.js'
 import { energyAnalyticsMessages } from './energy-analytics.js'
 import { cockpitMessages } from './cockpit.js'
+import { inspectionsMessages } from './inspections.js'
 
 export const messages = {
   'zh-CN': {
@@ -14,6 +15,7 @@ export const messages = {
     popup: linkageMessages['zh-CN'].popup,
     light: knxMessages['zh-CN'].light,
     quality: qualityMessages['zh-CN'].quality,
+    inspections: inspectionsMessages['zh-CN'].inspections,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
     energy: energyMessages['zh-CN'].energy,
@@ -180,6 +182,7 @@ export const messages = {
       ...qualityMessages['zh-CN'].errors,
       ...energyAnalyticsMessages['zh-CN'].errors,
       ...cockpitMessages['zh-CN'].errors,
+      ...inspectionsMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -220,6 +223,7 @@ export const messages = {
     popup: linkageMessages.en.popup,
     light: knxMessages.en.light,
     quality: qualityMessages.en.quality,
+    inspections: inspectionsMessages.en.inspections,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
     energy: energyMessages.en.energy,
@@ -396,6 +400,7 @@ export const messages = {
       ...qualityMessages.en.errors,
       ...energyAnalyticsMessages.en.errors,
       ...cockpitMessages.en.errors,
+      ...inspectionsMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',
