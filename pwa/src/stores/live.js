@@ -53,7 +53,19 @@ export const useLiveStore = defineStore('live', {
         this.events++
         net.fresh()
       }
-      es.onopen = () => { this.status = 'open'; this.backoff = 1000; net.fresh() }
+      const resumed = !!this.lastEventId // the server replays what came after it
+      es.onopen = () => {
+        this.status = 'open'
+        this.backoff = 1000
+        net.fresh()
+        if (!resumed) { // a new stream: what happened between the page's snapshot and now
+          const alarms = useAlarmsStore()
+          if (alarms.siteId === siteId) {
+            alarms.loadCounts().catch(() => {})
+            alarms.loadOpen().catch(() => {})
+          }
+        }
+      }
       es.addEventListener('reading', (e) => { seen(e); facility.applyReading(JSON.parse(e.data)) })
       es.addEventListener('knx_telegram', (e) => { seen(e); facility.applyTelegram(JSON.parse(e.data)) })
       es.addEventListener('device_status', (e) => { seen(e); facility.applyStatus(JSON.parse(e.data)) })

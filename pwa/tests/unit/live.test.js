@@ -5,6 +5,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { configureApi, setSession } from '../../src/api/client.js'
 import { useLiveStore } from '../../src/stores/live.js'
 import { useCommandsStore } from '../../src/stores/commands.js'
+import { useAlarmsStore } from '../../src/stores/alarms.js'
 import { fakeJwt, json, mockFetch } from './helpers.js'
 
 class FakeEventSource {
@@ -77,6 +78,24 @@ describe('live stream connection', () => {
     expect(es.url).not.toContain(access)
     es.onopen()
     expect(live.status).toBe('open')
+  })
+
+  it('catches up on the alarms raised between the page\'s snapshot and a new stream', async () => {
+    const fetch = mockFetch((url) => {
+      if (url.endsWith('/stream/ticket')) return json(201, { ticket: 't1', expires_in: 30 })
+      if (url.includes('/alarms/counts')) return json(200, { warning: { active: 1, acknowledged: 0 } })
+      if (url.includes('/alarms?')) return json(200, [{ id: 9, level: 'warning', state: 'active' }])
+      return json(404, { error: 'not_found' })
+    })
+    const alarms = useAlarmsStore()
+    alarms.siteId = 7
+    const live = useLiveStore()
+    await live.connect(7)
+    FakeEventSource.all[0].onopen()
+    await settle()
+    expect(fetch.mock.calls.some(([u]) => u.includes('/alarms/counts'))).toBe(true)
+    expect(alarms.counts.warning.active).toBe(1)
+    expect(alarms.open[9]).toBe(true)
   })
 
   it('comes back after an error with a new ticket and the last event id', async () => {
