@@ -27,8 +27,6 @@ export const inspectionsMessages = {
       inspection_photo_not_found: '照片不存在', checklist_incomplete: '还有检查项未填写',
       unknown_checklist_item: '检查项不属于该计划', unknown_measurement: '测量值不属于该计划',
       duplicate_key: '项目重复', not_a_breaker: '所选设备不是断路器', repair_order_exists: '已生成抢修工单',
-      photo_type_not_allowed: '照片须为 JPEG、PNG 或 WebP', photo_too_large: '照片不能超过 5 MB',
-      too_many_photos: '照片数量已达上限',
     },
   },
   en: {
@@ -59,8 +57,6 @@ export const inspectionsMessages = {
       unknown_checklist_item: 'Not an item of the plan', unknown_measurement: 'Not a measurement of the plan',
       duplicate_key: 'Given twice', not_a_breaker: 'The device is not a breaker',
       repair_order_exists: 'A repair order exists already',
-      photo_type_not_allowed: 'The photo must be JPEG, PNG or WebP', photo_too_large: 'The photo may be at most 5 MB',
-      too_many_photos: 'Too many photos',
     },
   },
 }
