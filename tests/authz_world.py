@@ -99,6 +99,7 @@ def build_world() -> World:
     _control_records(world, users["staff_a"], target, circuit.id, gw.id)
     _automation_records(world)
     _energy_records(world, area.id)
+    _inspection_records(world)
     return world
 
 
@@ -133,8 +134,6 @@ def _energy_records(w: World, area_id: int) -> None:
         "site_id": w.site, "kind": "alarms", "start": date(2026, 1, 1),
         "end": date(2026, 1, 31), "format": "csv"}).id
     db.session.commit()
-    _inspection_records(world)
-    return world
 
 
 def _inspection_records(w: World) -> None:
