@@ -21,8 +21,16 @@ export function commandReason(cmd) {
   return cmd.message || tOr(`errors.${cmd.error}`, null) || cmd.error
 }
 
-// marshmallow's messages for a field (the server's English), in Chinese: matched whole,
-// their numbers and choices kept; anything else (our own messages) is shown as it comes.
+// The records a message may name ("no circuit 7 in this site"), in Chinese.
+const RECORD_ZH = {
+  area: '区域', board: '配电箱', circuit: '回路', device: '设备', gateway: '网关', room: '配电室',
+  scene: '场景', user: '用户', plan: '计划', site: '站点', rule: '规则',
+}
+const record = (name) => RECORD_ZH[name] || name
+
+// A field's messages (the server's English), in Chinese: matched whole, their numbers,
+// names and choices kept; anything else is shown as it comes. First marshmallow's own,
+// then ours (backend `invalid_field(field, message)`: the field is shown beside it).
 const FIELD_ZH = [
   [/^Missing data for required field\.$/, () => '必填'],
   [/^Field may not be null\.$/, () => '不能为空'],
@@ -43,6 +51,48 @@ const FIELD_ZH = [
   [/^Shorter than minimum length (\d+)\.$/, (m) => `长度不能少于 ${m[1]}`],
   [/^Longer than maximum length (\d+)\.$/, (m) => `长度不能超过 ${m[1]}`],
   [/^String does not match expected pattern\.$/, () => '格式不对'],
+  // ours
+  [/^is required$/, () => '必填'],
+  [/^is required when (\w+) is given$/, (m) => `填写 ${m[1]} 时必填`],
+  [/^is required when no (\w+) is given$/, (m) => `未填写 ${m[1]} 时必填`],
+  [/^is required when (\w+) is (\w+)$/, (m) => `${m[1]} 为 ${m[2]} 时必填`],
+  [/^is only allowed when (\w+) is (\w+)$/, (m) => `仅在 ${m[1]} 为 ${m[2]} 时可填`],
+  [/^must be after (\w+)$/, (m) => `须晚于 ${m[1]}`],
+  [/^on or after (\w+)$|^must not be before (\w+)$/, (m) => `不能早于 ${m[1] || m[2]}`],
+  [/^must differ from (\w+)$/, (m) => `须与 ${m[1]} 不同`],
+  [/^(?:is )?in the future$/, () => '不能是将来的时间'],
+  [/^at most (\d+) days$/, (m) => `最长 ${m[1]} 天`],
+  [/^at most (\d+) months$/, (m) => `最长 ${m[1]} 个月`],
+  [/^the window may span at most a day$/, () => '时间窗最长一天'],
+  [/^the month's first day \(YYYY-MM-01\)$/, () => '须为某月的第一天（YYYY-MM-01）'],
+  [/^give exactly one of (\w+) and (\w+)$|^give (\w+) or (\w+) \(one of them\)$/,
+    (m) => `${m[1] || m[3]} 与 ${m[2] || m[4]} 须且只能填一个`],
+  [/^no (\w+) (\d+) in (?:this site|site \d+)$/, (m) => `本站点没有${record(m[1])} ${m[2]}`],
+  [/^not a (\w+) of this site$/, (m) => `不是本站点的${record(m[1])}`],
+  [/^user (\d+) is disabled$/, (m) => `用户 ${m[1]} 已停用`],
+  [/^user (\d+) is not granted this site$|^user (\d+) is not an active user of this site$/,
+    (m) => `用户 ${m[1] || m[2]} 不是本站点的有效用户`],
+  [/^device (\d+) is not a breaker$/, (m) => `设备 ${m[1]} 不是断路器`],
+  [/^applies to breakers only$/, () => '仅适用于断路器'],
+  [/^would make the supply tree a cycle$/, () => '会使供电关系成环'],
+  [/^would make the area tree a cycle$/, () => '会使区域层级成环'],
+  [/^a circuit cannot feed itself$/, () => '回路不能为自己供电'],
+  [/^is downstream of this circuit's board$/, () => '位于本回路所在配电箱的下游'],
+  [/^is empty$/, () => '为空'],
+  [/^must be a JPEG, PNG or WebP image$/, () => '须为 JPEG、PNG 或 WebP 图片'],
+  [/^at least one action$/, () => '至少需要一个动作'],
+  [/^at most (\d+) actions$/, (m) => `最多 ${m[1]} 个动作`],
+  [/^at least one time of day \(HH:MM\)$/, () => '至少需要一个时刻（HH:MM）'],
+  [/^each channel may appear once$/, () => '每个渠道只能出现一次'],
+  [/^item keys must be unique$/, () => '项目标识不能重复'],
+  [/^only cameras have a stream URL$/, () => '只有摄像机有视频流地址'],
+  [/^unknown metric\(s\): (.+)$/, (m) => `未知测点：${m[1]}`],
+  [/^no result for checklist items: (.+)$/, (m) => `以下检查项没有结果：${m[1]}`],
+  [/^not items of the plan's checklist: (.+)$/, (m) => `不是本计划的检查项：${m[1]}`],
+  [/^'(.+)' is given twice$|^item '(.+)' is given twice$/, (m) => `“${m[1] || m[2]}”重复`],
+  [/^'(.+)' is not a measurement of the plan$/, (m) => `“${m[1]}”不是本计划的测量项`],
+  [/^only a switch-over test has one$/, () => '只有双电源切换试验有此项'],
+  [/^a switch-over test names its two breakers$/, () => '双电源切换试验须指定两台断路器'],
 ]
 
 /** A field's error message from the server in the UI language (see FIELD_ZH). */
