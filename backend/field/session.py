@@ -6,7 +6,8 @@
 - The gateway list of a shard, re-read from the database at most every 15 s.
 - Per-device due times (``attributes.poll_<rate>_s``).
 - One poll in flight per gateway, each its own task on the loop: a job starts the due
-  gateways' polls, stores each gateway's result as it finishes, and waits at most one fast
+  gateways' polls, stores each device's reading soon after it is read (streamed, handed
+  over every 0.25 s) and each gateway's outcomes as it finishes, and waits at most one fast
   interval, and not at all for a gateway that did not answer last time. A silent gateway's
   poll (a timeout per attempt) finishes in the background and a later job stores it, so
   it never stretches the interval of a healthy gateway polled by the same worker.
