@@ -95,6 +95,9 @@ def main(argv=None) -> int:
     p.add_argument("--sequential-cycles", type=int, default=3,
                    help="cycles of our poller storing after polling instead of per gateway "
                         "as it finishes (the in-run baseline of the overlap; 0: skip)")
+    p.add_argument("--no-gc-tuning", dest="gc_tuning", action="store_false",
+                   help="leave the collector as it is (the PollWorker freezes its start-up "
+                        "heap and raises the young threshold: settle_long_lived_heap)")
     p.add_argument("--profile", action="store_true",
                    help="cProfile our measured cycles (to stderr; slows them down)")
     args = p.parse_args(argv)

@@ -152,7 +152,10 @@ def measure_overlapped(args, gateways, sim: Simulator, label: str, *, cycles: in
     """Our poller through the poll job's own path (a ``FieldSession``: loop thread, Redis
     gateway locks, results stored per gateway as they finish): warm-up, then ``cycles``."""
     from backend.field.session import FieldSession
+    from backend.telemetry.memory import settle_long_lived_heap
 
+    if args.gc_tuning:
+        settle_long_lived_heap()         # as the PollWorker does once it is built
     session = FieldSession()
     try:
         for _ in range(args.warmup):
