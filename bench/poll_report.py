@@ -94,7 +94,7 @@ def report(args, results: dict, meta: dict) -> str:
     lines = [(f"Fleet: {fleet:,} gw-breakers behind {args.gateways} gateways "
               f"({args.per_gateway} per gateway). Machine: {meta['cpus']} CPUs "
               f"({meta['cpu']}), Python {platform.python_version()}, {meta['date']}."), ""]
-    ours = "ours (stored per gateway as it finishes, as the poll job)"
+    ours = "ours (stored while polling, as the poll job)"
     seq = "ours, stored after polling (as before)"
     cols = [(ours, "ours", results.get("ours"), fleet),
             (seq, "ours", results.get("seq"), fleet),
