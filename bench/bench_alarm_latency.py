@@ -87,7 +87,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--timeout", type=float, default=30.0, help="per injection, seconds")
     ap.add_argument("--shards", type=int, default=1, help="poll shards (= poll workers)")
-    ap.add_argument("--tick", type=float, default=0.2, help="simulator model step, s")
+    ap.add_argument("--tick", type=float, default=1.0,
+                    help="simulator model step, s (a fault set through its API is applied "
+                         "and protection checked at once, whatever the tick)")
     args = ap.parse_args(argv)
 
     from backend import create_app
@@ -97,7 +99,7 @@ def main(argv=None) -> int:
     from backend.migrate import upgrade_head
     from backend.models import Alarm, NotifyProfile, Role, Site, User
     from backend.runtime.supervisor import Supervisor
-    from backend.runtime.up import app_children, child_environ
+    from backend.runtime.up import app_children, child_environ, reset_metrics_dir
     from backend.telemetry.latest import latest_key
     from simulator.fleet import from_counts
     from standins import serve_in_thread
@@ -134,10 +136,12 @@ def main(argv=None) -> int:
         code_of = {d.code: dev_id for (dev_id, *_), d in zip(devices, spec.devices)}
     floors, latencies, missed = [], [], []
     try:
+        reset_metrics_dir(tmp)    # prometheus_client's multiprocess files, as `up` does
         env = child_environ(settings)
-        for child in app_children(settings, env, bind="127.0.0.1:0"):
-            if child.name != "api":
-                sup.start(child)
+        children = [c for c in app_children(settings, env, bind="127.0.0.1:0")
+                    if c.name != "api"]
+        for child in children:
+            sup.start(child)
         breakers = [d.code for d in spec.devices if d.kind == "breaker"]
         per_gw = max(1, len(breakers) // args.gateways)
         targets = [breakers[(i % args.gateways) * per_gw + (i // args.gateways) % per_gw]
@@ -146,6 +150,12 @@ def main(argv=None) -> int:
             wait_until(lambda: redis.exists(latest_key(code_of[targets[-1]])), 60,
                        "first poll of the fleet")
             time.sleep(3)
+            cpu = CpuMeter({"poller": [c.proc.pid for c in children
+                                       if c.name.startswith("poller")],
+                            "simulator": [sim.pid],
+                            "other workers and scheduler": [
+                                c.proc.pid for c in children
+                                if not c.name.startswith("poller")]})
             for n, code in enumerate(targets):
                 device_id = code_of[code]
                 t0 = time.time()
@@ -166,6 +176,7 @@ def main(argv=None) -> int:
                 print(f"  {n + 1}/{len(targets)} {code}: poll floor "
                       f"{(floor or t0) - t0:.2f} s, message {(msg or t0) - t0:.2f} s",
                       file=sys.stderr)
+        cpu_use = cpu.rates()
     finally:
         sup.stop_all()
         sim.terminate()
@@ -192,8 +203,47 @@ def main(argv=None) -> int:
         standin.shutdown()
         close_servers()
     print(report(args, floors, latencies, missed, settings))
+    print("\nCPU during the injections, % of one core: " + ", ".join(
+        f"{name} {100 * rate:.0f} %" for name, rate in cpu_use.items())
+        + f" (load average {os.getloadavg()[0]:.1f} at the end)")
     print(f"\nother alarms raised meanwhile (the fleet's own): {background}")
     return 0 if latencies else 1
+
+
+class CpuMeter:
+    """CPU seconds of groups of processes (children included) from now on."""
+
+    def __init__(self, groups: dict[str, list[int]]):
+        import psutil
+
+        self.groups = {name: [psutil.Process(pid) for pid in pids]
+                       for name, pids in groups.items()}
+        self.t0, self.start = time.perf_counter(), self._totals()
+
+    def _totals(self) -> dict[str, float]:
+        out = {}
+        for name, procs in self.groups.items():
+            total = 0.0
+            for p in procs:
+                try:   # with the children it has waited for (forked jobs)
+                    t = p.cpu_times()
+                    total += t.user + t.system + t.children_user + t.children_system
+                    live = p.children(recursive=True)
+                except Exception:
+                    continue
+                for q in live:
+                    try:
+                        t = q.cpu_times()
+                        total += t.user + t.system
+                    except Exception:   # a forked job that just ended
+                        pass
+            out[name] = total
+        return out
+
+    def rates(self) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.t0
+        now = self._totals()
+        return {name: (now[name] - self.start[name]) / elapsed for name in now}
 
 
 def wait_until(check, timeout: float, what: str | None):

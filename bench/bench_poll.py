@@ -59,7 +59,13 @@ sys.path.insert(0, str(ROOT))
 from benchlib import servers  # noqa: E402
 from poll_baselines import measure_naive, measure_reference  # noqa: E402
 from poll_fleet import Simulator, cleanup_fleet, create_fleet, point_gateways  # noqa: E402
-from poll_measure import Cycle, bus_minimum, measure_ours, our_gateways  # noqa: E402
+from poll_measure import (  # noqa: E402
+    Cycle,
+    bus_minimum,
+    measure_ours,
+    measure_overlapped,
+    our_gateways,
+)
 from poll_report import report  # noqa: E402
 
 
@@ -86,6 +92,12 @@ def main(argv=None) -> int:
                         "run always uses one; 2 and 4 gave no gain on the 2-core VM)")
     p.add_argument("--tick", type=float, default=1.0, help="simulator step interval, s")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sequential-cycles", type=int, default=3,
+                   help="cycles of our poller storing after polling instead of per gateway "
+                        "as it finishes (the in-run baseline of the overlap; 0: skip)")
+    p.add_argument("--no-gc-tuning", dest="gc_tuning", action="store_false",
+                   help="leave the collector as it is (the PollWorker freezes its start-up "
+                        "heap and raises the young threshold: settle_long_lived_heap)")
     p.add_argument("--profile", action="store_true",
                    help="cProfile our measured cycles (to stderr; slows them down)")
     args = p.parse_args(argv)
@@ -133,8 +145,12 @@ def main(argv=None) -> int:
                     assert sum(len(g.devices) for g in gateways) == len(devices)
                     if baud:
                         meta["bus_min"] = bus_minimum(gateways, baud, args.turnaround_ms)
-                    step("ours" + sfx, measure_ours, args, gateways, sim,
+                    step("ours" + sfx, measure_overlapped, args, gateways, sim,
                          "bus" if baud else "no bus", cycles=args.cycles, profile=args.profile)
+                    if args.sequential_cycles:
+                        step("seq" + sfx, measure_ours, args, gateways, sim,
+                             "bus, stored after polling" if baud else "stored after polling",
+                             cycles=args.sequential_cycles)
                     if baud and args.bus_subset:
                         subset = gateways[:args.bus_subset]
                         meta["bus_min_subset"] = bus_minimum(subset, baud, args.turnaround_ms)

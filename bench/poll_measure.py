@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import gc
 import io
 import pstats
 import sys
@@ -48,6 +49,7 @@ def our_cycle(loop, engine, gateways, sim: Simulator) -> Cycle:
     c = Cycle()
     ok: dict[int, int] = {}
     cpu0, sim0, t0 = time.process_time(), sim.cpu(), time.perf_counter()
+    gc0, full0 = _GC["seconds"], _GC["full"]
     for rate in RATES:
         t, cpu = time.perf_counter(), time.process_time()
         result = loop.run_until_complete(engine.cycle(gateways, rate))
@@ -68,7 +70,113 @@ def our_cycle(loop, engine, gateways, sim: Simulator) -> Cycle:
     c.cpu, c.sim_cpu = time.process_time() - cpu0, sim.cpu() - sim0
     c.readings = sum(1 for n in ok.values() if n == len(RATES))
     c.failed = len(ok) - c.readings
+    c.extra.update(gc=_GC["seconds"] - gc0, gc_full=_GC["full"] - full0)
     return c
+
+
+_GC = {"seconds": 0.0, "t": 0.0, "full": 0}
+
+
+def _gc_timer(phase, info) -> None:
+    """gc.callbacks hook: time spent in the cyclic collector, any thread."""
+    if phase == "start":
+        _GC["t"] = time.perf_counter()
+    else:
+        _GC["seconds"] += time.perf_counter() - _GC["t"]
+        _GC["full"] += info.get("generation") == 2
+
+
+if _gc_timer not in gc.callbacks:
+    gc.callbacks.append(_gc_timer)
+
+
+def _loop_thread_cpu(session) -> float:
+    """CPU seconds of the session's loop thread (the polling and decoding), read there."""
+    async def read():
+        return time.thread_time()
+    return asyncio.run_coroutine_threadsafe(read(), session.loop()).result(10)
+
+
+def overlapped_cycle(session, gateways, sim: Simulator) -> Cycle:
+    """One full cycle as the poll job runs it (backend/runtime/poll_cycle.py): per rate,
+    ``FieldSession.start`` puts every gateway's poll on the session's loop thread, and each
+    batch of finished gateways is stored (``ingest()`` + ``record_poll_results()``) in this
+    thread as it comes out of ``collect``, while the other gateways are still polled.
+
+    ``poll`` is the polling time (start to the slowest gateway's end), ``poll_cpu`` the
+    loop thread's CPU; ``seconds`` runs until the last batch is stored."""
+    from backend.telemetry.ingest import ingest
+    from backend.telemetry.status import record_poll_results
+
+    c = Cycle()
+    ok: dict[int, int] = {}
+    pairs = [(gw, {}) for gw in gateways]
+    cpu0, sim0, lcpu0 = time.process_time(), sim.cpu(), _loop_thread_cpu(session)
+    gc0, full0 = _GC["seconds"], _GC["full"]
+    t0 = time.perf_counter()
+    batches = 0
+    for rate in RATES:
+        t = time.perf_counter()
+        started = session.start(pairs, rate)
+        launched = time.perf_counter() - t
+        slowest = 0.0
+        for batch in session.collect(started, wait=60.0):
+            batches += 1
+            readings = [r for part in batch for r in part.readings]
+            outcomes = [o for part in batch for o in part.outcomes]
+            slowest = max([slowest] + [part.seconds for part in batch])
+            ts = time.perf_counter()
+            stored = ingest(readings)
+            ti = time.perf_counter()
+            record_poll_results(outcomes)
+            tr = time.perf_counter()
+            c.ingest += ti - ts
+            c.record += tr - ti
+            c.store += tr - ts
+            c.rows += stored.stored
+            c.requests += sum(part.requests for part in batch)
+            for device_id, good, _ in outcomes:
+                ok[device_id] = ok.get(device_id, 0) + bool(good)
+        c.poll += launched + slowest
+    c.seconds = time.perf_counter() - t0
+    c.cpu, c.sim_cpu = time.process_time() - cpu0, sim.cpu() - sim0
+    c.poll_cpu = _loop_thread_cpu(session) - lcpu0
+    c.readings = sum(1 for n in ok.values() if n == len(RATES))
+    c.failed = len(ok) - c.readings
+    c.extra.update(batches=batches, gc=_GC["seconds"] - gc0, gc_full=_GC["full"] - full0)
+    return c
+
+
+def measure_overlapped(args, gateways, sim: Simulator, label: str, *, cycles: int,
+                       profile: bool = False) -> list[Cycle]:
+    """Our poller through the poll job's own path (a ``FieldSession``: loop thread, Redis
+    gateway locks, results stored per gateway as they finish): warm-up, then ``cycles``."""
+    from backend.field.session import FieldSession
+    from backend.telemetry.memory import settle_long_lived_heap
+
+    if args.gc_tuning:
+        settle_long_lived_heap()         # as the PollWorker does once it is built
+    session = FieldSession()
+    try:
+        for _ in range(args.warmup):
+            overlapped_cycle(session, gateways, sim)
+        prof = cProfile.Profile() if profile else None
+        out = []
+        for _ in range(cycles):
+            if prof:
+                prof.enable()
+            out.append(overlapped_cycle(session, gateways, sim))
+            if prof:
+                prof.disable()
+        if prof:
+            text = io.StringIO()
+            pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(30)
+            print(f"\n--- cProfile, our poller's storing thread, {label} ---\n"
+                  + text.getvalue(), file=sys.stderr)
+        return out
+    finally:
+        session.reset()
+        time.sleep(0.05)
 
 
 def bus_minimum(gateways, baud: int, turnaround_ms: float) -> tuple[float, float]:

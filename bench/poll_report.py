@@ -17,7 +17,8 @@ def spread(values, fmt="{:.3f}"):
     return f"{fmt.format(med(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def table(args, cols: list[tuple[str, str, list[Cycle], int]], bus_min=None) -> list[str]:
+def table(args, cols: list[tuple[str, str, list[Cycle], int]], bus_min=None,
+          ref: list[Cycle] | None = None) -> list[str]:
     """cols: (title, kind: ours|ref|naive, cycles, fleet size the cycle extrapolates to)."""
     lines = ["| per full cycle (fast + normal plan of every breaker) | "
              + " | ".join(c[0] for c in cols) + " |", "|---|" + "---|" * len(cols)]
@@ -60,10 +61,19 @@ def table(args, cols: list[tuple[str, str, list[Cycle], int]], bus_min=None) -> 
         ("ours", "naive"))
     row("**poller CPU per breaker reading**, ms",
         lambda cs, f, k: spread([1000 * x for x in per(cs, "cpu")]))
+    if ref:
+        ref_cpu = med(per(ref, "cpu"))
+        row("... / the reference client's (target ≤ 1.5x)",
+            lambda cs, f, k: f"**{med(per(cs, 'cpu')) / ref_cpu:.2f}x**", ("ours",))
     row("… of which polling + decoding, ms",
         lambda cs, f, k: spread([1000 * x for x in per(cs, "poll_cpu")]), ("ours", "naive"))
+    row("**whole cycle / its polling time** (target ≤ 1.2x)",
+        lambda cs, f, k: f"**{med([c.seconds / c.poll for c in cs]):.2f}x**", ("ours",))
     row("simulator CPU per breaker reading, ms (its own process, idle stepping excluded)",
         lambda cs, f, k: spread([1000 * x for x in per(cs, "sim_cpu")]))
+    row("… in the cyclic garbage collector, ms per cycle (full collections)",
+        lambda cs, f, k: f"{med([1000 * c.extra.get('gc', 0) for c in cs]):.0f} "
+                         f"({sum(c.extra.get('gc_full', 0) for c in cs)})", ("ours",))
     row("failed device reads (all cycles)", lambda cs, f, k: str(sum(c.failed for c in cs)))
     if bus_min is not None:
         strict = bus_min[0]
@@ -84,11 +94,14 @@ def report(args, results: dict, meta: dict) -> str:
     lines = [(f"Fleet: {fleet:,} gw-breakers behind {args.gateways} gateways "
               f"({args.per_gateway} per gateway). Machine: {meta['cpus']} CPUs "
               f"({meta['cpu']}), Python {platform.python_version()}, {meta['date']}."), ""]
-    cols = [("ours", "ours", results.get("ours"), fleet),
+    ours = "ours (stored while polling, as the poll job)"
+    seq = "ours, stored after polling (as before)"
+    cols = [(ours, "ours", results.get("ours"), fleet),
+            (seq, "ours", results.get("seq"), fleet),
             ("reference: bare client, no decode/store", "ref", results.get("ref"), fleet),
             ("naive", "naive", results.get("naive"), fleet)]
     lines += ["**No bus latency** (plain Modbus TCP devices)", ""]
-    lines += table(args, [c for c in cols if c[2]])
+    lines += table(args, [c for c in cols if c[2]], ref=results.get("ref"))
     for key, title in (("naive", "no bus latency"), ("naive_bus", f"bus {args.baud} baud")):
         cs = results.get(key)
         if cs:
@@ -100,13 +113,15 @@ def report(args, results: dict, meta: dict) -> str:
                 f"reading.")
     if "ours_bus" in results:
         n_sub = args.bus_subset
-        cols = [("ours", "ours", results.get("ours_bus"), fleet),
+        cols = [(ours, "ours", results.get("ours_bus"), fleet),
+                (seq, "ours", results.get("seq_bus"), fleet),
                 ("reference: bare client, no decode/store", "ref", results.get("ref_bus"),
                  fleet),
                 ("naive", "naive", results.get("naive_bus"), fleet)]
         lines += ["", (f"**RS-485 emulation at {args.baud} baud** (turnaround "
                        f"{args.turnaround_ms:g} ms; one exchange at a time per gateway)"), ""]
-        lines += table(args, [c for c in cols if c[2]], meta["bus_min"])
+        lines += table(args, [c for c in cols if c[2]], meta["bus_min"],
+                       ref=results.get("ref_bus"))
         if results.get("ours_bus_subset"):
             cs = results["ours_bus_subset"]
             strict = meta["bus_min_subset"][0]

@@ -233,3 +233,38 @@ def test_a_restarted_poller_takes_back_its_predecessors_locks(app, site, monkeyp
     summary = run_poll(app, "fast")
     assert summary["skipped_locked"] == [gw_ids[1]]
     assert summary["gateways"] == len(gw_ids) - 1
+
+
+def test_readings_are_handed_to_storing_while_their_gateway_is_still_polled(app, site, sim):
+    """The last device of the busiest gateway does not answer (two 0.3 s timeouts): the
+    readings of the devices before it come out of ``collect`` as a partial batch before
+    the gateway's own result, each exactly once, and nothing is lost."""
+    from backend.field.session import FieldSession
+
+    code_of = {i: c for c, i in site["ids"].items()}
+    with app.app_context():
+        session = FieldSession()
+        gateways = session.gateways(0, 1)
+    gw = max((g for g, _ in gateways), key=lambda g: sum(1 for d in g.devices
+                                                          if d.plan("fast")))
+    polled = [d for d in gw.devices if d.plan("fast")]
+    assert len(polled) >= 3
+    mute = polled[-1]
+    sim_api(sim, "POST", f"/api/devices/{code_of[mute.id]}", {"silent": True})
+    try:
+        with app.app_context():
+            started = session.start([(gw, {})], "fast")
+            assert started.gateways == [gw.id]
+            batches = list(session.collect(started, wait=10, every=0.02))
+    finally:
+        sim_api(sim, "POST", f"/api/devices/{code_of[mute.id]}", {"silent": False})
+        session.reset()
+    finished_at = next(i for i, b in enumerate(batches) if any(p.gateway_id == gw.id
+                                                               for p in b))
+    early = [r[0] for b in batches[:finished_at] for p in b for r in p.readings]
+    assert early and set(early) <= {d.id for d in polled[:-1]}
+    assert all(p.gateway_id is None for b in batches[:finished_at] for p in b)
+    read = [r[0] for b in batches for p in b for r in p.readings]
+    assert sorted(read) == sorted(d.id for d in polled[:-1])      # each exactly once
+    outcomes = {d: ok for b in batches for p in b for d, ok, _ in p.outcomes}
+    assert outcomes == {**{d.id: True for d in polled[:-1]}, mute.id: False}

@@ -255,3 +255,32 @@ def test_ingest_merges_into_the_stored_document_not_a_remembered_one(w):
     assert json.loads(redis.get(key)) == {"voltage_a": {
         "v": 232.0, "ts": iso(t + timedelta(seconds=2)), "q": 0}}
     assert gc.isenabled()                                # paused only during the ingest
+
+
+def test_steady_devices_take_the_one_statement_path(w):
+    """Online, answering devices only get their times moved (one UPDATE ... RETURNING);
+    a failure beside them, a device polled for the first time and an unknown id in the
+    same batch still go through the full path, in the same transaction."""
+    t1, t2 = now() - timedelta(seconds=20), now() - timedelta(seconds=10)
+    status.record_poll_results([(w["d1"], True, None), (w["d2"], True, None)], at=t1)
+    changes = status.record_poll_results(
+        [(w["d1"], True, None), (w["d2"], False, "timeout"), (w["d3"], True, None),
+         (987654321, True, None)], at=t2)
+    assert [(c["device_id"], c["online"]) for c in changes] == [(w["d3"], True)]
+    rows = {r.device_id: r for r in db.session.execute(text(
+        "SELECT device_id, online, last_seen, last_poll_at, consecutive_failures, "
+        "last_error FROM device_status"))}
+    assert set(rows) == {w["d1"], w["d2"], w["d3"]}
+    d1, d2, d3 = rows[w["d1"]], rows[w["d2"]], rows[w["d3"]]
+    assert (d1.online, d1.last_seen, d1.last_poll_at, d1.consecutive_failures) == (
+        True, t2, t2, 0)
+    assert (d2.online, d2.last_seen, d2.last_poll_at, d2.consecutive_failures,
+            d2.last_error) == (True, t1, t2, 1, "timeout")
+    assert (d3.online, d3.last_seen) == (True, t2)
+    # The steady path only answers for devices that were online with no failure: d2 is
+    # not steady now, and its next success goes through the full path (failures reset).
+    status.record_poll_results([(w["d2"], True, None)], at=now())
+    again = db.session.execute(text("SELECT consecutive_failures, last_error FROM "
+                                    "device_status WHERE device_id = :d"),
+                               {"d": w["d2"]}).one()
+    assert again.consecutive_failures == 0 and again.last_error == "timeout"

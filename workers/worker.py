@@ -46,3 +46,6 @@ class PollWorker(SimpleWorker):
 
         self.control_runner = ControlRunner(preload_app())
         self.control_runner.start()
+        from backend.telemetry.memory import settle_long_lived_heap
+
+        settle_long_lived_heap()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -51,11 +52,17 @@ class PollGateway:
 @dataclass
 class GatewayResult:
     """One gateway's part of a cycle."""
-    gateway_id: int
+    gateway_id: int | None   # None: a ``partial`` result
     readings: list       # (device_id, ts, {metric: value})
     outcomes: list       # (device_id, ok, error or None)
     requests: int
     seconds: float
+
+    @classmethod
+    def partial(cls, readings: list) -> "GatewayResult":
+        """Readings streamed out of polls still running (``PollEngine.poll``'s ``sink``):
+        no gateway, no outcomes (those come with each gateway's own result)."""
+        return cls(None, readings, [], 0, 0.0)
 
     @property
     def answered(self) -> bool:
@@ -105,8 +112,13 @@ class PollEngine:
         result.seconds = time.perf_counter() - started
         return result
 
-    async def poll(self, gw: PollGateway, rate: str) -> GatewayResult:
-        """Poll one gateway's devices once, in order (one request at a time on its bus)."""
+    async def poll(self, gw: PollGateway, rate: str,
+                   sink: Callable[[tuple], None] | None = None) -> GatewayResult:
+        """Poll one gateway's devices once, in order (one request at a time on its bus).
+
+        With ``sink``, each device's reading is handed to it as soon as the device is read
+        (its result's ``readings`` then stay empty), so that storing can go on while the
+        rest of the gateway is polled; the outcomes still come with the result."""
         started = time.perf_counter()
         conn = self.connection(gw)
         readings, outcomes, requests = [], [], 0
@@ -131,7 +143,7 @@ class PollEngine:
                     unanswered = self.dead_after   # no TCP link: nothing behind it answers
                 continue
             unanswered = 0
-            readings.append((dev.id, datetime.now(timezone.utc), values))
+            (sink or readings.append)((dev.id, datetime.now(timezone.utc), values))
             outcomes.append((dev.id, True, None))
         return GatewayResult(gw.id, readings, outcomes, requests, time.perf_counter() - started)
 

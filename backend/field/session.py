@@ -6,7 +6,8 @@
 - The gateway list of a shard, re-read from the database at most every 15 s.
 - Per-device due times (``attributes.poll_<rate>_s``).
 - One poll in flight per gateway, each its own task on the loop: a job starts the due
-  gateways' polls, stores each gateway's result as it finishes, and waits at most one fast
+  gateways' polls, stores each device's reading soon after it is read (streamed, handed
+  over every 0.25 s) and each gateway's outcomes as it finishes, and waits at most one fast
   interval, and not at all for a gateway that did not answer last time. A silent gateway's
   poll (a timeout per attempt) finishes in the background and a later job stores it, so
   it never stretches the interval of a healthy gateway polled by the same worker.
@@ -29,6 +30,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ from backend.settings import setting
 log = logging.getLogger(__name__)
 
 CONFIG_TTL_SECONDS = 15     # device list re-read at most this often
+STREAM_EVERY = 0.25         # s: readings of polls in flight handed to storing this often
 
 
 
@@ -87,6 +90,9 @@ class FieldSession:
         self._last_polled: dict = {}   # (device_id, rate) -> monotonic time
         self._flights: dict[int, _Flight] = {}   # gateway id -> its poll in progress
         self._unanswering: set[int] = set()      # gateways whose last poll got no answer
+        # Readings of devices read so far by the polls in flight (appended on the loop
+        # thread, taken by ``collect``; deque appends and pops are thread-safe).
+        self._streamed: deque = deque()
         self._owner_id: str | None = None
         # Commands holding a gateway: count, and the lock token to release after the last.
         self._mutex = threading.Lock()
@@ -140,32 +146,45 @@ class FieldSession:
             if gw.id not in due:
                 release(gw.id, token)
                 continue
-            future = asyncio.run_coroutine_threadsafe(self.engine().poll(due[gw.id], rate),
-                                                      self.loop())
+            future = asyncio.run_coroutine_threadsafe(
+                self.engine().poll(due[gw.id], rate, sink=self._streamed.append), self.loop())
             self._flights[gw.id] = _Flight(due[gw.id], rate, future, token,
                                            time.monotonic(), ttl_ms / 1000)
             started.gateways.append(gw.id)
         self._extend_locks()
         return started
 
-    def collect(self, started: Started, wait: float) -> Iterator[list[GatewayResult]]:
-        """Yield batches of finished gateway polls as they finish: first what is already
-        done (earlier jobs' flights included), then, for at most ``wait`` seconds, the
-        gateways this job started, except those that did not answer last time (they finish
-        in the background and a later job stores their result). The lock of each finished
-        gateway is released as its result is handed over."""
+    def collect(self, started: Started, wait: float,
+                every: float = STREAM_EVERY) -> Iterator[list[GatewayResult]]:
+        """Yield batches as polls progress: first what is already done (earlier jobs'
+        flights included), then, for at most ``wait`` seconds, the gateways this job
+        started, except those that did not answer last time (they finish in the
+        background and a later job stores their result). A batch holds the results of the
+        gateways finished since the last one and, as a ``GatewayResult.partial``, the
+        readings of devices read meanwhile by polls still running (at most ``every``
+        seconds apart): storing runs beside polling instead of after it, since a fleet's
+        gateways, polled side by side, all finish near the end of the cycle. The lock of
+        each finished gateway is released as its result is handed over."""
         deadline = time.monotonic() + wait
         awaited = {gid for gid in started.gateways if gid not in self._unanswering}
         while True:
             done = [gid for gid, f in self._flights.items() if f.future.done()]
-            if done:
-                yield self._finish_all(done)
+            batch = self._finish_all(done) + self._drain()   # a finished poll's last
+            if batch:                                         # readings are in the deque
+                yield batch
                 awaited.difference_update(done)
             pending = [self._flights[g].future for g in awaited if g in self._flights]
             remaining = deadline - time.monotonic()
             if not pending or remaining <= 0:
                 return
-            futures.wait(pending, timeout=remaining, return_when=futures.FIRST_COMPLETED)
+            futures.wait(pending, timeout=min(remaining, every),
+                         return_when=futures.FIRST_COMPLETED)
+
+    def _drain(self) -> list[GatewayResult]:
+        readings = []
+        while self._streamed:
+            readings.append(self._streamed.popleft())
+        return [GatewayResult.partial(readings)] if readings else []
 
     def _owner(self) -> str:
         """Who holds this process's locks. With a stable ``poller_id`` the first call
@@ -183,8 +202,9 @@ class FieldSession:
 
     def finished(self) -> list[GatewayResult]:
         """The results of polls that finished since the last job (their gateways can
-        then be started again at once)."""
-        return self._finish_all([gid for gid, f in self._flights.items() if f.future.done()])
+        then be started again at once), with the readings streamed since."""
+        return (self._finish_all([gid for gid, f in self._flights.items() if f.future.done()])
+                + self._drain())
 
     def _finish_all(self, gateway_ids: list[int]) -> list[GatewayResult]:
         return [r for r in map(self._finish, gateway_ids) if r is not None]
@@ -289,6 +309,7 @@ class FieldSession:
             flight.future.cancel()
             release(gid, flight.token)
         self._flights.clear()
+        self._streamed.clear()
         self._holds.clear()
         self._hold_tokens.clear()
         self._unanswering.clear()

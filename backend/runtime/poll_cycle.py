@@ -1,7 +1,8 @@
 """A poll cycle, end to end: poll the shard's due devices, store what was read, record who
 answered, evaluate the alarm rules and then the linkage rules on what was just stored
-(DESIGN.md: in the poll job, no queue hop), gateway by gateway as each one finishes
-(backend/field/session.py).
+(DESIGN.md: in the poll job, no queue hop), batch by batch while the polls go on: the
+readings of devices read so far (every 0.25 s) and the outcomes of each gateway that
+finished (backend/field/session.py).
 The poll job (workers/jobs/poll.py) calls ``run``."""
 from __future__ import annotations
 

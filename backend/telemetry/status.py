@@ -25,6 +25,9 @@ from backend.settings import setting
 STATUS_KEYS = ("online", "last_seen", "last_poll_at", "consecutive_failures", "last_error",
                "changed_at")
 _MAX_ERROR = 500
+_STEADY = text("UPDATE device_status SET last_seen = :at, last_poll_at = :at "
+               "WHERE device_id = ANY(:ids) AND online AND consecutive_failures = 0 "
+               "RETURNING device_id")
 
 
 def record_poll_result(device_id: int, ok: bool, error: str | None = None, *,
@@ -43,23 +46,29 @@ def record_poll_results(results: Iterable[tuple[int, bool, str | None]], *,
     latest = {device_id: (bool(ok), error) for device_id, ok, error in results}
     if not latest:
         return []
-    rows, steady, events, changes = [], [], [], []
+    rows, events, changes = [], [], []
     with db.engine.begin() as conn:
-        site_of = sites_of(conn, latest)   # deleted devices are ignored
+        # The common case (online and answering): one UPDATE with an array parameter that
+        # returns the ids it moved; only the others (failures, recoveries, first polls)
+        # are read back and go through the full path below. No 2,000-row SELECT, no
+        # device -> site query and no upsert built per cycle when nothing changes.
+        answered = [d for d, (ok, _) in latest.items() if ok]
+        steady = set(conn.execute(_STEADY, {"at": at, "ids": answered}).scalars()) \
+            if answered else set()
+        rest = [d for d in latest if d not in steady]
+        site_of = sites_of(conn, rest) if rest else {}   # deleted devices are ignored
         current = {r.device_id: r for r in conn.execute(
             select(DeviceStatus.device_id, DeviceStatus.online, DeviceStatus.last_seen,
                    DeviceStatus.consecutive_failures, DeviceStatus.last_error,
                    DeviceStatus.changed_at)
-            .where(DeviceStatus.device_id.in_(list(site_of))).with_for_update())}
+            .where(DeviceStatus.device_id.in_(list(site_of))).with_for_update())} \
+            if site_of else {}
         for device_id in sorted(site_of):
             ok, error = latest[device_id]
             old = current.get(device_id)
             failures = 0 if ok else (old.consecutive_failures if old else 0) + 1
             was = old.online if old else None
             online = True if ok else (False if failures >= threshold else was)
-            if ok and old is not None and was is True and old.consecutive_failures == 0:
-                steady.append(device_id)     # nothing changes but the times: see below
-                continue
             row = {"device_id": device_id, "online": online, "last_poll_at": at,
                    "consecutive_failures": failures,
                    "last_seen": at if ok else (old.last_seen if old else None),
@@ -74,11 +83,6 @@ def record_poll_results(results: Iterable[tuple[int, bool, str | None]], *,
                                 "online": online, "was": was, "at": iso(at),
                                 "last_seen": row["last_seen"] and iso(row["last_seen"]),
                                 "error": None if ok else row["last_error"]})
-        if steady:
-            # The common case (online and answering): one UPDATE with an array parameter,
-            # not a 2,000-row upsert statement built and compiled on every cycle.
-            conn.execute(text("UPDATE device_status SET last_seen = :at, last_poll_at = :at "
-                              "WHERE device_id = ANY(:ids)"), {"at": at, "ids": steady})
         if rows:
             stmt = insert(DeviceStatus).values(rows)
             conn.execute(stmt.on_conflict_do_update(
