@@ -150,7 +150,7 @@ describe('topology actions', () => {
   it('words the API\'s refusals: a cycle (422) and a blocked delete (409)', () => {
     const cycle = { status: 422, error: 'validation_error', message: 'parent_id: would make the supply tree a cycle',
       errors: { parent_id: ['would make the supply tree a cycle'] } }
-    expect(refusalText(cycle)).toBe('供电树不能形成环路（上级：would make the supply tree a cycle）')
+    expect(refusalText(cycle)).toBe('供电树不能形成环路（上级：会使供电关系成环）')
     const other = { ...cycle, errors: { code: ['already exists in this site'] } }
     expect(refusalText(other)).toBe('输入有误（编码：already exists in this site）')
     const blocked = { status: 409, error: 'has_dependents', message: 'circuit AA1-WL4 is still used by 1 boards fed by it' }
@@ -209,7 +209,7 @@ describe('AdminTopology', () => {
     expect(w.find('[data-test=topo-loop]').exists()).toBe(true)
     await w.get('[data-test=topo-form]').trigger('submit')
     await flushPromises()
-    expect(w.get('[data-test=topo-error]').text()).toContain('would make the supply tree a cycle')
+    expect(w.get('[data-test=topo-error]').text()).toContain('供电树不能形成环路（上级：会使供电关系成环）')
     expect(row('AP-BG-WL1').attributes('data-up')).toBe('AP-BG')
   })
 })

@@ -34,14 +34,14 @@ export function initialFor(action, node) {
 }
 
 /** The text shown for a refused write: a blocked delete's 409 message, a 422's messages
- *  field by field (e.g. "上级：would make the supply tree a cycle"), else the error. */
+ *  field by field (e.g. "上级：会使供电关系成环"), else the error. */
 export function refusalText(err) {
   const dep = dependencyMessage(err)
   if (dep) return t('admin.deleteBlocked', { msg: dep })
   const fields = Object.entries(fieldErrors(err))
   if (fields.length) {
     const parts = fields.map(([k, msg]) => `${fieldLabel(k)}：${msg}`).join('；')
-    const cycle = fields.some(([, msg]) => /cycle/i.test(msg))
+    const cycle = /cycle/i.test(JSON.stringify(err.errors))   // the server's own words
     return `${cycle ? t('admin.topology.cycle') : describeError(err)}（${parts}）`
   }
   return describeError(err)
