@@ -231,14 +231,25 @@ api_option = click.option("--api", default=DEFAULT_API, show_default=True,
 @click.option("--for", "seconds", type=click.FloatRange(0, min_open=True), metavar="S",
               help="The disturbance lasts S simulated seconds (default: until --undisturb).")
 @click.option("--undisturb", is_flag=True, help="Remove the disturbance.")
+@click.option("--transfer-to", metavar="BREAKER",
+              help="Dual-power transfer: TARGET (the normal supply's breaker) opens now, "
+                   "BREAKER (the standby's) closes after --gap-ms.")
+@click.option("--gap-ms", type=click.FloatRange(0, 600_000), default=None,
+              help="With --transfer-to: the dead time in ms (default 0).")
 @api_option
 def fault(target, is_gateway, sets, clears, clear_all, settings, trip, mode, hand, silent,
           latency_ms, bus_baud, bus_turnaround_ms, sag, swell, interrupt, unbalance,
-          frequency, harmonics, seconds, undisturb, api) -> None:
+          frequency, harmonics, seconds, undisturb, transfer_to, gap_ms, api) -> None:
     """Inject a fault into a device (or, with --gateway, a gateway) of a running simulator.
 
-    Power quality: gridwarden simulate fault QF-AA1-WL1 --sag 0.7 --for 30"""
+    Power quality: gridwarden simulate fault QF-AA1-WL1 --sag 0.7 --for 30
+
+    Dual-power switch-over: gridwarden simulate fault QF-N --transfer-to QF-S --gap-ms 1500"""
     ops: dict = {}
+    if gap_ms is not None and not transfer_to:
+        raise click.UsageError("--gap-ms goes with --transfer-to")
+    if transfer_to:
+        ops["transfer"] = {"to": transfer_to, "gap_ms": gap_ms or 0}
     levels = [v for v in (sag, swell, 0.0 if interrupt else None) if v is not None]
     if len(levels) > 1:
         raise click.UsageError("one of --sag, --swell, --interrupt")

@@ -11,6 +11,9 @@ device:  set {name: value|null}  clear true|[names]  settings {name: value}
          disturb {voltage, unbalance, frequency, harmonics, seconds} | null
                  (power quality: scales the line-side voltages of the device's circuit,
                  so it and everything below see it; docs in simulator/README.md)
+         transfer {to: BREAKER, gap_ms: N} (a dual-power transfer switch, 双电源切换:
+                 this breaker, the normal supply's, opens now; the standby ``to``
+                 closes gap_ms later, break before make)
 gateway: silent  latency_ms  bus {baud, turnaround_ms}  set/clear (every device behind it)
 
 ``set`` names are canonical metric names of the device's profile or the shorthands
@@ -19,11 +22,14 @@ gateway: silent  latency_ms  bus {baud, turnaround_ms}  set/clear (every device 
 """
 from __future__ import annotations
 
+import time
+
 from backend.field.profile import MODES, TRIP_CAUSES
 from simulator.breaker import Breaker
 
 DEVICE_OPS = ("settings", "mode", "set", "clear", "trip", "hand", "silent", "latency_ms",
-              "stuck", "disturb")
+              "stuck", "disturb", "transfer")
+MAX_TRANSFER_GAP_MS = 600_000
 DISTURB_KEYS = ("voltage", "unbalance", "frequency", "harmonics", "seconds")
 GATEWAY_OPS = ("silent", "latency_ms", "bus", "set", "clear")
 
@@ -167,6 +173,31 @@ def disturbance_of(sim, dev) -> dict | None:
     return out or None
 
 
+def _transfer(sim, brk, spec) -> tuple:
+    """Validate ``transfer``: (the standby breaker, the gap in s). Both must be breakers
+    that can operate (not in maintenance), this one closed and the standby open."""
+    if not isinstance(spec, dict) or set(spec) - {"to", "gap_ms"} or "to" not in spec:
+        raise FaultError(400, "transfer: an object {to: the standby breaker, gap_ms: N}")
+    if brk is None:
+        raise FaultError(400, "transfer: only breakers have it")
+    standby = sim.devices.get(spec["to"]) if isinstance(spec["to"], str) else None
+    if not isinstance(standby, Breaker):
+        raise FaultError(400, f"transfer.to: {spec['to']!r} is no breaker of the simulator")
+    if standby is brk:
+        raise FaultError(400, "transfer.to: the standby must be another breaker")
+    gap = _number(spec.get("gap_ms", 0), "transfer.gap_ms")
+    if gap > MAX_TRANSFER_GAP_MS:
+        raise FaultError(400, f"transfer.gap_ms: at most {MAX_TRANSFER_GAP_MS}")
+    for dev in (brk, standby):
+        if dev.mode == "maintenance":
+            raise FaultError(409, f"transfer: {dev.code} is in maintenance mode (locked)")
+    if not brk.closed:
+        raise FaultError(409, f"transfer: {brk.code} is already open")
+    if standby.closed:
+        raise FaultError(409, f"transfer: {standby.code} is already closed")
+    return standby, gap / 1000.0
+
+
 def apply_device(sim, code: str, ops: dict) -> dict:
     dev = sim.devices.get(code)
     if dev is None:
@@ -198,6 +229,7 @@ def apply_device(sim, code: str, ops: dict) -> dict:
     if "set" in ops:
         _set(dev, ops["set"], dry_run=True)
     disturb = _disturbance(sim, dev, ops["disturb"]) if "disturb" in ops else None
+    transfer = _transfer(sim, brk, ops["transfer"]) if "transfer" in ops else None
     if "clear" in ops and not (isinstance(ops["clear"], (bool, list))):
         raise FaultError(400, "clear: true or a list of names")
     # apply, in this order
@@ -223,7 +255,20 @@ def apply_device(sim, code: str, ops: dict) -> dict:
         brk.stuck = stuck
     if latency is not None:
         dev.latency = latency / 1000.0
-    return {**dev.snapshot(), "disturbance": disturbance_of(sim, dev)}
+    if transfer is not None:
+        standby, gap = transfer
+        # the switch's own operation (not a remote command: no operating time, no mode
+        # check beyond maintenance); the standby closes on the clock the poller reads.
+        # A stuck standby never closes: the transfer fails, the loads stay dark.
+        brk.command("open", source="ats")
+        if not standby.stuck:
+            standby.pending = ("close", time.monotonic() + gap)
+            standby.settle()
+    out = {**dev.snapshot(), "disturbance": disturbance_of(sim, dev)}
+    if transfer is not None:
+        out["transfer"] = {"to": transfer[0].code, "gap_ms": transfer[1] * 1000,
+                           "standby_closed": transfer[0].closed}
+    return out
 
 
 def apply_gateway(sim, code: str, ops: dict) -> dict:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backend.alarms import repair_orders
+from backend import photos
 from backend.extensions import db
 from backend.models import Alarm, AlarmEvent, AuditEntry, Device, Role
 from tests.factories import auth, make_site, make_user
@@ -166,7 +166,7 @@ def test_photo_checks(client, w):
     assert "file" in r.json["errors"]
     r = upload(client, w, oid, b"")
     assert r.status_code == 422 and r.json["error"] == "photo_empty"
-    r = upload(client, w, oid, PNG + b"\x00" * repair_orders.MAX_PHOTO_BYTES)
+    r = upload(client, w, oid, PNG + b"\x00" * photos.MAX_PHOTO_BYTES)
     assert r.status_code == 413 and r.json["error"] == "photo_too_large"
     r = client.post(f"{URL}/{oid}/photos", headers=w["staff"], data={"other": "x"},
                     content_type="multipart/form-data")

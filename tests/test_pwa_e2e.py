@@ -68,10 +68,11 @@ pytestmark = [
 
 class Poller:
     """What RQ cron + the poll worker do in production, in a thread: fast polls every
-    second, normal polls every other second."""
+    ``interval`` seconds (one by default), normal polls every ``normal_every``-th time."""
 
-    def __init__(self, app):
+    def __init__(self, app, interval: float = 1.0, normal_every: int = 2):
         self.app, self.stop, self.errors = app, threading.Event(), []
+        self.interval, self.normal_every = interval, normal_every
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
@@ -80,12 +81,12 @@ class Poller:
             try:
                 with self.app.app_context():
                     poll.poll_shard("fast")
-                    if n % 2 == 0:
+                    if n % self.normal_every == 0:
                         poll.poll_shard("normal")
             except Exception as exc:  # noqa: BLE001 - reported by the test
                 self.errors.append(repr(exc))
             n += 1
-            self.stop.wait(1.0)
+            self.stop.wait(self.interval)
 
 
 @pytest.fixture

@@ -9,45 +9,26 @@ Why it works this way:
   still be added to it: pictures from the field often arrive after the job is closed.
 - Every create/change is also written to the linked alarm's timeline, so the alarm
   tells the whole story (raised, acknowledged, order opened, repaired) in one place.
-- Photos are checked by their bytes (magic numbers), not the client's filename or
-  Content-Type, and capped in size and number: they live in PostgreSQL (see the model).
+- Photos follow backend/photos.py (checked by their bytes, capped in size and number,
+  the same codes as inspection photos); here they also go on the alarm's timeline.
 """
 from __future__ import annotations
 
-import os
+from sqlalchemy import select
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer
-
+from backend import photos
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.alarms.timeline import add_event
 from backend.clock import utcnow
-from backend.errors import Conflict, DomainError, NotFound, invalid_field
+from backend.errors import Conflict, NotFound, invalid_field
 from backend.extensions import db
 from backend.models import Site, User
 from backend.models.alarms import Alarm, RepairOrder, RepairPhoto
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTOS = 20
 TRANSITIONS = {"open": {"in_progress", "done"}, "in_progress": {"done"}, "done": set()}
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    error = "payload_too_large"
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image type the bytes really are (jpeg/png/webp), else None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+PHOTOS = photos.Holder(RepairPhoto, "order_id", "repair_photo", "repair_photo_not_found",
+                       "a repair order")
 
 
 # --- reads ------------------------------------------------------------------------------
@@ -151,62 +132,24 @@ def update_order(actor: Actor, order_id: int, data: dict) -> RepairOrder:
     return order
 
 
-# --- photos -----------------------------------------------------------------------------
-
-def _photo_meta(photo: RepairPhoto) -> dict:
-    return {"id": photo.id, "order_id": photo.order_id, "filename": photo.filename,
-            "content_type": photo.content_type, "size": photo.size,
-            "uploaded_by": photo.uploaded_by}
-
+# --- photos (backend/photos.py) ----------------------------------------------------------
 
 def add_photo(actor: Actor, order_id: int, filename: str | None, data: bytes) -> RepairPhoto:
     order = get_order(actor, order_id)
-    if len(data) > MAX_PHOTO_BYTES:
-        raise PayloadTooLarge(f"a photo may be at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB",
-                              error="photo_too_large",
-                              errors={"file": [f"larger than {MAX_PHOTO_BYTES} bytes"]})
-    if not data:
-        invalid_field("file", "is empty", error="photo_empty")
-    content_type = sniff_image(data)
-    if content_type is None:
-        invalid_field("file", "must be a JPEG, PNG or WebP image", error="photo_type_not_allowed")
-    count = db.session.scalar(select(func.count()).select_from(RepairPhoto)
-                              .where(RepairPhoto.order_id == order.id))
-    if count >= MAX_PHOTOS:
-        raise Conflict(f"a repair order holds at most {MAX_PHOTOS} photos",
-                       error="too_many_photos")
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
-    photo = RepairPhoto(order_id=order.id, filename=name or f"photo{PHOTO_TYPES[content_type]}",
-                        content_type=content_type, size=len(data), data=data,
-                        uploaded_by=actor.user_id, uploaded_at=utcnow())
-    db.session.add(photo)
-    db.session.flush()
-    audit.record(actor, "create", "repair_photo", photo.id, site_id=order.site_id,
-                 after=_photo_meta(photo))
+    photo = photos.add(PHOTOS, actor, order.id, order.site_id, filename, data)
     _timeline(order, actor, "photo_added", photo_id=photo.id)
     return photo
 
 
 def select_photos(actor: Actor, order_id: int):
-    order = get_order(actor, order_id)
-    return (select(RepairPhoto).options(defer(RepairPhoto.data))
-            .where(RepairPhoto.order_id == order.id).order_by(RepairPhoto.id))
+    return photos.select_of(PHOTOS, get_order(actor, order_id).id)
 
 
 def get_photo(actor: Actor, order_id: int, photo_id: int) -> RepairPhoto:
-    order = get_order(actor, order_id)
-    photo = db.session.get(RepairPhoto, photo_id)
-    if photo is None or photo.order_id != order.id:
-        raise NotFound(f"photo {photo_id} not found", error="repair_photo_not_found")
-    return photo
+    return photos.get(PHOTOS, get_order(actor, order_id).id, photo_id)
 
 
 def delete_photo(actor: Actor, order_id: int, photo_id: int) -> None:
-    photo = get_photo(actor, order_id, photo_id)
-    order = db.session.get(RepairOrder, photo.order_id)
-    before = _photo_meta(photo)
-    db.session.delete(photo)
-    db.session.flush()
-    audit.record(actor, "delete", "repair_photo", photo_id, site_id=order.site_id,
-                 before=before)
+    order = get_order(actor, order_id)
+    photos.delete(PHOTOS, actor, order.id, order.site_id, photo_id)
     _timeline(order, actor, "photo_deleted", photo_id=photo_id)

@@ -17,13 +17,12 @@ Why it works this way:
 """
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import defer
+from sqlalchemy import select, union_all
 
+from backend import photos
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.alarms import repair_orders
@@ -295,61 +294,26 @@ def open_repair_order(actor: Actor, record_id: int, data: dict):
     return order
 
 
-# --- photos -----------------------------------------------------------------------------
+# --- photos (backend/photos.py: the same rules and codes as repair photos) ----------------
 
-def _photo_meta(photo: InspectionPhoto) -> dict:
-    return {"id": photo.id, "record_id": photo.record_id, "filename": photo.filename,
-            "content_type": photo.content_type, "size": photo.size,
-            "uploaded_by": photo.uploaded_by}
+PHOTOS = photos.Holder(InspectionPhoto, "record_id", "inspection_photo",
+                       "inspection_photo_not_found", "an inspection record")
 
 
 def add_photo(actor: Actor, record_id: int, filename: str | None, data: bytes):
     rec = get_record(actor, record_id)
-    limit = repair_orders.MAX_PHOTO_BYTES
-    if len(data) > limit:
-        raise repair_orders.PayloadTooLarge(
-            f"a photo may be at most {limit // (1024 * 1024)} MB", error="photo_too_large",
-            errors={"file": [f"larger than {limit} bytes"]})
-    if not data:
-        invalid_field("file", "is empty", error="photo_empty")
-    content_type = repair_orders.sniff_image(data)
-    if content_type is None:
-        invalid_field("file", "must be a JPEG, PNG or WebP image", error="photo_type_not_allowed")
-    count = db.session.scalar(select(func.count()).select_from(InspectionPhoto)
-                              .where(InspectionPhoto.record_id == rec.id))
-    if count >= repair_orders.MAX_PHOTOS:
-        raise Conflict(f"a record holds at most {repair_orders.MAX_PHOTOS} photos",
-                       error="too_many_photos")
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
-    photo = InspectionPhoto(record_id=rec.id, content_type=content_type, size=len(data),
-                            filename=name or f"photo{repair_orders.PHOTO_TYPES[content_type]}",
-                            data=data, uploaded_by=actor.user_id, uploaded_at=utcnow())
-    db.session.add(photo)
-    db.session.flush()
-    audit.record(actor, "create", "inspection_photo", photo.id, site_id=rec.site_id,
-                 after=_photo_meta(photo))
-    return photo
+    return photos.add(PHOTOS, actor, rec.id, rec.site_id, filename, data)
 
 
 def select_photos(actor: Actor, record_id: int):
-    rec = get_record(actor, record_id)
-    return (select(InspectionPhoto).options(defer(InspectionPhoto.data))
-            .where(InspectionPhoto.record_id == rec.id).order_by(InspectionPhoto.id))
+    return photos.select_of(PHOTOS, get_record(actor, record_id).id)
 
 
 def get_photo(actor: Actor, record_id: int, photo_id: int) -> InspectionPhoto:
-    rec = get_record(actor, record_id)
-    photo = db.session.get(InspectionPhoto, photo_id)
-    if photo is None or photo.record_id != rec.id:
-        raise NotFound(f"photo {photo_id} not found", error="inspection_photo_not_found")
-    return photo
+    return photos.get(PHOTOS, get_record(actor, record_id).id, photo_id)
 
 
 def photo_counts(record_ids: list[int]) -> dict[int, int]:
-    if not record_ids:
-        return {}
-    return dict(db.session.execute(
-        select(InspectionPhoto.record_id, func.count()).where(
-            InspectionPhoto.record_id.in_(record_ids)).group_by(InspectionPhoto.record_id)).all())
+    return photos.counts(PHOTOS, record_ids)
 
 

@@ -1,55 +1,20 @@
 // End-to-end run of the cockpit (总览 and the big screen /admin/cockpit) against the real
 // backend (started by tests/test_pwa_cockpit_e2e.py, which passes everything in the
 // environment). Prints one JSON line of results; exits non-zero on the first failed step.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DESKTOP, PHONE, login, openBrowser, until } from './browser.mjs'
+import { DESKTOP, PHONE, e2eRun, env, login, loginHome, sim, until } from './browser.mjs'
 
-const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
-const BASE = env('GW_BASE_URL')
-const SIM = env('GW_SIM_URL')
-const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
 const ADMIN = env('GW_ADMIN')
 const SITE = env('GW_SITE')
-mkdirSync(OUT, { recursive: true })
 
-const results = {}
-const foreign = []
-let current = null
-async function shot(page, name) {
-  await page.waitForFunction(() => ![...document.querySelectorAll('.van-toast, .van-dialog')]
-    .some((el) => getComputedStyle(el).display !== 'none'), null, { timeout: 5000 }).catch(() => {})
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
-}
-async function step(name, page, fn) {
-  current = { name, page }
-  const t0 = Date.now()
-  await fn()
-  results[name] = { ms: Date.now() - t0, ...(results[name] || {}) }
-  console.error(`e2e-cockpit: ${name} ok (${Date.now() - t0} ms)`)
-}
-async function sim(path, body) {
-  const r = await fetch(SIM + path, { method: 'POST', body: JSON.stringify(body) })
-  if (!r.ok) throw new Error(`simulator ${path}: ${r.status}`)
-}
 const order = (page) => page.locator('[data-test=cards]').getAttribute('data-order')
 const D = '[data-test=oneline]'
 
-const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-cockpit-'))
-const open = []
-const browser = async (name, device) => {
-  const ctx = await openBrowser(join(profiles, name), BASE, device, foreign)
-  open.push(ctx)
-  return ctx
-}
-try {
-  const phone = await browser('phone', PHONE)
-  const page = phone.pages()[0] || await phone.newPage()
-  await login(page, MANAGER, PASSWORD)
-  await page.waitForURL((u) => u.pathname === '/')
+const { results, shot, step, openPage, run } = e2eRun('cockpit')
+await run(async () => {
+  const [phone, page] = await openPage('phone', PHONE)
+  await loginHome(page, MANAGER, PASSWORD)
 
   await step('the diagram draws the facility live', page, async () => {
     await page.locator(`${D} svg`).waitFor()
@@ -107,10 +72,8 @@ try {
     await page.reload()
     await until(page, (w) => document.querySelector('[data-test=cards]')?.dataset.order === w, want.join(','))
     const afterReload = (await order(page)).split(',')
-    const desk = await browser('desktop', DESKTOP)
-    const dpage = desk.pages()[0] || await desk.newPage()
-    await login(dpage, MANAGER, PASSWORD)
-    await dpage.waitForURL((u) => u.pathname === '/')
+    const [, dpage] = await openPage('desktop', DESKTOP)
+    await loginHome(dpage, MANAGER, PASSWORD)
     await until(dpage, (w) => document.querySelector('[data-test=cards]')?.dataset.order === w, want.join(','))
     await dpage.locator(`${D} svg`).waitFor()
     const otherProfile = (await order(dpage)).split(',')
@@ -118,8 +81,7 @@ try {
     results['a card moved and hidden survives reload and another profile'] = { order: want, afterReload, otherProfile }
   })
 
-  const big = await browser('big', { viewport: { width: 1920, height: 1080 } })
-  const bpage = big.pages()[0] || await big.newPage()
+  const [big, bpage] = await openPage('big', { viewport: { width: 1920, height: 1080 } })
   await step('the big screen shows the ranking and the diagram', bpage, async () => {
     await login(bpage, ADMIN, PASSWORD)
     await bpage.waitForURL((u) => !u.pathname.startsWith('/login'))
@@ -133,14 +95,4 @@ try {
     }), D)
     await shot(bpage, 'big-cockpit')
   })
-
-  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 3)}`)
-  console.log(JSON.stringify({ ok: true, results }))
-} catch (err) {
-  if (current?.page) await shot(current.page, `failed-${current.name.replace(/\W+/g, '-')}`).catch(() => {})
-  console.log(JSON.stringify({ ok: false, step: current?.name, error: String(err?.stack || err), results }))
-  process.exitCode = 1
-} finally {
-  for (const c of open) await c.close().catch(() => {})
-  rmSync(profiles, { recursive: true, force: true })
-}
+})

@@ -1,15 +1,9 @@
 // End-to-end run of the energy tab and the console's meter replacement against the real
 // backend (started by tests/test_pwa_energy_e2e.py, which passes everything in the
 // environment). Prints one JSON line of results; exits non-zero on the first failed step.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DESKTOP, PHONE, login, openBrowser, until } from './browser.mjs'
+import { DESKTOP, PHONE, apiGet, e2eRun, env, loginHome, until } from './browser.mjs'
 import { fmtKwh } from '../src/lib/energy.js'
 
-const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
-const BASE = env('GW_BASE_URL')
-const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
 const ADMIN = env('GW_ADMIN')
@@ -19,32 +13,7 @@ const SWAP_DEVICE = env('GW_SWAP_DEVICE')
 const SWAP_AT_MS = Number(env('GW_SWAP_AT_MS'))
 const OLD_FINAL = Number(env('GW_SWAP_OLD_FINAL'))
 const NEW_INITIAL = env('GW_SWAP_NEW_INITIAL')
-mkdirSync(OUT, { recursive: true })
 
-const results = {}
-const foreign = []
-let current = null
-async function shot(page, name) {
-  await page.waitForFunction(() => ![...document.querySelectorAll('.van-toast, .van-dialog')]
-    .some((el) => getComputedStyle(el).display !== 'none'), null, { timeout: 5000 }).catch(() => {})
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
-}
-async function step(name, page, fn) {
-  current = { name, page }
-  const t0 = Date.now()
-  await fn()
-  results[name] = { ms: Date.now() - t0, ...(results[name] || {}) }
-  console.error(`e2e-energy: ${name} ok (${Date.now() - t0} ms)`)
-}
-/** A GET of the API with the page's own session (what the app itself would get). */
-function apiGet(page, path) {
-  return page.evaluate(async (p) => {
-    const s = JSON.parse(localStorage.getItem('gw.auth'))
-    const res = await fetch(`/api/v1${p}`, { headers: { Authorization: `Bearer ${s.access}` } })
-    if (!res.ok) throw new Error(`${p}: ${res.status}`)
-    return res.json()
-  }, path)
-}
 async function openEnergy(page) {
   await page.evaluate((id) => localStorage.setItem('gw.site', String(id)), SITE)
   await page.goto('/energy')
@@ -71,20 +40,12 @@ function localInput(page, ms) {
   }, ms)
 }
 
-const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-energy-'))
-const open = []
-const browser = async (name, device) => {
-  const ctx = await openBrowser(join(profiles, name), BASE, device, foreign)
-  open.push(ctx)
-  return ctx
-}
-try {
-  const phoneCtx = await browser('manager', PHONE)
-  const phone = phoneCtx.pages()[0] || await phoneCtx.newPage()
+const { results, shot, step, openPage, run } = e2eRun('energy')
+await run(async () => {
+  const [phoneCtx, phone] = await openPage('manager', PHONE)
 
   await step('today equals the API', phone, async () => {
-    await login(phone, MANAGER, PASSWORD)
-    await phone.waitForURL((u) => u.pathname === '/')
+    await loginHome(phone, MANAGER, PASSWORD)
     await phone.locator('[data-test=tab-energy]').click()
     await phone.waitForURL((u) => u.pathname === '/energy')
     await openEnergy(phone)
@@ -131,23 +92,19 @@ try {
     await shot(phone, 'phone-energy-balance')
   })
 
-  const deskCtx = await browser('manager-desktop', DESKTOP)
-  const desk = deskCtx.pages()[0] || await deskCtx.newPage()
+  const [, desk] = await openPage('manager-desktop', DESKTOP)
   await step('desktop energy', desk, async () => {
-    await login(desk, MANAGER, PASSWORD)
-    await desk.waitForURL((u) => u.pathname === '/')
+    await loginHome(desk, MANAGER, PASSWORD)
     await openEnergy(desk)
     await desk.locator('[data-test=energy-trend] canvas').waitFor()
     await desk.locator('[data-test=balance-loss]').waitFor()
     await shot(desk, 'desktop-energy')
   })
 
-  const adminCtx = await browser('admin', DESKTOP)
-  const admin = adminCtx.pages()[0] || await adminCtx.newPage()
+  const [, admin] = await openPage('admin', DESKTOP)
   const form = admin.locator('[data-test=admin-meters]')
   await step('replacement refused under the field', admin, async () => {
-    await login(admin, ADMIN, PASSWORD)
-    await admin.waitForURL((u) => u.pathname === '/')
+    await loginHome(admin, ADMIN, PASSWORD)
     await admin.goto('/admin/users')
     await admin.locator('[data-menu=meters]').click()
     await admin.waitForURL((u) => u.pathname === '/admin/meters')
@@ -196,14 +153,4 @@ try {
     await shot(phone, 'phone-energy-offline')
     await phoneCtx.setOffline(false)
   })
-
-  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 5).join(', ')}`)
-  console.log(JSON.stringify({ ok: true, results }))
-} catch (err) {
-  if (current?.page) await shot(current.page, `failed-energy-${current.name.replace(/\W+/g, '-')}`).catch(() => {})
-  console.log(JSON.stringify({ ok: false, step: current?.name, error: String(err?.stack || err), results }))
-  process.exitCode = 1
-} finally {
-  for (const ctx of open) await ctx.close().catch(() => {})
-  rmSync(profiles, { recursive: true, force: true })
-}
+})

@@ -4,32 +4,13 @@
 // (knxtool groupswrite on knxd) turns it off and the page shows it live; the console lists
 // the KNX gateway as connected. One JSON line of results.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DESKTOP, PHONE, login, openBrowser, until } from './browser.mjs'
+import { DESKTOP, PHONE, e2eRun, env, login, loginHome, until } from './browser.mjs'
 
-const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
-const BASE = env('GW_BASE_URL')
-const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
 const ADMIN = env('GW_ADMIN')
 const DEVICE = Number(env('GW_DEVICE_ID'))
 const SOCK = env('GW_KNX_SOCK')
-mkdirSync(OUT, { recursive: true })
-
-const results = {}
-const foreign = []
-let current = '-'
-const shot = (page, name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
-async function step(name, fn) {
-  current = name
-  const t0 = Date.now()
-  await fn()
-  results[name] = { ...(results[name] || {}) }
-  console.error(`e2e: ${name} ok (${Date.now() - t0} ms)`)
-}
 
 /** Send one command from the open sheet with a reason and wait until it is confirmed. */
 async function sendConfirmed(page, reason, screenshot = null) {
@@ -48,19 +29,15 @@ async function sendConfirmed(page, reason, screenshot = null) {
   }, undefined, 30_000)
 }
 
-const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-knx-'))
-const open = []
-try {
-  const phone = await openBrowser(join(profiles, 'phone'), BASE, PHONE, foreign)
-  open.push(phone)
-  const page = phone.pages()[0] || await phone.newPage()
+const { results, shot, step, openPage, run } = e2eRun('knx', { settle: false })
+await run(async () => {
+  const [phone, page] = await openPage('phone', PHONE)
 
-  await step('login', async () => {
-    await login(page, MANAGER, PASSWORD)
-    await page.waitForURL((u) => u.pathname === '/')
+  await step('login', page, async () => {
+    await loginHome(page, MANAGER, PASSWORD)
   })
 
-  await step('topology shows the KNX groups', async () => {
+  await step('topology shows the KNX groups', page, async () => {
     await page.goto('/facility')
     // both groups with a state read from the bus (the KNX process's probe)
     await until(page, () => {
@@ -76,7 +53,7 @@ try {
     await shot(page, 'phone-knx-topology')
   })
 
-  await step('switched on and dimmed to 40 %', async () => {
+  await step('switched on and dimmed to 40 %', page, async () => {
     await page.locator('[data-test=knx-light][data-device="KNX-L2"]').click()
     await page.waitForURL((u) => u.pathname === `/devices/${DEVICE}`)
     // the live stream is open: the next probe's values (every second) reach the page
@@ -107,7 +84,7 @@ try {
     await shot(page, 'phone-knx-dimmed')
   })
 
-  await step('a wall switch turns it off, live', async () => {
+  await step('a wall switch turns it off, live', page, async () => {
     execFileSync('knxtool', ['groupswrite', `local:${SOCK}`, '1/2/10', '0'], { timeout: 10_000 })
     await until(page, () => document.querySelector('[data-test=confirmed]')?.dataset.value === 'off', undefined, 20_000)
     await until(page, () => document.querySelector('[data-test=device-state]')?.dataset.state === 'off', undefined, 10_000)
@@ -118,12 +95,9 @@ try {
     await shot(page, 'phone-knx-wall-switch')
   })
 
-  await step('console lists the KNX gateway connected', async () => {
-    const desk = await openBrowser(join(profiles, 'desk'), BASE, DESKTOP, foreign)
-    open.push(desk)
-    const dpage = desk.pages()[0] || await desk.newPage()
-    await login(dpage, ADMIN, PASSWORD)
-    await dpage.waitForURL((u) => u.pathname === '/')
+  await step('console lists the KNX gateway connected', page, async () => {
+    const [desk, dpage] = await openPage('desk', DESKTOP)
+    await loginHome(dpage, ADMIN, PASSWORD)
     await dpage.goto('/admin/facility/knx_gateways')
     const row = dpage.locator('[data-resource=knx_gateways] tr[data-row="KNX-GW1"]')
     await row.waitFor({ timeout: 30_000 })
@@ -139,11 +113,4 @@ try {
     results['console lists the KNX gateway connected'].addressError = await field.innerText()
     await shot(dpage, 'desktop-knx-device-form')
   })
-  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 3).join(', ')}`)
-  console.log(JSON.stringify({ ok: true, results }))
-} catch (err) {
-  console.log(JSON.stringify({ ok: false, step: current, error: String(err?.stack || err), results }))
-  process.exitCode = 1
-} finally {
-  for (const ctx of open) await ctx.close().catch(() => {})
-}
+})

@@ -2,61 +2,24 @@
 // alarm detail, and the console's rule table, against the real backend (started by
 // tests/test_pwa_quality_e2e.py, which passes everything in the environment). Prints one
 // JSON line of results; exits non-zero on the first failed step.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DESKTOP, PHONE, login, openBrowser } from './browser.mjs'
+import { DESKTOP, PHONE, apiGet, e2eRun, env, login } from './browser.mjs'
 
-const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
-const BASE = env('GW_BASE_URL')
-const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const STAFF = env('GW_STAFF')
 const ADMIN = env('GW_ADMIN')
 const SITE = Number(env('GW_SITE'))
 const POINT = Number(env('GW_POINT'))
 const ALARM = Number(env('GW_ALARM'))
-mkdirSync(OUT, { recursive: true })
 
-const results = {}
-const foreign = []
-let current = null
-async function shot(page, name) {
-  await page.waitForFunction(() => ![...document.querySelectorAll('.van-toast, .van-dialog')]
-    .some((el) => getComputedStyle(el).display !== 'none'), null, { timeout: 5000 }).catch(() => {})
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
-}
-async function step(name, page, fn) {
-  current = { name, page }
-  const t0 = Date.now()
-  await fn()
-  results[name] = { ms: Date.now() - t0, ...(results[name] || {}) }
-  console.error(`e2e-quality: ${name} ok (${Date.now() - t0} ms)`)
-}
-function apiGet(page, path) {
-  return page.evaluate(async (p) => {
-    const s = JSON.parse(localStorage.getItem('gw.auth'))
-    const res = await fetch(`/api/v1${p}`, { headers: { Authorization: `Bearer ${s.access}` } })
-    if (!res.ok) throw new Error(`${p}: ${res.status}`)
-    return res.json()
-  }, path)
-}
 async function signIn(page, user) {
   await login(page, user, PASSWORD)
   await page.waitForURL((u) => !u.pathname.startsWith('/login'))
   await page.evaluate((id) => localStorage.setItem('gw.site', String(id)), SITE)
 }
 
-const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-quality-'))
-const open = []
-const browser = async (name, device) => {
-  const ctx = await openBrowser(join(profiles, name), BASE, device, foreign)
-  open.push(ctx)
-  return ctx
-}
-try {
-  const phoneCtx = await browser('staff', PHONE)
-  const phone = phoneCtx.pages()[0] || await phoneCtx.newPage()
+const { results, shot, step, openPage, run } = e2eRun('quality')
+await run(async () => {
+  const [, phone] = await openPage('staff', PHONE)
 
   await step('sag in the quality view', phone, async () => {
     await signIn(phone, STAFF)
@@ -105,8 +68,7 @@ try {
     await shot(phone, 'phone-facility-fault')
   })
 
-  const deskCtx = await browser('admin', DESKTOP)
-  const desk = deskCtx.pages()[0] || await deskCtx.newPage()
+  const [, desk] = await openPage('admin', DESKTOP)
 
   await step('the located fault in the alarm detail', desk, async () => {
     await signIn(desk, ADMIN)
@@ -127,14 +89,4 @@ try {
     results['console rule table'] = { rows: await desk.locator('[data-test=quality-rule]').count(), api: api.length }
     await shot(desk, 'desktop-quality-rules')
   })
-
-  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 5).join(', ')}`)
-  console.log(JSON.stringify({ ok: true, results }))
-} catch (err) {
-  if (current?.page) await shot(current.page, `failed-quality-${current.name.replace(/\W+/g, '-')}`).catch(() => {})
-  console.log(JSON.stringify({ ok: false, step: current?.name, error: String(err?.stack || err), results }))
-  process.exitCode = 1
-} finally {
-  for (const ctx of open) await ctx.close().catch(() => {})
-  rmSync(profiles, { recursive: true, force: true })
-}
+})

@@ -1,15 +1,8 @@
 // End-to-end run of the built PWA against a real backend, the simulator and live polling
 // (started by tests/test_pwa_e2e.py, which passes everything in the environment).
 // Prints one JSON line of results; exits non-zero on the first failed step.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { DESKTOP, PHONE, login, openBrowser, until } from './browser.mjs'
+import { DESKTOP, PHONE, e2eRun, env, login, loginHome, sim, until } from './browser.mjs'
 
-const env = (k) => { if (!process.env[k]) throw new Error(`${k} not set`); return process.env[k] }
-const BASE = env('GW_BASE_URL')
-const SIM = env('GW_SIM_URL')
-const OUT = env('GW_ARTIFACTS')
 const PASSWORD = env('GW_PASSWORD')
 const DEVICE = Number(env('GW_DEVICE_ID')) // QF-AA1-WL1
 const MANAGER = env('GW_MANAGER')
@@ -21,40 +14,16 @@ const PROTECTED = Number(env('GW_PROTECTED_DEVICE')) // QF-JQ1-WL4 on AP-JQ1-WL4
 const STAFF_DEVICE = Number(env('GW_STAFF_DEVICE')) // QF-AL1-WL2
 const RCD_DEVICE = Number(env('GW_RCD_DEVICE')) // QF-AA1-WL3: residual protection off (monitoring only)
 const SCENE = Number(env('GW_SCENE')) // opens QF-AA1-WL4, closes QF-AA1-WL6 (protected: waits for approval)
-mkdirSync(OUT, { recursive: true })
-for (const f of readdirSync(OUT)) if (f.startsWith('failed-')) rmSync(join(OUT, f))
 
-const results = {}
-const foreign = []
-let current = null
-const shot = (page, name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
-async function step(name, page, fn) {
-  current = { name, page }
-  const t0 = Date.now()
-  await fn()
-  results[name] = { ms: Date.now() - t0, ...(results[name] || {}) }
-  console.error(`e2e: ${name} ok (${Date.now() - t0} ms)`)
-}
 const text = (page, sel) => page.locator(sel).first().innerText()
 const tab = (page, label) => page.locator('.van-tabbar-item', { hasText: label }).first()
 const alarmRow = (code, state) => `[data-test=alarm-list] [data-test=alarm-row]${state ? `[data-state=${state}]` : ''}:has-text("${code}")`
-async function sim(path, body) {
-  const r = await fetch(SIM + path, { method: 'POST', body: JSON.stringify(body) })
-  if (!r.ok) throw new Error(`simulator ${path}: ${r.status}`)
-}
 
-const profiles = mkdtempSync(join(tmpdir(), 'gw-e2e-'))
-const open = []
+const { base: BASE, results, shot, step, browser, openPage, run } = e2eRun('pwa', { settle: false })
 let desk = null // the second person's browser: opened while the phone is, kept for the desktop step
 let dpage = null
-const browser = async (name, device) => {
-  const ctx = await openBrowser(join(profiles, name), BASE, device, foreign)
-  open.push(ctx)
-  return ctx
-}
-try {
-  const phone = await browser('phone', PHONE)
-  const page = phone.pages()[0] || await phone.newPage()
+await run(async () => {
+  const [phone, page] = await openPage('phone', PHONE)
 
   await step('installable', page, async () => {
     await page.goto('/')
@@ -70,8 +39,7 @@ try {
   })
 
   await step('login', page, async () => {
-    await login(page, MANAGER, PASSWORD)
-    await page.waitForURL((u) => u.pathname === '/')
+    await loginHome(page, MANAGER, PASSWORD)
     await until(page, () => Number(document.querySelector('[data-test=count-online]')?.textContent) > 0)
     await until(page, () => /\d/.test(document.querySelector('[data-test=site-power]')?.textContent || ''))
   })
@@ -302,8 +270,7 @@ try {
   desk = await browser('desktop', DESKTOP)
   dpage = desk.pages()[0] || await desk.newPage()
   await step('a second person approves, the circuit switches', dpage, async () => {
-    await login(dpage, APPROVER, PASSWORD)
-    await dpage.waitForURL((u) => u.pathname === '/')
+    await loginHome(dpage, APPROVER, PASSWORD)
     await until(dpage, () => Number(document.querySelector('[data-test=tab-me] .van-badge')?.textContent) > 0)
     await tab(dpage, '我的').click()
     await dpage.locator('[data-test=approvals-entry]').click()
@@ -419,11 +386,9 @@ try {
   })
 
   await desk.close()
-  const other = await browser('other', PHONE)
-  const opage = other.pages()[0] || await other.newPage()
+  const [other, opage] = await openPage('other', PHONE)
   await step('another site sees none of it', opage, async () => {
-    await login(opage, OTHER, PASSWORD)
-    await opage.waitForURL((u) => u.pathname === '/')
+    await loginHome(opage, OTHER, PASSWORD)
     await until(opage, () => document.querySelector('[data-test=count-online]')?.textContent === '0')
     await opage.waitForTimeout(3000) // live events would have arrived by now
     const leaks = async () => (await opage.content()).match(/示范看守所|QF-AA1|AA1-WL|PM-AA1/g)
@@ -450,8 +415,7 @@ try {
     await tab(opage, '我的').click()
     await opage.locator('[data-test=logout]').click()
     await opage.waitForURL(/\/login/)
-    await login(opage, STAFF, PASSWORD)
-    await opage.waitForURL((u) => u.pathname === '/')
+    await loginHome(opage, STAFF, PASSWORD)
     await opage.goto(`/devices/${STAFF_DEVICE}`)
     await opage.locator('[data-test=device-control] [data-test=device-action][data-action=open]').click()
     const sheet = opage.locator('[data-test=control-sheet]')
@@ -462,14 +426,4 @@ try {
     results['staff without a grant is refused'] = { reason: (await err.innerText()).trim() }
     await shot(opage, 'phone-control-refused')
   })
-
-  if (foreign.length) throw new Error(`requests left the origin: ${foreign.slice(0, 5).join(', ')}`)
-  console.log(JSON.stringify({ ok: true, results }))
-} catch (err) {
-  if (current?.page) await shot(current.page, `failed-${current.name.replace(/\W+/g, '-')}`).catch(() => {})
-  console.log(JSON.stringify({ ok: false, step: current?.name, error: String(err?.stack || err), results }))
-  process.exitCode = 1
-} finally {
-  for (const ctx of open) await ctx.close().catch(() => {})
-  rmSync(profiles, { recursive: true, force: true })
-}
+})

@@ -4,17 +4,16 @@ from flask import Response
 from flask.views import MethodView
 
 from backend.accounts.security import access, current_actor
-from backend.alarms import repair_orders
 from backend.api.blueprint import Blueprint
 from backend.api.inspection_records.schemas import (
     ExportQueryArgsSchema,
     InspectionPhotoSchema,
     InspectionRecordQueryArgsSchema,
     InspectionRecordSchema,
-    PhotoUploadSchema,
     RepairOrderFromRecordSchema,
 )
 from backend.api.pagination import SQLPage
+from backend.api.photos import register_photo_routes
 from backend.api.repair_orders.schemas import RepairOrderSchema
 from backend.extensions import db
 from backend.inspections import export
@@ -84,35 +83,4 @@ class RecordRepairOrder(MethodView):
         return order
 
 
-@blp.route("/<int:obj_id>/photos")
-class RecordPhotos(MethodView):
-    @access(Role.staff)
-    @blp.response(200, InspectionPhotoSchema(many=True))
-    @blp.paginate(SQLPage)
-    def get(self, obj_id):
-        """Photos of a record (metadata; the bytes are at /photos/{id})"""
-        return service.select_photos(current_actor(), obj_id)
-
-    @access(Role.staff)
-    @blp.arguments(PhotoUploadSchema, location="files")
-    @blp.response(201, InspectionPhotoSchema)
-    def post(self, files, obj_id):
-        """Attach a photo (multipart field ``file``: JPEG, PNG or WebP, at most 5 MB)"""
-        upload = files["file"]
-        data = upload.read(repair_orders.MAX_PHOTO_BYTES + 1)
-        photo = service.add_photo(current_actor(), obj_id, upload.filename, data)
-        db.session.commit()
-        return photo
-
-
-@blp.route("/<int:obj_id>/photos/<int:inspection_photo_id>")
-class RecordPhotoById(MethodView):
-    @access(Role.staff)
-    @blp.response(200, content_type="image/*")
-    def get(self, obj_id, inspection_photo_id):
-        """The photo itself, with its content type"""
-        photo = service.get_photo(current_actor(), obj_id, inspection_photo_id)
-        return Response(photo.data, mimetype=photo.content_type, headers={
-            "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f"inline; filename=\"photo-{photo.id}"
-                                   f"{repair_orders.PHOTO_TYPES[photo.content_type]}\""})
+register_photo_routes(blp, service, InspectionPhotoSchema, "an inspection record")

@@ -4,6 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.api.inspection_plans.schemas import KEY, MAX_ITEMS, day_field
+from backend.api.photos import PhotoSchema
 from backend.schemas import ID, POSITIVE_ID, AwareDateTime, Integer, Strict, String, text
 
 MAX_VALUE = 1e9
@@ -74,19 +75,5 @@ class RepairOrderFromRecordSchema(Strict):
     assignee_id = Integer(**ID)
 
 
-class PhotoUploadSchema(Strict):
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                                  "description": "JPEG, PNG or WebP, <= 5 MB"})
-
-
-class InspectionPhotoSchema(Strict):
-    id = Integer()
+class InspectionPhotoSchema(PhotoSchema):
     record_id = Integer()
-    filename = String()
-    content_type = String()
-    size = Integer()
-    uploaded_by = Integer(allow_none=True)
-    uploaded_at = ma.fields.DateTime()
-
-
-

@@ -1,14 +1,13 @@
 """Repair orders (抢修工单): created from an alarm (or by hand), worked by an assignee,
 with photos of the repair."""
-from flask import Response
 from flask.views import MethodView
 
 from backend.accounts.security import access, current_actor
 from backend.alarms import repair_orders as service
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
+from backend.api.photos import register_photo_routes
 from backend.api.repair_orders.schemas import (
-    PhotoUploadSchema,
     RepairOrderPatchSchema,
     RepairOrderQueryArgsSchema,
     RepairOrderSchema,
@@ -59,42 +58,4 @@ class RepairOrderById(MethodView):
         return order
 
 
-@blp.route("/<int:obj_id>/photos")
-class RepairPhotos(MethodView):
-    @access(Role.staff)
-    @blp.response(200, RepairPhotoSchema(many=True))
-    @blp.paginate(SQLPage)
-    def get(self, obj_id):
-        """Photos of a repair order (metadata; the bytes are at /photos/{id})"""
-        return service.select_photos(current_actor(), obj_id)
-
-    @access(Role.staff)
-    @blp.arguments(PhotoUploadSchema, location="files")
-    @blp.response(201, RepairPhotoSchema)
-    def post(self, files, obj_id):
-        """Attach a photo (multipart field ``file``: JPEG, PNG or WebP, at most 5 MB)"""
-        upload = files["file"]
-        data = upload.read(service.MAX_PHOTO_BYTES + 1)
-        photo = service.add_photo(current_actor(), obj_id, upload.filename, data)
-        db.session.commit()
-        return photo
-
-
-@blp.route("/<int:obj_id>/photos/<int:photo_id>")
-class RepairPhotoById(MethodView):
-    @access(Role.staff)
-    @blp.response(200, content_type="image/*")
-    def get(self, obj_id, photo_id):
-        """The photo itself, with its content type"""
-        photo = service.get_photo(current_actor(), obj_id, photo_id)
-        return Response(photo.data, mimetype=photo.content_type, headers={
-            "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f"inline; filename=\"photo-{photo.id}"
-                                   f"{service.PHOTO_TYPES[photo.content_type]}\""})
-
-    @access(Role.staff)
-    @blp.response(204)
-    def delete(self, obj_id, photo_id):
-        """Remove a photo"""
-        service.delete_photo(current_actor(), obj_id, photo_id)
-        db.session.commit()
+register_photo_routes(blp, service, RepairPhotoSchema, "a repair order", deletable=True)

@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.api.photos import PhotoSchema
 from backend.models import RepairOrder
 from backend.models.alarms import REPAIR_STATES
 from backend.schemas import ID, POSITIVE_ID, Integer, RecordSchema, Strict, String, text
@@ -35,16 +36,5 @@ class RepairOrderQueryArgsSchema(Strict):
     alarm_id = Integer(validate=POSITIVE_ID)
 
 
-class PhotoUploadSchema(Strict):
-    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                                  "description": "JPEG, PNG or WebP, <= 5 MB"})
-
-
-class RepairPhotoSchema(Strict):
-    id = Integer()
+class RepairPhotoSchema(PhotoSchema):
     order_id = Integer()
-    filename = String()
-    content_type = String()
-    size = Integer()
-    uploaded_by = Integer(allow_none=True)
-    uploaded_at = ma.fields.DateTime()

@@ -17,6 +17,18 @@ export function fmtTime(ms, withDate = false) {
   return withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time
 }
 
+/** The date (YYYY-MM-DD) at ``at`` in ``timeZone``: a site's own zone (its due dates are
+ *  its local dates), the browser's when none is given. */
+export function localDate(timeZone, at = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timeZone || undefined, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(at)
+}
+
+/** Whole days from the date ``a`` to the date ``b`` (both YYYY-MM-DD). */
+export function daysBetween(a, b) {
+  return Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000)
+}
+
 /** A latest-value cell for display: numbers with their unit, states translated. */
 export function fmtValue(v, unit = '') {
   if (v === null || v === undefined) return '—'
