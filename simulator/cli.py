@@ -319,4 +319,7 @@ def status(api) -> None:
 
 
 def register(main_group: click.Group) -> None:
+    from simulator.history import demo
+
     main_group.add_command(simulate)
+    main_group.add_command(demo)

@@ -57,6 +57,7 @@ class DeviceSpec:
     # attributes.transformer_ratio: a high-side meter (10 kV through PTs and CTs) reports
     # primary values: voltages times the ratio, currents divided by it
     transformer_ratio: float | None = None
+    normally_open: bool = False     # attributes.normally_open: a breaker that starts open
 
 
 @dataclass
@@ -121,7 +122,8 @@ def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
             d.get("poles"), d.get("rated_current"), d.get("trip_curve"),
             d.get("rated_residual_current"), d.get("rated_power"),
             (d.get("attributes") or {}).get("role"),
-            (d.get("attributes") or {}).get("transformer_ratio")))
+            (d.get("attributes") or {}).get("transformer_ratio"),
+            bool((d.get("attributes") or {}).get("normally_open"))))
     return spec
 
 

@@ -90,10 +90,11 @@ class Facility:
         self.circuits.append(rec)
         return code
 
-    def breaker(self, circuit, name, gw, spec):
+    def breaker(self, circuit, name, gw, spec, attributes=None):
         self.devices.append({"code": f"QF-{circuit}", "name": name + "断路器", "kind": "breaker",
                              "circuit": circuit, "gateway": gw, "unit_id": self.unit(gw),
-                             "profile": "gw-breaker", **spec})
+                             "profile": "gw-breaker", **spec,
+                             **({"attributes": attributes} if attributes else {})})
 
     def line(self, board, n, prefix, name, gw, what, *, area=None, parent=None):
         """Circuit ``{board}-{prefix}{n}`` with its breaker ``QF-{board}-{prefix}{n}``."""
@@ -235,10 +236,12 @@ def build() -> dict:
     # standby from the generator; the standby stays open in normal operation
     f.circuit("AT1-N", "ATS常用电源进线", "AT1", "incomer", area="SBQ", parent="AA1-WP1",
               protected=True)
-    f.breaker("AT1-N", "ATS常用电源", g, breaker("3P+N", 630, kw=300))
+    f.breaker("AT1-N", "ATS常用电源", g, breaker("3P+N", 630, kw=300),
+              attributes={"role": "normal_supply"})
     f.circuit("AT1-S", "ATS备用电源进线", "AT1", "incomer", area="SBQ", parent="AG1-IN",
               protected=True)
-    f.breaker("AT1-S", "ATS备用电源", g, breaker("3P+N", 630, kw=300))
+    f.breaker("AT1-S", "ATS备用电源", g, breaker("3P+N", 630, kw=300),
+              attributes={"normally_open": True, "role": "standby_supply"})
     f.joints("TS-AT1", "ATS柜接头测温", g, "AT1-N")
     f.board("AE1", "应急母线柜", 1, room="FDJF", area="SBQ", feeder="AT1-N")
     f.line("AE1", 1, "WP", "消防水泵", g, ("fire", breaker("3P", 63, "D", kw=30), True),
