@@ -38,7 +38,20 @@ from simulator.loads import ac_demand, curve, outdoor_temperature, pump_on
 COUNTER = "energy_import"
 NOMINAL_V = 230.0
 DEMO_SITE = "DC-JSZ"
-ROLL_DEVICES = 20           # devices per energy-rollup call (its memory: their whole history)
+# Slots one energy-rollup call may write: roll_all reads its devices' whole history and
+# writes their slots in one INSERT of arrays; 200 devices x a year (7 million rows) made
+# a PostgreSQL backend grow to 16 GB and the OOM killer end it. 40,000 is about what the
+# live rollup writes per batch (docs/benchmarks.md).
+ROLL_SLOTS = 40_000
+
+
+def roll(device_ids: list[int], slots_per_device: int) -> int:
+    """The energy rollup of ``device_ids``' whole history, a bounded number at a time."""
+    from backend.energy.rollup import roll_all
+
+    per_call = max(1, ROLL_SLOTS // max(slots_per_device, 1))
+    return sum(roll_all(device_ids[i:i + per_call])
+               for i in range(0, len(device_ids), per_call))
 
 
 def _slot_factors(local: datetime) -> dict[str, float]:
@@ -100,7 +113,6 @@ def generate(site_code: str | None, days: int, *, interval: int = 900, seed: int
     from sqlalchemy import select, text
 
     from backend.accounts.security import Actor
-    from backend.energy.rollup import roll_all
     from backend.extensions import db
     from backend.models import Device, Site
     from backend.settings import setting
@@ -166,11 +178,7 @@ def generate(site_code: str | None, days: int, *, interval: int = 900, seed: int
             echo(f"  {slots[min(i + per_batch, len(slots) - 1)].date()}: {rows} readings")
     ingested = time.perf_counter() - t_ingest
     t_roll = time.perf_counter()
-    # a few devices per roll: roll_all reads a batch's whole history into memory (200
-    # devices x a year of 15-minute readings was 3.3 GB)
-    device_ids = sorted(ids)
-    slots_written = sum(roll_all(device_ids[i:i + ROLL_DEVICES])
-                        for i in range(0, len(device_ids), ROLL_DEVICES))
+    slots_written = roll(sorted(ids), len(slots))
     rolled = time.perf_counter() - t_roll
     return {"site": site.code, "devices": len(ids), "days": days, "from": slots[0],
             "to": slots[-1], "readings": rows, "energy_slots": slots_written,
