@@ -22,7 +22,8 @@ system-deps:
 	bash scripts/install-system-deps.sh
 
 # Run the platform: embedded PostgreSQL + Redis unless DATABASE_URL / REDIS_URL are set,
-# example facility and a demo admin (password printed on start).
+# the realistic demo facility (examples/detention-center), one account per role (password
+# printed on start) and the simulator with its own faults.
 # The PWA is built (into pwa/dist, served by Flask at /) when missing or older than its sources.
 run: install pwa
 	$(VENV)/bin/gridwarden up --demo

@@ -77,7 +77,8 @@ class Breaker(Device):
         if spec.rated_residual_current:
             self.settings.update(rated_residual_current=float(spec.rated_residual_current),
                                  residual_protection=True)
-        self.closed = True
+        # attributes.normally_open: a transfer switch's standby side, open until switched
+        self.closed = not getattr(spec, "normally_open", False)
         self.mode = "auto"
         self.trip_cause = "none"
         self.leds: set[str] = set()

@@ -60,10 +60,20 @@ def _time_of_day(value: str | None) -> float | None:
               type=click.Path(exists=True, file_okay=False),
               help="A directory of a site's own device profiles (repeatable), as "
                    "GW_PROFILE_DIRS gives the platform.")
+@click.option("--demo-faults", type=click.Choice(["on", "off"]), default="off",
+              show_default=True,
+              help="Inject a realistic fault now and then by itself (simulator/demo_faults.py; "
+                   "the seed is --seed).")
+@click.option("--demo-faults-delay", type=click.FloatRange(0), default=180.0, show_default=True,
+              help="Simulated seconds to the first demo fault.")
+@click.option("--demo-faults-ramp", type=click.FloatRange(1), default=300.0, show_default=True,
+              help="Simulated seconds a demo fault's value takes to creep to its peak (its "
+                   "hold is twice that).")
 @click.pass_context
 def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, http_port, tick,
              speed, start_time, seed, reclose_delay, bus_baud, bus_turnaround_ms,
-             processes, knx_bus, profile_dirs) -> None:
+             processes, knx_bus, profile_dirs, demo_faults, demo_faults_delay,
+             demo_faults_ramp) -> None:
     """Serve a simulated fleet of IoT breakers, meters and sensors over Modbus TCP.
 
     From a site description (--facility FILE) or from counts (--gateways G
@@ -97,6 +107,11 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
                        reclose_delay=reclose_delay, bus=BusConfig(bus_baud, bus_turnaround_ms),
                        host=host, http_port=None if http_port < 0 else http_port,
                        profile_dirs=tuple(profile_dirs))
+    if demo_faults == "on":
+        from simulator.demo_faults import Settings as FaultSettings
+
+        config.demo_faults = FaultSettings(seed=seed, first_delay=demo_faults_delay,
+                                           ramp=demo_faults_ramp, hold=2 * demo_faults_ramp)
 
     def ready(gateways, devices: int, api_url: str | None) -> None:
         """The start-up lines (tools read the ports from them)."""
@@ -114,17 +129,25 @@ def simulate(ctx, facility, gateways, breakers_per_gateway, host, base_port, htt
         sim = Simulator(fleet, config)
         gc.freeze()     # the fleet model lives as long as the process: not worth scanning
         await sim.start()
+        # Held here: the event loop keeps only a weak reference to a task, and the KNX task
+        # waits on an Event nobody else holds, so unreferenced it was garbage-collected
+        # mid-run (its `finally` awaiting: "coroutine ignored GeneratorExit"), and the KNX
+        # actuators vanished with it (groups that never came online).
+        knx_task = None
         if knx_bus and facility is not None:
             from simulator import knx
 
             knx_host, _, knx_port = knx_bus.rpartition(":")
-            asyncio.get_running_loop().create_task(
+            knx_task = asyncio.get_running_loop().create_task(
                 knx.run(knx.from_facility(facility), knx_host, int(knx_port)))
         ready([(g.code, g.host, g.port, g.spec.transport, len(g.devices))
                for g in sim.gateways.values()], len(sim.devices), sim.http_url)
         try:
             await asyncio.Event().wait()
         finally:
+            if knx_task is not None:
+                knx_task.cancel()
+                await asyncio.gather(knx_task, return_exceptions=True)
             await sim.stop()
 
     try:
@@ -307,4 +330,7 @@ def status(api) -> None:
 
 
 def register(main_group: click.Group) -> None:
+    from simulator.history import demo
+
     main_group.add_command(simulate)
+    main_group.add_command(demo)

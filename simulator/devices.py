@@ -242,14 +242,16 @@ class Meter(Device):
     def __init__(self, *a):
         super().__init__(*a)
         base = (self.node.rated if self.node else 200.0) * 0.66
+        self.ratio = float(getattr(self.spec, "transformer_ratio", None) or 1.0)
         self.e_imp = base * self.rnd.uniform(500, 3000)
         self.e_q = self.e_imp * 0.35
 
     def step(self, ctx) -> None:
         n = self.node
         g = self.rnd.gauss
-        v = [self.ov(f"voltage_{p}", n.line_v[k] + g(0, 0.05)) for k, p in enumerate("abc")]
-        i = [self.ov(f"current_{p}", n.i[k]) for k, p in enumerate("abc")]
+        r = self.ratio
+        v = [self.ov(f"voltage_{p}", (n.line_v[k] + g(0, 0.05)) * r) for k, p in enumerate("abc")]
+        i = [self.ov(f"current_{p}", n.i[k] / r) for k, p in enumerate("abc")]
         p = n.p if not any(f"current_{x}" in self.overrides for x in "abc") else \
             [v[k] * i[k] * n.pf / 1000 for k in range(3)]
         q = [pk * n.tanphi for pk in p] if p is not n.p else list(n.q)

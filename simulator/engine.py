@@ -16,6 +16,8 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backend.field.profile import load_profile
 from simulator.breaker import Breaker
@@ -46,6 +48,14 @@ class SimConfig:
     serve: tuple[str, ...] | None = None  # gateway codes this process serves (None: all);
     #                                       the whole fleet is modelled either way (multi.py)
     profile_dirs: tuple[str, ...] = ()  # a site's own profiles, beside the built-in ones
+    demo_faults: object | None = None   # simulator.demo_faults.Settings: the demo's own faults
+
+
+def _zone(name: str | None):
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @dataclass
@@ -87,9 +97,19 @@ class Simulator:
             g.code: GatewayServer(g, [d for d in self.devices.values() if d.spec.gateway == g.code],
                                   BusConfig(config.bus.baud, config.bus.turnaround_ms), config.host)
             for g in fleet.gateways}
-        now = time.localtime()
+        # The clock is the site's local time (its time zone from the facility file), so the
+        # kitchen peaks at the site's meal times wherever the simulator runs.
+        now = datetime.now(_zone(getattr(fleet, "timezone", None)))
         self.sod0 = (config.start_time if config.start_time is not None
-                     else now.tm_hour * 3600 + now.tm_min * 60 + now.tm_sec)
+                     else now.hour * 3600 + now.minute * 60 + now.second)
+        self.doy0 = now.timetuple().tm_yday
+        self.demo_faults = None
+        if config.demo_faults is not None:
+            from simulator import demo_faults
+
+            self.demo_faults = demo_faults.Runner(
+                demo_faults.plan(demo_faults.targets_of(fleet), config.demo_faults, self.sod0),
+                log=lambda line: print(f"simulator: {line}", flush=True))
         self.t = 0.0
         self.steps = 0
         self.step_seconds = 0.0                 # wall time of the last step
@@ -104,6 +124,9 @@ class Simulator:
         return StepContext(self.t, dt, sod, self.grid.supply.f, ambient,
                            1.0 - math.exp(-dt / TEMP_TAU_S))
 
+    def day_of_year(self) -> float:
+        return self.doy0 + (self.sod0 + self.t) // 86400
+
     def step_now(self, dt: float, settle: bool = False) -> None:
         """One synchronous step of everything; ``settle`` puts temperatures at their steady
         state (used once before serving)."""
@@ -111,7 +134,7 @@ class Simulator:
         ctx = self.context(dt)
         if settle:
             ctx.alpha = 1.0
-        self.grid.step(self.t, ctx.seconds_of_day)
+        self.grid.step(self.t, ctx.seconds_of_day, self.day_of_year())
         ctx.frequency = self.grid.supply.f
         for dev in self.devices.values():
             dev.step(ctx)
@@ -120,12 +143,14 @@ class Simulator:
         started = time.perf_counter()
         self.t += dt
         ctx = self.context(dt)
-        self.grid.step(self.t, ctx.seconds_of_day)
+        self.grid.step(self.t, ctx.seconds_of_day, self.day_of_year())
         ctx.frequency = self.grid.supply.f
         for k, dev in enumerate(list(self.devices.values())):
             dev.step(ctx)
             if k % CHUNK == CHUNK - 1:
                 await asyncio.sleep(0)
+        if self.demo_faults is not None:
+            self.demo_faults.tick(self)
         self.steps += 1
         self.step_seconds = time.perf_counter() - started
 

@@ -54,6 +54,10 @@ class DeviceSpec:
     rated_residual_current: float | None = None
     rated_power: float | None = None
     role: str | None = None         # attributes.role: what a load is for (pump, siren, ...)
+    # attributes.transformer_ratio: a high-side meter (10 kV through PTs and CTs) reports
+    # primary values: voltages times the ratio, currents divided by it
+    transformer_ratio: float | None = None
+    normally_open: bool = False     # attributes.normally_open: a breaker that starts open
 
 
 @dataclass
@@ -62,6 +66,7 @@ class FleetSpec:
     circuits: list[CircuitSpec] = field(default_factory=list)
     devices: list[DeviceSpec] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    timezone: str | None = None     # the site's (IANA): the load curves' local time
 
 
 def _records(doc: dict, key: str, path: Path) -> list[dict]:
@@ -80,6 +85,8 @@ def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
     if not isinstance(doc, dict):
         raise FleetError(f"{path}: not a facility file (a mapping with site, gateways, ...)")
     spec = FleetSpec()
+    site = doc.get("site") if isinstance(doc.get("site"), dict) else {}
+    spec.timezone = site.get("timezone") or "Asia/Shanghai"
     known_profiles = set(profile_names(profile_dirs))
     for g in _records(doc, "gateways", path):
         if g.get("enabled", True) is False:
@@ -114,7 +121,9 @@ def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
             code, str(d.get("kind", "")), d["gateway"], unit, d["profile"], d.get("circuit"),
             d.get("poles"), d.get("rated_current"), d.get("trip_curve"),
             d.get("rated_residual_current"), d.get("rated_power"),
-            (d.get("attributes") or {}).get("role")))
+            (d.get("attributes") or {}).get("role"),
+            (d.get("attributes") or {}).get("transformer_ratio"),
+            bool((d.get("attributes") or {}).get("normally_open"))))
     return spec
 
 

@@ -130,9 +130,9 @@ class Grid:
         self.order.append(node)
         return node
 
-    def step(self, t: float, seconds_of_day: float) -> None:
+    def step(self, t: float, seconds_of_day: float, day_of_year: float | None = None) -> None:
         self.supply.update(seconds_of_day, t)
-        self.clock.update(seconds_of_day)
+        self.clock.update(seconds_of_day, day_of_year)
         self.propagate(t)
         self._loads(t)
 

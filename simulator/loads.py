@@ -41,15 +41,61 @@ def curve(category: str, hour: float) -> float:
     return h[i] + (h[(i + 1) % 24] - h[i]) * frac
 
 
+# The weather air conditioning follows: a city of the Sichuan basin (about 30.6° N): an
+# annual mean of 16.5 °C, 10 K either side (coldest mid-January, warmest late July), and a
+# daily swing of 4.5 K either side, warmest at 15:00.
+OUTDOOR_MEAN, OUTDOOR_SEASON, OUTDOOR_DAY = 16.5, 10.0, 4.5
+WARMEST_DAY, WARMEST_HOUR = 205, 15.0
+COOL_ABOVE, HEAT_BELOW = 24.0, 12.0       # °C: AC cools above, heats (heat pump) below
+
+
+def outdoor_temperature(day_of_year: float, hour: float) -> float:
+    """The outdoor temperature (°C) on ``day_of_year`` (1..366) at local ``hour``."""
+    season = math.cos(2 * math.pi * (day_of_year - WARMEST_DAY) / 365.0)
+    day = math.cos(2 * math.pi * (hour - WARMEST_HOUR) / 24.0)
+    return OUTDOOR_MEAN + OUTDOOR_SEASON * season + OUTDOOR_DAY * day
+
+
+def ac_demand(outdoor: float) -> float:
+    """How hard the air conditioning works at an outdoor temperature, 0.15 (fans only,
+    mild weather) .. 1.0 (36 °C and above, or 2 °C and below)."""
+    if outdoor > COOL_ABOVE:
+        need = (outdoor - COOL_ABOVE) / 12.0
+    elif outdoor < HEAT_BELOW:
+        need = (HEAT_BELOW - outdoor) / 10.0
+    else:
+        need = 0.0
+    return 0.15 + 0.85 * min(need, 1.0)
+
+
 class CategoryClock:
-    """Per-tick curve values for every category (one lookup per category per tick)."""
+    """Per-tick curve values for every category (one lookup per category per tick). With
+    a day of the year, air conditioning is its occupancy curve times the weather's demand
+    (``ac_demand`` of the outdoor temperature); without one, the occupancy curve only."""
 
     def __init__(self):
         self.values: dict[str, float] = {}
+        self.outdoor: float | None = None
 
-    def update(self, seconds_of_day: float) -> None:
+    def update(self, seconds_of_day: float, day_of_year: float | None = None) -> None:
         hour = seconds_of_day / 3600.0
         self.values = {c: curve(c, hour) for c in _H}
+        if day_of_year is not None:
+            self.outdoor = outdoor_temperature(day_of_year, hour)
+            self.values["ac"] *= ac_demand(self.outdoor)
+
+
+def load_factor(category: str, seconds_of_day: float, day_of_year: float | None = None,
+                t: float = 0.0, phase: float = 0.0) -> float:
+    """One circuit's fraction of its peak load at a local time: the category's curve, the
+    weather for AC, duty cycles for pumps (``t``, ``phase``); what the simulator's grid
+    and the demo's history use."""
+    if category == "pump":
+        return 1.0 if pump_on(t, phase) else 0.02
+    f = curve(category, seconds_of_day / 3600.0)
+    if category == "ac" and day_of_year is not None:
+        f *= ac_demand(outdoor_temperature(day_of_year, seconds_of_day / 3600.0))
+    return f
 
 
 def pump_on(t: float, phase: float, period: float = 1800.0, duty: float = 0.3) -> bool:

@@ -26,7 +26,7 @@ from backend.runtime import logs
 from tests.test_alarm_notify import raise_trip
 from tests.test_alarm_notify import w as w  # noqa: F401, PLC0414  (fixture)
 from tests.test_runtime import Up, _free_port, data_dir  # noqa: F401  (fixture)
-from tests.test_runtime_demo import _inject
+from tests.test_runtime_demo import SMALL_DEMO, _inject
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,7 +121,7 @@ class _JsonUp(Up):
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = data_dir.parent / "up-json.log"
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "up", "--demo"],
+            self.proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "up", *SMALL_DEMO],
                                          cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT)
 

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from backend.models.notify import CHANNELS
 from tests.test_runtime import Up, _free_port, data_dir  # noqa: F401  (fixture)
-from tests.test_runtime_demo import SIM_API, _call, _inject
+from tests.test_runtime_demo import SIM_API, SMALL_DEMO, _call, _inject
 
 PREFIX = "gridwarden_"
 
@@ -93,7 +93,7 @@ def _set_silent(code: str, silent: bool) -> None:
 
 def test_every_metric_after_real_activity_under_up(data_dir):  # noqa: F811
     port = _free_port()
-    up = Up(data_dir, port, data_dir.parent / "up.log", "--demo")
+    up = Up(data_dir, port, data_dir.parent / "up.log", *SMALL_DEMO)
     base = f"http://127.0.0.1:{port}"
     api = f"{base}/api/v1"
     stream = None

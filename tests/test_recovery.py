@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 
 from backend.runtime import supervisor
 from tests.test_runtime import Up, _free_port, _status, data_dir  # noqa: F401  (fixture)
+from tests.test_runtime_demo import SMALL_DEMO
 
 DONE_KEY = "gw:poll:done:0:fast"
 
@@ -84,7 +85,7 @@ class World:
 
 
 def test_every_part_recovers_without_a_person(data_dir):  # noqa: F811
-    up = Up(data_dir, _free_port(), data_dir.parent / "up.log", "--demo")
+    up = Up(data_dir, _free_port(), data_dir.parent / "up.log", *SMALL_DEMO)
     try:
         up.wait_ready(timeout=90)
         w = World(up, data_dir)

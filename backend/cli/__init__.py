@@ -29,16 +29,33 @@ def main() -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True,
-              help="Seed the example facility and a demo admin (development only).")
+              help="Seed the example facility and the demo accounts, run the simulator "
+                   "(development only).")
 @click.option("--bind", default=None, help="host:port for the API (default GW_HTTP_HOST:GW_HTTP_PORT)")
-def up(demo: bool, bind: str | None) -> None:
+@click.option("--demo-facility", type=click.Choice(["detention", "small"]), default="detention",
+              show_default=True,
+              help="With --demo: the realistic detention centre (examples/detention-center, "
+                   "about 300 breakers) or the small one (examples/facility.yaml).")
+@click.option("--demo-faults", type=click.Choice(["on", "off"]), default="on",
+              show_default=True,
+              help="With --demo: the simulator injects a realistic fault now and then.")
+@click.option("--demo-faults-delay", type=click.FloatRange(0), default=180.0,
+              show_default=True, help="With --demo: seconds to the first demo fault.")
+@click.option("--demo-faults-ramp", type=click.FloatRange(1), default=300.0,
+              show_default=True,
+              help="With --demo: seconds a demo fault's value creeps to its peak.")
+def up(demo: bool, bind: str | None, demo_facility: str, demo_faults: str,
+       demo_faults_delay: float, demo_faults_ramp: float) -> None:
     """Apply migrations, then run the API, the RQ workers and the cron scheduler."""
+    from backend.runtime.demo import DemoOptions
     from backend.runtime.up import run_up
 
     settings = _settings()
     if demo and settings.is_production:
         raise click.ClickException("--demo is refused in production (GW_ENV=production)")
-    sys.exit(run_up(settings, demo=demo, bind=bind))
+    options = DemoOptions(demo_facility, demo_faults == "on", demo_faults_delay,
+                          demo_faults_ramp)
+    sys.exit(run_up(settings, demo=demo, bind=bind, demo_options=options))
 
 
 @main.command()

@@ -74,8 +74,10 @@ class StartupError(RuntimeError):
     """A start-up step failed; the message says which one."""
 
 
-def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -> int:
+def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None,
+           demo_options: demo_setup.DemoOptions | None = None) -> int:
     """Run the platform until SIGTERM/SIGINT; return the process exit code."""
+    demo_options = demo_options or demo_setup.DemoOptions()
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     _setup_logging(settings.log_level, data_dir / "logs", settings.log_format)
@@ -111,24 +113,25 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None) -
                 migrate.upgrade_head(database_url)
             if demo:
                 settings = settings.with_overrides(**demo_setup.notify_settings(settings))
-                _seed_demo(settings)
+                _seed_demo(settings, demo_options)
             env = child_environ(settings)
             children = app_children(settings, env, bind, Heartbeats(settings.redis_url))
             knx_off = False
             if demo:
-                knxd = demo_setup.knxd_child(settings)
+                knxd = demo_setup.knxd_child(settings, demo_options)
                 children += [knxd] if knxd else []
                 knx_off = knxd is None
             if not knx_off and _has_knx_gateways(settings):
                 children.append(Child("knx", [sys.executable, "-m", "backend.cli", "knx"], env,
                                       max_backoff=APP_BACKOFF))
             if demo:
-                children += [demo_setup.simulator_child(env), demo_setup.standins_child(env)]
+                children += [demo_setup.simulator_child(env, demo_options),
+                             demo_setup.standins_child(env)]
             for child in children:
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)
             if demo:
-                print(demo_setup.banner(settings), flush=True)
+                print(demo_setup.banner(settings, demo_options), flush=True)
             status = StatusReporter(settings)
             status.start()
             return sup.run()
@@ -212,10 +215,11 @@ def _has_knx_gateways(settings: Settings) -> bool:
         engine.dispose()
 
 
-def _seed_demo(settings: Settings) -> None:
-    log.info("seeding demo data ...")
+def _seed_demo(settings: Settings, options: demo_setup.DemoOptions) -> None:
+    log.info("seeding demo data (%s) ...", options.path.name if options.facility == "small"
+             else options.path.parent.name)
     try:
-        demo_setup.seed(settings)
+        demo_setup.seed(settings, options)
     except KeyboardInterrupt:
         raise
     except Exception:
