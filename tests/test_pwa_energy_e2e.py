@@ -172,6 +172,9 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
     assert refused["field"].startswith("旧表止码小于换表前最后一次读数")
     assert str(int(swap["last_old"])) in refused["field"]
     assert "readings.energy_import.old_final" in refused["fields"]
+    params = r["energy parameters in the console"]
+    assert params["from"] == "2000-01-01" and "峰 1 CNY" in params["text"]
+    assert params["carbon"] == 1
     rerolled = r["replacement recorded and the trend re-rolled"]
     assert rerolled["before"] == swap_estimated and rerolled["after"] == 0
     assert rerolled["rows"] == 1
@@ -195,7 +198,7 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
         assert db.session.execute(text(
             "SELECT count(*) FROM audit_log WHERE entity_type = 'meter_replacement'")).scalar() == 1
     for name in ("phone-energy", "phone-energy-trend", "phone-energy-balance", "desktop-energy",
-                 "phone-energy-analysis", "desktop-energy-analysis",
+                 "phone-energy-analysis", "desktop-energy-analysis", "desktop-energy-parameters",
                  "desktop-meter-refused", "desktop-meter-recorded", "phone-energy-rerolled",
                  "phone-energy-offline"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

@@ -222,6 +222,17 @@ try {
     await shot(phone, 'phone-energy-rerolled')
   })
 
+  await step('energy parameters in the console', admin, async () => {
+    await admin.locator('[data-menu=energy]').click()
+    await admin.waitForURL((u) => u.pathname === '/admin/energy')
+    const row = admin.locator('[data-test=tariff-row]').first()
+    await row.waitFor()
+    await admin.locator('[data-test=admin-carbon] [data-test=row-edit]').first().waitFor()
+    results['energy parameters in the console'] = { from: await row.getAttribute('data-from'), text: await row.innerText(),
+      carbon: await admin.locator('[data-test=admin-carbon] tbody tr').count() }
+    await shot(admin, 'desktop-energy-parameters')
+  })
+
   await step('offline keeps the last energy data', phone, async () => {
     // the site's hour trend, the overview and the balance were fetched after the reload
     const today = await phone.locator('[data-test=energy-today]').getAttribute('data-kwh')
