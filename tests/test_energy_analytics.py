@@ -351,7 +351,7 @@ def test_share_and_ranking_price_each_item_slot_by_slot(w, client):
     d5 = LAST_MONTH.replace(day=5)
     book(w["b1"], quarters(d5, 10, [1.0, 1.0, 1.0, 1.0]))
     book(w["b2"], quarters(d5, 22, [2.0, 2.0], start_mm=45))
-    q = {"site_id": w["site"], "start": d5.isoformat(), "end": d5.isoformat()}
+    q = {"site_id": w["site"], "start": d5.isoformat(), "end": d5.isoformat(), "cost": "true"}
     share = client.get("/api/v1/energy/share", headers=w["h"],
                        query_string={**q, "by": "area"}).get_json()
     assert {i["code"]: i["cost"] for i in share["items"]} == {"JQ1": 3.0, "BG": 2.6}
@@ -370,6 +370,11 @@ def test_share_and_ranking_price_each_item_slot_by_slot(w, client):
         **q, "by": "area", "start": (d5 - timedelta(days=1)).isoformat(),
         "end": (d5 - timedelta(days=1)).isoformat()}).get_json()
     assert [i["cost"] for i in d4["items"]] == [0.0, 0.0] and d4["total_cost"] == 0.0
+    # not asked: no cost (nothing priced)
+    plain = client.get("/api/v1/energy/share", headers=w["h"], query_string={
+        **q, "by": "area", "cost": "false"}).get_json()
+    assert [i["cost"] for i in plain["items"]] == [None, None] and plain["total_cost"] is None
+    assert [i["import_kwh"] for i in plain["items"]] == [4.0, 4.0]
 
 
 # --- 4. KPIs and intensity -----------------------------------------------------------------

@@ -164,9 +164,16 @@ def _with_shares(rows: list[dict]) -> tuple[list[dict], float]:
     return rows, total
 
 
-def _with_costs(site: Site, rows: list[dict], start: date, end: date) -> dict:
+def _with_costs(site: Site, rows: list[dict], start: date, end: date,
+                priced: bool = True) -> dict:
     """Each row's time-of-use cost over the local days (one query, per device, summed
-    over the row's devices: a slot's price is linear in its kWh); the head's fields."""
+    over the row's devices: a slot's price is linear in its kWh); the head's fields.
+    Not ``priced``: the costs null (the query reads every slot of every device)."""
+    if not priced:
+        for r in rows:
+            r.pop("devices")
+            r["cost"] = None
+        return {"currency": None, "total_cost": None}
     zone = ZoneInfo(site.timezone)
     versions = pricing.Versions(site.id)
     ids = sorted({d for r in rows for d in r["devices"]})
@@ -196,7 +203,7 @@ def share(actor: Actor, args: dict) -> dict:
             cat["import_kwh"] += r["import_kwh"]
         rows = [by_cat[c] for c in sorted(by_cat)]
     rows, total = _with_shares(rows)
-    head = _with_costs(site, rows, start, end)
+    head = _with_costs(site, rows, start, end, args.get("cost", False))
     site_kwh = sum(device_kwh(tree.site_devices(), start, end).values())
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,
             "parent_area_id": args.get("parent_area_id"), "site_kwh": site_kwh,
@@ -214,7 +221,7 @@ def ranking(actor: Actor, args: dict) -> dict:
     key = "area_id" if args["by"] == "area" else "circuit_id"
     rows.sort(key=lambda r: (-r["import_kwh"], r[key]))
     top = rows[:args.get("top", 10)]
-    head = _with_costs(site, rows, start, end)
+    head = _with_costs(site, rows, start, end, args.get("cost", False))
     for i, r in enumerate(top, 1):
         r["rank"] = i
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,

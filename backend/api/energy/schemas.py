@@ -220,7 +220,10 @@ ShareQueryArgsSchema = period_args(
     by=String(required=True, validate=validate.OneOf(("area", "category"))),
     days=(DAYS_DOC + " (default: the 1st of end's month)", DAYS_DOC + " (default: today)"),
     parent_area_id=Integer(validate=POSITIVE_ID, metadata={
-        "description": "by=area: this area's sub-areas (default: the site's top areas)"}))
+        "description": "by=area: this area's sub-areas (default: the site's top areas)"}),
+    cost=ma.fields.Boolean(load_default=False, metadata={
+        "description": "price each item (time-of-use, from the 15-minute slots of all its "
+                       "devices: seconds for a month of thousands of meters, docs/energy.md)"}))
 
 RankingQueryArgsSchema = period_args(
     "RankingQueryArgsSchema", base=ShareQueryArgsSchema,
@@ -237,8 +240,9 @@ class ShareItemSchema(Strict):
     name = String()
     import_kwh = ma.fields.Float()
     share_pct = ma.fields.Float(allow_none=True)
-    cost = ma.fields.Float(metadata={"description": "time-of-use cost of the import (each "
-                                                    "15-minute slot at its period's price)"})
+    cost = ma.fields.Float(allow_none=True, metadata={
+        "description": "time-of-use cost of the import, each 15-minute slot at its period's "
+                       "price (null unless cost=true)"})
 
 
 class DaysAnswerSchema(Strict):
@@ -249,7 +253,7 @@ class DaysAnswerSchema(Strict):
     end = ma.fields.Date()
     currency = String(allow_none=True)
     total_kwh = ma.fields.Float(metadata={"description": "the items' sum (shares of it)"})
-    total_cost = ma.fields.Float()
+    total_cost = ma.fields.Float(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
 
 
