@@ -342,6 +342,41 @@ def test_share_and_ranking_by_area_category_and_circuit(w, client):
     assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"
 
 
+def test_share_and_ranking_price_each_item_slot_by_slot(w, client):
+    # last month's 5th, flat 0.5 until 10:30, peak 1.0 from 10:30: B1 (JQ1, lighting)
+    # 1 kWh at 10:00 and 10:15 (flat) and 10:30, 10:45 (peak) -> 2 x 0.5 + 2 x 1.0 = 3.0;
+    # B2 (BG, power) 2 kWh at 22:45 (peak 2.0) and 23:00 (valley 0.3 x 2 = 0.6) -> 2.6.
+    assert tariff(client, w, LAST_MONTH, {"valley": 0.3, "flat": 0.5,
+                                          "peak": 1.0}).status_code == 201
+    d5 = LAST_MONTH.replace(day=5)
+    book(w["b1"], quarters(d5, 10, [1.0, 1.0, 1.0, 1.0]))
+    book(w["b2"], quarters(d5, 22, [2.0, 2.0], start_mm=45))
+    q = {"site_id": w["site"], "start": d5.isoformat(), "end": d5.isoformat(), "cost": "true"}
+    share = client.get("/api/v1/energy/share", headers=w["h"],
+                       query_string={**q, "by": "area"}).get_json()
+    assert {i["code"]: i["cost"] for i in share["items"]} == {"JQ1": 3.0, "BG": 2.6}
+    assert (share["total_cost"], share["currency"]) == (5.6, "CNY")
+    cat = client.get("/api/v1/energy/share", headers=w["h"],
+                     query_string={**q, "by": "category"}).get_json()
+    assert {i["category"]: i["cost"] for i in cat["items"]} == {"lighting": 3.0,
+                                                               "power": 2.6}
+    rank = client.get("/api/v1/energy/ranking", headers=w["h"],
+                      query_string={**q, "by": "circuit", "top": 1}).get_json()
+    assert [(i["code"], i["import_kwh"], i["cost"]) for i in rank["items"]] == [
+        ("WL1", 4.0, 3.0)]
+    assert rank["total_cost"] == 5.6
+    # the day before: no energy, no cost
+    d4 = client.get("/api/v1/energy/ranking", headers=w["h"], query_string={
+        **q, "by": "area", "start": (d5 - timedelta(days=1)).isoformat(),
+        "end": (d5 - timedelta(days=1)).isoformat()}).get_json()
+    assert [i["cost"] for i in d4["items"]] == [0.0, 0.0] and d4["total_cost"] == 0.0
+    # not asked: no cost (nothing priced)
+    plain = client.get("/api/v1/energy/share", headers=w["h"], query_string={
+        **q, "by": "area", "cost": "false"}).get_json()
+    assert [i["cost"] for i in plain["items"]] == [None, None] and plain["total_cost"] is None
+    assert [i["import_kwh"] for i in plain["items"]] == [4.0, 4.0]
+
+
 # --- 4. KPIs and intensity -----------------------------------------------------------------
 def test_kpi_per_person_per_m2_per_detainee_day(w, client):
     # Site: 200 persons last month, 300 this month; M0 400 kWh then, 900 now:

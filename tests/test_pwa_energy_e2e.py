@@ -94,8 +94,20 @@ def energy_world(app, client):
         demo = db.session.get(Site, result["site_id"])
         other = make_site("DC2", "二号看守所")
         boss = make_user("boss", Role.manager, sites=[demo, other])
-        make_user("admin1", Role.admin, sites=[demo])
+        admin = make_user("admin1", Role.admin, sites=[demo])
         db.session.commit()
+        # a time-of-use tariff with a half-past boundary and this year's carbon factor,
+        # so that the analysis shows real costs and carbon
+        ha = auth(db.session.get(User, admin.id))
+        assert client.post("/api/v1/energy-tariffs", headers=ha, json={
+            "site_id": demo.id, "name": "工商业", "valid_from": "2000-01-01", "periods": [
+                {"period": "valley", "start": "23:00", "end": "07:00"},
+                {"period": "flat", "start": "07:00", "end": "10:30"},
+                {"period": "peak", "start": "10:30", "end": "23:00"}],
+            "prices": {"valley": 0.3, "flat": 0.6, "peak": 1.0}}).status_code == 201
+        assert client.post("/api/v1/carbon-factors", headers=ha, json={
+            "site_id": demo.id, "year": datetime.now(UTC).year - 1,
+            "kg_per_kwh": 0.58}).status_code == 201
         ids = dict(db.session.execute(select(Device.code, Device.id)).all())
         circuits = dict(db.session.execute(select(Circuit.code, Circuit.id)).all())
         batch, swap = readings(ids, datetime.now(UTC))
@@ -160,9 +172,21 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
     assert refused["field"].startswith("旧表止码小于换表前最后一次读数")
     assert str(int(swap["last_old"])) in refused["field"]
     assert "readings.energy_import.old_final" in refused["fields"]
+    params = r["energy parameters in the console"]
+    assert params["from"] == "2000-01-01" and "峰 1 CNY" in params["text"]
+    assert params["carbon"] == 1
     rerolled = r["replacement recorded and the trend re-rolled"]
     assert rerolled["before"] == swap_estimated and rerolled["after"] == 0
     assert rerolled["rows"] == 1
+    # typed and shown in the site's zone (Asia/Shanghai), not the browser's (UTC)
+    assert rerolled["shown_at"] == rerolled["expected_at"]
+    analysis = r["analysis equals the API"]
+    assert analysis["compare_kwh"] == analysis["api_compare_kwh"] > 0
+    assert analysis["share"] == analysis["api_share"] and analysis["share_cost"] > 0
+    assert analysis["circuits"] == analysis["api_circuits"] and len(analysis["circuits"]) >= 1
+    assert analysis["departments"] == analysis["api_departments"]
+    assert analysis["dept_cost"] > 0 and analysis["dept_carbon"] > 0
+    assert analysis["legend"] == ["本期", "去年同期"]
     offline = r["offline keeps the last energy data"]
     assert offline["offline"] == offline["today"] == str(today["api"])
     with app.app_context():
@@ -174,6 +198,7 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
         assert db.session.execute(text(
             "SELECT count(*) FROM audit_log WHERE entity_type = 'meter_replacement'")).scalar() == 1
     for name in ("phone-energy", "phone-energy-trend", "phone-energy-balance", "desktop-energy",
+                 "phone-energy-analysis", "desktop-energy-analysis", "desktop-energy-parameters",
                  "desktop-meter-refused", "desktop-meter-recorded", "phone-energy-rerolled",
                  "phone-energy-offline"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.energy import operations
+from backend.energy import operations, pricing
 from backend.energy.nodes import Tree
 from backend.errors import invalid_field
 from backend.extensions import db
@@ -145,7 +145,7 @@ def _area_rows(actor: Actor, site: Site, tree: Tree, args: dict, start, end) -> 
         "FROM :p ORDER BY code, id"), {"s": site.id, "p": parent}).all()
     members = {a.id: tree.area_devices(a.id) for a in rows}
     kwh = device_kwh([d for ids in members.values() for d in ids], start, end)
-    return [{"area_id": a.id, "code": a.code, "name": a.name,
+    return [{"area_id": a.id, "code": a.code, "name": a.name, "devices": members[a.id],
              "import_kwh": sum(kwh.get(d, 0.0) for d in members[a.id])} for a in rows]
 
 
@@ -154,7 +154,7 @@ def _circuit_rows(tree: Tree, start, end) -> list[dict]:
     kwh = device_kwh([tree.meter[c] for c in consumers], start, end)
     return [{"circuit_id": c, "code": tree.circuits[c].code, "name": tree.circuits[c].name,
              "category": tree.circuits[c].category, "area_id": tree.area_of(c),
-             "import_kwh": kwh.get(tree.meter[c], 0.0)} for c in consumers]
+             "devices": [tree.meter[c]], "import_kwh": kwh.get(tree.meter[c], 0.0)} for c in consumers]
 
 
 def _with_shares(rows: list[dict]) -> tuple[list[dict], float]:
@@ -162,6 +162,28 @@ def _with_shares(rows: list[dict]) -> tuple[list[dict], float]:
     for r in rows:
         r["share_pct"] = r["import_kwh"] / total * 100 if total else None
     return rows, total
+
+
+def _with_costs(site: Site, rows: list[dict], start: date, end: date,
+                priced: bool = True) -> dict:
+    """Each row's time-of-use cost over the local days (one query, per device, summed
+    over the row's devices: a slot's price is linear in its kWh); the head's fields.
+    Not ``priced``: the costs null (the query reads every slot of every device)."""
+    if not priced:
+        for r in rows:
+            r.pop("devices")
+            r["cost"] = None
+        return {"currency": None, "total_cost": None}
+    zone = ZoneInfo(site.timezone)
+    versions = pricing.Versions(site.id)
+    ids = sorted({d for r in rows for d in r["devices"]})
+    by_device = pricing.priced(
+        site.id, site.timezone, ids, datetime.combine(start, datetime.min.time(), zone),
+        datetime.combine(end + timedelta(days=1), datetime.min.time(), zone), "device",
+        versions)
+    for r in rows:
+        r["cost"] = sum(by_device.get(d, {}).get("cost", 0.0) for d in r.pop("devices"))
+    return {"currency": versions.currency, "total_cost": sum(r["cost"] for r in rows)}
 
 
 def share(actor: Actor, args: dict) -> dict:
@@ -173,15 +195,19 @@ def share(actor: Actor, args: dict) -> dict:
     if args["by"] == "area":
         rows = _area_rows(actor, site, tree, args, start, end)
     else:
-        by_cat: dict[str, float] = {}
+        by_cat: dict[str, dict] = {}
         for r in _circuit_rows(tree, start, end):
-            by_cat[r["category"]] = by_cat.get(r["category"], 0.0) + r["import_kwh"]
-        rows = [{"category": c, "import_kwh": k} for c, k in sorted(by_cat.items())]
+            cat = by_cat.setdefault(r["category"], {"category": r["category"],
+                                                    "devices": [], "import_kwh": 0.0})
+            cat["devices"] += r["devices"]
+            cat["import_kwh"] += r["import_kwh"]
+        rows = [by_cat[c] for c in sorted(by_cat)]
     rows, total = _with_shares(rows)
+    head = _with_costs(site, rows, start, end, args.get("cost", False))
     site_kwh = sum(device_kwh(tree.site_devices(), start, end).values())
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,
             "parent_area_id": args.get("parent_area_id"), "site_kwh": site_kwh,
-            "total_kwh": total, "items": rows}
+            "total_kwh": total, **head, "items": rows}
 
 
 def ranking(actor: Actor, args: dict) -> dict:
@@ -195,7 +221,8 @@ def ranking(actor: Actor, args: dict) -> dict:
     key = "area_id" if args["by"] == "area" else "circuit_id"
     rows.sort(key=lambda r: (-r["import_kwh"], r[key]))
     top = rows[:args.get("top", 10)]
+    head = _with_costs(site, rows, start, end, args.get("cost", False))
     for i, r in enumerate(top, 1):
         r["rank"] = i
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,
-            "total_kwh": total, "count": len(rows), "items": top}
+            "total_kwh": total, **head, "count": len(rows), "items": top}

@@ -29,6 +29,7 @@ KEYS = {
     "day": "timezone(:tz, slot)::date",
     "month": "date_trunc('month', timezone(:tz, slot))::date",
     "total": "0",
+    "device": "device_id",  # each device's total (share and ranking sum them per item)
 }
 
 

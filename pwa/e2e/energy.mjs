@@ -2,7 +2,8 @@
 // backend (started by tests/test_pwa_energy_e2e.py, which passes everything in the
 // environment). Prints one JSON line of results; exits non-zero on the first failed step.
 import { DESKTOP, PHONE, apiGet, e2eRun, env, loginHome, until } from './browser.mjs'
-import { fmtKwh } from '../src/lib/energy.js'
+import { fmtKwh, zonedInput } from '../src/lib/energy.js'
+import { compareQuery, spanDays, spanTrendQuery } from '../src/lib/energyAnalytics.js'
 
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
@@ -31,15 +32,6 @@ async function estimatedShown(page) {
   const tag = trend(page).locator('[data-test=trend-estimated]')
   return (await tag.count()) ? Number(await tag.getAttribute('data-n')) : 0
 }
-/** ``ms`` as a datetime-local value in the browser's own zone. */
-function localInput(page, ms) {
-  return page.evaluate((x) => {
-    const d = new Date(x)
-    const p = (n) => String(n).padStart(2, '0')
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`
-  }, ms)
-}
-
 const { results, shot, step, openPage, run } = e2eRun('energy')
 await run(async () => {
   const [phoneCtx, phone] = await openPage('manager', PHONE)
@@ -92,6 +84,47 @@ await run(async () => {
     await shot(phone, 'phone-energy-balance')
   })
 
+  await step('analysis equals the API', phone, async () => {
+    // YoY of the site, share and ranking of this month, the departments' cost and carbon:
+    // what the page shows is what the API answers to the same queries
+    const q = (o) => new URLSearchParams(o).toString()
+    const site = (await apiGet(phone, '/energy/overview?top=5')).sites.find((s) => s.site_id === SITE)
+    await chart(phone, `site:${SITE}`, 'hour') // the comparison follows the charted node
+    const cmp = phone.locator(`[data-test=energy-compare][data-loaded="site:${SITE}:yoy"]`)
+    await cmp.scrollIntoViewIfNeeded()
+    await cmp.locator('canvas').waitFor()
+    const apiCmp = await apiGet(phone, `/energy/compare?${q({ node: 'site', node_id: SITE, ...compareQuery('yoy', site.today, site.timezone) })}`)
+    const days = spanDays('month', site.today)
+    const items = async (sel) => phone.locator(sel).evaluateAll((els) => els.map((e) => [e.dataset.id, Number(e.dataset.kwh), Number(e.dataset.cost)]))
+    const round = (rows) => rows.map(([id, kwh, cost]) => [String(id), Math.round(kwh * 1e6) / 1e6, Math.round(cost * 1e6) / 1e6])
+    await phone.locator('[data-test=energy-share][data-loaded^="area:"] [data-test=share-item]').first().waitFor()
+    const apiShare = await apiGet(phone, `/energy/share?${q({ site_id: SITE, by: 'area', ...days, cost: true })}`)
+    const rank = phone.locator('[data-test=energy-ranking]')
+    await rank.locator('[data-by=circuit]').click()
+    await phone.locator('[data-test=energy-ranking][data-loaded^="circuit:"]').waitFor()
+    const apiRank = await apiGet(phone, `/energy/ranking?${q({ site_id: SITE, by: 'circuit', top: 10, ...days, cost: true })}`)
+    const dept = phone.locator('[data-test=energy-departments][data-loaded=month]')
+    await dept.scrollIntoViewIfNeeded()
+    await dept.locator('[data-test=department-row]').first().waitFor()
+    const tq = spanTrendQuery('month', site.today, site.timezone)
+    const apiDept = []
+    for (const a of apiShare.items) {
+      const tr = await apiGet(phone, `/energy/trend?${q({ node: 'area', node_id: a.area_id, ...tq })}`)
+      apiDept.push([a.area_id, tr.total.import_kwh, tr.total.cost, tr.total.carbon_kg])
+    }
+    const shownDept = await phone.locator('[data-test=department-row]').evaluateAll((els) => els.map((e) => [e.dataset.id, Number(e.dataset.kwh), Number(e.dataset.cost), Number(e.dataset.carbon)]))
+    const byId = (rows) => rows.map(([id, k, c, g]) => [String(id), ...[k, c, g].map((v) => Math.round(v * 1e6) / 1e6)]).sort()
+    results['analysis equals the API'] = {
+      compare_kwh: Number(await cmp.getAttribute('data-kwh')), api_compare_kwh: apiCmp.total.import_kwh,
+      legend: (await cmp.getAttribute('data-legend')).split(','),
+      share: round(await items('[data-test=share-item]')), api_share: round(apiShare.items.map((i) => [i.area_id, i.import_kwh, i.cost])),
+      share_cost: apiShare.total_cost,
+      circuits: round(await items('[data-test=ranking-item]')), api_circuits: round(apiRank.items.map((i) => [i.circuit_id, i.import_kwh, i.cost])),
+      departments: byId(shownDept), api_departments: byId(apiDept),
+      dept_cost: Number(await dept.getAttribute('data-cost')), dept_carbon: Number(await dept.getAttribute('data-carbon')) }
+    await shot(phone, 'phone-energy-analysis')
+  })
+
   const [, desk] = await openPage('manager-desktop', DESKTOP)
   await step('desktop energy', desk, async () => {
     await loginHome(desk, MANAGER, PASSWORD)
@@ -99,6 +132,9 @@ await run(async () => {
     await desk.locator('[data-test=energy-trend] canvas').waitFor()
     await desk.locator('[data-test=balance-loss]').waitFor()
     await shot(desk, 'desktop-energy')
+    await desk.locator('[data-test=energy-departments] [data-test=department-row]').first().waitFor()
+    await desk.locator('[data-test=energy-share] canvas').waitFor()
+    await shot(desk, 'desktop-energy-analysis')
   })
 
   const [, admin] = await openPage('admin', DESKTOP)
@@ -111,7 +147,9 @@ await run(async () => {
     await form.locator(`[data-test=replace-device] option[value="${SWAP_DEVICE}"]`).waitFor({ state: 'attached' })
     await form.locator('[data-test=replace-device]').selectOption(SWAP_DEVICE)
     await form.locator('[data-counter=energy_import] .muted').waitFor() // its latest reading
-    await form.locator('[data-test=replace-at]').fill(await localInput(admin, SWAP_AT_MS))
+    // typed as the site's wall clock (the browser's zone is not the site's: UTC here)
+    const zone = await form.locator('[data-test=replace-zone]').getAttribute('data-zone')
+    await form.locator('[data-test=replace-at]').fill(zonedInput(new Date(SWAP_AT_MS).toISOString(), zone))
     await form.locator('[data-test=old-energy_import]').fill(String(OLD_FINAL - 10))
     await form.locator('[data-test=new-energy_import]').fill(NEW_INITIAL)
     await form.locator('[data-test=replace-note]').fill('e2e 换表')
@@ -129,14 +167,27 @@ await run(async () => {
     await form.locator('[data-test=replace-save]').click()
     await admin.locator('[data-test=replace-row]').first().waitFor()
     const rows = await admin.locator('[data-test=replace-row]').count()
+    const shownAt = await admin.locator('[data-test=replace-row] td').first().innerText()
     await shot(admin, 'desktop-meter-recorded')
     await openEnergy(phone)
     await chart(phone, `device:${SWAP_DEVICE}`, '15min')
     await trend(phone).locator('canvas').waitFor()
     results['replacement recorded and the trend re-rolled'] = {
-      before: results['trend granularity and estimated slots'].swap_before, after: await estimatedShown(phone), rows }
+      before: results['trend granularity and estimated slots'].swap_before, after: await estimatedShown(phone), rows,
+      shown_at: shownAt, expected_at: zonedInput(new Date(SWAP_AT_MS).toISOString(), 'Asia/Shanghai', ' ') }
     await trend(phone).scrollIntoViewIfNeeded()
     await shot(phone, 'phone-energy-rerolled')
+  })
+
+  await step('energy parameters in the console', admin, async () => {
+    await admin.locator('[data-menu=energy]').click()
+    await admin.waitForURL((u) => u.pathname === '/admin/energy')
+    const row = admin.locator('[data-test=tariff-row]').first()
+    await row.waitFor()
+    await admin.locator('[data-test=admin-carbon] [data-test=row-edit]').first().waitFor()
+    results['energy parameters in the console'] = { from: await row.getAttribute('data-from'), text: await row.innerText(),
+      carbon: await admin.locator('[data-test=admin-carbon] tbody tr').count() }
+    await shot(admin, 'desktop-energy-parameters')
   })
 
   await step('offline keeps the last energy data', phone, async () => {

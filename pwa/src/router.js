@@ -38,6 +38,7 @@ const routes = [
       { path: 'scenes', name: 'admin-scenes', component: () => import('./admin/views/AdminScenes.vue') },
       { path: 'schedules', name: 'admin-schedules', component: () => import('./admin/views/AdminSchedules.vue') },
       { path: 'meters', name: 'admin-meters', component: () => import('./admin/views/AdminMeters.vue') },
+      { path: 'energy', name: 'admin-energy', component: () => import('./admin/views/AdminEnergy.vue') },
       { path: 'quality', name: 'admin-quality', component: () => import('./admin/views/AdminQuality.vue') },
       { path: 'inspections', name: 'admin-inspections', component: () => import('./admin/views/AdminInspections.vue') },
     ],

@@ -17,13 +17,40 @@ def Day(**kwargs) -> ma.fields.Date:
                           metadata=meta, **kwargs)
 
 
-class TrendQueryArgsSchema(Strict):
-    node = String(required=True, validate=validate.OneOf(NODES), metadata={
-        "description": "what to sum: site, area, board, circuit or device"})
-    node_id = Integer(required=True, validate=POSITIVE_ID)
-    interval = String(load_default="hour", validate=validate.OneOf(INTERVALS))
-    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: a span before end)"})
-    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
+DAYS_DOC = "the site's local day, inclusive"
+
+
+def _node(nodes=NODES) -> dict:
+    return {"node": String(required=True, validate=validate.OneOf(nodes), metadata={
+                "description": "what to sum: " + ", ".join(nodes)}),
+            "node_id": Integer(required=True, validate=POSITIVE_ID)}
+
+
+def _times(default_start: str) -> dict:
+    return {"start": AwareDateTime(metadata={
+                "description": f"{RANGE_DOC} (default: {default_start})"}),
+            "end": AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})}
+
+
+def _days(start_doc: str, end_doc: str) -> dict:
+    return {"start": Day(metadata={"description": start_doc}),
+            "end": Day(metadata={"description": end_doc})}
+
+
+def period_args(name: str, *, node: tuple | None = None, times: str | None = None,
+                days: tuple[str, str] | None = None, base=Strict, **fields):
+    """The energy reads' one query-args shape: an optional ``node``/``node_id`` pair (of
+    the ``node`` kinds), a period of aware times (``times``: the start's default) or of
+    the site's local days (``days``: the two descriptions), and the read's own fields."""
+    own = {**(_node(node) if node else {}),
+           **(_times(times) if times else {}),
+           **(_days(*days) if days else {}), **fields}
+    return type(name, (base,), own)
+
+
+TrendQueryArgsSchema = period_args(
+    "TrendQueryArgsSchema", node=NODES, times="a span before end",
+    interval=String(load_default="hour", validate=validate.OneOf(INTERVALS)))
 
 
 class AmountsSchema(Strict):
@@ -55,16 +82,23 @@ class TrendPointSchema(PricedSchema):
                                                         "for day and month)"})
 
 
-class TrendSchema(Strict):
+class NodeSchema(Strict):
+    """The node an answer is about (trend, comparison, KPIs)."""
     node = String()
     node_id = Integer()
     code = String()
     name = String()
     site_id = Integer()
+
+
+class NodeSeriesSchema(NodeSchema):
     timezone = String()
     interval = String()
     start = ma.fields.DateTime()
     end = ma.fields.DateTime()
+
+
+class TrendSchema(NodeSeriesSchema):
     devices = ma.fields.List(Integer(), metadata={
         "description": "the metered devices whose sum is the node (no feeder counted with "
                        "its children)"})
@@ -84,29 +118,6 @@ class ConsumerSchema(Strict):
     month_kwh = ma.fields.Float()
 
 
-class SiteOverviewSchema(Strict):
-    site_id = Integer()
-    code = String()
-    name = String()
-    timezone = String()
-    today = ma.fields.Date()
-    today_kwh = ma.fields.Float()
-    month_kwh = ma.fields.Float()
-    year_kwh = ma.fields.Float()
-    month_kwh_per_m2 = ma.fields.Float(allow_none=True, metadata={
-        "description": "energy intensity: the month's kWh per m² of floor (the latest "
-                       "entered floor area)"})
-    month_kwh_per_person = ma.fields.Float(allow_none=True)
-    currency = String(allow_none=True)
-    today_cost = ma.fields.Float()
-    month_cost = ma.fields.Float()
-    year_cost = ma.fields.Float()
-    today_carbon_kg = ma.fields.Float(allow_none=True)
-    month_carbon_kg = ma.fields.Float(allow_none=True)
-    year_carbon_kg = ma.fields.Float(allow_none=True)
-    top_consumers = ma.fields.List(ma.fields.Nested(ConsumerSchema))
-
-
 class OverviewTotalSchema(Strict):
     today_kwh = ma.fields.Float()
     month_kwh = ma.fields.Float()
@@ -119,18 +130,30 @@ class OverviewTotalSchema(Strict):
     year_carbon_kg = ma.fields.Float(allow_none=True)
 
 
+class SiteOverviewSchema(OverviewTotalSchema):
+    site_id = Integer()
+    code = String()
+    name = String()
+    timezone = String()
+    today = ma.fields.Date()
+    month_kwh_per_m2 = ma.fields.Float(allow_none=True, metadata={
+        "description": "energy intensity: the month's kWh per m² of floor (the latest "
+                       "entered floor area)"})
+    month_kwh_per_person = ma.fields.Float(allow_none=True)
+    currency = String(allow_none=True)
+    top_consumers = ma.fields.List(ma.fields.Nested(ConsumerSchema))
+
+
 class OverviewSchema(Strict):
     sites = ma.fields.List(ma.fields.Nested(SiteOverviewSchema))
     total = ma.fields.Nested(OverviewTotalSchema)
 
 
-class BalanceQueryArgsSchema(Strict):
-    circuit_id = Integer(validate=POSITIVE_ID)
-    board_id = Integer(validate=POSITIVE_ID)
-    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: a day before end)"})
-    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
-    flag_pct = ma.fields.Float(validate=validate.Range(min=0, max=100), metadata={
-        "description": "flag above this loss share (default: energy_balance_flag_pct)"})
+BalanceQueryArgsSchema = period_args(
+    "BalanceQueryArgsSchema", times="a day before end",
+    circuit_id=Integer(validate=POSITIVE_ID), board_id=Integer(validate=POSITIVE_ID),
+    flag_pct=ma.fields.Float(validate=validate.Range(min=0, max=100), metadata={
+        "description": "flag above this loss share (default: energy_balance_flag_pct)"}))
 
 
 class BalanceChildSchema(Strict):
@@ -161,15 +184,14 @@ class BalanceSchema(Strict):
 
 
 # --- comparison, share, ranking (backend/energy/analytics.py) ---------------------------
-class CompareQueryArgsSchema(TrendQueryArgsSchema):
-    interval = String(load_default="day", validate=validate.OneOf(("hour", "day", "month")))
-    compare = String(required=True, validate=validate.OneOf(("yoy", "mom")), metadata={
-        "description": "yoy: the same span a year before; mom: a month before"})
+CompareQueryArgsSchema = period_args(
+    "CompareQueryArgsSchema", base=TrendQueryArgsSchema,
+    interval=String(load_default="day", validate=validate.OneOf(("hour", "day", "month"))),
+    compare=String(required=True, validate=validate.OneOf(("yoy", "mom")), metadata={
+        "description": "yoy: the same span a year before; mom: a month before"}))
 
 
-class ComparePointSchema(Strict):
-    start = ma.fields.DateTime()
-    previous_start = ma.fields.DateTime()
+class CompareTotalSchema(Strict):
     import_kwh = ma.fields.Float()
     previous_kwh = ma.fields.Float()
     change_kwh = ma.fields.Float()
@@ -179,48 +201,34 @@ class ComparePointSchema(Strict):
     previous_cost = ma.fields.Float()
 
 
-class CompareTotalSchema(Strict):
-    import_kwh = ma.fields.Float()
-    previous_kwh = ma.fields.Float()
-    change_kwh = ma.fields.Float()
-    change_pct = ma.fields.Float(allow_none=True)
-    cost = ma.fields.Float()
-    previous_cost = ma.fields.Float()
-
-
-class CompareSchema(Strict):
-    node = String()
-    node_id = Integer()
-    code = String()
-    name = String()
-    site_id = Integer()
-    timezone = String()
-    interval = String()
-    compare = String()
+class ComparePointSchema(CompareTotalSchema):
     start = ma.fields.DateTime()
-    end = ma.fields.DateTime()
+    previous_start = ma.fields.DateTime()
+
+
+class CompareSchema(NodeSeriesSchema):
+    compare = String()
     previous_start = ma.fields.DateTime()
     previous_end = ma.fields.DateTime()
     points = ma.fields.List(ma.fields.Nested(ComparePointSchema))
     total = ma.fields.Nested(CompareTotalSchema)
 
 
-DAYS_DOC = "the site's local day, inclusive"
+ShareQueryArgsSchema = period_args(
+    "ShareQueryArgsSchema",
+    site_id=Integer(required=True, validate=POSITIVE_ID),
+    by=String(required=True, validate=validate.OneOf(("area", "category"))),
+    days=(DAYS_DOC + " (default: the 1st of end's month)", DAYS_DOC + " (default: today)"),
+    parent_area_id=Integer(validate=POSITIVE_ID, metadata={
+        "description": "by=area: this area's sub-areas (default: the site's top areas)"}),
+    cost=ma.fields.Boolean(load_default=False, metadata={
+        "description": "price each item (time-of-use, from the 15-minute slots of all its "
+                       "devices: seconds for a month of thousands of meters, docs/energy.md)"}))
 
-
-class ShareQueryArgsSchema(Strict):
-    site_id = Integer(required=True, validate=POSITIVE_ID)
-    by = String(required=True, validate=validate.OneOf(("area", "category")))
-    start = Day(metadata={"description": DAYS_DOC + " (default: the 1st of "
-                                                               "end's month)"})
-    end = Day(metadata={"description": DAYS_DOC + " (default: today)"})
-    parent_area_id = Integer(validate=POSITIVE_ID, metadata={
-        "description": "by=area: this area's sub-areas (default: the site's top areas)"})
-
-
-class RankingQueryArgsSchema(ShareQueryArgsSchema):
-    by = String(required=True, validate=validate.OneOf(("area", "circuit")))
-    top = Integer(load_default=10, validate=validate.Range(min=1, max=500))
+RankingQueryArgsSchema = period_args(
+    "RankingQueryArgsSchema", base=ShareQueryArgsSchema,
+    by=String(required=True, validate=validate.OneOf(("area", "circuit"))),
+    top=Integer(load_default=10, validate=validate.Range(min=1, max=500)))
 
 
 class ShareItemSchema(Strict):
@@ -232,38 +240,39 @@ class ShareItemSchema(Strict):
     name = String()
     import_kwh = ma.fields.Float()
     share_pct = ma.fields.Float(allow_none=True)
+    cost = ma.fields.Float(allow_none=True, metadata={
+        "description": "time-of-use cost of the import, each 15-minute slot at its period's "
+                       "price (null unless cost=true)"})
 
 
-class ShareSchema(Strict):
+class DaysAnswerSchema(Strict):
+    """Share's and ranking's head: the site, the grouping and the local days."""
     site_id = Integer()
     by = String()
     start = ma.fields.Date()
     end = ma.fields.Date()
+    currency = String(allow_none=True)
+    total_kwh = ma.fields.Float(metadata={"description": "the items' sum (shares of it)"})
+    total_cost = ma.fields.Float(allow_none=True)
+    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
+
+
+class ShareSchema(DaysAnswerSchema):
     parent_area_id = Integer(allow_none=True)
     site_kwh = ma.fields.Float(metadata={"description": "the site's import (its incomers): "
                                                         "the items plus losses and "
                                                         "unassigned use"})
-    total_kwh = ma.fields.Float(metadata={"description": "the items' sum (shares of it)"})
-    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
 
 
-class RankingSchema(Strict):
-    site_id = Integer()
-    by = String()
-    start = ma.fields.Date()
-    end = ma.fields.Date()
-    total_kwh = ma.fields.Float()
+class RankingSchema(DaysAnswerSchema):
     count = Integer(metadata={"description": "how many were ranked (items: the top)"})
-    items = ma.fields.List(ma.fields.Nested(ShareItemSchema))
 
 
 # --- KPIs (backend/energy/kpis.py) -------------------------------------------------------
-class KpiQueryArgsSchema(Strict):
-    node = String(required=True, validate=validate.OneOf(("site", "area")))
-    node_id = Integer(required=True, validate=POSITIVE_ID)
-    start = Day(metadata={"description": "first month (any day of it; default: "
-                                                    "January of end's year)"})
-    end = Day(metadata={"description": "last month (default: this one)"})
+KpiQueryArgsSchema = period_args(
+    "KpiQueryArgsSchema", node=("site", "area"),
+    days=("first month (any day of it; default: January of end's year)",
+          "last month (default: this one)"))
 
 
 class KpiValuesSchema(Strict):
@@ -278,12 +287,7 @@ class KpiPointSchema(KpiValuesSchema):
     denominators = ma.fields.Dict(keys=String(), values=ma.fields.Float())
 
 
-class KpiSchema(Strict):
-    node = String()
-    node_id = Integer()
-    code = String()
-    name = String()
-    site_id = Integer()
+class KpiSchema(NodeSchema):
     start = ma.fields.Date()
     end = ma.fields.Date()
     points = ma.fields.List(ma.fields.Nested(KpiPointSchema))
@@ -294,14 +298,13 @@ class KpiSchema(Strict):
 
 
 # --- capacity check (backend/energy/capacity.py) -----------------------------------------
-class CapacityQueryArgsSchema(Strict):
-    site_id = Integer(required=True, validate=POSITIVE_ID)
-    start = AwareDateTime(metadata={"description": RANGE_DOC + " (default: 7 days before end)"})
-    end = AwareDateTime(metadata={"description": RANGE_DOC + " (default: now)"})
-    threshold_pct = ma.fields.Float(validate=validate.Range(min=1, max=200), metadata={
-        "description": "flag a peak above this share of In (default: energy_capacity_pct, 80)"})
-    flagged = ma.fields.Boolean(load_default=False, metadata={
-        "description": "only breakers over the threshold or with a doubtful rating"})
+CapacityQueryArgsSchema = period_args(
+    "CapacityQueryArgsSchema", times="7 days before end",
+    site_id=Integer(required=True, validate=POSITIVE_ID),
+    threshold_pct=ma.fields.Float(validate=validate.Range(min=1, max=200), metadata={
+        "description": "flag a peak above this share of In (default: energy_capacity_pct, 80)"}),
+    flagged=ma.fields.Boolean(load_default=False, metadata={
+        "description": "only breakers over the threshold or with a doubtful rating"}))
 
 
 class CapacityItemSchema(Strict):

@@ -1,5 +1,6 @@
 // The admin console's strings (merged into src/i18n/messages.js under ``admin``).
 import { linkageAdminMessages } from '../i18n/admin-linkage.js'
+import { adminEnergyMessages } from '../i18n/admin-energy.js'
 
 export const adminMessages = {
   'zh-CN': {
@@ -173,3 +174,12 @@ export const adminMessages = {
       fullscreen: 'Full screen', exit: 'Exit', updated: 'Updated {time}', refresh: 'refreshes every {n} s' },
   },
 }
+
+// The energy parameters' strings (src/i18n/admin-energy.js), merged in key by key.
+const merge = (into, from) => {
+  for (const [k, v] of Object.entries(from)) {
+    if (v && typeof v === 'object' && into[k] && typeof into[k] === 'object') merge(into[k], v)
+    else into[k] = v
+  }
+}
+for (const lang of Object.keys(adminEnergyMessages)) merge(adminMessages[lang], adminEnergyMessages[lang])

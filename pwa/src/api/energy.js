@@ -25,3 +25,18 @@ export function listMeterReplacements(params, opts = {}) {
 export function createMeterReplacement(body, opts = {}) {
   return api.post('/meter-replacements', body, opts)
 }
+
+/** ``params``: node, node_id, compare (yoy|mom), interval (hour|day|month), start, end. */
+export function energyCompare(params, opts = {}) {
+  return api.get('/energy/compare', { ...opts, query: params })
+}
+
+/** ``params``: site_id, by (area|category), start, end (local days), parent_area_id. */
+export function energyShare(params, opts = {}) {
+  return api.get('/energy/share', { ...opts, query: params })
+}
+
+/** ``params``: site_id, by (area|circuit), start, end (local days), top, parent_area_id. */
+export function energyRanking(params, opts = {}) {
+  return api.get('/energy/ranking', { ...opts, query: params })
+}

@@ -163,10 +163,45 @@ export function overviewRows(overview) {
 /** The counters a meter replacement can carry (backend COUNTERS), kWh / kvarh. */
 export const REPLACEMENT_COUNTERS = ['energy_import', 'energy_export', 'reactive_energy']
 
-/** The meter-replacement form as the API's body: the time picked in the browser's zone as
- *  ISO with its offset, only the counters with a value typed, numbers parsed (anything
- *  else sent as typed, for the server to name the field). */
-export function replacementBody(form) {
+/** Offset of ``timeZone`` from UTC at the instant ``ms``, in ms (Shanghai: +8 h). */
+export function zoneOffsetMs(ms, timeZone) {
+  const p = {}
+  for (const x of new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ms))) p[x.type] = x.value
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(ms / 1000) * 1000
+}
+
+/** The instant (UTC ISO) a wall-clock time ``day`` ``hh:mm`` of ``timeZone`` is; a time
+ *  skipped by a DST change resolves to the offset before it. */
+export function zonedInstant(day, timeZone, hh = 0, mm = 0) {
+  const [y, m, d] = day.split('-').map(Number)
+  const wall = Date.UTC(y, m - 1, d, hh, mm)
+  let ms = wall - zoneOffsetMs(wall, timeZone)
+  ms = wall - zoneOffsetMs(ms, timeZone)
+  return new Date(ms).toISOString()
+}
+
+/** A datetime-local value ("YYYY-MM-DDTHH:mm") read as the wall clock of ``timeZone``:
+ *  the UTC instant (ISO), or null when it is not such a value. */
+export function zonedInputInstant(value, timeZone) {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})$/.exec(value || '')
+  return m ? zonedInstant(m[1], timeZone, Number(m[2]), Number(m[3])) : null
+}
+
+/** An instant (ISO) as the datetime-local value of ``timeZone``'s wall clock, and
+ *  "YYYY-MM-DD HH:mm" for a list with ``sep`` ' '. */
+export function zonedInput(iso, timeZone, sep = 'T') {
+  const ms = Date.parse(iso)
+  if (!Number.isFinite(ms)) return ''
+  const p = parts(ms, timeZone)
+  return `${p.year}-${p.month}-${p.day}${sep}${p.hour}:${p.minute}`
+}
+
+/** The meter-replacement form as the API's body: the time typed as the wall clock of
+ *  ``timeZone`` (the site's; the browser's own zone when none is given) sent as a UTC
+ *  instant, only the counters with a value typed, numbers parsed (anything else sent as
+ *  typed, for the server to name the field). */
+export function replacementBody(form, timeZone) {
   const num = (s) => {
     const x = String(s ?? '').trim()
     return x !== '' && Number.isFinite(Number(x)) ? Number(x) : x
@@ -177,10 +212,11 @@ export function replacementBody(form) {
     if (String(r.old_final ?? '').trim() === '' && String(r.new_initial ?? '').trim() === '') continue
     readings[c] = { old_final: num(r.old_final), new_initial: num(r.new_initial) }
   }
-  const at = form.at ? new Date(form.at) : null
+  const at = timeZone ? null : (form.at ? new Date(form.at) : null)
+  const zoned = timeZone ? zonedInputInstant(form.at, timeZone) : null
   return {
     device_id: form.device_id ?? null,
-    at: at && !Number.isNaN(at.getTime()) ? at.toISOString() : (form.at || null),
+    at: zoned || (at && !Number.isNaN(at.getTime()) ? at.toISOString() : (form.at || null)),
     readings, note: form.note || '',
   }
 }

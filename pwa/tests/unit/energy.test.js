@@ -105,6 +105,18 @@ describe('meter replacement form', () => {
     expect(replacementBody({ readings: {} })).toEqual({ device_id: null, at: null, readings: {}, note: '' })
     expect(readingsText(body.readings, (c) => c.slice(0, 3))).toBe('ene 5020.5 → 3；rea abc → ')
   })
+  it('reads the typed time as the site\'s wall clock and shows it back the same', async () => {
+    const { replacementBody, zonedInput, zonedInputInstant } = await import('../../src/lib/energy.js')
+    // 10:20 in Shanghai is 02:20 UTC, whatever the browser's zone
+    expect(replacementBody({ at: '2026-12-01T10:20', readings: {} }, 'Asia/Shanghai').at).toBe('2026-12-01T02:20:00.000Z')
+    expect(replacementBody({ at: '2026-12-01T00:20', readings: {} }, 'Asia/Shanghai').at).toBe('2026-11-30T16:20:00.000Z')
+    expect(replacementBody({ at: 'soon', readings: {} }, 'Asia/Shanghai').at).toBe('soon') // the server names it
+    expect(zonedInputInstant('2026-07-01T12:00', 'Europe/Berlin')).toBe('2026-07-01T10:00:00.000Z')
+    expect(zonedInputInstant('', 'UTC')).toBeNull()
+    expect(zonedInput('2026-12-01T02:20:00Z', 'Asia/Shanghai')).toBe('2026-12-01T10:20')
+    expect(zonedInput('2026-11-30T16:20:00+00:00', 'Asia/Shanghai', ' ')).toBe('2026-12-01 00:20')
+    expect(zonedInput('nonsense', 'UTC')).toBe('')
+  })
 })
 
 describe('energy strings', () => {

@@ -187,3 +187,5 @@ export async function downloadProfile(name) {
 /** Scenes and schedules (docs/automation.md): their CRUD. */
 export const scenesApi = crud('/scenes')
 export const schedulesApi = crud('/schedules')
+/** Time-of-use tariff versions (docs/energy.md, "Cost"): their CRUD. */
+export const tariffsApi = crud('/energy-tariffs')

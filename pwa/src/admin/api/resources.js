@@ -17,6 +17,7 @@ export const ENUMS = {
   level: ['warning', 'alarm'],
   channel: ['wechat_template', 'wxa_subscribe', 'webpush', 'sms'],
   tier: [1, 2, 3, 4, 5],
+  kpiKind: ['persons', 'floor_m2', 'detainee_days'],
 }
 
 const code = { key: 'code', type: 'text', required: true }
@@ -139,6 +140,20 @@ export const RESOURCES = {
   },
 }
 
+// the energy parameters (docs/energy.md): carbon factors per year, KPI denominators per month
+RESOURCES.carbon_factors = {
+  path: '/carbon-factors', siteScoped: true,
+  columns: cols('year', 'kg_per_kwh', 'source'),
+  fields: [{ key: 'year', type: 'number', required: true }, { key: 'kg_per_kwh', type: 'number', required: true },
+    { key: 'source', type: 'text' }],
+}
+RESOURCES.denominators = {
+  path: '/energy-denominators', siteScoped: true,
+  columns: cols('month', { key: 'kind', enum: 'kpiKind' }, { key: 'area_id', ref: 'areas' }, 'value'),
+  fields: [{ key: 'month', type: 'month', required: true }, { key: 'kind', type: 'select', options: 'kpiKind', default: 'persons' },
+    { key: 'area_id', type: 'select', options: 'areas', nullable: true }, { key: 'value', type: 'number', required: true }],
+}
+
 export const FACILITY_KINDS = ['sites', 'areas', 'rooms', 'boards', 'circuits', 'gateways', 'knx_gateways', 'devices']
 
 // A field ``attributes.NAME`` edits one key of the record's ``attributes`` (the others kept).
@@ -152,7 +167,10 @@ export function initialValues(def, record = null) {
   for (const f of def.fields) {
     if (attrKey(f)) v[f.key] = record?.attributes?.[attrKey(f)] ?? null
     else if (f.type === 'password') v[f.key] = ''
-    else if (record && f.key in record) v[f.key] = f.type === 'datetime' ? toLocalInput(record[f.key]) : record[f.key]
+    else if (record && f.key in record) {
+      v[f.key] = f.type === 'datetime' ? toLocalInput(record[f.key])
+        : f.type === 'month' && record[f.key] ? String(record[f.key]).slice(0, 7) : record[f.key]
+    }
     else v[f.key] = f.default ?? (f.type === 'multi' ? [] : f.type === 'bool' ? false : null)
   }
   return v
@@ -183,6 +201,7 @@ export function toBody(def, values, { creating = true, siteId = null } = {}) {
     }
     if (f.type === 'number') v = Number(v)
     if (f.type === 'datetime') v = new Date(v).toISOString()
+    if (f.type === 'month' && /^\d{4}-\d{2}$/.test(v)) v = `${v}-01` // the API's month: its 1st
     body[f.key] = v
   }
   if (def.siteScoped && creating && siteId) body.site_id = siteId
