@@ -1,5 +1,5 @@
 """Two platforms in one test process: the site box (the tests' own database and Redis db)
-and a centre (a second database, ``<db>_c``, and the next Redis db), the centre's API
+and a centre (a second database, ``<db>_c``, and the Redis db eight further on), the centre's API
 served over real HTTP by a werkzeug server in a thread, which the tests stop and start
 again to cut the link. Both import the example facility (identity is by codes)."""
 from __future__ import annotations
@@ -49,8 +49,10 @@ def centre_urls(urls: dict) -> dict:
     engine.dispose()
     upgrade_head(db_url)
     parts = urlsplit(urls["redis_url"])
-    index = redis_lib.Redis.from_url(urls["redis_url"]).connection_pool \
-        .connection_kwargs.get("db", 0) + 1
+    # Not the next db: on a shared machine each person's tests own one db (1, 2, ...);
+    # eight further on is clear of them (Redis has 16).
+    index = (redis_lib.Redis.from_url(urls["redis_url"]).connection_pool
+             .connection_kwargs.get("db", 0) + 8) % 16
     if parts.scheme == "unix":       # the embedded Redis: a socket, the db in the query
         other = urlunsplit(parts._replace(query=f"db={index}"))
     else:

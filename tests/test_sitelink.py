@@ -109,6 +109,9 @@ def test_link_cut_exactly_once_in_order(link):  # noqa: F811
         st = outbox.status()
     assert st["state"] == "down" and st["backlog"] >= 8 and st["last_error"]
     assert st["oldest_unsent_seconds"] is not None
+    scraped = w.site.test_client().get("/metrics").get_data(as_text=True)
+    line = next(x for x in scraped.splitlines() if x.startswith("gridwarden_uplink_backlog "))
+    assert float(line.split()[1]) == st["backlog"]
     # The shipper restarts during the cut (a new one knows nothing), more data meanwhile.
     shipper = w.shipper()
     feed_energy(w, 60, 90)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backend.alarms import catalogue
 from backend.clock import to_utc, utcnow
+from backend.energy import rollup
 from backend.errors import Conflict, DomainError
 from backend.extensions import db
 from backend.models import (
@@ -31,10 +32,12 @@ from backend.models import (
     UplinkReceived,
     User,
 )
+from backend.models.telemetry import METRICS
 from backend.sitelink import SCHEMA, batching
 from backend.telemetry.ingest import ingest
 
 KINDS = ("readings", "alarm", "audit")
+_COUNTERS = frozenset(name for name, m in METRICS.items() if m.kind == "counter")
 _ALARM_TIMES = ("raised_at", "escalated_at", "acknowledged_at", "cleared_at", "closed_at")
 _ALARM_COLS = ("rule", "level", "state", "metric", "value", "peak_value", "threshold",
                "unit", "trip_cause", "message", "flapping", "silenced")
@@ -102,6 +105,7 @@ def apply(cred: SiteCredential, body: dict) -> dict:
         batch = [r for it, plan in plans if it["kind"] == "readings" for r in plan]
         if batch:
             ingest(batch)        # its own commit; idempotent (see above)
+            _mark_energy(batch)
         for it, plan in plans:
             if it["kind"] == "alarm":
                 _apply_alarm(site.id, plan, names)
@@ -117,6 +121,19 @@ def apply(cred: SiteCredential, body: dict) -> dict:
            "skipped": len(items) - len(fresh)}
     db.session.commit()
     return out
+
+
+def _mark_energy(batch) -> None:
+    """The energy rollup's marks for the batch's counters, even when ingest stored nothing
+    new: a replay after a batch whose readings were stored but whose commit failed must
+    still have them rolled (ingest marks only the rows it inserted)."""
+    since: dict[int, datetime] = {}
+    for device_id, ts, values in batch:
+        if any(name in values for name in _COUNTERS):
+            ts = to_utc(ts)
+            since[device_id] = min(ts, since.get(device_id, ts))
+    for device_id, ts in since.items():
+        rollup.mark(device_id, ts)
 
 
 def _reject(site_id: int, seq: int, reason: str):
