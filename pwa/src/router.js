@@ -40,6 +40,7 @@ const routes = [
       { path: 'meters', name: 'admin-meters', component: () => import('./admin/views/AdminMeters.vue') },
       { path: 'quality', name: 'admin-quality', component: () => import('./admin/views/AdminQuality.vue') },
       { path: 'inspections', name: 'admin-inspections', component: () => import('./admin/views/AdminInspections.vue') },
+      { path: 'uplink', name: 'admin-uplink', component: () => import('./admin/views/AdminUplink.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },
