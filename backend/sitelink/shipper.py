@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
+import orjson
 import requests
 from sqlalchemy import text
 
@@ -45,11 +46,14 @@ class Shipper:
             raise _Refused(r.status_code, body)
         return int(body["watermark"])
 
-    def _post(self, items: list[dict]):
-        body = {"site_code": outbox.site_code(), "first_seq": items[0]["seq"],
-                "last_seq": items[-1]["seq"], "schema": SCHEMA, "items": items}
+    def _post(self, batch: tuple[int, int, str]):
+        first, last, items = batch
+        head = orjson.dumps({"site_code": outbox.site_code(), "first_seq": first,
+                             "last_seq": last, "schema": SCHEMA}).decode()
         db.session.commit()
-        r = self.http.post(f"{self.base}/api/v1/uplink/batches", json=body, timeout=TIMEOUT)
+        body = f'{head[:-1]},"items":{items}}}'.encode()
+        r = self.http.post(f"{self.base}/api/v1/uplink/batches", data=body, timeout=TIMEOUT,
+                           headers={"Content-Type": "application/json"})
         return r.status_code, _json(r)
 
     # --- one step -----------------------------------------------------------------
@@ -69,11 +73,11 @@ class Shipper:
                 return self._stop(f"the centre's watermark {self.watermark} is behind the "
                                   f"oldest row kept ({first}): restore the centre or clear "
                                   "the site's stream by hand", self.watermark + 1)
-            items = outbox.next_batch(self.watermark)
-            if not items:
+            batch = outbox.next_batch_json(self.watermark)
+            if batch is None:
                 self._idle()
                 return IDLE_SECONDS
-            status, body = self._post(items)
+            status, body = self._post(batch)
         except (requests.RequestException, _Refused) as exc:
             return self._down(exc)
         if status == 200:
