@@ -47,7 +47,8 @@ def resolve_path(rule, method, world: World) -> str:
     path = rule.rule
     for arg in rule.arguments:
         key = {"site_id": "sites", "photo_id": "repair-photos",
-               "inspection_photo_id": "inspection-photos"}.get(arg, resource)
+               "inspection_photo_id": "inspection-photos",
+               "credential_id": "site-credentials"}.get(arg, resource)
         path = re.sub(rf"<(?:\w+:)?{arg}>", str(ids[key]), path)
     return path + QUERIES.get(f"{method} {rule.rule}", lambda w: "")(world)
 
