@@ -123,6 +123,15 @@ class Settings:
     vapid_private_key: str = ""            # base64url raw/DER or PEM; dev/test: generated
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:ops@gridwarden.local"
+    # Site box and centre (backend/sitelink, docs/sitelink.md): standalone (nothing queued),
+    # site (an outbox shipped up to GW_CENTRAL_URL with GW_SITE_TOKEN) or central.
+    role: str = "standalone"
+    central_url: str = ""
+    site_token: str = ""
+    uplink_batch_items: int = 200          # outbox rows per batch sent up
+    uplink_batch_bytes: int = 1_000_000    # and at most this many payload bytes
+    uplink_keep_hours: int = 72            # acknowledged rows are pruned after this
+    uplink_backlog_alarm_minutes: int = 30  # an older unacknowledged row raises uplink_backlog
     # Only for `gridwarden create-admin` (the password may also come on stdin).
     admin_password: str | None = None
     extra: dict = field(default_factory=dict)
@@ -195,6 +204,7 @@ class Settings:
             notify_max_attempts=_int(env, "GW_NOTIFY_MAX_ATTEMPTS", 5),
             public_url=env.get("GW_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
             **_notify_env(env),
+            **_sitelink_env(env),
         )
 
     def with_overrides(self, **kwargs) -> "Settings":
@@ -220,6 +230,11 @@ class Settings:
             out["DATABASE_URL"] = self.database_url
         if self.redis_url:
             out["REDIS_URL"] = self.redis_url
+        out["GW_ROLE"] = self.role
+        if self.central_url:
+            out["GW_CENTRAL_URL"] = self.central_url
+        if self.site_token:
+            out["GW_SITE_TOKEN"] = self.site_token
         # Notification settings too: the demo points them at the stand-in with overrides.
         out.update({var: getattr(self, name) for name, var in _NOTIFY_ENV.items()
                     if getattr(self, name)})
@@ -252,6 +267,26 @@ def _notify_env(env: dict) -> dict:
     if out.get("sms_provider", "tencent") not in ("tencent", "none"):
         raise ConfigError(f"GW_SMS_PROVIDER must be tencent or none, got {out['sms_provider']!r}")
     return out
+
+
+ROLES = ("standalone", "site", "central")
+
+
+def _sitelink_env(env: dict) -> dict:
+    role = (env.get("GW_ROLE") or "standalone").strip().lower()
+    if role not in ROLES:
+        raise ConfigError(f"GW_ROLE must be standalone, site or central, got {role!r}")
+    url = (env.get("GW_CENTRAL_URL") or "").strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"GW_CENTRAL_URL must be an http or https URL, got {url!r}")
+    token = (env.get("GW_SITE_TOKEN") or "").strip()
+    if role == "site" and not (url and token):
+        raise ConfigError("GW_ROLE=site needs GW_CENTRAL_URL and GW_SITE_TOKEN")
+    return dict(role=role, central_url=url, site_token=token,
+                uplink_batch_items=_int(env, "GW_UPLINK_BATCH_ITEMS", 200),
+                uplink_batch_bytes=_int(env, "GW_UPLINK_BATCH_BYTES", 1_000_000),
+                uplink_keep_hours=_int(env, "GW_UPLINK_KEEP_HOURS", 72),
+                uplink_backlog_alarm_minutes=_int(env, "GW_UPLINK_BACKLOG_ALARM_MINUTES", 30))
 
 
 def _dev_secret(data_dir: Path) -> str:

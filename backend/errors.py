@@ -159,6 +159,7 @@ class GridWardenApi(Api):
         payload = error_payload(exc.status, exc.message, error=exc.error, errors=exc.errors)
         if exc.message_zh:
             payload["message_zh"] = exc.message_zh
+        payload.update(getattr(exc, "extra", None) or {})   # e.g. the uplink's seq, watermark
         return payload, exc.status, exc.headers
 
     def handle_integrity_error(self, exc: IntegrityError):

@@ -98,6 +98,7 @@ def build_world() -> World:
     _linkage_records(world, dev.id)
     _control_records(world, users["staff_a"], target, circuit.id, gw.id)
     _automation_records(world)
+    _uplink_records(world)
     _energy_records(world, area.id)
     _inspection_records(world)
     return world
@@ -162,6 +163,16 @@ def _inspection_records(w: World) -> None:
     w.main.update({"inspection-plans": plan.id, "inspection-records": rec.id,
                    "inspection-photos": photo.id})
     w.leaf.update({"inspection-plans": leaf.id})
+
+
+def _uplink_records(w: World) -> None:
+    """A site credential on the leaf (empty) site, for DELETE .../credentials/<id>."""
+    from backend.accounts.security import Actor
+    from backend.extensions import db
+    from backend.sitelink import credentials
+
+    w.leaf["site-credentials"] = credentials.create(Actor.system(), w.empty_site)["id"]
+    db.session.commit()
 
 
 def _control_records(w: World, staff, requester, circuit_id: int, gateway_id: int) -> None:
@@ -407,6 +418,9 @@ BODIES = {
     "POST /api/v1/inspection-records": lambda w: {
         "plan_id": w.main["inspection-plans"], "results": [{"key": "k1", "ok": True}]},
     "POST /api/v1/inspection-records/<int:obj_id>/repair-order": lambda w: {"note": "换锁"},
+    "POST /api/v1/uplink/batches": lambda w: {
+        "site_code": "A", "first_seq": 1, "last_seq": 1, "schema": 1,
+        "items": [{"seq": 1, "kind": "audit", "payload": {"entries": []}}]},
     "POST /api/v1/inspection-records/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "room.png")}, "multipart/form-data"),
 }

@@ -47,7 +47,8 @@ def resolve_path(rule, method, world: World) -> str:
     path = rule.rule
     for arg in rule.arguments:
         key = {"site_id": "sites", "photo_id": "repair-photos",
-               "inspection_photo_id": "inspection-photos"}.get(arg, resource)
+               "inspection_photo_id": "inspection-photos",
+               "credential_id": "site-credentials"}.get(arg, resource)
         path = re.sub(rf"<(?:\w+:)?{arg}>", str(ids[key]), path)
     return path + QUERIES.get(f"{method} {rule.rule}", lambda w: "")(world)
 
@@ -154,6 +155,8 @@ def test_lists_never_show_another_sites_records(app, client):
     for rule, method in api_routes(app):
         # Reads of one record named in the query string (energy trend, balance) are no lists.
         if method != "GET" or rule.arguments or f"GET {rule.rule}" in QUERIES:
+            continue
+        if rule.rule == "/api/v1/uplink/watermark":   # a site box's token, not a user's
             continue
         r = client.get(rule.rule, headers=header)
         assert r.status_code == 200, (rule.rule, r.json)

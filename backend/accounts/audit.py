@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import insert, inspect, or_, select
 
+from backend import uplink
 from backend.accounts.security import Actor
 from backend.extensions import db
 from backend.models import AuditEntry
@@ -41,7 +42,9 @@ def record(actor: Actor, action: str, entity_type: str, entity_id: int | None, *
     row = entry(actor, action, entity_type, entity_id, site_id=site_id, before=before,
                 after=after, site_ids=site_ids)
     if row is not None:
-        db.session.add(AuditEntry(**row))
+        obj = AuditEntry(**row)
+        db.session.add(obj)
+        uplink.track_audit(obj)    # a site box sends it up
 
 
 def entry(actor: Actor, action: str, entity_type: str, entity_id: int | None, *,
@@ -63,7 +66,12 @@ def entry(actor: Actor, action: str, entity_type: str, entity_id: int | None, *,
 
 def record_many(rows: list[dict]) -> None:
     """Rows of ``entry`` in one executemany (the bulk import writes thousands at once)."""
-    if rows:
+    if rows and uplink.active():     # a site box: objects, so they can be sent up
+        objs = [AuditEntry(**row) for row in rows]
+        db.session.add_all(objs)
+        for obj in objs:
+            uplink.track_audit(obj)
+    elif rows:
         db.session.execute(insert(AuditEntry), rows)
 
 

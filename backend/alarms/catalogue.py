@@ -244,8 +244,13 @@ LINKAGE_RULE = Rule("linkage", (), "联动告警", "Linkage alarm", "", "above",
 # (backend/alarms/knx_link.py, docs/knx.md).
 KNX_RULE = Rule("knx_offline", (), "KNX通讯中断", "KNX communication lost", "", "above",
                 {"alarm": Limit(1, 1)}, nothing)
+# Not per device: a site box's uplink backlog is older than its threshold (the centre has
+# not acknowledged its oldest row; backend/sitelink/watch.py, docs/sitelink.md).
+UPLINK_RULE = Rule("uplink_backlog", (), "上传积压", "Uplink backlog", "", "above",
+                   {"warning": Limit(1, 1)}, nothing)
 ALL_RULES = {**RULES, GATEWAY_RULE.key: GATEWAY_RULE, POLLING_RULE.key: POLLING_RULE,
-             LINKAGE_RULE.key: LINKAGE_RULE, KNX_RULE.key: KNX_RULE}
+             LINKAGE_RULE.key: LINKAGE_RULE, KNX_RULE.key: KNX_RULE,
+             UPLINK_RULE.key: UPLINK_RULE}
 RULE_BY_TRIP_CAUSE = {cause: r.key for r in RULES.values() for cause in r.trip_causes}
 VALUE_RULES = tuple(r for r in RULES.values() if r.key != "comm_loss")
 

@@ -109,10 +109,12 @@ def _policy() -> Policy:
 
 
 def evaluate(device_ids, outcomes=(), *, now: datetime | None = None,
-             sites: dict[int, float] | None = None) -> list[Change]:
+             sites: dict[int, float] | None = None,
+             site_rule=catalogue.POLLING_RULE) -> list[Change]:
     """Evaluate every rule of the given devices (and comm loss from ``outcomes``:
     ``(device_id, ok, error)``), and the site-level polling rule for ``sites`` (site id ->
-    1.0 polling stopped, 0.0 running); persist and notify. Returns the changes made."""
+    1.0 polling stopped, 0.0 running; or ``site_rule``, e.g. the uplink backlog); persist
+    and notify. Returns the changes made."""
     now = now or utcnow()
     sites = sites or {}
     polled_ok = {d for d, ok, _e in outcomes if ok}
@@ -155,7 +157,7 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None,
                               lim.threshold if lim else None, trip if tripped else None))
 
     for site_id, value in sites.items():
-        run(f"s:{site_id}", catalogue.POLLING_RULE, site_id, None, None, None, value)
+        run(f"s:{site_id}", site_rule, site_id, None, None, None, value)
     site_of_gateway = {c.gateway_id: c.site_id for c in ctxs.values()}
     for g, value in gateways.items():
         run(f"g:{g}", catalogue.GATEWAY_RULE, site_of_gateway[g], None, None, g, value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from backend import uplink
 from backend.extensions import db
 from backend.models import AlarmEvent
 
@@ -17,5 +18,7 @@ KINDS_LINKAGE = ("linked", "fault_confirmed", "fault_dismissed")
 def add_event(alarm_id: int, kind: str, at: datetime, user_id: int | None = None,
               **data) -> None:
     """One entry of an alarm's timeline (the caller commits); None values are left out."""
-    db.session.add(AlarmEvent(alarm_id=alarm_id, kind=kind, at=at, user_id=user_id,
-                              data={k: v for k, v in data.items() if v is not None}))
+    ev = AlarmEvent(alarm_id=alarm_id, kind=kind, at=at, user_id=user_id,
+                    data={k: v for k, v in data.items() if v is not None})
+    db.session.add(ev)
+    uplink.track_event(ev)     # a site box sends the alarm and its new events up

@@ -22,7 +22,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from backend import metrics
 from backend.errors import Forbidden, Unauthorized
@@ -81,6 +81,7 @@ class StoreCollector:
                 Notification.status.in_(BACKLOG_STATES)).group_by(Notification.status)).all())
         for status in BACKLOG_STATES:
             backlog.add_metric([status], counts.get(status, 0))
+        uplink = self._uplink()
         db.session.remove()
         depth = GaugeMetricFamily(metrics.PREFIX + "queue_depth",
                                   "Jobs waiting in each RQ queue", labels=["queue"])
@@ -90,7 +91,29 @@ class StoreCollector:
             pipe.llen(f"rq:queue:{q}")
         for q, n in zip(QUEUES, pipe.execute()):
             depth.add_metric([q], n)
-        return [offline, online, backlog, depth]
+        return [offline, online, backlog, depth, *uplink]
+
+    @staticmethod
+    def _uplink():
+        """The site box's outbox (docs/sitelink.md): rows the centre has not acknowledged,
+        the oldest one's age; at the centre, each site's watermark."""
+        rows, oldest = db.session.execute(text(
+            "SELECT count(*), extract(epoch FROM now() - min(created_at)) FROM uplink_outbox "
+            "WHERE acked_at IS NULL")).one()
+        backlog = GaugeMetricFamily(metrics.PREFIX + "uplink_backlog",
+                                    "Site box: outbox rows the centre has not acknowledged")
+        backlog.add_metric([], rows)
+        age = GaugeMetricFamily(metrics.PREFIX + "uplink_oldest_unsent_seconds",
+                                "Site box: age of the oldest unacknowledged outbox row")
+        age.add_metric([], float(oldest or 0))
+        marks = GaugeMetricFamily(metrics.PREFIX + "uplink_watermark",
+                                  "Centre: highest contiguous seq stored per site",
+                                  labels=["site"])
+        for code, mark in db.session.execute(text(
+                "SELECT s.code, u.watermark FROM site_uplinks u JOIN sites s "
+                "ON s.id = u.site_id")).all():
+            marks.add_metric([code], mark)
+        return [backlog, age, marks]
 
 
 @metrics_bp.get("/metrics")

@@ -44,13 +44,20 @@ def main() -> None:
 @click.option("--demo-faults-ramp", type=click.FloatRange(1), default=300.0,
               show_default=True,
               help="With --demo: seconds a demo fault's value creeps to its peak.")
+@click.option("--role", type=click.Choice(["standalone", "site", "central"]), default=None,
+              help="standalone (default, GW_ROLE), a site box shipping its data up to "
+                   "GW_CENTRAL_URL, or the centre (docs/sitelink.md)")
 def up(demo: bool, bind: str | None, demo_facility: str, demo_faults: str,
-       demo_faults_delay: float, demo_faults_ramp: float) -> None:
+       demo_faults_delay: float, demo_faults_ramp: float, role: str | None) -> None:
     """Apply migrations, then run the API, the RQ workers and the cron scheduler."""
     from backend.runtime.demo import DemoOptions
     from backend.runtime.up import run_up
 
     settings = _settings()
+    if role:
+        settings = settings.with_overrides(role=role)
+    if settings.role == "site" and not (settings.central_url and settings.site_token):
+        raise click.ClickException("--role site needs GW_CENTRAL_URL and GW_SITE_TOKEN")
     if demo and settings.is_production:
         raise click.ClickException("--demo is refused in production (GW_ENV=production)")
     options = DemoOptions(demo_facility, demo_faults == "on", demo_faults_delay,
@@ -76,6 +83,26 @@ def knx(probe: float) -> None:
     logging.config.dictConfig(config)
     with app_context(settings) as app:
         run(app, probe_s=probe)
+
+
+@main.command()
+def uplink() -> None:
+    """Run the site box's shipper: the outbox sent up to GW_CENTRAL_URL (docs/sitelink.md)."""
+    import logging.config
+    import signal
+
+    from backend.runtime.context import app_context
+    from backend.runtime.logs import dict_config
+    from backend.sitelink.shipper import Shipper
+
+    settings = _settings()
+    if settings.role != "site":
+        raise click.ClickException("gridwarden uplink runs on a site box (GW_ROLE=site)")
+    logging.config.dictConfig(dict_config(settings.log_level))
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    with app_context(settings):
+        Shipper().run(stop=lambda: bool(stopping))
 
 
 @main.command()

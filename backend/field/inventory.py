@@ -10,7 +10,7 @@ from backend.field.catalog import profile_for
 from backend.field.modbus import GatewayAddress
 from backend.field.poller import PollDevice, PollGateway
 from backend.field.profile import ProfileError
-from backend.models import Device, Gateway
+from backend.models import Device, Gateway, SiteCredential
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,10 @@ def load_poll_gateways(shard: int = 0, shards: int = 1) -> list[tuple[PollGatewa
         select(Gateway, Device).join(Device, Device.gateway_id == Gateway.id)
         .where(Gateway.enabled.is_(True), Device.enabled.is_(True),
                Device.kind.in_(POLLED_KINDS), Device.unit_id.is_not(None),
-               Device.profile.is_not(None), (Gateway.id % shards) == shard)
+               Device.profile.is_not(None), (Gateway.id % shards) == shard,
+               # A site with a site box (an active credential): the box polls it.
+               Gateway.site_id.not_in(select(SiteCredential.site_id)
+                                      .where(SiteCredential.revoked_at.is_(None))))
         .order_by(Gateway.id, Device.unit_id)).all()
     db.session.remove()
     by_gateway: dict[int, tuple[Gateway, list, dict]] = {}

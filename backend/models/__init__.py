@@ -19,6 +19,8 @@ from backend.models.notify import (AlarmRecipient, Notification, NotificationAtt
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
 from backend.models.preferences import UserPreferences
+from backend.models.sitelink import (SiteCredential, SiteUplink, UplinkOutbox, UplinkReceived,
+                                     UplinkState)
 
 __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
@@ -30,4 +32,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "LinkageRule", "LinkageRuleState", "LinkageFiring", "WeChatBinding", "EnergySlot",
            "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily",
            "UserPreferences", "InspectionPlan", "InspectionRecord", "InspectionPhoto",
-           "InspectionReminder"]
+           "InspectionReminder", "UplinkOutbox", "UplinkState", "SiteCredential",
+           "UplinkReceived", "SiteUplink"]

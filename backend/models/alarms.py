@@ -106,6 +106,8 @@ class Alarm(TimestampMixin, Base):
                                     "AND device_id IS NULL")),
         Index("ix_alarms_site_raised", "site_id", "raised_at"),
         Index("ix_alarms_state_level", "state", "level"),
+        Index("uq_alarms_site_origin", "site_id", "origin_id", unique=True,
+              postgresql_where=text("origin_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +148,8 @@ class Alarm(TimestampMixin, Base):
     # Escalation: the highest recipient tier notified so far and when.
     notified_tier: Mapped[int] = mapped_column(Integer, default=0)
     last_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # At the centre, an alarm forwarded by a site box: its id at the site (docs/sitelink.md).
+    origin_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AlarmEvent(Base):
@@ -153,7 +157,9 @@ class AlarmEvent(Base):
     assigned, cleared, closed, flapping, silenced, repair order changes."""
 
     __tablename__ = "alarm_events"
-    __table_args__ = (Index("ix_alarm_events_alarm_at", "alarm_id", "at"),)
+    __table_args__ = (Index("ix_alarm_events_alarm_at", "alarm_id", "at"),
+                      Index("uq_alarm_events_origin", "alarm_id", "origin_id", unique=True,
+                            postgresql_where=text("origin_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id", ondelete="CASCADE"))
@@ -161,6 +167,7 @@ class AlarmEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    origin_id: Mapped[int | None] = mapped_column(Integer)   # forwarded: its id at the site
 
 
 class MaintenanceWindow(TimestampMixin, Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,9 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),
-                      Index("ix_audit_log_site_ids", "site_ids", postgresql_using="gin"))
+                      Index("ix_audit_log_site_ids", "site_ids", postgresql_using="gin"),
+                      Index("uq_audit_log_site_origin", "site_id", "origin_id", unique=True,
+                            postgresql_where=text("origin_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
@@ -33,3 +35,5 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+    # At the centre, a row forwarded by a site box: its id at the site (docs/sitelink.md).
+    origin_id: Mapped[int | None] = mapped_column(Integer)

@@ -127,6 +127,9 @@ def run_up(settings: Settings, *, demo: bool = False, bind: str | None = None,
             if demo:
                 children += [demo_setup.simulator_child(env, demo_options),
                              demo_setup.standins_child(env)]
+            if settings.role == "site":      # the uplink's shipper (docs/sitelink.md)
+                children.append(Child("uplink", [sys.executable, "-m", "backend.cli", "uplink"],
+                                      env, max_backoff=APP_BACKOFF))
             for child in children:
                 sup.start(child)
             print(banner(settings, bind, embedded_pg=postgres is not None), flush=True)

@@ -41,6 +41,7 @@ const routes = [
       { path: 'energy', name: 'admin-energy', component: () => import('./admin/views/AdminEnergy.vue') },
       { path: 'quality', name: 'admin-quality', component: () => import('./admin/views/AdminQuality.vue') },
       { path: 'inspections', name: 'admin-inspections', component: () => import('./admin/views/AdminInspections.vue') },
+      { path: 'uplink', name: 'admin-uplink', component: () => import('./admin/views/AdminUplink.vue') },
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

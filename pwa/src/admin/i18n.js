@@ -6,7 +6,7 @@ export const adminMessages = {
   'zh-CN': {
     title: '管理控制台', entry: '管理控制台', forbidden: '仅管理员可访问管理控制台',
     linkage: linkageAdminMessages['zh-CN'],
-    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', linkage: '联动规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱', scenes: '场景', schedules: '定时任务', meters: '换表', quality: '电能质量规则', inspections: '巡检维保' },
+    menu: { users: '用户', facility: '设施', topology: '拓扑编辑', transfer: '导入导出', rules: '报警规则', linkage: '联动规则', notify: '通知与检修', audit: '审计日志', profiles: '设备型号', cockpit: '驾驶舱', scenes: '场景', schedules: '定时任务', meters: '换表', quality: '电能质量规则', inspections: '巡检维保', uplink: '上传链路' },
     res: { sites: '站点', areas: '区域', rooms: '配电房', boards: '配电柜', circuits: '回路', gateways: '网关', devices: '设备',
       users: '用户', rules: '阈值覆盖', recipients: '通知接收人', windows: '检修窗口', knx_gateways: 'KNX 网关' },
     act: { create: '新建', edit: '编辑', delete: '删除', save: '保存', cancel: '取消', refresh: '刷新', search: '搜索',
@@ -90,7 +90,7 @@ export const adminMessages = {
   en: {
     title: 'Admin console', entry: 'Admin console', forbidden: 'Only admins may open the console',
     linkage: linkageAdminMessages.en,
-    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', linkage: 'Linkage rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit', scenes: 'Scenes', schedules: 'Schedules', meters: 'Meter replacement', quality: 'Power-quality rules', inspections: 'Inspections' },
+    menu: { users: 'Users', facility: 'Facility', topology: 'Topology', transfer: 'Import / export', rules: 'Alarm rules', linkage: 'Linkage rules', notify: 'Notify & maintenance', audit: 'Audit log', profiles: 'Device profiles', cockpit: 'Cockpit', scenes: 'Scenes', schedules: 'Schedules', meters: 'Meter replacement', quality: 'Power-quality rules', inspections: 'Inspections', uplink: 'Uplink' },
     res: { sites: 'Sites', areas: 'Areas', rooms: 'Rooms', boards: 'Boards', circuits: 'Circuits', gateways: 'Gateways', devices: 'Devices',
       users: 'Users', rules: 'Overrides', recipients: 'Recipients', windows: 'Maintenance windows', knx_gateways: 'KNX gateways' },
     act: { create: 'New', edit: 'Edit', delete: 'Delete', save: 'Save', cancel: 'Cancel', refresh: 'Refresh', search: 'Search',

@@ -8,6 +8,7 @@ import { qualityMessages } from './quality.js'
 import { energyAnalyticsMessages } from './energy-analytics.js'
 import { cockpitMessages } from './cockpit.js'
 import { inspectionsMessages } from './inspections.js'
+import { sitelinkMessages } from './sitelink.js'
 
 export const messages = {
   'zh-CN': {
@@ -16,6 +17,7 @@ export const messages = {
     light: knxMessages['zh-CN'].light,
     quality: qualityMessages['zh-CN'].quality,
     inspections: inspectionsMessages['zh-CN'].inspections,
+    uplink: sitelinkMessages['zh-CN'].uplink,
     admin: adminMessages['zh-CN'],
     nav: { overview: '总览', facility: '设施', alarms: '报警', me: '我的', back: '返回', energy: '能耗' },
     energy: energyMessages['zh-CN'].energy,
@@ -88,7 +90,7 @@ export const messages = {
         over_power: '超功率', residual_current: '漏电', phase_loss: '缺相', voltage_imbalance: '电压不平衡',
         current_imbalance: '电流不平衡', frequency: '频率异常', env_temperature: '环境温度',
         humidity: '湿度', water_leak: '水浸', high_water: '高水位', trip: '断路器跳闸', comm_loss: '通讯中断',
-        gateway_offline: '网关离线', polling_stopped: '数据采集中断', linkage: '联动告警',
+        gateway_offline: '网关离线', polling_stopped: '数据采集中断', uplink_backlog: '上传积压', linkage: '联动告警',
         ...knxMessages['zh-CN'].rules,
       },
       tl: {
@@ -183,6 +185,7 @@ export const messages = {
       ...energyAnalyticsMessages['zh-CN'].errors,
       ...cockpitMessages['zh-CN'].errors,
       ...inspectionsMessages['zh-CN'].errors,
+      ...sitelinkMessages['zh-CN'].errors,
       not_found: '未找到', login_throttled: '登录失败次数过多，请稍后再试',
       login_delayed: '该账号在本设备登录失败次数过多，请稍后再试',
       invalid_credentials: '用户名或密码错误', validation_error: '输入有误',
@@ -224,6 +227,7 @@ export const messages = {
     light: knxMessages.en.light,
     quality: qualityMessages.en.quality,
     inspections: inspectionsMessages.en.inspections,
+    uplink: sitelinkMessages.en.uplink,
     admin: adminMessages.en,
     nav: { overview: 'Overview', facility: 'Facility', alarms: 'Alarms', me: 'Me', back: 'Back', energy: 'Energy' },
     energy: energyMessages.en.energy,
@@ -300,7 +304,7 @@ export const messages = {
         frequency: 'Frequency', env_temperature: 'Room temperature', humidity: 'Humidity',
         water_leak: 'Water leak', high_water: 'High water level', trip: 'Breaker trip',
         comm_loss: 'Communication lost',
-        gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped', linkage: 'Linkage alarm',
+        gateway_offline: 'Gateway offline', polling_stopped: 'Polling stopped', uplink_backlog: 'Uplink backlog', linkage: 'Linkage alarm',
         ...knxMessages.en.rules,
       },
       tl: {
@@ -401,6 +405,7 @@ export const messages = {
       ...energyAnalyticsMessages.en.errors,
       ...cockpitMessages.en.errors,
       ...inspectionsMessages.en.errors,
+      ...sitelinkMessages.en.errors,
       not_found: 'Not found', login_throttled: 'Too many failed logins: try again later',
       login_delayed: 'Too many failed logins for this account from this device: wait a moment',
       invalid_credentials: 'Wrong username or password', validation_error: 'Invalid input',

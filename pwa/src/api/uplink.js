@@ -1,0 +1,10 @@
+// The site box's uplink (docs/sitelink.md): this box's link, a site's link as the centre
+// sees it, and the site's credentials (the token shown once, at creation).
+import { api } from './client.js'
+
+export const uplinkStatus = (opts = {}) => api.get('/uplink/status', opts)
+export const uplinkResume = (opts = {}) => api.post('/uplink/resume', undefined, opts)
+export const siteLink = (siteId, opts = {}) => api.get(`/sites/${siteId}/uplink`, opts)
+export const listCredentials = (siteId, opts = {}) => api.get(`/sites/${siteId}/credentials`, opts)
+export const createCredential = (siteId, opts = {}) => api.post(`/sites/${siteId}/credentials`, undefined, opts)
+export const revokeCredential = (siteId, id, opts = {}) => api.del(`/sites/${siteId}/credentials/${id}`, opts)

@@ -1,0 +1,91 @@
+// 上传链路 (AdminUplink.vue, docs/sitelink.md): a stopped site box shows the centre's
+// refusal and resumes; at the centre a new credential's token is shown once and revoke
+// sends the DELETE.
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createMemoryHistory } from 'vue-router'
+import Vant from 'vant'
+import { configureApi, setSession } from '../../../src/api/client.js'
+import { setLocale, t } from '../../../src/i18n/index.js'
+import { makeRouter } from '../../../src/router.js'
+import { useAuthStore } from '../../../src/stores/auth.js'
+import { useSiteStore } from '../../../src/stores/site.js'
+import AdminUplink from '../../../src/admin/views/AdminUplink.vue'
+import { fakeJwt, json, mockFetch } from '../helpers.js'
+
+vi.mock('vant', async (orig) => ({ ...(await orig()), showSuccessToast: vi.fn() }))
+
+const STOPPED = { role: 'site', state: 'stopped', backlog: 12, oldest_unsent_seconds: 95.2, last_seq: 12, acked_seq: 3,
+  last_error: "item 4: unknown device code 'PM-NEW'", error_seq: 4, last_ack_at: '2026-12-02T10:00:00Z',
+  last_attempt_at: '2026-12-02T10:01:00Z', central_url: 'https://centre' }
+const LINK = { site_id: 1, remote: true, state: 'remote', watermark: 3, received: 3, last_batch_at: '2026-12-02T10:00:00Z',
+  last_error: null, error_seq: null }
+const CRED = { id: 7, site_id: 1, prefix: 'gwst_abcdefg', created_at: '2026-12-02T09:00:00Z', revoked_at: null, active: true }
+
+let pinia
+beforeEach(() => {
+  pinia = createPinia()
+  setActivePinia(pinia)
+  setLocale('zh-CN')
+  configureApi({ notify: vi.fn(), onExpired: vi.fn() })
+})
+
+function mountWith(handler) {
+  const user = { id: 1, username: 'root', role: 'admin', is_superadmin: true }
+  setSession({ access: fakeJwt('1'), refresh: 'r', user })
+  useAuthStore().user = user
+  const site = useSiteStore()
+  site.sites = [{ id: 1, code: 'DC-DEMO', name: '示范所' }]
+  site.currentId = 1
+  const calls = mockFetch(handler)
+  const w = mount(AdminUplink, { global: { plugins: [pinia, makeRouter(createMemoryHistory()), Vant],
+    config: { globalProperties: { $t: t } } } })
+  return { w, calls }
+}
+
+describe('AdminUplink', () => {
+  it('a stopped site box shows why, in Chinese first, and resumes', async () => {
+    let status = STOPPED
+    const seen = []
+    const { w } = mountWith((url, init) => {
+      seen.push(`${init?.method || 'GET'} ${url}`)
+      if (url.endsWith('/uplink/resume')) { status = { ...STOPPED, state: 'down' }; return json(200, status) }
+      if (url.endsWith('/uplink/status')) return json(200, status)
+      if (url.endsWith('/uplink')) return json(200, LINK)
+      return json(200, [])
+    })
+    await flushPromises()
+    expect(w.find('[data-test=uplink-state]').text()).toBe('已停止')
+    expect(w.find('[data-test=uplink-backlog]').text()).toBe('12')
+    expect(w.find('[data-test=uplink-error]').text()).toContain("unknown device code 'PM-NEW'")
+    await w.find('[data-test=uplink-resume]').trigger('click')
+    await flushPromises()
+    expect(seen).toContain('POST /api/v1/uplink/resume')
+    expect(w.find('[data-test=uplink-state]').text()).toBe('中断')
+    expect(w.find('[data-test=uplink-resume]').exists()).toBe(false)
+  })
+
+  it('at the centre: the token shown once, revoke sends the DELETE', async () => {
+    let creds = []
+    const seen = []
+    const { w } = mountWith((url, init) => {
+      const method = init?.method || 'GET'
+      seen.push(`${method} ${url}`)
+      if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, role: 'central', state: 'idle' })
+      if (url.endsWith('/sites/1/uplink')) return json(200, LINK)
+      if (url.endsWith('/credentials') && method === 'POST') { creds = [CRED]; return json(201, { ...CRED, token: 'gwst_abcdefg-secret' }) }
+      if (url.endsWith('/credentials/7') && method === 'DELETE') { creds = [{ ...CRED, active: false, revoked_at: '2026-12-02T11:00:00Z' }]; return json(200, creds) }
+      return json(200, creds)
+    })
+    await flushPromises()
+    expect(w.find('[data-test=uplink-box]').text()).toContain('GW_ROLE=central')
+    await w.find('[data-test=uplink-create]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=uplink-token]').text()).toContain('gwst_abcdefg-secret')
+    await w.find('[data-test=uplink-credential] .van-button').trigger('click')
+    await flushPromises()
+    expect(seen).toContain('DELETE /api/v1/sites/1/credentials/7')
+    expect(w.find('[data-test=uplink-credential]').text()).toContain('已吊销')
+  })
+})
