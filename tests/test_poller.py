@@ -222,7 +222,7 @@ def test_a_silent_gateway_never_stretches_a_healthy_ones_interval(app, site, sim
 
 
 def test_a_restarted_poller_takes_back_its_predecessors_locks(app, site, monkeypatch):
-    """A poller killed mid-cycle leaves its gateway locks for their lifetime (30 s); its
+    """A poller killed mid-cycle leaves its gateway locks for one fast interval; its
     successor of the same identity takes them back at once. Others' locks stay."""
     monkeypatch.setitem(app.config, "GW_POLLER_ID", "box1:poller-1")
     with app.app_context():

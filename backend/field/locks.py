@@ -1,5 +1,11 @@
 """The per-gateway Redis lock (SET NX PX) that keeps one poller, or one command, per
-gateway at a time; its value is "<poller identity>:<random>" (backend/field/session.py)."""
+gateway at a time; its value is "<poller identity>:<random>" (backend/field/session.py).
+
+The lock is a lease of one fast-poll interval (``lease_ms``), renewed every third of it by
+its holder's renewer thread while the poll or command runs. A poller that dies (SIGKILL,
+a machine lost) stops renewing, so its gateways are free again within one fast interval
+and another poll worker picks them up at its next cycle. How long one poll may run at
+most (``lock_ms``, a cancelled flight beyond it) is a separate, longer limit."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -17,9 +23,20 @@ EXTEND = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
            "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
 
 
+def lease_ms(fast_seconds: float) -> int:
+    """A lock's lifetime without renewal: one fast interval (1 s at least)."""
+    return int(1000 * max(1.0, float(fast_seconds)))
+
+
 def lock_ms(gateways: Iterable[PollGateway]) -> int:
     return int(1000 * max(30.0, 3 * max((gw.address.timeout_s for gw in gateways),
                                         default=1.0)))
+
+
+def extend(client, gateway_id: int, token: str, ttl_ms: int) -> bool:
+    """Renew a lock this token holds; False if it was lost (expired, taken)."""
+    return bool(client.register_script(EXTEND)(keys=[LOCK_KEY.format(gateway_id=gateway_id)],
+                                               args=[token, ttl_ms]))
 
 
 def release(gateway_id: int, token: str) -> None:

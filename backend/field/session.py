@@ -14,7 +14,10 @@
 - A Redis lock per gateway (SET NX PX) keeps one poller per gateway at a time, even with
   several poll workers on several machines: a gateway still in flight, here or elsewhere,
   is skipped, never polled twice at once. The lock is held from the start of a gateway's
-  poll until its result is handed over.
+  poll until its result is handed over. It is a lease of one fast interval that the
+  ``lock-renewer`` thread renews every third of it: when a poll worker dies, its gateways
+  are free within one fast interval and the shard's next job, on any worker, polls them
+  (tests/test_poll_rebalance.py).
 - Control commands (backend/control) run here too, on the same connection, through
   ``hold``: a gateway polled by this process is shared (its connection serializes each
   exchange, so a write goes between two poll exchanges, ahead of the next one); an idle
@@ -38,9 +41,10 @@ from dataclasses import dataclass, field
 from backend.extensions import redis
 from backend.field.inventory import load_poll_gateways
 from backend.field.locks import (
-    EXTEND,
     LOCK_KEY,
     RELEASE_OWNED,
+    extend,
+    lease_ms,
     lock_ms,
     owner_of,
     release,
@@ -79,7 +83,7 @@ class _Flight:
     future: futures.Future
     token: str
     started: float
-    lock_seconds: float
+    limit_seconds: float      # a poll still running after this long is cancelled
 
 
 class FieldSession:
@@ -98,6 +102,9 @@ class FieldSession:
         self._mutex = threading.Lock()
         self._holds: dict[int, int] = {}
         self._hold_tokens: dict[int, str] = {}
+        self._lease_ms = lease_ms(2)
+        self._redis = None                     # the client the renewer renews leases with
+        self._renewer: threading.Thread | None = None
 
     def loop(self) -> asyncio.AbstractEventLoop:
         """One loop per worker process, in a daemon thread; it owns every connection."""
@@ -131,13 +138,15 @@ class FieldSession:
         is known not to answer (see ``collect``)."""
         started = Started()
         self._reap()
-        ttl_ms = lock_ms(gw for gw, _ in gateways)
+        self._renewing()
+        limit_ms = lock_ms(gw for gw, _ in gateways)
         token = f"{self._owner()}:{uuid.uuid4().hex}"
         candidates = []
         for gw, intervals in gateways:
             if gw.id in self._flights:
                 started.busy.append(gw.id)
-            elif redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True, px=ttl_ms):
+            elif redis.set(LOCK_KEY.format(gateway_id=gw.id), token, nx=True,
+                           px=self._lease_ms):
                 candidates.append((gw, intervals))
             else:
                 started.skipped.append(gw.id)
@@ -148,10 +157,10 @@ class FieldSession:
                 continue
             future = asyncio.run_coroutine_threadsafe(
                 self.engine().poll(due[gw.id], rate, sink=self._streamed.append), self.loop())
-            self._flights[gw.id] = _Flight(due[gw.id], rate, future, token,
-                                           time.monotonic(), ttl_ms / 1000)
+            with self._mutex:
+                self._flights[gw.id] = _Flight(due[gw.id], rate, future, token,
+                                               time.monotonic(), limit_ms / 1000)
             started.gateways.append(gw.id)
-        self._extend_locks()
         return started
 
     def collect(self, started: Started, wait: float,
@@ -238,32 +247,58 @@ class FieldSession:
         return result
 
     def _reap(self) -> None:
-        """A flight older than its lock (a bug: every request has a timeout) is cancelled,
-        so that the gateway can be polled again."""
+        """A flight older than its limit (a bug: every request has a timeout) is
+        cancelled, so that the gateway can be polled again."""
         now = time.monotonic()
         for gid, flight in list(self._flights.items()):
-            if now - flight.started > flight.lock_seconds and not flight.future.done():
-                log.error("poll of gateway %s outlived its lock (%.0f s): cancelled",
-                          gid, flight.lock_seconds)
+            if now - flight.started > flight.limit_seconds and not flight.future.done():
+                log.error("poll of gateway %s outlived its limit (%.0f s): cancelled",
+                          gid, flight.limit_seconds)
                 flight.future.cancel()
 
-    def _extend_locks(self) -> None:
-        """Flights from earlier jobs keep their gateway's lock for another lifetime."""
-        if self._flights:
-            extend = redis.register_script(EXTEND)
-            for gid, flight in self._flights.items():
-                extend(keys=[LOCK_KEY.format(gateway_id=gid)],
-                       args=[flight.token, int(flight.lock_seconds * 1000)])
+    def _renewing(self) -> None:
+        """Leases of one fast interval, renewed by a daemon thread every third of it for
+        as long as this process lives: a killed poller's gateways are free within one
+        fast interval, a live one's never lapse between two jobs."""
+        self._lease_ms = lease_ms(setting("poll_fast_seconds"))
+        self._redis = redis.current()
+        if self._renewer is None or not self._renewer.is_alive():
+            self._renewer = threading.Thread(target=self._renew_forever, name="lock-renewer",
+                                             daemon=True)
+            self._renewer.start()
+
+    def _renew_forever(self) -> None:
+        while True:
+            time.sleep(self._lease_ms / 3000)
+            try:
+                self.renew()
+            except Exception:   # Redis away: the next round tries again; never die
+                log.warning("gateway lock renewal failed", exc_info=True)
+
+    def renew(self) -> None:
+        """Renew the lease of every gateway this process polls or commands."""
+        with self._mutex:
+            held = [(gid, f.token) for gid, f in self._flights.items()]
+            held += list(self._hold_tokens.items())
+        for gid, token in held:
+            if not extend(self._redis, gid, token, self._lease_ms):
+                with self._mutex:
+                    still = (gid in self._flights and self._flights[gid].token == token
+                             or self._hold_tokens.get(gid) == token)
+                if still:
+                    log.error("lost the lock of gateway %s (not renewed in time)", gid,
+                              extra={"gateway_id": gid})
 
     @contextlib.contextmanager
     def hold(self, gateway_id: int, address: GatewayAddress) -> Iterator["Bus"]:
         """The gateway's bus for a command, shared with this process's polls of it; locked
         (as a poll locks it) when idle; ``GatewayBusy`` when another process holds it."""
+        self._renewing()
         with self._mutex:
             if gateway_id not in self._flights and gateway_id not in self._holds:
                 token = f"{self._owner()}:{uuid.uuid4().hex}"
                 key = LOCK_KEY.format(gateway_id=gateway_id)
-                if not redis.set(key, token, nx=True, px=lock_ms([])):
+                if not redis.set(key, token, nx=True, px=self._lease_ms):
                     raise GatewayBusy(gateway_id, owner_of(redis.get(key)))
                 self._hold_tokens[gateway_id] = token
             self._holds[gateway_id] = self._holds.get(gateway_id, 0) + 1
