@@ -65,7 +65,7 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
+TABLES = ("quality_intervals", "quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
           "energy_tariffs", "energy_slots", "energy_days", "energy_months", "energy_state",
           "meter_replacements", "linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
           "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
