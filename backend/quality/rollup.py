@@ -257,9 +257,9 @@ def _point_sql() -> str:
     rows = (
         "r AS (SELECT iv.*, m.*, "
         f"{vlo} AS vlo, {vhi} AS vhi, {vmean} AS vmean, {csum} AS csum, {thd} AS thd "
-        "FROM iv JOIN m ON m.d = iv.device_id), "
+        "FROM iv JOIN m ON m.d = iv.device_id OFFSET 0), "
         "g AS (SELECT r.*, (vlo IS NOT NULL AND vlo < "
-        f"{std.INTERRUPTION_PCT / 100} * nom) AS flagged FROM r), "
+        f"{std.INTERRUPTION_PCT / 100} * nom) AS flagged FROM r OFFSET 0), "
         "x AS (SELECT device_id, flagged, lower_pct, upper_pct, pft, thdmax, "
         "CASE WHEN NOT flagged THEN 100.0 * (vhi - nom) / nom END AS dev_hi, "
         "CASE WHEN NOT flagged THEN 100.0 * (vlo - nom) / nom END AS dev_lo, "
@@ -281,7 +281,8 @@ def _point_sql() -> str:
         "CASE WHEN NOT flagged THEN thd END AS thd, "
         "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN vmean END AS cx, "
         "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN csum END AS cy "
-        "FROM g) ")
+        # OFFSET 0: computed once a row, not once per aggregate that reads the value
+        "FROM g OFFSET 0) ")
     sel = ", ".join((
         "device_id", "count(*) AS n_all", "count(*) FILTER (WHERE flagged) AS n_flagged",
         "count(dev_hi) AS vd_n",
