@@ -109,6 +109,10 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # yesterday in its time zone, rewritten whole, so hourly runs after midnight agree.
     JobSpec("quality.daily", "workers.jobs.quality.daily", "periodic", timeout=1800,
             ttl=3600, result_ttl=DAY, failure_ttl=7 * DAY, every=3600),
+    # Power quality's 10-minute rollup (backend/quality/rollup.py): devices with new, late
+    # or re-sent quality readings (marked by ingest) re-rolled from their mark; idempotent.
+    JobSpec("quality.rollup", "workers.jobs.quality.rollup", "periodic", timeout=600,
+            ttl=60, result_ttl=600, failure_ttl=DAY, every=60),
     # Inspection plans due today or overdue (backend/inspections/reminders.py): the site's
     # managers told once per due date (a row per plan and date); idempotent.
     JobSpec("inspections.remind", "workers.jobs.inspections.remind", "periodic", timeout=300,

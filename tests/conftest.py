@@ -78,7 +78,7 @@ def app(settings):
 
 
 TABLES = ("uplink_outbox", "uplink_state", "uplink_received", "site_uplinks",
-          "site_credentials", "quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
+          "site_credentials", "quality_intervals", "quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
           "energy_tariffs", "energy_slots", "energy_days", "energy_months", "energy_state",
           "meter_replacements", "linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
           "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",

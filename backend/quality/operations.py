@@ -15,7 +15,7 @@ from backend.facility.operations import devices
 from backend.facility.sites import get_site
 from backend.facility.topology import site_topology
 from backend.models import Device, QualityDaily, Site
-from backend.quality import diagnosis, events, report, store
+from backend.quality import diagnosis, events, report, rollup, store
 from backend.settings import setting
 
 POINT_KINDS = ("breaker", "meter")
@@ -55,8 +55,31 @@ def site_points(site_id: int) -> list[Device]:
 
 
 # --- the analysis -------------------------------------------------------------------------
+def _finish(d: Device, spec: report.PointSpec, rep: dict, samples, changes) -> dict:
+    evs = events.voltage_events(samples.get(d.id, []), spec.nominal_v)
+    evs += events.state_events(changes.get(d.id, []))
+    rep["events"] = sorted(evs, key=lambda e: e["start"])
+    rep["spec"] = {"phases": spec.phases, "nominal_v": spec.nominal_v,
+                   "rated_current": spec.rated_current, "pf_target": spec.pf_target}
+    return rep
+
+
 def analyse(points: list[Device], start: datetime, end: datetime) -> dict[int, dict]:
-    """device id -> its report: indices, events (readings and breaker states)."""
+    """device id -> its report: indices, events (readings and breaker states), from the
+    10-minute rollup with the indices' statistics computed in SQL (rollup.py); the same
+    answer as ``analyse_raw``."""
+    specs = {d.id: spec_for(d) for d in points}
+    stats = rollup.point_stats(specs, start, end)
+    samples = rollup.disturbed_samples({i: s.nominal_v for i, s in specs.items()}, start, end)
+    changes = store.state_changes(list(specs), start, end)
+    return {d.id: _finish(d, specs[d.id],
+                          report.point_indices_from_stats(stats.get(d.id), specs[d.id]),
+                          samples, changes) for d in points}
+
+
+def analyse_raw(points: list[Device], start: datetime, end: datetime) -> dict[int, dict]:
+    """The reference computation: every interval from ``readings``, the indices in
+    Python (report.point_indices), every voltage sample through events.py."""
     ids = [d.id for d in points]
     aggs = store.aggregates(ids, start, end)
     samples = store.voltage_samples(ids, start, end)
@@ -64,13 +87,8 @@ def analyse(points: list[Device], start: datetime, end: datetime) -> dict[int, d
     out = {}
     for d in points:
         spec = spec_for(d)
-        rep = report.point_indices(aggs.get(d.id, []), spec)
-        evs = events.voltage_events(samples.get(d.id, []), spec.nominal_v)
-        evs += events.state_events(changes.get(d.id, []))
-        rep["events"] = sorted(evs, key=lambda e: e["start"])
-        rep["spec"] = {"phases": spec.phases, "nominal_v": spec.nominal_v,
-                       "rated_current": spec.rated_current, "pf_target": spec.pf_target}
-        out[d.id] = rep
+        out[d.id] = _finish(d, spec, report.point_indices(aggs.get(d.id, []), spec),
+                            samples, changes)
     return out
 
 

@@ -52,18 +52,33 @@ def _round(v: float | None, nd: int = 4) -> float | None:
     return None if v is None else round(v, nd)
 
 
+def _stats(values: list[float], flags: list[bool], low: bool = False) -> dict:
+    """What an index's result is built from: the count, the compliant count, the 95 %
+    value (the lower-side one with ``low``), the extremes. rollup.point_stats computes
+    the same in SQL."""
+    return {"n": len(values), "ok": sum(1 for f in flags if f),
+            "p95": ix.p95_low(values) if low else ix.p95(values),
+            "max": max(values) if values else None, "min": min(values) if values else None}
+
+
 def _result(key: str, unit: str, standard: str | None, limits: dict, values: list[float],
             flags: list[bool], compliant: bool | None, *, method: str,
             approximate: bool = False, note: str = "", low: bool = False) -> dict:
+    return _result_of(key, unit, standard, limits, _stats(values, flags, low), compliant,
+                      method=method, approximate=approximate, note=note)
+
+
+def _result_of(key: str, unit: str, standard: str | None, limits: dict, st: dict,
+               compliant: bool | None, *, method: str, approximate: bool = False,
+               note: str = "") -> dict:
+    n = st["n"]
     return {
         "key": key, "unit": unit, "standard": standard, "limits": limits,
-        "available": bool(values), "intervals": len(values),
-        "compliant_intervals": sum(1 for f in flags if f),
-        "compliance_pct": _round(ix.compliance_pct(flags), 2),
-        "p95": _round(ix.p95_low(values) if low else ix.p95(values)),
-        "max": _round(max(values) if values else None),
-        "min": _round(min(values) if values else None),
-        "compliant": compliant if values else None,
+        "available": bool(n), "intervals": n,
+        "compliant_intervals": st["ok"],
+        "compliance_pct": _round(100.0 * st["ok"] / n, 2) if n else None,
+        "p95": _round(st["p95"]), "max": _round(st["max"]), "min": _round(st["min"]),
+        "compliant": compliant if n else None,
         "approximate": approximate, "method": method, "note": note,
     }
 
@@ -84,16 +99,23 @@ def voltage_deviation(rows: Sequence[dict], spec: PointSpec) -> dict:
         highs.append(max(devs))
         lows.append(min(devs))
         flags.append(lim.lower_pct <= min(devs) and max(devs) <= lim.upper_pct)
-    res = _result("voltage_deviation", "%", lim.clause,
-                  {"upper_pct": lim.upper_pct, "lower_pct": lim.lower_pct,
-                   "nominal_v": spec.nominal_v, "supply": lim.supply},
-                  highs, flags, None, method="10-min RMS of each phase vs the nominal")
+    st = _stats(highs, flags)
+    st.update(p95_low=ix.p95_low(lows), min=min(lows) if lows else None)
+    return voltage_deviation_of(st, spec)
+
+
+def voltage_deviation_of(st: dict, spec: PointSpec) -> dict:
+    """``st``: the highest phase's deviations (n, ok, p95, max), the lowest phase's
+    (p95_low, min)."""
+    lim = std.deviation_limit(spec.phases)
+    res = _result_of("voltage_deviation", "%", lim.clause,
+                     {"upper_pct": lim.upper_pct, "lower_pct": lim.lower_pct,
+                      "nominal_v": spec.nominal_v, "supply": lim.supply},
+                     st, None, method="10-min RMS of each phase vs the nominal")
     # the 95 % value of the highest phase's deviation (upper side) and of the lowest
     # phase's (lower side): 95 % of the intervals lie between them
-    res["p95"] = _round(ix.p95(highs))
-    res["p95_low"] = _round(ix.p95_low(lows))
-    res["min"] = _round(min(lows) if lows else None)
-    if highs:
+    res["p95_low"] = _round(st["p95_low"])
+    if st["n"]:
         res["compliant"] = (res["p95"] <= lim.upper_pct and res["p95_low"] >= lim.lower_pct)
     return res
 
@@ -124,48 +146,63 @@ METHODS = {
 
 
 def voltage_unbalance(rows: Sequence[dict], spec: PointSpec) -> dict:
+    values, flags, methods = [], [], set()
+    if spec.phases == 3:
+        for row in rows:
+            u2, method = _unbalance_of(row, spec)
+            if u2 is None:
+                continue
+            values.append(u2)
+            methods.add(method)
+            flags.append(u2 <= std.UNBALANCE_NORMAL_PCT)
+    return voltage_unbalance_of(_stats(values, flags), spec, methods)
+
+
+def voltage_unbalance_of(st: dict, spec: PointSpec, methods: set[str]) -> dict:
     limits = {"normal_pct": std.UNBALANCE_NORMAL_PCT, "short_time_pct": std.UNBALANCE_SHORT_PCT}
     if spec.phases != 3:
         return _result("voltage_unbalance", "%", std.UNBALANCE_CLAUSE, limits, [], [], None,
                        method="", note="single-phase point: no unbalance")
-    values, flags, methods = [], [], set()
-    for row in rows:
-        u2, method = _unbalance_of(row, spec)
-        if u2 is None:
-            continue
-        values.append(u2)
-        methods.add(method)
-        flags.append(u2 <= std.UNBALANCE_NORMAL_PCT)
     approximate = "magnitudes" in methods or not methods
     method = "magnitudes" if "magnitudes" in methods else (sorted(methods) or ["magnitudes"])[0]
-    res = _result("voltage_unbalance", "%", std.UNBALANCE_CLAUSE, limits, values, flags, None,
-                  method=METHODS[method], approximate=approximate)
-    if values:
+    res = _result_of("voltage_unbalance", "%", std.UNBALANCE_CLAUSE, limits, st, None,
+                     method=METHODS[method], approximate=approximate)
+    if st["n"]:
         res["compliant"] = (res["p95"] <= std.UNBALANCE_NORMAL_PCT
                             and res["max"] <= std.UNBALANCE_SHORT_PCT)
     return res
 
 
+def current_floor(spec: PointSpec) -> float:
+    return (std.CURRENT_MIN_LOAD * spec.rated_current if spec.rated_current
+            else std.CURRENT_MIN_A)
+
+
 def current_unbalance(rows: Sequence[dict], spec: PointSpec) -> dict:
+    values, flags = [], []
+    floor = current_floor(spec)
+    if spec.phases == 3:
+        for row in rows:
+            cs = _phase_values(row, "current", 3)
+            if not cs or max(cs) < floor:
+                continue
+            u = ix.current_unbalance(*cs)
+            values.append(u)
+            flags.append(u <= std.CURRENT_UNBALANCE_PCT)
+    return current_unbalance_of(_stats(values, flags), spec)
+
+
+def current_unbalance_of(st: dict, spec: PointSpec) -> dict:
     limits = {"max_pct": std.CURRENT_UNBALANCE_PCT}
     if spec.phases != 3:
         return _result("current_unbalance", "%", None, limits, [], [], None, method="",
                        note="single-phase point: no unbalance")
-    floor = (std.CURRENT_MIN_LOAD * spec.rated_current if spec.rated_current
-             else std.CURRENT_MIN_A)
-    values, flags = [], []
-    for row in rows:
-        cs = _phase_values(row, "current", 3)
-        if not cs or max(cs) < floor:
-            continue
-        u = ix.current_unbalance(*cs)
-        values.append(u)
-        flags.append(u <= std.CURRENT_UNBALANCE_PCT)
-    res = _result("current_unbalance", "%", None, limits, values, flags, None,
-                  method="(max - min) / max of the 10-min phase currents, while loaded "
-                         f"(max phase >= {floor:g} A)",
-                  note="no GB/T limit at a feeder; the alarm rule's 25 % warning")
-    if values:
+    floor = current_floor(spec)
+    res = _result_of("current_unbalance", "%", None, limits, st, None,
+                     method="(max - min) / max of the 10-min phase currents, while loaded "
+                            f"(max phase >= {floor:g} A)",
+                     note="no GB/T limit at a feeder; the alarm rule's 25 % warning")
+    if st["n"]:
         res["compliant"] = res["p95"] <= std.CURRENT_UNBALANCE_PCT
     return res
 
@@ -179,12 +216,16 @@ def frequency(rows: Sequence[dict], spec: PointSpec) -> dict:
         d = abs(f - std.NOMINAL_HZ)
         values.append(d)
         flags.append(d <= std.FREQUENCY_LIMIT_HZ)
-    res = _result("frequency", "Hz", std.FREQUENCY_CLAUSE,
-                  {"max_deviation_hz": std.FREQUENCY_LIMIT_HZ}, values, flags, None,
-                  method="|10-min mean frequency - 50 Hz| (IEC 61000-4-30 measures 10-s "
-                         "values; the poll rate allows the interval mean)",
-                  approximate=True)
-    if values:
+    return frequency_of(_stats(values, flags), spec)
+
+
+def frequency_of(st: dict, spec: PointSpec) -> dict:
+    res = _result_of("frequency", "Hz", std.FREQUENCY_CLAUSE,
+                     {"max_deviation_hz": std.FREQUENCY_LIMIT_HZ}, st, None,
+                     method="|10-min mean frequency - 50 Hz| (IEC 61000-4-30 measures 10-s "
+                            "values; the poll rate allows the interval mean)",
+                     approximate=True)
+    if st["n"]:
         res["compliant"] = res["p95"] <= std.FREQUENCY_LIMIT_HZ and \
             res["max"] <= std.FREQUENCY_LIMIT_HZ
     return res
@@ -201,10 +242,14 @@ def power_factor(rows: Sequence[dict], spec: PointSpec) -> dict:
             continue
         values.append(pf)
         flags.append(pf >= spec.pf_target - 1e-9)
-    res = _result("power_factor", "", None, {"target": spec.pf_target}, values, flags, None,
-                  method="P / sqrt(P² + Q²) of the 10-min mean powers", low=True,
-                  note="a target (setting quality_power_factor_target), not a GB/T limit")
-    if values:
+    return power_factor_of(_stats(values, flags, low=True), spec)
+
+
+def power_factor_of(st: dict, spec: PointSpec) -> dict:
+    res = _result_of("power_factor", "", None, {"target": spec.pf_target}, st, None,
+                     method="P / sqrt(P² + Q²) of the 10-min mean powers",
+                     note="a target (setting quality_power_factor_target), not a GB/T limit")
+    if st["n"]:
         res["compliant"] = res["p95"] >= spec.pf_target - 1e-9
     return res
 
@@ -223,11 +268,16 @@ def thd_voltage(rows: Sequence[dict], spec: PointSpec) -> dict:
             continue
         values.append(max(ts))
         flags.append(max(ts) <= thd_max)
-    res = _result("thd_voltage", "%", std.HARMONIC_CLAUSE,
-                  {"max_pct": thd_max, "level_kv": spec.level_kv}, values, flags, None,
-                  method="10-min mean of the device's reported voltage THD, highest phase",
-                  note="" if values else "the device reports no harmonics")
-    if values:
+    return thd_voltage_of(_stats(values, flags), spec)
+
+
+def thd_voltage_of(st: dict, spec: PointSpec) -> dict:
+    thd_max, _odd, _even = harmonic_limit(spec.level_kv)
+    res = _result_of("thd_voltage", "%", std.HARMONIC_CLAUSE,
+                     {"max_pct": thd_max, "level_kv": spec.level_kv}, st, None,
+                     method="10-min mean of the device's reported voltage THD, highest phase",
+                     note="" if st["n"] else "the device reports no harmonics")
+    if st["n"]:
         res["compliant"] = res["p95"] <= thd_max
     return res
 
@@ -240,6 +290,31 @@ def point_indices(rows: Sequence[dict], spec: PointSpec) -> dict:
                                                 thd_voltage)}
     return {"intervals": len(rows), "flagged_intervals": len(rows) - len(good),
             "indices": out, "voltage_load_r": _round(voltage_load_r(good, spec), 4)}
+
+
+_METHOD_FLAGS = {"vu_m": "magnitudes", "vu_l": "line_to_line", "vu_p": "phasors"}
+
+
+def point_indices_from_stats(st: dict | None, spec: PointSpec) -> dict:
+    """``point_indices`` from the statistics rollup.point_stats computes in SQL (one
+    row of it; None: no intervals): the same result for the same intervals."""
+    st = st or {}
+
+    def of(prefix: str) -> dict:
+        return {k: st.get(f"{prefix}_{k}") for k in ("p95", "max", "min")} | {
+            "n": st.get(f"{prefix}_n") or 0, "ok": st.get(f"{prefix}_ok") or 0}
+    vd = of("vd") | {"p95_low": st.get("vd_p95_low")}
+    methods = {m for k, m in _METHOD_FLAGS.items() if st.get(k)}
+    out = {"voltage_deviation": voltage_deviation_of(vd, spec),
+           "voltage_unbalance": voltage_unbalance_of(of("vu"), spec, methods),
+           "current_unbalance": current_unbalance_of(of("cu"), spec),
+           "frequency": frequency_of(of("fr"), spec),
+           "power_factor": power_factor_of(of("pf"), spec),
+           "thd_voltage": thd_voltage_of(of("th"), spec)}
+    r = st.get("r") if (st.get("r_n") or 0) >= 3 else None
+    n = st.get("n_all") or 0
+    return {"intervals": n, "flagged_intervals": st.get("n_flagged") or 0,
+            "indices": out, "voltage_load_r": _round(r, 4)}
 
 
 def voltage_load_r(rows: Sequence[dict], spec: PointSpec) -> float | None:

@@ -17,8 +17,9 @@ from backend.models import QualityDaily
 from backend.models.telemetry import METRICS, METRICS_BY_ID
 from backend.quality.standards import INTERVAL_S
 
+# phase angles are averaged, not RMS'd (the RMS of -120° would be +120°)
 _RMS = [m.id for m in METRICS.values() if m.name.startswith(("voltage_", "current_"))
-        and m.kind == "analog"]
+        and m.kind == "analog" and "angle" not in m.name]
 _ANALOG = ("voltage_a", "voltage_b", "voltage_c", "current_a", "current_b", "current_c",
            "frequency", "active_power", "reactive_power", "power_factor")
 # what richer devices add: line-to-line voltages and THD (the SDM630 profile), phase

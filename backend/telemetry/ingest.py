@@ -70,6 +70,14 @@ STORED_KEY = "gw:stats:readings_stored"   # readings stored since the counter be
 # Sorted set: device id -> the oldest counter reading (epoch s) stored since the energy
 # rollup last took the set (backend/energy/rollup.py): late and re-sent readings included.
 ENERGY_DIRTY_KEY = "gw:energy:dirty"
+# The same for power quality's 10-minute rollup (backend/quality/rollup.py): device id ->
+# the oldest reading of a quality metric stored since the rollup last took the set.
+QUALITY_DIRTY_KEY = "gw:quality:dirty"
+QUALITY_METRICS = ("voltage_a", "voltage_b", "voltage_c", "current_a", "current_b",
+                   "current_c", "frequency", "active_power", "reactive_power", "power_factor",
+                   "voltage_ab", "voltage_bc", "voltage_ca", "voltage_angle_b",
+                   "voltage_angle_c", "thd_voltage_a", "thd_voltage_b", "thd_voltage_c")
+_QUALITY = tuple(n for n in QUALITY_METRICS if n in METRICS)
 _DOCS = LatestDocs()      # this process's latest-values documents, parsed (a memo)
 
 
@@ -128,7 +136,8 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
         result.stored = _copy(engine, lines, months, items, outbox)
     if updates or result.stored:
         marks = _energy_marks(items) if result.stored else {}
-        result.events = _publish(updates, docs, site_of, result.stored, marks)
+        qmarks = _energy_marks(items, _QUALITY) if result.stored else {}
+        result.events = _publish(updates, docs, site_of, result.stored, marks, qmarks)
     return result
 
 
@@ -295,11 +304,13 @@ def _copy(engine, lines: list[str], months, items=(), outbox: dict | None = None
     raise AssertionError("unreachable")
 
 
-def _energy_marks(items) -> dict[str, float]:
-    """Per device with counter values in the batch, its oldest such ts (epoch s)."""
+def _energy_marks(items, names=None) -> dict[str, float]:
+    """Per device with counter values (or values of ``names``) in the batch, its oldest
+    such ts (epoch s)."""
+    names = _COUNTERS if names is None else names
     marks: dict[str, float] = {}
     for device_id, ts, values in items:
-        if any(name in values for name in _COUNTERS):
+        if any(name in values for name in names):
             key, t = str(device_id), ts.timestamp()
             if t < marks.get(key, math.inf):
                 marks[key] = t
@@ -307,7 +318,8 @@ def _energy_marks(items) -> dict[str, float]:
 
 
 def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
-             site_of: dict[int, int], stored: int, marks: dict[str, float]) -> int:
+             site_of: dict[int, int], stored: int, marks: dict[str, float],
+             qmarks: dict[str, float] | None = None) -> int:
     """Latest-values documents (one MSET), one ``reading`` event per site and the count of
     stored rows (the status line's rate), in one pipeline.
 
@@ -330,6 +342,8 @@ def _publish(updates: dict[int, dict[str, dict]], docs: dict[int, tuple],
         pipe.incrby(STORED_KEY, stored)
     if marks:   # LT: an existing mark only moves back in time
         pipe.zadd(ENERGY_DIRTY_KEY, marks, lt=True)
+    if qmarks:
+        pipe.zadd(QUALITY_DIRTY_KEY, qmarks, lt=True)
     for site_id, devices in by_site.items():
         stream.publish(site_id, "reading", {"devices": devices}, pipe=pipe)
     pipe.execute()

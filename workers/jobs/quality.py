@@ -1,10 +1,12 @@
-"""Power quality's daily results: idempotent, takes only plain values."""
+"""Power quality's jobs: the 10-minute rollup and the daily results; idempotent, take
+only plain values."""
 from __future__ import annotations
 
 import logging
 from datetime import date
 
 from backend.extensions import db
+from backend.quality import rollup as quality_rollup
 from backend.quality.operations import compute_day, compute_yesterday
 from backend.runtime.context import app_context
 
@@ -22,3 +24,9 @@ def daily(site_id: int | None = None, day: str | None = None) -> dict:
             db.session.commit()
     log.info("quality.daily: %s", done)
     return done
+
+
+def rollup() -> dict:
+    """Every marked device's intervals re-rolled from its mark (backend/quality/rollup.py)."""
+    with app_context():
+        return quality_rollup.run()
