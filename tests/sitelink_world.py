@@ -54,7 +54,7 @@ def centre_urls(urls: dict) -> dict:
     index = (redis_lib.Redis.from_url(urls["redis_url"]).connection_pool
              .connection_kwargs.get("db", 0) + 8) % 16
     if parts.scheme == "unix":       # the embedded Redis: a socket, the db in the query
-        other = urlunsplit(parts._replace(query=f"db={index}"))
+        other = f"{urls['redis_url'].split('?')[0]}?db={index}"  # urlunsplit drops unix:// 's //
     else:
         other = urlunsplit(parts._replace(path=f"/{index}"))
     return {"database_url": db_url, "redis_url": other}

@@ -21,7 +21,8 @@ from tests.test_authorization import api_routes, resolve_path
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 NO_BODY = {"POST /api/v1/auth/refresh", "POST /api/v1/auth/logout",
            "POST /api/v1/alarms/<int:alarm_id>/take", "POST /api/v1/stream/ticket",
-           "POST /api/v1/sites/<int:site_id>/linkage-rules/defaults"}
+           "POST /api/v1/sites/<int:site_id>/linkage-rules/defaults",
+           "POST /api/v1/uplink/resume", "POST /api/v1/sites/<int:site_id>/credentials"}
 
 
 @pytest.fixture
