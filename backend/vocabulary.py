@@ -24,3 +24,16 @@ TRIP_ZH = {"over_voltage": "过压", "under_voltage": "欠压", "phase_loss": "�
 # Alarm levels, lowest first (预警, 报警).
 LEVELS = ("warning", "alarm")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
+
+
+def nominal_phase_voltage(attributes: dict | None) -> float | None:
+    """A device's declared nominal phase (line-to-neutral) voltage, V, from its
+    ``attributes``: ``nominal_voltage`` (phase volts) or ``nominal_kv`` (the system's
+    line-to-line kV, as a high-side meter behind PTs declares it: kV x 1000 / √3); None
+    when it declares neither (the 230 V / 220 V defaults apply)."""
+    attrs = attributes or {}
+    for key, factor in (("nominal_voltage", 1.0), ("nominal_kv", 1000 / 3 ** 0.5)):
+        v = attrs.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            return float(v) * factor
+    return None

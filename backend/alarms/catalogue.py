@@ -41,6 +41,19 @@ class Device:
     rated_current: float | None = None
     rated_power: float | None = None
     rated_residual_current: float | None = None
+    nominal_v: float | None = None      # declared phase voltage; None: NOMINAL_V
+
+
+def dead_v(dev) -> float:
+    """Below this a phase is lost (no voltage), not just low: half the nominal."""
+    return 0.5 * (dev.nominal_v or NOMINAL_V) if dev is not None else DEAD_V
+
+
+def voltage_scale(dev) -> float:
+    """The factor from the catalogue's volts (stated for NOMINAL_V) to this device's:
+    a 10 kV meter's phase voltage is 5.8 kV, which 230 V limits would call an
+    over-voltage."""
+    return (dev.nominal_v / NOMINAL_V) if dev is not None and dev.nominal_v else 1.0
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,7 @@ def phase_loss(values, dev):
     vs = _phases(values, "voltage")
     if len(vs) < 3:
         return None
-    lost = sum(1 for v in vs if v < DEAD_V)
+    lost = sum(1 for v in vs if v < dead_v(dev))
     return 1.0 if 0 < lost < 3 else 0.0
 
 
@@ -130,7 +143,7 @@ def voltage_imbalance(values, dev):
     """Largest deviation from the mean, % of the mean (the usual field approximation of
     GB/T 15543's negative-sequence ratio); only while every phase is energised."""
     vs = _phases(values, "voltage")
-    if len(vs) < 3 or min(vs) < DEAD_V:
+    if len(vs) < 3 or min(vs) < dead_v(dev):
         return None
     mean = sum(vs) / 3
     return 100.0 * max(abs(v - mean) for v in vs) / mean
@@ -152,7 +165,7 @@ def current_imbalance(values, dev):
 def frequency_deviation(values, dev):
     f = _num(values, "frequency")
     vs = _phases(values, "voltage")
-    if f is None or (vs and max(vs) < DEAD_V):   # a dead line has no frequency to judge
+    if f is None or (vs and max(vs) < dead_v(dev)):   # a dead line has no frequency to judge
         return None
     return abs(f - NOMINAL_HZ)
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from backend.alarms.catalogue import Device as RuleDevice
 from backend.extensions import db
 from backend.models import Board, Circuit, Device, Gateway
+from backend.vocabulary import nominal_phase_voltage
 
 TTL = 15.0
 
@@ -102,7 +103,8 @@ def _load_site(site_id: int) -> SiteCtx:
             d.id, site_id, d.code, d.name, d.kind, d.circuit_id, c.name if c else None,
             c.category if c else None, d.area_id or (c.area_id if c else None), board_id,
             boards[board_id].name if board_id in boards else None, d.gateway_id, up, ups,
-            RuleDevice(d.id, d.kind, d.rated_current, d.rated_power, d.rated_residual_current))
+            RuleDevice(d.id, d.kind, d.rated_current, d.rated_power, d.rated_residual_current,
+                       nominal_phase_voltage(d.attributes)))
         if d.circuit_id is not None:
             by_circuit.setdefault(d.circuit_id, []).append(d.id)
         if d.gateway_id in gateways:

@@ -135,7 +135,9 @@ def evaluate(device_ids, outcomes=(), *, now: datetime | None = None,
     def run(subject, rule, site_id, category, device, gateway_id, value, trip=None,
             limit_device=None):
         key = (subject, rule.key)
-        limits = overrides[site_id].resolve(rule.key, site_id, category, limit_device)
+        scale = (catalogue.voltage_scale(device.rule_device)
+                 if device is not None and rule.unit == "V" else 1.0)
+        limits = overrides[site_id].resolve(rule.key, site_id, category, limit_device, scale)
         tripped = trip is not None and trip in rule.trip_causes
         if key not in states and key not in alarms and (value is None or (
                 not tripped and condition_level(rule.direction, limits, value, False) is None)):

@@ -54,9 +54,12 @@ class Overrides:
         self._cache: dict[tuple, dict[str, EffectiveLimit]] = defaultdict(dict)
 
     def resolve(self, rule_key: str, site_id: int, category: str | None,
-                device_id: int | None) -> dict[str, EffectiveLimit]:
-        """level -> EffectiveLimit for every level the rule defines."""
-        key = (rule_key, site_id, category, device_id)
+                device_id: int | None, scale: float = 1.0) -> dict[str, EffectiveLimit]:
+        """level -> EffectiveLimit for every level the rule defines. ``scale``: the
+        device's nominal against the catalogue's (``catalogue.voltage_scale``, for rules
+        in volts): thresholds from the catalogue, the site or a category are stated for
+        the catalogue's nominal and are scaled; a device's own override is in its volts."""
+        key = (rule_key, site_id, category, device_id, scale)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -66,6 +69,7 @@ class Overrides:
             eff = {"enabled": True, "threshold": limit.threshold,
                    "clear_threshold": limit.clear, "hold_seconds": limit.hold}
             source = "default"
+            own = set()                       # fields the device's own row set
             if site_id in self._sites:
                 for scope, target in (("site", None), ("category", category),
                                       ("device", device_id)):
@@ -78,8 +82,13 @@ class Overrides:
                         if getattr(o, f) is not None:
                             eff[f] = getattr(o, f)
                             source = scope
-            out[level] = EffectiveLimit(bool(eff["enabled"]), float(eff["threshold"]),
-                                        float(eff["clear_threshold"]),
+                            if scope == "device":
+                                own.add(f)
+            th, cl = float(eff["threshold"]), float(eff["clear_threshold"])
+            if scale != 1.0:
+                th = th if "threshold" in own else th * scale
+                cl = cl if "clear_threshold" in own else cl * scale
+            out[level] = EffectiveLimit(bool(eff["enabled"]), th, cl,
                                         float(eff["hold_seconds"]), source)
         self._cache[key] = out
         return out

@@ -17,7 +17,8 @@ import logging
 from sqlalchemy import event, select
 
 from backend.accounts.security import Actor
-from backend.alarms.catalogue import ALL_RULES, RULES
+from backend.alarms.catalogue import ALL_RULES, RULES, voltage_scale
+from backend.alarms.catalogue import Device as RuleDevice
 from backend.alarms.limits import Override, Overrides
 from backend.errors import Conflict, invalid_field
 from backend.extensions import db, redis
@@ -25,6 +26,7 @@ from backend.facility.crud import SiteResource, ref
 from backend.facility.operations import devices as device_service
 from backend.models import Circuit, Device, Role
 from backend.models.alarms import AlarmRule
+from backend.vocabulary import nominal_phase_voltage
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +63,22 @@ def device_limits(actor: Actor, device_id: int) -> list[dict]:
     for rule in RULES.values():
         if device.kind not in rule.kinds:
             continue
+        scale = _scale(rule.key, {device.id: device.attributes}, device.id)
         for level, eff in overrides.resolve(rule.key, device.site_id, category,
-                                            device.id).items():
+                                            device.id, scale).items():
             out.append({"rule": rule.key, "zh": rule.zh, "en": rule.en, "unit": rule.unit,
                         "direction": rule.direction, "level": level, "enabled": eff.enabled,
                         "threshold": eff.threshold, "clear_threshold": eff.clear,
                         "hold_seconds": eff.hold, "source": eff.source})
     return out
+
+
+def _scale(rule_key: str, attributes: dict[int, dict | None], device_id: int | None) -> float:
+    """The rule's limits' factor for the device (its nominal voltage, rules in volts)."""
+    if device_id is None or ALL_RULES[rule_key].unit != "V":
+        return 1.0
+    return voltage_scale(RuleDevice(device_id, "", nominal_v=nominal_phase_voltage(
+        attributes.get(device_id))))
 
 
 def _categories(device_ids) -> dict[int, str | None]:
@@ -176,9 +187,12 @@ def check_effective(site_id: int, *, removed: Override | None, added: Override |
     device_ids = {r.device_id for r in rows if r.device_id is not None}
     device_ids |= {c.device_id for c in changes if c.device_id is not None}
     categories = _categories(device_ids)
+    attributes = dict(db.session.execute(select(Device.id, Device.attributes).where(
+        Device.id.in_(list(device_ids)))).all()) if device_ids else {}
     for change in changes:
         for category, device_id in _affected(change, rows, added, categories):
-            _check_resolved(overrides, change.rule, site_id, category, device_id, added)
+            _check_resolved(overrides, change.rule, site_id, category, device_id, added,
+                            _scale(change.rule, attributes, device_id))
 
 
 def _affected(change: Override, rows, added, categories) -> set[tuple]:
@@ -203,9 +217,9 @@ def _affected(change: Override, rows, added, categories) -> set[tuple]:
 
 
 def _check_resolved(overrides: Overrides, rule_key: str, site_id: int, category, device_id,
-                    added: Override | None) -> None:
+                    added: Override | None, scale: float = 1.0) -> None:
     rule = ALL_RULES[rule_key]
-    limits = overrides.resolve(rule_key, site_id, category, device_id)
+    limits = overrides.resolve(rule_key, site_id, category, device_id, scale)
     where = ("device " + str(device_id) if device_id else
              f"category {category}" if category else "the site")
     above = rule.direction == "above"

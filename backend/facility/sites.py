@@ -1,6 +1,8 @@
 """Sites: created and deleted by system administrators, edited by the site's admins."""
 from __future__ import annotations
 
+import math
+
 from sqlalchemy import func, or_, select
 
 from backend.accounts import audit
@@ -18,6 +20,7 @@ from backend.models import (
     Site,
     user_sites,
 )
+from backend.vocabulary import nominal_phase_voltage
 
 SITE_DEPENDENTS = ((Area, "areas"), (DistributionRoom, "rooms"), (Board, "boards"),
                    (Circuit, "circuits"), (Gateway, "gateways"), (Device, "devices"))
@@ -101,3 +104,31 @@ def sites_of(conn, device_ids) -> dict[int, int]:
         return {}
     rows = conn.execute(select(Device.id, Device.site_id).where(Device.id.in_(ids))).all()
     return {d: s for d, s in rows}
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        v = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def sites_and_nominals(conn, device_ids) -> tuple[dict[int, int], dict[int, float]]:
+    """``sites_of`` and, in the same query, device id -> its declared nominal phase
+    voltage (``vocabulary.nominal_phase_voltage``: a high-side meter's 10 kV) for the
+    devices that declare one."""
+    ids = list(set(device_ids))
+    if not ids:
+        return {}, {}
+    rows = conn.execute(select(Device.id, Device.site_id,
+                               Device.attributes["nominal_voltage"].as_string(),
+                               Device.attributes["nominal_kv"].as_string())
+                        .where(Device.id.in_(ids))).all()
+    nominal = {}
+    for device_id, _site, volts, kv in rows:
+        if volts is not None or kv is not None:     # text (->>): a number or not
+            v = nominal_phase_voltage({"nominal_voltage": _number(volts), "nominal_kv": _number(kv)})
+            if v is not None:
+                nominal[device_id] = v
+    return {d: s for d, s, _v, _k in rows}, nominal

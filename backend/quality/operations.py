@@ -17,6 +17,7 @@ from backend.facility.topology import site_topology
 from backend.models import Device, QualityDaily, Site
 from backend.quality import diagnosis, events, report, rollup, store
 from backend.settings import setting
+from backend.vocabulary import nominal_phase_voltage
 
 POINT_KINDS = ("breaker", "meter")
 MAX_SPAN = timedelta(days=31)
@@ -38,15 +39,17 @@ def period(args: dict) -> tuple[datetime, datetime]:
 
 def spec_for(device: Device) -> report.PointSpec:
     """A point's spec: single-phase for 1P / 1P+N breakers; the nominal phase voltage
-    from the device's ``attributes.nominal_voltage`` else setting quality_nominal_voltage
-    (220 V, GB/T 156); the power-factor target from quality_power_factor_target."""
-    attrs = device.attributes or {}
-    nominal = attrs.get("nominal_voltage")
-    if not isinstance(nominal, (int, float)) or isinstance(nominal, bool) or nominal <= 0:
-        nominal = setting("quality_nominal_voltage")
+    from the device's ``attributes.nominal_voltage`` or ``nominal_kv``
+    (``vocabulary.nominal_phase_voltage``) else setting quality_nominal_voltage (220 V,
+    GB/T 156); the voltage level (harmonic limits) from ``nominal_kv``, else 0.38 kV; the
+    power-factor target from quality_power_factor_target."""
+    nominal = nominal_phase_voltage(device.attributes) or setting("quality_nominal_voltage")
+    kv = (device.attributes or {}).get("nominal_kv")
+    level = {"level_kv": float(kv)} if isinstance(kv, (int, float)) and not isinstance(
+        kv, bool) and kv > 0 else {}             # the harmonic limits' voltage level
     return report.PointSpec(phases=1 if device.poles in ("1P", "1P+N") else 3,
                             nominal_v=float(nominal), rated_current=device.rated_current,
-                            pf_target=float(setting("quality_power_factor_target")))
+                            pf_target=float(setting("quality_power_factor_target")), **level)
 
 
 def site_points(site_id: int) -> list[Device]:

@@ -29,7 +29,7 @@ from sqlalchemy import text
 from backend import uplink
 from backend.clock import iso, to_utc, utcnow
 from backend.extensions import db, redis
-from backend.facility.sites import sites_of
+from backend.facility.sites import sites_and_nominals
 from backend.live import stream
 from backend.models.telemetry import (
     METRICS,
@@ -110,7 +110,7 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
     now = now or utcnow()
     engine = db.engine
     with engine.connect() as conn:
-        site_of = sites_of(conn, (item[0] for item in batch))
+        site_of, nominal = sites_and_nominals(conn, (item[0] for item in batch))
     oldest = retention_cutoff(now)
     newest = now + timedelta(seconds=setting("telemetry_max_future_seconds"))
 
@@ -128,7 +128,7 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
 
     docs, prev = _previous(items)   # docs: device -> (document, its newest ts)
     _fill_counter_baselines(engine, items, prev)   # prev: device -> counter -> (v, ts, q)
-    lines, months, updates = _rows(items, docs, prev, result)
+    lines, months, updates = _rows(items, docs, prev, result, nominal)
     result.rows = len(lines)
     if lines:
         result.partitions_created = ensure_partitions(engine, months)
@@ -145,9 +145,18 @@ def _ingest(batch, now: datetime | None) -> IngestResult:
 # counter, lo, hi). One dict lookup per value instead of several attribute reads.
 _PLAN = {name: (m, f"{m.id}\t", m.kind in _NUMERIC, m.kind == "counter", m.lo, m.hi)
          for name, m in METRICS.items()}
+# The metrics in volts: their plausibility range is stated for a 230 V system and scales
+# with a device's declared nominal (a 10 kV meter's 5.8 kV phases are plausible there).
+_VOLTS = tuple(name for name, m in METRICS.items() if m.unit == "V")
+_LV_NOMINAL = 230.0
 
 
-def _rows(items, docs, prev, result: IngestResult):
+def _plan_for(nominal_v: float) -> dict:
+    k = nominal_v / _LV_NOMINAL
+    return {**_PLAN, **{n: (*_PLAN[n][:4], _PLAN[n][4] * k, _PLAN[n][5] * k) for n in _VOLTS}}
+
+
+def _rows(items, docs, prev, result: IngestResult, nominal: dict[int, float] | None = None):
     """The per-value loop: COPY lines, the months they fall in, and per device the cells
     {metric: {"v", "ts", "q"}} that move its latest-values document forward.
 
@@ -159,7 +168,9 @@ def _rows(items, docs, prev, result: IngestResult):
     """
     lines, months, updates = [], set(), {}
     top: dict[int, str | None] = {}        # device -> newest ts in its doc and this batch
+    plans = {d: _plan_for(v) for d, v in (nominal or {}).items()}
     for device_id, ts, values in items:
+        dplan = plans.get(device_id, _PLAN)
         ts_iso, head = iso(ts), f"{ts.isoformat()}\t"
         months.add(month_of(ts))
         (doc, newest), last = docs[device_id], prev[device_id]
@@ -169,7 +180,7 @@ def _rows(items, docs, prev, result: IngestResult):
         top[device_id] = ts_iso if fresh else newest
         tail = f"\t{device_id}\t"
         for name, raw in values.items():
-            plan = _PLAN.get(name)
+            plan = dplan.get(name)
             if plan is None:
                 result.rejected += 1
                 _warn_once(("metric", name), "ingest: unknown metric %r (device %s)", name,
@@ -182,7 +193,7 @@ def _rows(items, docs, prev, result: IngestResult):
             if numeric and type(raw) is float and lo <= raw <= hi:
                 value, q = raw, 0          # the common case, without a call (same result)
             else:
-                value, q = normalize(metric, raw)
+                value, q = normalize(metric, raw, lo, hi)
             if counter:
                 before = last.get(name)
                 if not q and before is not None and not before[2] & _BAD_BASELINE and (

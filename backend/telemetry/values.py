@@ -46,8 +46,10 @@ def _flags(metric: MetricDef, raw) -> tuple[float, int]:
     return math.nan, Q_INVALID
 
 
-def normalize(metric: MetricDef, raw) -> tuple[float, int]:
-    """A decoded value -> (stored number, quality)."""
+def normalize(metric: MetricDef, raw, lo: float | None = None,
+              hi: float | None = None) -> tuple[float, int]:
+    """A decoded value -> (stored number, quality); ``lo``/``hi``: this device's
+    plausibility range where it differs from the metric's (a 10 kV meter's volts)."""
     if metric.kind == "flags":
         return _flags(metric, raw)
     if metric.kind == "state":
@@ -68,7 +70,7 @@ def normalize(metric: MetricDef, raw) -> tuple[float, int]:
         return math.nan, Q_INVALID
     if not math.isfinite(value):
         return math.nan, Q_INVALID
-    if value < metric.lo or value > metric.hi:
+    if value < (metric.lo if lo is None else lo) or value > (metric.hi if hi is None else hi):
         return value, Q_OUT_OF_RANGE
     return value, 0
 
