@@ -38,6 +38,9 @@ class CircuitSpec:
     code: str
     category: str = "power"
     parent: str | None = None       # upstream circuit code
+    # a dual-power transfer switch's normal side: the standby circuit of the same board
+    # (its breaker normally open) that feeds this one's load side when this one is dead
+    standby: str | None = None
 
 
 @dataclass
@@ -124,7 +127,27 @@ def from_facility(path: Path | str, profile_dirs=()) -> FleetSpec:
             (d.get("attributes") or {}).get("role"),
             (d.get("attributes") or {}).get("transformer_ratio"),
             bool((d.get("attributes") or {}).get("normally_open"))))
+    _pair_transfer_switches(spec, {c["code"]: c.get("board")
+                                   for c in _records(doc, "circuits", path)}, feeders)
     return spec
+
+
+def _pair_transfer_switches(spec: FleetSpec, board_of: dict, feeders: dict) -> None:
+    """A board with a normally-open breaker's circuit (the standby supply, 备用电源) and
+    one other circuit that feeds something (the normal supply, 常用电源): the pair of a
+    dual-power transfer switch (ATS). What the normal side feeds is fed by the standby
+    while the normal side is dead and the standby live (the simulator's ``transfer``)."""
+    standby = {d.circuit for d in spec.devices
+               if d.kind == "breaker" and d.normally_open and d.circuit}
+    feeding = {f for f in feeders.values() if f} | {c.parent for c in spec.circuits if c.parent}
+    by_code = {c.code: c for c in spec.circuits}
+    for s_code in sorted(standby):
+        board = board_of.get(s_code)
+        normal = [c for c in spec.circuits if c.code != s_code and c.code not in standby
+                  and board is not None and board_of.get(c.code) == board
+                  and c.code in feeding]
+        if len(normal) == 1 and s_code in by_code:
+            normal[0].standby = s_code
 
 
 RATINGS = (10, 16, 20, 25, 32, 40, 50, 63, 80, 100, 125)

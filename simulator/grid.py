@@ -47,8 +47,10 @@ class Node:
         "pump_phase",
         "q",
         "rated",
+        "standby",
         "tanphi",
         "thd",
+        "via",
     )
 
     def __init__(self, code: str, category: str, rnd: random.Random):
@@ -70,6 +72,10 @@ class Node:
         self.disturb_until: float | None = None                  # simulated time
         self.thd: float | None = None          # injected voltage THD (%), spreads down
         self.line_thd: float | None = None
+        # a transfer switch's normal side: its standby node, and the node that feeds this
+        # one's children now (the standby while this side is dead and it is live) or None
+        self.standby: Node | None = None
+        self.via: Node | None = None
 
 
 class Grid:
@@ -81,7 +87,13 @@ class Grid:
             if c.parent in self.nodes and c.parent != c.code:
                 self.nodes[c.code].parent = self.nodes[c.parent]
                 self.nodes[c.parent].children.append(self.nodes[c.code])
+        for c in circuits:
+            sb = getattr(c, "standby", None)
+            if sb in self.nodes and sb != c.code:
+                self.nodes[c.code].standby = self.nodes[sb]
         self.order = self._topological()
+        self._pairs = [n for n in self.order if n.standby is not None]
+        standbys = {n.standby.code for n in self._pairs}
         rot = 0
         for node in self.order:
             brk = next((d for d in devices_by_circuit.get(node.code, ())
@@ -100,7 +112,7 @@ class Grid:
         for node in reversed(self.order):            # unrated nodes: from their children
             if not node.rated:
                 node.rated = max(63.0, 0.7 * sum(ch.rated for ch in node.children))
-            leaf = not node.children
+            leaf = not node.children and node.code not in standbys   # a standby: a feeder
             node.peak = node.rated * (rnd.uniform(0.35, 0.7) if leaf else rnd.uniform(0.03, 0.1))
         self.supply = Supply(rnd)
         self.clock = CategoryClock()
@@ -121,7 +133,44 @@ class Grid:
                 n.parent = None
                 order.append(n)
                 seen.add(n.code)
+        if any(n.standby is not None for n in order):
+            order = self._with_standbys(order)
         return order
+
+    @staticmethod
+    def _with_standbys(order: list[Node]) -> list[Node]:
+        """``order`` re-sorted so a transfer switch's standby comes before its normal side
+        (whose children it may feed): parents first, and otherwise the same order (Kahn's
+        algorithm, ties by the old position). A pair that would make a cycle (the standby
+        fed from below the normal side) is left unpaired."""
+        import heapq
+
+        pos = {n.code: i for i, n in enumerate(order)}
+        deps = {n.code: set() for n in order}
+        for n in order:
+            if n.parent is not None:
+                deps[n.code].add(n.parent.code)
+            if n.standby is not None:
+                deps[n.code].add(n.standby.code)
+        users: dict[str, list[str]] = {}
+        for code, ds in deps.items():
+            for d in ds:
+                users.setdefault(d, []).append(code)
+        ready = [pos[c] for c, ds in deps.items() if not ds]
+        heapq.heapify(ready)
+        out = []
+        while ready:
+            n = order[heapq.heappop(ready)]
+            out.append(n)
+            for u in users.get(n.code, ()):
+                deps[u].discard(n.code)
+                if not deps[u]:
+                    heapq.heappush(ready, pos[u])
+        if len(out) < len(order):                     # a cycle through a pair: unpair
+            for n in order:
+                n.standby = None
+            return order
+        return out
 
     def add_standalone(self, code: str, category: str, rated: float) -> Node:
         node = Node(code, category, self.rnd)
@@ -142,18 +191,25 @@ class Grid:
         draws, so the fleet's sequence is unchanged)."""
         site_v = tuple(self.supply.v)
         for n in self.order:
-            n.line_v = n.parent.load_v if n.parent is not None else site_v
+            src = n.parent.via or n.parent if n.parent is not None else None
+            n.line_v = src.load_v if src is not None else site_v
             if n.disturb_until is not None and t >= n.disturb_until:
                 n.disturb = n.thd = n.disturb_until = None
             if n.disturb is not None:
                 n.line_v = tuple(v * f for v, f in zip(n.line_v, n.disturb))
             n.line_thd = n.thd if n.thd is not None else (
-                n.parent.line_thd if n.parent is not None else None)
+                src.line_thd if src is not None else None)
             n.load_v = n.line_v if n.breaker is None or n.breaker.closed else ZERO
+            if n.standby is not None:                 # the standby came first (_topological)
+                n.via = n.standby if n.load_v is ZERO and n.standby.load_v is not ZERO \
+                    else None
 
     def _loads(self, t: float) -> None:
         curves = self.clock.values
         gauss = self.rnd.gauss
+        # a standby feeding a dead normal side carries that side's children (they come
+        # before it in reverse order: _topological)
+        fed = {n.via.code: n.children for n in self._pairs if n.via is not None}
         for n in reversed(self.order):
             i, p, q = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
             if n.load_v is not ZERO:
@@ -168,7 +224,7 @@ class Grid:
                         i[k] = ik
                         p[k] = vk * ik * n.pf / 1000.0
                         q[k] = p[k] * n.tanphi
-                for ch in n.children:
+                for ch in (n.children + fed[n.code] if n.code in fed else n.children):
                     for k in range(3):
                         i[k] += ch.i[k]
                         p[k] += ch.p[k]

@@ -71,7 +71,7 @@ def test_upload_validates_versions_audits_and_downloads(app, client, users):
     assert client.get("/api/v1/device-profiles/nope", headers=users["admin"]).status_code == 404
     with app.app_context():
         rows = db.session.scalars(select(AuditEntry).where(
-            AuditEntry.entity_type == "device_profile")).all()
+            AuditEntry.entity_type == "device_profile").order_by(AuditEntry.id)).all()
         assert [r.after["version"] for r in rows] == [1, 2]
     # a device may only name a profile that loads and describes its kind
     gw = client.post("/api/v1/gateways", json={"site_id": users["site"], "code": "G",

@@ -89,3 +89,42 @@ def test_cli_sends_the_transfer(st):  # noqa: F811
     res = runner.invoke(simulate, ["fault", NORMAL, "--gap-ms", "5", "--api", url])
     assert res.exit_code != 0 and "--transfer-to" in res.output
     _reset(st)
+
+
+def test_the_standby_feeds_the_emergency_board_after_a_transfer():
+    """The detention centre's ATS (examples/detention-center): AT1-N (from 1# transformer)
+    normally feeds the emergency board AE1, AT1-S (from the generator) stands by open.
+    After a transfer AE1 is live again through AT1-S, whose current is AE1's load and
+    which the generator's meter sees; AT1-N carries nothing."""
+    from pathlib import Path
+
+    from simulator.engine import SimConfig, Simulator
+    from simulator.faults import apply
+    from simulator.fleet import from_facility
+
+    fleet = from_facility(Path(__file__).resolve().parents[1]
+                          / "examples" / "detention-center" / "facility.yaml")
+    assert {c.code: c.standby for c in fleet.circuits}["AT1-N"] == "AT1-S"
+    sim = Simulator(fleet, SimConfig(seed=5, start_time=10 * 3600, reclose_delay=5))
+    n, s, gen = sim.devices["QF-AT1-N"], sim.devices["QF-AT1-S"], sim.devices["PM-AG1-IN"]
+    ae1 = [d for d in sim.devices.values() if d.kind == "breaker" and d.code.startswith("QF-AE1-")]
+
+    def amps(dev):
+        return sum(dev.values.get(f"current_{p}", 0.0) for p in "abc")
+    sim.step_now(1.0)
+    assert n.closed and not s.closed and all(d.closed for d in ae1)
+    assert amps(n) > 1 and amps(s) == 0
+    load, gen_before = sum(amps(d) for d in ae1), amps(gen)
+    assert load > 1 and amps(n) >= load * 0.99
+
+    apply(sim, "device", "QF-AT1-N", {"transfer": {"to": "QF-AT1-S", "gap_ms": 0}})
+    for _ in range(30):                       # the dead time's under-voltage trips reclose
+        sim.step_now(1.0)
+    assert not n.closed and s.closed
+    assert all(d.closed for d in ae1), [(d.code, d.trip_cause) for d in ae1 if not d.closed]
+    assert min(ae1[0].values[f"voltage_{p}"] for p in "abc") > 200       # live again
+    assert amps(n) == 0
+    fed = sum(amps(d) for d in ae1)
+    assert fed > 1 and amps(s) >= fed * 0.99           # the standby carries AE1 (and more)
+    assert amps(gen) >= amps(s) * 0.99                 # the generator feeds the standby
+    assert amps(gen) > gen_before + 0.5 * fed          # (beside its own small draw)
