@@ -15,6 +15,7 @@ import os
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -113,8 +114,12 @@ def test_a_manager_switches_and_dims_a_knx_light_and_sees_a_wall_switch_live(app
         report = json.loads(lines[-1]) if lines else {"ok": False, "error": out.stdout[-3000:]}
         if not report["ok"]:
             with app.app_context():
-                made = [(c.id, c.action, c.state, c.error) for c in db.session.scalars(
-                    select(Command).order_by(Command.id))]
+                # when each was requested, sent and settled (against the failure's time):
+                # tells a slow confirmation from an event the page never received
+                made = [(c.id, c.action, c.state, c.error, *(f"{t:%H:%M:%S.%f}"[:-3] if t else None
+                         for t in (c.requested_at, c.sent_at, c.finished_at)))
+                        for c in db.session.scalars(select(Command).order_by(Command.id))]
+                made.append(("now", f"{datetime.now(UTC):%H:%M:%S.%f}"[:-3]))
             pytest.fail(f"step {report.get('step')!r} failed: {report.get('error')}\n"
                         f"{out.stderr[-4000:]}\ncommands: {made}")
         results = report["results"]

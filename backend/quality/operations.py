@@ -70,7 +70,8 @@ def analyse(points: list[Device], start: datetime, end: datetime) -> dict[int, d
     answer as ``analyse_raw``."""
     specs = {d.id: spec_for(d) for d in points}
     stats = rollup.point_stats(specs, start, end)
-    samples = rollup.disturbed_samples({i: s.nominal_v for i, s in specs.items()}, start, end)
+    samples = rollup.samples_around({d: st.pop("disturbed") for d, st in stats.items()},
+                                    start, end)
     changes = store.state_changes(list(specs), start, end)
     return {d.id: _finish(d, specs[d.id],
                           report.point_indices_from_stats(stats.get(d.id), specs[d.id]),

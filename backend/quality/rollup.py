@@ -280,8 +280,11 @@ def _point_sql() -> str:
         "ELSE abs(power_factor) END AS pf, "
         "CASE WHEN NOT flagged THEN thd END AS thd, "
         "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN vmean END AS cx, "
-        "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN csum END AS cy "
+        "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN csum END AS cy, "
         # OFFSET 0: computed once a row, not once per aggregate that reads the value
+        # the intervals that can hold an event (a sample outside the sag/swell band),
+        # listed in the same pass for the events' sample query
+        f"ts, (v_lo < {std.SAG_PCT / 100} * nom OR v_hi > {std.SWELL_PCT / 100} * nom) AS dist "
         "FROM g OFFSET 0) ")
     sel = ", ".join((
         "device_id", "count(*) AS n_all", "count(*) FILTER (WHERE flagged) AS n_flagged",
@@ -295,7 +298,8 @@ def _point_sql() -> str:
         _stats("fr", "fd", f"fd <= {std.FREQUENCY_LIMIT_HZ}"),
         _stats("pf", "pf", "pf >= pft - 1e-9", low=True),
         _stats("th", "thd", "thd <= thdmax"),
-        "count(cx) AS r_n", "corr(cx, cy) AS r"))
+        "count(cx) AS r_n", "corr(cx, cy) AS r",
+        "array_agg(ts ORDER BY ts) FILTER (WHERE dist) AS disturbed"))
     return rows + f"SELECT {sel} FROM x GROUP BY device_id"
 
 
@@ -304,8 +308,9 @@ _POINT_SQL = _point_sql()
 
 def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
                 ) -> dict[int, dict]:
-    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``);
-    devices without intervals are left out."""
+    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``) and
+    ``disturbed``: the starts of its intervals that can hold an event (for
+    ``samples_around``), found in the same pass; devices without intervals are left out."""
     ids = list(specs)
     if not ids:
         return {}
@@ -327,28 +332,26 @@ def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
     return {row["device_id"]: dict(row) for row in res.mappings()}
 
 
-def disturbed_samples(nominals: dict[int, float], start: datetime, end: datetime
-                      ) -> dict[int, list[tuple[datetime, float, float]]]:
-    """``store.voltage_samples`` for the intervals that can hold an event (a sample
-    outside the sag/swell band) and the interval either side of each: the samples
+def samples_around(disturbed: dict[int, list[datetime]], start: datetime, end: datetime
+                   ) -> dict[int, list[tuple[datetime, float, float]]]:
+    """``store.voltage_samples`` of the ``disturbed`` intervals (``point_stats``'s: a
+    sample outside the sag/swell band) and the interval either side of each: the samples
     events.py needs to find, bound and class them, without reading the others."""
-    ids = list(nominals)
-    if not ids:
+    pairs = [(d, t) for d, ts in disturbed.items() for t in ts or ()]
+    if not pairs:
         return {}
-    extra = {"nom": ("float8", list(nominals.values()))}
-    cte, params = _intervals_cte(ids, start, end, extra)
-    _no_jit()
     rows = db.session.execute(text(
-        cte.rstrip() + ", bad AS (SELECT DISTINCT iv.device_id, iv.ts FROM iv JOIN m ON "
-        f"m.d = iv.device_id WHERE iv.v_lo < {std.SAG_PCT / 100} * m.nom "
-        f"OR iv.v_hi > {std.SWELL_PCT / 100} * m.nom), "
+        "WITH bad AS (SELECT * FROM unnest(CAST(:ds AS integer[]), "
+        "CAST(:ts AS timestamptz[])) AS u(device_id, ts)), "
         "f AS (SELECT DISTINCT device_id, ts + k * :step AS t FROM bad, "
         "(VALUES (-1), (0), (1)) AS k(k)) "
         "SELECT r.device_id, r.ts, min(r.value), max(r.value) FROM f JOIN readings r "
         "ON r.device_id = f.device_id AND r.ts >= f.t AND r.ts < f.t + :step "
         f"WHERE r.ts >= :start AND r.ts < :end AND r.metric_id IN {_in(_VOLT)} "
         "AND r.quality = 0 "
-        "GROUP BY 1, 2 ORDER BY 1, 2"), params).all()
+        "GROUP BY 1, 2 ORDER BY 1, 2"),
+        {"ds": [d for d, _t in pairs], "ts": [t for _d, t in pairs], "step": STEP,
+         "start": start, "end": end}).all()
     out: dict[int, list] = {}
     for device_id, ts, lo, hi in rows:
         out.setdefault(device_id, []).append((ts, lo, hi))

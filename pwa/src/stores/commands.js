@@ -8,10 +8,15 @@ import {
   approveCommand, cancelCommand, changeSettings, deviceCommands, getCommand, listCommands, newIdempotencyKey,
   rejectCommand, sendBatch, sendCommand,
 } from '../api/control.js'
-import { SWITCHING, newest } from '../lib/control.js'
+import { IN_FLIGHT, SWITCHING, newest } from '../lib/control.js'
 import { useAuthStore } from './auth.js'
 
 export const HISTORY_SIZE = 20
+// A command on screen that is still on its way (not waiting for a person) is also fetched
+// at this interval: the stream normally settles it within a second, but an event lost on
+// the way (a proxy that buffers, a stream cut and not resumed) must not leave it stuck.
+export const FOLLOW_MS = 5000
+const FOLLOWED = IN_FLIGHT.filter((s) => s !== 'awaiting_approval')
 // An intent, as compared for a retry: what it does to which device(s), with what values.
 const sig = (intent) => JSON.stringify(intent, (k, v) => (v && typeof v === 'object' && !Array.isArray(v)
   ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v))
@@ -111,6 +116,20 @@ export const useCommandsStore = defineStore('commands', {
     async loadDetail(id) {
       const d = await getCommand(id)
       return this.apply(d)
+    },
+    /** Keep fetching command ``id`` every FOLLOW_MS while it is on its way (queued, sent):
+     *  a backstop to its stream events. Returns the function that stops it. */
+    follow(id) {
+      let timer = null
+      let stopped = false
+      const tick = async () => {
+        const c = this.byId[id]
+        if (stopped || (c && !FOLLOWED.includes(c.state))) return
+        try { await this.loadDetail(id) } catch { /* the next tick retries */ }
+        if (!stopped && FOLLOWED.includes(this.byId[id]?.state)) timer = setTimeout(tick, FOLLOW_MS)
+      }
+      timer = setTimeout(tick, FOLLOW_MS)
+      return () => { stopped = true; clearTimeout(timer) }
     },
     async loadApprovals() {
       const siteId = this.siteId

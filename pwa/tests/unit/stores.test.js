@@ -6,6 +6,7 @@ import { useAuthStore } from '../../src/stores/auth.js'
 import { useSiteStore } from '../../src/stores/site.js'
 import { useFacilityStore } from '../../src/stores/facility.js'
 import { useNetStore } from '../../src/stores/net.js'
+import { FOLLOW_MS, useCommandsStore } from '../../src/stores/commands.js'
 import { fakeJwt, json, mockFetch } from './helpers.js'
 import { cell, latest, topology } from './fixtures.js'
 
@@ -122,5 +123,49 @@ describe('live chart seed', () => {
     await f.load(1)
     await vi.waitFor(() => expect(f.powerSeries).toHaveLength(3))
     expect(f.powerSeries.map((p) => p[1])).toEqual([40, 44.44, 50])
+  })
+})
+
+describe('commands store follow', () => {
+  beforeEach(() => setSession({ access: fakeJwt('1'), refresh: 'r', user: { id: 1 } }))
+
+  it('fetches a command on its way until it settles, then stops', async () => {
+    vi.useFakeTimers()
+    try {
+      const states = ['sent', 'confirmed']
+      const fetch = mockFetch((url) => (url.endsWith('/commands/7')
+        ? json(200, { id: 7, site_id: 1, device_id: 3, action: 'on', state: states.shift() || 'confirmed' })
+        : json(404, {})))
+      const commands = useCommandsStore()
+      commands.apply({ id: 7, site_id: 1, device_id: 3, action: 'on', state: 'queued' })
+      const stop = commands.follow(7)
+      expect(fetch).not.toHaveBeenCalled() // the stream has the first FOLLOW_MS to itself
+      await vi.advanceTimersByTimeAsync(FOLLOW_MS)
+      expect(commands.byId[7].state).toBe('sent')
+      await vi.advanceTimersByTimeAsync(FOLLOW_MS)
+      expect(commands.byId[7].state).toBe('confirmed')
+      await vi.advanceTimersByTimeAsync(FOLLOW_MS * 3)
+      expect(fetch).toHaveBeenCalledTimes(2) // settled: no more fetches
+      stop()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('does not poll a command that waits for an approver, and stops when told', async () => {
+    vi.useFakeTimers()
+    try {
+      const fetch = mockFetch(() => json(200, { id: 8, site_id: 1, device_id: 3, state: 'sent' }))
+      const commands = useCommandsStore()
+      commands.apply({ id: 9, site_id: 1, device_id: 3, state: 'awaiting_approval' })
+      commands.follow(9)
+      commands.apply({ id: 8, site_id: 1, device_id: 3, state: 'sent' })
+      const stop = commands.follow(8)
+      stop()
+      await vi.advanceTimersByTimeAsync(FOLLOW_MS * 3)
+      expect(fetch).not.toHaveBeenCalled()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
