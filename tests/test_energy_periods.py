@@ -122,6 +122,32 @@ def test_a_late_reading_re_rolls_the_day_idempotently(w, client):
         "SELECT * FROM energy_day_periods ORDER BY 1, 2, 3, 4")).all() == before
 
 
+def test_a_spread_gap_and_a_meter_replacement_land_in_their_periods(w, client):
+    tid = tariff(client, w, LAST_MONTH - timedelta(days=40),
+                 {"valley": 0.3, "flat": 0.6, "peak": 1.0}).get_json()["id"]
+    day = TODAY - timedelta(days=2)
+    # B2 silent from 10:10 to 11:10 (a gap): 60 kWh spread pro rata, 5 / 15 / 15 / 15 / 10
+    # in the slots 10:00 ... 11:00: flat 5 + 15 = 20, peak 15 + 15 + 10 = 40: 52.0.
+    ingest.ingest([(w["b2"], local(day, 10, 10), {"energy_import": 200.0}),
+                   (w["b2"], local(day, 11, 10), {"energy_import": 260.0})])
+    # B1's meter swapped at 10:35 (old final 5020, new initial 3): 10:15 5000, 10:25 5010,
+    # 10:45 8 (the new meter). Old meter 10 kWh to 10:25 and 10 more to 10:35 (5 in each
+    # slot), the new one 8 - 3 = 5 after: slot 10:15 = 15 (flat), slot 10:30 = 10 (peak):
+    # 15 x 0.6 + 10 x 1.0 = 19.0.
+    ingest.ingest([(w["b1"], local(day, 10, 15), {"energy_import": 5000.0}),
+                   (w["b1"], local(day, 10, 25), {"energy_import": 5010.0}),
+                   (w["b1"], local(day, 10, 45), {"energy_import": 8.0})])
+    rollup.run()
+    assert rows(w["b2"], day) == {(tid, "flat"): 20.0, (tid, "peak"): 40.0}
+    assert ranking(client, w, day, day)["WL2"] == (60.0, 52.0)
+    r = client.post("/api/v1/meter-replacements", headers=w["ha"], json={
+        "device_id": w["b1"], "at": local(day, 10, 35).isoformat(),
+        "readings": {"energy_import": {"old_final": 5020.0, "new_initial": 3.0}}})
+    assert r.status_code == 201, r.get_json()
+    assert rows(w["b1"], day) == {(tid, "flat"): 15.0, (tid, "peak"): 10.0}
+    assert ranking(client, w, day, day)["WL1"] == (25.0, 19.0)
+
+
 def test_a_tariff_version_change_mid_month_is_re_rolled_by_the_job(w, client):
     # v1 from the 1st of last month: flat 0.5, peak 1.0. B1 on the 3rd and the 20th,
     # slots 10:00-10:45: 1, 2 (flat), 3, 4 (peak): 1.5 + 7 = 8.5 each day, 17.0.
@@ -231,3 +257,22 @@ def test_the_period_rollup_prices_as_the_slots_do(w, client):
     assert {i["code"]: i["cost"] for i in share["items"]} == {
         "JQ1": pytest.approx(ref[w["b1"]]["cost"], rel=1e-12),
         "BG": pytest.approx(ref[w["b2"]]["cost"], rel=1e-12)}
+
+
+def test_the_re_roll_waits_for_the_rollups_lock_and_is_enqueued_again(w, client):
+    # A running rollup holds the lock: the re-roll writes nothing and is enqueued again;
+    # once the lock is free, the queued job prices the day (flat 0.5: 1 kWh -> 0.5).
+    book(w["b1"], {local(LAST_MONTH.replace(day=3), 9): 1.0})
+    d3 = LAST_MONTH.replace(day=3)
+    assert rows(w["b1"], d3) == {(0, "none"): 1.0}
+    tid = tariff(client, w, LAST_MONTH, {"flat": 0.5},
+                 periods=[{"period": "flat", "start": "00:00", "end": "24:00"}]).get_json()["id"]
+    get_queue("default", redis.raw()).empty()   # the POST's job: run by hand below
+    redis.current().set(rollup.LOCK_KEY, "running")
+    assert periods.reroll_site(w["site"], LAST_MONTH, None, wait=0) == {
+        "site_id": w["site"], "requeued": True}
+    assert rows(w["b1"], d3) == {(0, "none"): 1.0}
+    redis.current().delete(rollup.LOCK_KEY)
+    assert run_jobs() == 1
+    assert rows(w["b1"], d3) == {(tid, "flat"): 1.0}
+    assert not redis.current().exists(rollup.LOCK_KEY)

@@ -126,12 +126,16 @@ def changed(site_id: int, lo: date, top: date) -> None:
     db.session.info.setdefault(PENDING, []).append((site_id, lo, hi))
 
 
+def _enqueue_one(site_id: int, lo: date, hi: date | None) -> None:
+    jobs.enqueue("energy.tariff_reroll", site_id, lo.isoformat(),
+                 hi.isoformat() if hi else None,
+                 description=f"energy periods of site {site_id} from {lo}")
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue(session):
     for site_id, lo, hi in session.info.pop(PENDING, []):
-        jobs.enqueue("energy.tariff_reroll", site_id, lo.isoformat(),
-                     hi.isoformat() if hi else None,
-                     description=f"energy periods of site {site_id} from {lo}")
+        _enqueue_one(site_id, lo, hi)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -139,16 +143,20 @@ def _forget(session):
     session.info.pop(PENDING, None)
 
 
-def reroll_site(site_id: int, lo: date, hi: date | None, wait: float = 300.0) -> dict:
+def reroll_site(site_id: int, lo: date, hi: date | None, wait: float = 600.0) -> dict:
     """The job: every device of the site re-rolled over [lo, hi), ``BATCH`` devices a
-    commit, under the energy rollup's lock (waiting for a running rollup, up to
-    ``wait`` seconds), so the two never write the same rows at once."""
+    commit, under the energy rollup's lock (waiting for a running rollup or another
+    re-roll, up to ``wait`` seconds, then enqueued again rather than dropped), so two
+    writers never write the same rows at once."""
     from backend.energy.rollup import LOCK_KEY
     client = redis.current()
     deadline = time.monotonic() + wait
     while not client.set(LOCK_KEY, "tariff", nx=True, ex=600):
         if time.monotonic() > deadline:
-            raise RuntimeError("the energy rollup's lock is still held")
+            log.warning("energy periods of site %s: the rollup's lock is held; enqueued again",
+                        site_id)
+            _enqueue_one(site_id, lo, hi)
+            return {"site_id": site_id, "requeued": True}
         time.sleep(0.5)
     try:
         rows = db.session.execute(select(Device.id, Site.id, Site.timezone)
