@@ -6,8 +6,9 @@ adds its time): the low watermark, per device. ``energy_state.rolled_until`` is 
 watermark, the newest reading rolled. A device is re-rolled from a little before its
 mark (``_window``): the slots from there on are computed again through the pure core
 (``counters.slot_energies``) and replaced, then the device's local days and months from
-that day on are summed again from the slots. Running it twice, or after a re-sent batch,
-writes the same rows.
+that day on are summed again from the slots (and its days and months per tariff
+period, ``periods.roll``). Running it twice, or after a re-sent batch, writes the same
+rows.
 """
 from __future__ import annotations
 
