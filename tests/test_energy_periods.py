@@ -243,6 +243,23 @@ def test_the_period_rollup_prices_as_the_slots_do(w, client):
                                                            rel=1e-12, abs=1e-9)
             for p, kwh in ref[d]["kwh_by_period"].items():
                 assert got[d]["kwh_by_period"][p] == pytest.approx(kwh, rel=1e-12)
+    # the site's (M0's) day and month trend points: the same as its slots priced per day
+    for interval in ("day", "month"):
+        lo = datetime.combine(start.replace(day=1) if interval == "month" else start,
+                              datetime.min.time(), SH)
+        hi = datetime.combine(THIS_MONTH.replace(day=6), datetime.min.time(), SH)
+        body = client.get("/api/v1/energy/trend", headers=w["h"], query_string={
+            "node": "site", "node_id": w["site"], "interval": interval,
+            "start": lo.isoformat(), "end": hi.isoformat()}).get_json()
+        hi = datetime.combine(THIS_MONTH.replace(day=6) if interval == "day" else
+                              (THIS_MONTH + timedelta(days=32)).replace(day=1),
+                              datetime.min.time(), SH)
+        ref = pricing.priced(w["site"], "Asia/Shanghai", [w["m0"]], lo, hi, interval, versions)
+        assert len(body["points"]) == len(ref) > 2
+        for pt in body["points"]:
+            key = datetime.fromisoformat(pt["start"]).astimezone(SH).date()
+            assert pt["cost"] == pytest.approx(ref[key]["cost"], rel=1e-12), (interval, key)
+            assert pt["unpriced_kwh"] == pytest.approx(ref[key]["unpriced_kwh"], abs=1e-9)
     # before the first version: unpriced, nothing invented
     early = periods.device_costs(ids, start, LAST_MONTH - timedelta(days=1), versions.by_id)
     assert all(v["cost"] == 0.0 and v["unpriced_kwh"] > 0 for v in early.values())

@@ -122,8 +122,15 @@ def _next(day: date, interval: str) -> date:
 def _price_points(site: Site, ids: list[int], points: list[dict], keys: list,
                   interval: str, start: datetime, end: datetime,
                   versions: pricing.Versions) -> None:
-    """Each point's cost (time-of-use, slot by slot), unpriced kWh and carbon."""
-    prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
+    """Each point's cost (time-of-use), unpriced kWh and carbon. 15-minute and hour
+    points are priced slot by slot; day and month points are read from the per-period
+    rollups (the same sums: tests/test_energy_periods.py)."""
+    if interval in ("day", "month"):
+        last = end.astimezone(ZoneInfo(site.timezone)).date() - timedelta(days=1)
+        prices = periods.point_costs(ids, start.astimezone(ZoneInfo(site.timezone)).date(),
+                                     last, interval, versions.by_id)
+    else:
+        prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
     factors = pricing.Factors(site.id)
     zone = ZoneInfo(site.timezone)
     for pt, key in zip(points, keys):

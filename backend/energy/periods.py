@@ -190,6 +190,34 @@ def _parts(start: date, end: date) -> list[tuple[str, str, date, date]]:
     return parts
 
 
+def _priced(rows, prices: dict[int, dict[str, float]]) -> dict:
+    """{key: {"cost", "unpriced_kwh", "kwh_by_period"}} of (key, tariff, period, kWh)."""
+    out: dict = {}
+    for key, tid, period, kwh in rows:
+        row = out.setdefault(key, {"cost": 0.0, "unpriced_kwh": 0.0, "kwh_by_period": {}})
+        price = prices.get(tid, {}).get(period)
+        if price is None:
+            row["unpriced_kwh"] += kwh
+            continue
+        row["cost"] += kwh * price
+        row["kwh_by_period"][period] = row["kwh_by_period"].get(period, 0.0) + kwh
+    return out
+
+
+def point_costs(ids, first: date, last: date, interval: str,
+                prices: dict[int, dict[str, float]]) -> dict[date, dict]:
+    """The devices' cost per local day (``interval`` day) or month (month: ``first`` its
+    first day) over [first, last], keyed by the day or the month's first day."""
+    if not ids:
+        return {}
+    table, key = (("energy_day_periods", "day") if interval == "day"
+                  else ("energy_month_periods", "month"))
+    return _priced(db.session.execute(text(
+        f"SELECT {key}, tariff_id, period, sum(import_kwh) FROM {table} "
+        f"WHERE device_id = ANY(:ids) AND {key} BETWEEN :a AND :b GROUP BY 1, 2, 3"),
+        {"ids": list(ids), "a": first, "b": last}).all(), prices)
+
+
 def device_costs(ids, start: date, end: date, prices: dict[int, dict[str, float]]
                  ) -> dict[int, dict]:
     """Per device over local days [start, end]: {"cost", "unpriced_kwh",
@@ -206,15 +234,6 @@ def device_costs(ids, start: date, end: date, prices: dict[int, dict[str, float]
     p: dict = {"ids": ids}
     for i, (_, _, a, b) in enumerate(parts):
         p[f"a{i}"], p[f"b{i}"] = a, b
-    out: dict[int, dict] = {}
-    for d, tid, period, kwh in db.session.execute(text(
-            f"SELECT device_id, tariff_id, period, sum(import_kwh) FROM ({sql}) x "
-            "GROUP BY 1, 2, 3"), p).all():
-        row = out.setdefault(d, {"cost": 0.0, "unpriced_kwh": 0.0, "kwh_by_period": {}})
-        price = prices.get(tid, {}).get(period)
-        if price is None:
-            row["unpriced_kwh"] += kwh
-            continue
-        row["cost"] += kwh * price
-        row["kwh_by_period"][period] = row["kwh_by_period"].get(period, 0.0) + kwh
-    return out
+    return _priced(db.session.execute(text(
+        f"SELECT device_id, tariff_id, period, sum(import_kwh) FROM ({sql}) x "
+        "GROUP BY 1, 2, 3"), p).all(), prices)
