@@ -97,6 +97,11 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # readings (marked by ingest) re-rolled from their mark; idempotent, one lock.
     JobSpec("energy.rollup", "workers.jobs.energy.rollup", "periodic", timeout=600,
             ttl=60, result_ttl=600, failure_ttl=DAY, every=60),
+    # A tariff version created, changed or deleted (backend/energy/periods.py): the days it
+    # covers re-rolled per tariff period, enqueued after the tariff's commit; under the
+    # rollup's lock. Idempotent. Never dropped from the queue (cost would stay stale).
+    JobSpec("energy.tariff_reroll", "workers.jobs.energy.tariff_reroll", "default",
+            timeout=3600, ttl=None, result_ttl=DAY, failure_ttl=7 * DAY),
     # Monthly energy reports (backend/energy/reports.py): each site's report of the month
     # before, XLSX and CSV, generated when not yet kept: on the 1st within the hour after
     # the site's midnight, and after any outage. Idempotent.

@@ -2,7 +2,10 @@
 overview p95 from the rollups against the same questions answered from raw readings
 (the baseline, same run), and the incremental rollup's cost per poll cycle; the analytics
 (share, ranking, comparison with cost) against raw readings, the supply tree cached
-against rebuilt, and a year of monthly reports (XLSX).
+against rebuilt, and a year of monthly reports (XLSX). Time-of-use cost: share and
+ranking (cost always on, from the per-period day and month rollups) against the
+slot-by-slot pricing of the same items and days (``pricing.priced``, what ``cost=true``
+ran before), same run, their totals checked equal; and the tariff re-roll of the fleet.
 
 The fleet: one site, an incomer meter, ``--feeders`` feeder breakers each feeding a board
 of ``--per-board`` breakers (default 1 + 20 + 20 * 99 = 2,001 breakers). Raw data:
@@ -11,6 +14,9 @@ of ``--per-board`` breakers (default 1 + 20 + 20 * 99 = 2,001 breakers). Raw dat
 ``energy_days`` / ``energy_months`` extended to 365 days by copying the rolled days
 (scaled per day) so that the month and year questions read a year of rows; raw readings
 exist only for the rolled days, so the raw baseline answers only the day-range questions.
+Every device's slots are copied back over ``--cost-days`` (31) days so that the slot
+pricing baseline reads a real month; the period rows are rolled from them by the
+tariff job's code, and copied back over the rest of the year.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_energy.py [--days 2]
 
@@ -155,6 +161,57 @@ def _extend_year(days: int, incomer: int) -> None:
     db.session.commit()
 
 
+def _periods(devices: list[int], site_id: int, days: int, cost_days: int) -> dict:
+    """Every device's slots copied back over ``cost_days`` days, the per-period rows rolled
+    from them by the tariff re-roll's code (timed), then copied back over the rest of the
+    year (scaled per row, as the days are) and the month rows summed from them."""
+    from sqlalchemy import text
+
+    from backend.energy import periods
+    from backend.extensions import db
+
+    first = db.session.execute(text("SELECT min(slot) FROM energy_slots WHERE device_id "
+                                    "<> :d"), {"d": devices[0]}).scalar()
+    db.session.execute(text(
+        "INSERT INTO energy_slots (device_id, slot, import_kwh, export_kwh, reactive_kvarh, "
+        "demand_kw, estimated) SELECT s.device_id, s.slot - g * make_interval(days => :days), "
+        "s.import_kwh, 0, 0, s.demand_kw, false FROM energy_slots s "
+        "CROSS JOIN generate_series(1, :reps) g WHERE s.device_id <> :d "
+        "ON CONFLICT DO NOTHING"), {"days": days, "reps": -(-cost_days // days) - 1,
+                                    "d": devices[0]})
+    db.session.commit()
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo("Asia/Shanghai")
+    lo = (first - timedelta(days=cost_days - days)).astimezone(zone).date()
+    year_lo = db.session.execute(text("SELECT min(day) FROM energy_days")).scalar()
+    t = time.perf_counter()
+    for i in range(0, len(devices), periods.BATCH):
+        chunk = devices[i:i + periods.BATCH]
+        periods.roll([(d, site_id, "Asia/Shanghai") for d in chunk],
+                     [year_lo if d == devices[0] else lo for d in chunk])
+        db.session.commit()
+    roll_s = time.perf_counter() - t
+    db.session.execute(text(
+        "INSERT INTO energy_day_periods (device_id, day, tariff_id, period, import_kwh) "
+        "SELECT p.device_id, p.day - g * :n, p.tariff_id, p.period, "
+        "p.import_kwh * (0.8 + 0.4 * random()) FROM energy_day_periods p "
+        "CROSS JOIN generate_series(1, :reps) g WHERE p.device_id <> :d AND p.day >= :lo "
+        "AND p.day - g * :n >= :year_lo ON CONFLICT DO NOTHING"),
+        {"n": cost_days, "reps": 365 // cost_days + 1, "d": devices[0], "lo": lo,
+         "year_lo": year_lo})
+    db.session.execute(text("DELETE FROM energy_month_periods"))
+    db.session.execute(text(
+        "INSERT INTO energy_month_periods (device_id, month, tariff_id, period, import_kwh) "
+        "SELECT device_id, CAST(date_trunc('month', day) AS date), tariff_id, period, "
+        "sum(import_kwh) FROM energy_day_periods GROUP BY 1, 2, 3, 4"))
+    db.session.commit()
+    return {"slot_days": cost_days, "slot_rows": db.session.execute(text(
+        "SELECT count(*) FROM energy_slots")).scalar(), "period_roll_s": round(roll_s, 1),
+        "day_period_rows": db.session.execute(text(
+            "SELECT count(*) FROM energy_day_periods")).scalar(),
+        "first_slot_day": lo.isoformat()}
+
+
 def _prices(site_id: int) -> None:
     """A tariff with a half-hour boundary and two carbon factors, as a site would have."""
     from datetime import date
@@ -183,6 +240,8 @@ def main() -> None:
     ap.add_argument("--per-board", type=int, default=99)
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--cost-days", type=int, default=31,
+                    help="days of every device's slots (the slot pricing baseline's month)")
     args = ap.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         sys.exit("set DATABASE_URL and REDIS_URL (scratch: they are emptied)")
@@ -219,6 +278,7 @@ def main() -> None:
                    full_roll_us_per_reading=round(roll_s / rows * 1e6, 2))
         _extend_year(args.days, devices[0])
         _prices(w['site'])
+        out["periods"] = _periods(devices, w["site"], args.days, args.cost_days)
         out["day_rows"] = db.session.execute(text("SELECT count(*) FROM energy_days")).scalar()
         out["month_rows"] = db.session.execute(text(
             "SELECT count(*) FROM energy_months")).scalar()
@@ -226,7 +286,7 @@ def main() -> None:
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE readings, energy_slots, energy_days, "
-                              "energy_months"))   # as autovacuum would, before measuring
+                              "energy_months, energy_day_periods, energy_month_periods"))   # as autovacuum would, before measuring
         db.session.remove()    # measure with a fresh session, as a request has
         client = app.test_client()
         board = w["boards"][0]
@@ -317,6 +377,53 @@ def main() -> None:
                          ratio_raw_over_rollups=round(p95 / r["rollups"], 2))
             db.session.remove()
             out["p95_ms"][name] = r
+
+        # Time-of-use cost of share and ranking: the API (cost always, the period rollups)
+        # against the slot-by-slot pricing of the same devices and days (cost=true before:
+        # the query alone, the kWh answer's time not added), their totals checked equal.
+        from backend.energy import pricing
+        sh = ZoneInfo("Asia/Shanghai")
+        month_end = day
+        from datetime import date
+        month_start = max(date.fromisoformat(out["periods"]["first_slot_day"]),
+                          day - timedelta(days=29))
+        versions = pricing.Versions(w["site"])
+
+        from backend.energy.nodes import Tree
+        tree = Tree.of(w["site"])
+        by = {"area": sorted({d for a in db.session.execute(text(
+            "SELECT id FROM areas WHERE site_id = :s AND parent_id IS NULL"),
+            {"s": w["site"]}).scalars() for d in tree.area_devices(a)}),
+            "circuit": sorted(tree.meter[c] for c in tree.consumers())}
+
+        def slot_cost(lo, hi, ids):
+            return pricing.priced(w["site"], "Asia/Shanghai", ids,
+                                  datetime.combine(lo, datetime.min.time(), sh),
+                                  datetime.combine(hi + timedelta(days=1), datetime.min.time(),
+                                                   sh), "device", versions)
+        out["cost_p95_ms"] = {}
+        for name, url, lo, hi, kind in (
+                ("share by area 1 day", f"/api/v1/energy/share?site_id={w['site']}&by=area"
+                 f"&start={day}&end={day}", day, day, "area"),
+                ("ranking circuits 1 day", f"/api/v1/energy/ranking?site_id={w['site']}"
+                 f"&by=circuit&start={day}&end={day}", day, day, "circuit"),
+                ("share by area 30 days", f"/api/v1/energy/share?site_id={w['site']}&by=area"
+                 f"&start={month_start}&end={month_end}", month_start, month_end, "area"),
+                ("ranking circuits 30 days", f"/api/v1/energy/ranking?site_id={w['site']}"
+                 f"&by=circuit&start={month_start}&end={month_end}", month_start, month_end,
+                 "circuit")):
+            api_total = get(url)["total_cost"]
+            ref_total = sum(v["cost"] for v in slot_cost(lo, hi, by[kind]).values())
+            assert abs(api_total - ref_total) <= 1e-6 * max(1.0, abs(ref_total)), \
+                (name, api_total, ref_total)
+            p95, med = _timed(lambda u=url: get(u), args.reps)
+            s95, smed = _timed(lambda a=lo, b=hi, k=kind: slot_cost(a, b, by[k]),
+                               max(3, args.reps // 10))
+            db.session.remove()
+            out["cost_p95_ms"][name] = {
+                "api_with_cost": round(p95, 2), "api_median": round(med, 2),
+                "slot_pricing": round(s95, 2), "slot_median": round(smed, 2),
+                "ratio": round(s95 / p95, 1), "total_cost": round(api_total, 2)}
 
         # The supply tree cached per site (invalidated by the facility stamp) against
         # rebuilt on every request (slice A), same run.

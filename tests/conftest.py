@@ -79,7 +79,8 @@ def app(settings):
 
 TABLES = ("uplink_outbox", "uplink_state", "uplink_received", "site_uplinks",
           "site_credentials", "quality_intervals", "quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
-          "energy_tariffs", "energy_slots", "energy_days", "energy_months", "energy_state",
+          "energy_tariffs", "energy_slots", "energy_days", "energy_months", "energy_day_periods",
+          "energy_month_periods", "energy_state",
           "meter_replacements", "linkage_firings", "linkage_rule_states", "linkage_rules", "command_events", "commands", "control_grants", "device_profiles",
           "notification_attempts", "notifications", "webpush_subscriptions", "subscribe_grants",
           "notify_profiles", "wechat_bindings", "alarm_recipients", "repair_photos", "repair_orders",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from backend.energy import rollup
+from backend.energy import periods, rollup
 from backend.extensions import db
 from backend.models import Area, Board, Circuit, Device, Role, Site
 from backend.telemetry import ingest
@@ -76,8 +76,8 @@ def w(ctx):
 
 
 def book(device_id: int, kwh_at: dict[datetime, float]) -> None:
-    """Rolled slots (15-minute starts -> import kWh), then the device's days and months
-    summed from them by the rollup's own SQL."""
+    """Rolled slots (15-minute starts -> import kWh), then the device's days and months,
+    and its days and months per tariff period, summed from them by the rollup's own SQL."""
     for t, kwh in kwh_at.items():
         db.session.execute(text(
             "INSERT INTO energy_slots VALUES (:d, :t, :k, 0, 0, :k * 4, false)"),
@@ -86,6 +86,8 @@ def book(device_id: int, kwh_at: dict[datetime, float]) -> None:
     db.session.execute(text(rollup._DAYS_MONTHS), {
         "ds": [device_id], "tz": ["Asia/Shanghai"], "day0": [first],
         "month0": [first.replace(day=1)]})
+    site_id = db.session.get(Device, device_id).site_id
+    periods.roll([(device_id, site_id, "Asia/Shanghai")], [first])
     db.session.commit()
 
 
@@ -342,7 +344,7 @@ def test_share_and_ranking_by_area_category_and_circuit(w, client):
     assert r.status_code == 404 and r.get_json()["error"] == "area_not_found"
 
 
-def test_share_and_ranking_price_each_item_slot_by_slot(w, client):
+def test_share_and_ranking_price_each_item_by_its_periods(w, client):
     # last month's 5th, flat 0.5 until 10:30, peak 1.0 from 10:30: B1 (JQ1, lighting)
     # 1 kWh at 10:00 and 10:15 (flat) and 10:30, 10:45 (peak) -> 2 x 0.5 + 2 x 1.0 = 3.0;
     # B2 (BG, power) 2 kWh at 22:45 (peak 2.0) and 23:00 (valley 0.3 x 2 = 0.6) -> 2.6.
@@ -370,11 +372,14 @@ def test_share_and_ranking_price_each_item_slot_by_slot(w, client):
         **q, "by": "area", "start": (d5 - timedelta(days=1)).isoformat(),
         "end": (d5 - timedelta(days=1)).isoformat()}).get_json()
     assert [i["cost"] for i in d4["items"]] == [0.0, 0.0] and d4["total_cost"] == 0.0
-    # not asked: no cost (nothing priced)
-    plain = client.get("/api/v1/energy/share", headers=w["h"], query_string={
-        **q, "by": "area", "cost": "false"}).get_json()
-    assert [i["cost"] for i in plain["items"]] == [None, None] and plain["total_cost"] is None
-    assert [i["import_kwh"] for i in plain["items"]] == [4.0, 4.0]
+    # cost is always there (from the per-period rollups); cost=false is still accepted
+    unasked = {k: v for k, v in q.items() if k != "cost"}
+    for args in ({**q, "cost": "false"}, unasked):
+        plain = client.get("/api/v1/energy/share", headers=w["h"],
+                           query_string={**args, "by": "area"}).get_json()
+        assert {i["code"]: (i["import_kwh"], i["cost"]) for i in plain["items"]} == {
+            "JQ1": (4.0, 3.0), "BG": (4.0, 2.6)}
+        assert plain["total_cost"] == 5.6
 
 
 # --- 4. KPIs and intensity -----------------------------------------------------------------

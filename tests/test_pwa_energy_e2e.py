@@ -21,6 +21,7 @@ import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -108,6 +109,13 @@ def energy_world(app, client):
         assert client.post("/api/v1/carbon-factors", headers=ha, json={
             "site_id": demo.id, "year": datetime.now(UTC).year - 1,
             "kg_per_kwh": 0.58}).status_code == 201
+        # this local month's KPI denominators of the site (the manager enters them): 150
+        # persons, 4,000 m², 4,500 detainee-days
+        month = datetime.now(ZoneInfo(demo.timezone)).date().replace(day=1).isoformat()
+        for kind, value in (("persons", 150), ("floor_m2", 4000), ("detainee_days", 4500)):
+            assert client.post("/api/v1/energy-denominators", headers=ha, json={
+                "site_id": demo.id, "month": month, "kind": kind,
+                "value": value}).status_code == 201
         ids = dict(db.session.execute(select(Device.code, Device.id)).all())
         circuits = dict(db.session.execute(select(Circuit.code, Circuit.id)).all())
         batch, swap = readings(ids, datetime.now(UTC))
@@ -187,6 +195,15 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
     assert analysis["departments"] == analysis["api_departments"]
     assert analysis["dept_cost"] > 0 and analysis["dept_carbon"] > 0
     assert analysis["legend"] == ["本期", "去年同期"]
+    kpis = r["KPIs equal the API"]
+    assert kpis["rows"] == kpis["api_rows"] and len(kpis["rows"]) >= 1
+    # only this month has denominators: its kWh / 150 persons, / 4,000 m² (the intensity)
+    this_month = kpis["api_this_month_kwh"]
+    assert this_month > 0
+    assert abs(kpis["per_person"] - this_month / 150) < 1e-9
+    assert abs(kpis["intensity"] - this_month / 4000) < 1e-9
+    assert kpis["per_m2_tile"] == kpis["api_per_m2"] and kpis["kind"] == "floor_m2"
+    assert "能耗指标" in kpis["title"]
     offline = r["offline keeps the last energy data"]
     assert offline["offline"] == offline["today"] == str(today["api"])
     with app.app_context():
@@ -199,6 +216,7 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
             "SELECT count(*) FROM audit_log WHERE entity_type = 'meter_replacement'")).scalar() == 1
     for name in ("phone-energy", "phone-energy-trend", "phone-energy-balance", "desktop-energy",
                  "phone-energy-analysis", "desktop-energy-analysis", "desktop-energy-parameters",
+                 "phone-energy-kpis", "desktop-energy-kpis",
                  "desktop-meter-refused", "desktop-meter-recorded", "phone-energy-rerolled",
                  "phone-energy-offline"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

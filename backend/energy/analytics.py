@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.energy import operations, pricing
+from backend.energy import operations, periods, pricing
 from backend.energy.nodes import Tree
 from backend.errors import invalid_field
 from backend.extensions import db
@@ -164,23 +164,13 @@ def _with_shares(rows: list[dict]) -> tuple[list[dict], float]:
     return rows, total
 
 
-def _with_costs(site: Site, rows: list[dict], start: date, end: date,
-                priced: bool = True) -> dict:
-    """Each row's time-of-use cost over the local days (one query, per device, summed
-    over the row's devices: a slot's price is linear in its kWh); the head's fields.
-    Not ``priced``: the costs null (the query reads every slot of every device)."""
-    if not priced:
-        for r in rows:
-            r.pop("devices")
-            r["cost"] = None
-        return {"currency": None, "total_cost": None}
-    zone = ZoneInfo(site.timezone)
+def _with_costs(site: Site, rows: list[dict], start: date, end: date) -> dict:
+    """Each row's time-of-use cost over the local days, from the per-period day and
+    month rollups (``periods.device_costs``: per device, summed over the row's devices);
+    the head's fields."""
     versions = pricing.Versions(site.id)
-    ids = sorted({d for r in rows for d in r["devices"]})
-    by_device = pricing.priced(
-        site.id, site.timezone, ids, datetime.combine(start, datetime.min.time(), zone),
-        datetime.combine(end + timedelta(days=1), datetime.min.time(), zone), "device",
-        versions)
+    by_device = periods.device_costs({d for r in rows for d in r["devices"]}, start, end,
+                                     versions.by_id)
     for r in rows:
         r["cost"] = sum(by_device.get(d, {}).get("cost", 0.0) for d in r.pop("devices"))
     return {"currency": versions.currency, "total_cost": sum(r["cost"] for r in rows)}
@@ -203,7 +193,7 @@ def share(actor: Actor, args: dict) -> dict:
             cat["import_kwh"] += r["import_kwh"]
         rows = [by_cat[c] for c in sorted(by_cat)]
     rows, total = _with_shares(rows)
-    head = _with_costs(site, rows, start, end, args.get("cost", False))
+    head = _with_costs(site, rows, start, end)
     site_kwh = sum(device_kwh(tree.site_devices(), start, end).values())
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,
             "parent_area_id": args.get("parent_area_id"), "site_kwh": site_kwh,
@@ -221,7 +211,7 @@ def ranking(actor: Actor, args: dict) -> dict:
     key = "area_id" if args["by"] == "area" else "circuit_id"
     rows.sort(key=lambda r: (-r["import_kwh"], r[key]))
     top = rows[:args.get("top", 10)]
-    head = _with_costs(site, rows, start, end, args.get("cost", False))
+    head = _with_costs(site, rows, start, end)
     for i, r in enumerate(top, 1):
         r["rank"] = i
     return {"site_id": site.id, "by": args["by"], "start": start, "end": end,

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.energy import pricing, rollup
+from backend.energy import periods, pricing, rollup
 from backend.energy.nodes import Tree
 from backend.errors import Conflict, ValidationFailed, invalid_field
 from backend.extensions import db
@@ -122,8 +122,15 @@ def _next(day: date, interval: str) -> date:
 def _price_points(site: Site, ids: list[int], points: list[dict], keys: list,
                   interval: str, start: datetime, end: datetime,
                   versions: pricing.Versions) -> None:
-    """Each point's cost (time-of-use, slot by slot), unpriced kWh and carbon."""
-    prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
+    """Each point's cost (time-of-use), unpriced kWh and carbon. 15-minute and hour
+    points are priced slot by slot; day and month points are read from the per-period
+    rollups (the same sums: tests/test_energy_periods.py)."""
+    if interval in ("day", "month"):
+        last = end.astimezone(ZoneInfo(site.timezone)).date() - timedelta(days=1)
+        prices = periods.point_costs(ids, start.astimezone(ZoneInfo(site.timezone)).date(),
+                                     last, interval, versions.by_id)
+    else:
+        prices = pricing.priced(site.id, site.timezone, ids, start, end, interval, versions)
     factors = pricing.Factors(site.id)
     zone = ZoneInfo(site.timezone)
     for pt, key in zip(points, keys):
@@ -170,24 +177,20 @@ def _site_overview(site: Site, top: int) -> dict:
         "SELECT device_id, import_kwh FROM energy_months WHERE device_id = ANY(:ids) "
         "AND month = :m ORDER BY import_kwh DESC, device_id LIMIT :n"),
         {"ids": list(by_device), "m": month, "n": top}).all() if by_device else []
-    zone = ZoneInfo(site.timezone)
-
-    def local(d: date) -> datetime:
-        return datetime.combine(d, datetime.min.time(), zone)
     versions, factors = pricing.Versions(site.id), pricing.Factors(site.id)
-    by_month = pricing.priced(site.id, site.timezone, ids, local(year),
-                              local(_next(month, "month")), "month", versions)
-    on_day = pricing.priced(site.id, site.timezone, ids, local(today),
-                            local(today + timedelta(days=1)), "total", versions)
+    month_end = _next(month, "month") - timedelta(days=1)
+
+    def cost(first: date, last: date) -> float:   # the per-period rollups (periods.py)
+        return sum(v["cost"] for v in periods.device_costs(
+            ids, first, last, versions.by_id).values())
     kwh = {"today_kwh": _sums("energy_days", "day", ids, today, today),
            "month_kwh": _sums("energy_months", "month", ids, month, month),
            "year_kwh": _sums("energy_months", "month", ids, year, month)}
     return {"site_id": site.id, "code": site.code, "name": site.name,
             "timezone": site.timezone, "today": today, **kwh,
             "currency": versions.currency,
-            "today_cost": on_day.get(0, {}).get("cost", 0.0),
-            "month_cost": by_month.get(month, {}).get("cost", 0.0),
-            "year_cost": sum(v["cost"] for v in by_month.values()),
+            "today_cost": cost(today, today), "month_cost": cost(month, month_end),
+            "year_cost": cost(year, month_end),
             "month_kwh_per_m2": _per(kwh["month_kwh"], site.id, "floor_m2", month),
             "month_kwh_per_person": _per(kwh["month_kwh"], site.id, "persons", month),
             "today_carbon_kg": factors.carbon(kwh["today_kwh"], today.year),

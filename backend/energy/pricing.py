@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
+from backend.energy import periods as period_rollup
 from backend.energy.tariffs import TariffError, check_prices, quarter_map, slot_cost
 from backend.errors import Conflict, ValidationFailed
 from backend.extensions import db
@@ -38,8 +39,28 @@ def _raise(err: TariffError):
 
 
 class Tariffs(SiteResource):
+    """A write re-rolls the days the version covers (before and after) once committed
+    (``periods.changed``: the job ``energy.tariff_reroll``)."""
     model, entity_type, label = Tariff, "energy_tariff", "tariff"
     WRITE_ROLE = Role.admin
+
+    def create(self, actor, data):
+        obj = super().create(actor, data)
+        period_rollup.changed(obj.site_id, obj.valid_from, obj.valid_from)
+        return obj
+
+    def update(self, actor, obj_id, data):
+        before = self.get(actor, obj_id).valid_from
+        obj = super().update(actor, obj_id, data)
+        period_rollup.changed(obj.site_id, min(before, obj.valid_from),
+                              max(before, obj.valid_from))
+        return obj
+
+    def delete(self, actor, obj_id):
+        obj = self.get(actor, obj_id)
+        site_id, valid_from = obj.site_id, obj.valid_from
+        super().delete(actor, obj_id)
+        period_rollup.changed(site_id, valid_from, valid_from)
 
     def select(self, actor, args):
         stmt = select(Tariff)
@@ -98,9 +119,11 @@ class Versions:
         rows = db.session.scalars(select(Tariff).where(Tariff.site_id == site_id)
                                   .order_by(Tariff.valid_from)).all()
         self.starts = [t.valid_from for t in rows]
+        self.ids = [t.id for t in rows]
         self.maps = [quarter_map(t.periods) for t in rows]
         self.prices = [{k: float(v) for k, v in t.prices.items()} for t in rows]
         self.currency = rows[-1].currency if rows else None
+        self.by_id = dict(zip(self.ids, self.prices))
 
     def at(self, day: date) -> int:
         """Index of the version valid on a local day, -1 before the first."""

@@ -6,8 +6,9 @@ adds its time): the low watermark, per device. ``energy_state.rolled_until`` is 
 watermark, the newest reading rolled. A device is re-rolled from a little before its
 mark (``_window``): the slots from there on are computed again through the pure core
 (``counters.slot_energies``) and replaced, then the device's local days and months from
-that day on are summed again from the slots. Running it twice, or after a re-sent batch,
-writes the same rows.
+that day on are summed again from the slots (and its days and months per tariff
+period, ``periods.roll``). Running it twice, or after a re-sent batch, writes the same
+rows.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
+from backend.energy import periods
 from backend.energy.counters import (
     Point,
     Replacement,
@@ -91,6 +93,7 @@ class Target:
     """What the rollup needs of a device: its id, profile and site's zone."""
     id: int
     profile: str | None
+    site_id: int
     timezone: str
     rules: dict
     replacements: dict
@@ -99,11 +102,13 @@ class Target:
 def targets(device_ids) -> dict[int, Target]:
     """The devices (that still exist) with their rules and replacements, in two queries."""
     ids = sorted(set(device_ids))
-    rows = db.session.execute(select(Device.id, Device.profile, Site.timezone)
+    rows = db.session.execute(select(Device.id, Device.profile, Site.id.label("site_id"),
+                                     Site.timezone)
                               .join(Site, Site.id == Device.site_id)
                               .where(Device.id.in_(ids))).all() if ids else []
     reps = replacements_of([r.id for r in rows])
-    return {r.id: Target(r.id, r.profile, r.timezone, rules_for(r.profile), reps[r.id])
+    return {r.id: Target(r.id, r.profile, r.site_id, r.timezone, rules_for(r.profile),
+                         reps[r.id])
             for r in rows}
 
 
@@ -242,6 +247,7 @@ def roll_batch(found: dict[int, Target], since: dict[int, datetime | None]) -> i
             for t, z in zip(wf, zones)]
     db.session.execute(text(_DAYS_MONTHS), {
         "ds": ids, "tz": zones, "day0": day0, "month0": [d.replace(day=1) for d in day0]})
+    periods.roll([(d, found[d].site_id, found[d].timezone) for d in ids], day0)
     db.session.execute(text(
         "INSERT INTO energy_state (device_id, rolled_until, updated_at) SELECT d, n, now() "
         "FROM unnest(CAST(:ds AS int[]), CAST(:n AS timestamptz[])) AS p(d, n) "

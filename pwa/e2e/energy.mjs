@@ -4,6 +4,7 @@
 import { DESKTOP, PHONE, apiGet, e2eRun, env, loginHome, until } from './browser.mjs'
 import { fmtKwh, zonedInput } from '../src/lib/energy.js'
 import { compareQuery, spanDays, spanTrendQuery } from '../src/lib/energyAnalytics.js'
+import { kpiQuery } from '../src/lib/energyKpis.js'
 
 const PASSWORD = env('GW_PASSWORD')
 const MANAGER = env('GW_MANAGER')
@@ -98,11 +99,11 @@ await run(async () => {
     const items = async (sel) => phone.locator(sel).evaluateAll((els) => els.map((e) => [e.dataset.id, Number(e.dataset.kwh), Number(e.dataset.cost)]))
     const round = (rows) => rows.map(([id, kwh, cost]) => [String(id), Math.round(kwh * 1e6) / 1e6, Math.round(cost * 1e6) / 1e6])
     await phone.locator('[data-test=energy-share][data-loaded^="area:"] [data-test=share-item]').first().waitFor()
-    const apiShare = await apiGet(phone, `/energy/share?${q({ site_id: SITE, by: 'area', ...days, cost: true })}`)
+    const apiShare = await apiGet(phone, `/energy/share?${q({ site_id: SITE, by: 'area', ...days })}`)
     const rank = phone.locator('[data-test=energy-ranking]')
     await rank.locator('[data-by=circuit]').click()
     await phone.locator('[data-test=energy-ranking][data-loaded^="circuit:"]').waitFor()
-    const apiRank = await apiGet(phone, `/energy/ranking?${q({ site_id: SITE, by: 'circuit', top: 10, ...days, cost: true })}`)
+    const apiRank = await apiGet(phone, `/energy/ranking?${q({ site_id: SITE, by: 'circuit', top: 10, ...days })}`)
     const dept = phone.locator('[data-test=energy-departments][data-loaded=month]')
     await dept.scrollIntoViewIfNeeded()
     await dept.locator('[data-test=department-row]').first().waitFor()
@@ -125,6 +126,33 @@ await run(async () => {
     await shot(phone, 'phone-energy-analysis')
   })
 
+  await step('KPIs equal the API', phone, async () => {
+    // the site's KPIs this year, per person then per m²: each month's kWh and KPI and the
+    // totals are the API's answer to the same query
+    const q = (o) => new URLSearchParams(o).toString()
+    const site = (await apiGet(phone, '/energy/overview?top=5')).sites.find((s) => s.site_id === SITE)
+    const card = phone.locator(`[data-test=energy-kpis][data-loaded="site:${SITE}:year"]`)
+    await card.scrollIntoViewIfNeeded()
+    await card.locator('[data-test=kpi-row]').first().waitFor()
+    const api = await apiGet(phone, `/energy/kpis?${q(kpiQuery(`site:${SITE}`, 'year', site.today))}`)
+    const r6 = (v) => (v === null || v === '' || v === undefined ? null : Math.round(Number(v) * 1e6) / 1e6)
+    const rows = await card.locator('[data-test=kpi-row]').evaluateAll((els) => els.map((e) => [e.dataset.month, e.dataset.kwh, e.dataset.value]))
+    const perPerson = Number(await card.getAttribute('data-total'))
+    await card.locator('canvas').waitFor()
+    await shot(phone, 'phone-energy-kpis')
+    await card.locator('[data-kind=floor_m2]').click()
+    await phone.locator(`[data-test=energy-kpis][data-kind=floor_m2]`).waitFor()
+    const thisMonth = api.points.find((p) => String(p.month).slice(0, 7) === site.today.slice(0, 7))
+    results['KPIs equal the API'] = {
+      title: await card.locator('h3').innerText(),
+      rows: rows.map(([m, k, v]) => [m, r6(k), r6(v)]),
+      api_rows: api.points.map((p) => [String(p.month).slice(0, 7), r6(p.import_kwh), r6(p.kwh_per_person)]),
+      per_person: perPerson, api_this_month_kwh: thisMonth?.import_kwh ?? 0,
+      intensity: Number(await card.getAttribute('data-intensity')),
+      kind: await card.getAttribute('data-kind'),
+      per_m2_tile: Number(await card.getAttribute('data-total')), api_per_m2: api.total.kwh_per_m2 }
+  })
+
   const [, desk] = await openPage('manager-desktop', DESKTOP)
   await step('desktop energy', desk, async () => {
     await loginHome(desk, MANAGER, PASSWORD)
@@ -135,6 +163,10 @@ await run(async () => {
     await desk.locator('[data-test=energy-departments] [data-test=department-row]').first().waitFor()
     await desk.locator('[data-test=energy-share] canvas').waitFor()
     await shot(desk, 'desktop-energy-analysis')
+    const kpis = desk.locator(`[data-test=energy-kpis][data-loaded="site:${SITE}:year"]`)
+    await kpis.scrollIntoViewIfNeeded()
+    await kpis.locator('canvas').waitFor()
+    await shot(desk, 'desktop-energy-kpis')
   })
 
   const [, admin] = await openPage('admin', DESKTOP)

@@ -2,6 +2,9 @@
 (backend/energy/reports.py)."""
 from __future__ import annotations
 
+from datetime import date
+
+from backend.energy import periods as energy_periods
 from backend.energy import reports as energy_reports
 from backend.energy import rollup as energy_rollup
 from backend.runtime.context import app_context
@@ -15,3 +18,10 @@ def rollup() -> dict:
 def monthly_reports() -> dict:
     with app_context():
         return energy_reports.monthly_job()
+
+
+def tariff_reroll(site_id: int, lo: str, hi: str | None) -> dict:
+    """The days a tariff change covers, re-rolled per period (backend/energy/periods.py)."""
+    with app_context():
+        return energy_periods.reroll_site(site_id, date.fromisoformat(lo),
+                                          date.fromisoformat(hi) if hi else None)

@@ -221,9 +221,9 @@ ShareQueryArgsSchema = period_args(
     days=(DAYS_DOC + " (default: the 1st of end's month)", DAYS_DOC + " (default: today)"),
     parent_area_id=Integer(validate=POSITIVE_ID, metadata={
         "description": "by=area: this area's sub-areas (default: the site's top areas)"}),
-    cost=ma.fields.Boolean(load_default=False, metadata={
-        "description": "price each item (time-of-use, from the 15-minute slots of all its "
-                       "devices: seconds for a month of thousands of meters, docs/energy.md)"}))
+    cost=ma.fields.Boolean(load_default=True, metadata={
+        "description": "accepted for compatibility and ignored: every item carries its "
+                       "time-of-use cost (from the per-period rollups, docs/energy.md)"}))
 
 RankingQueryArgsSchema = period_args(
     "RankingQueryArgsSchema", base=ShareQueryArgsSchema,
@@ -242,7 +242,7 @@ class ShareItemSchema(Strict):
     share_pct = ma.fields.Float(allow_none=True)
     cost = ma.fields.Float(allow_none=True, metadata={
         "description": "time-of-use cost of the import, each 15-minute slot at its period's "
-                       "price (null unless cost=true)"})
+                       "price (from the per-period day and month rollups)"})
 
 
 class DaysAnswerSchema(Strict):

@@ -40,3 +40,8 @@ export function energyShare(params, opts = {}) {
 export function energyRanking(params, opts = {}) {
   return api.get('/energy/ranking', { ...opts, query: params })
 }
+
+/** ``params``: node (site|area), node_id, start, end (months, as their first days). */
+export function energyKpis(params, opts = {}) {
+  return api.get('/energy/kpis', { ...opts, query: params })
+}

@@ -24,6 +24,14 @@ export const energyMessages = {
         noAreas: '该站点尚未划分部门（区域）', unpriced: '其中 {kwh} kWh 在首个电价版本生效前，未计电费',
         noFactor: '未设置碳排放因子，无法计算碳排放',
       },
+      kpi: {
+        title: '能耗指标', energy: '用电量', intensity: '能耗强度', month: '月份',
+        kinds: { persons: '人均', floor_m2: '单位面积', detainee_days: '每在押人日' },
+        units: { persons: 'kWh/人', floor_m2: 'kWh/m²', detainee_days: 'kWh/人日' },
+        denominators: { persons: '人数', floor_m2: '面积 m²', detainee_days: '在押人日' },
+        spans: { year: '本年', last12: '近12个月' },
+        missing: '{n} 个月未录入该指标分母（在管理后台“能源参数”中录入）',
+      },
       replace: {
         hint: '登记换表后，服务器按换表时间把旧表止码和新表起码分开计算，并从该时间起重新汇总该设备的电能',
         device: '电表/断路器', pick: '请选择设备', at: '换表时间', siteTime: '（站点时间 {tz}）', counter: '计量项',
@@ -63,6 +71,14 @@ export const energyMessages = {
         sharePct: 'Share', cost: 'Cost', carbon: 'Carbon kg', siteKwh: 'Site incomers {kwh} kWh (the difference: losses and unassigned use)',
         noAreas: 'No departments (areas) on this site yet', unpriced: '{kwh} kWh before the first tariff version: no cost',
         noFactor: 'No carbon factor set: no carbon',
+      },
+      kpi: {
+        title: 'Energy KPIs', energy: 'Energy', intensity: 'Energy intensity', month: 'Month',
+        kinds: { persons: 'Per person', floor_m2: 'Per m²', detainee_days: 'Per detainee-day' },
+        units: { persons: 'kWh/person', floor_m2: 'kWh/m²', detainee_days: 'kWh/detainee-day' },
+        denominators: { persons: 'Persons', floor_m2: 'Floor m²', detainee_days: 'Detainee-days' },
+        spans: { year: 'This year', last12: 'Last 12 months' },
+        missing: '{n} months without this denominator (enter it in the console, Energy settings)',
       },
       replace: {
         hint: "Once recorded, the server splits the old meter's final reading from the new one's initial reading at that time and re-rolls the device's energy from then on",

@@ -2,7 +2,7 @@
 // share and the ranking of the current site, the departments' cost and carbon. Every
 // GET cached for offline use (api/cache.js); the queries' bounds are the site's local
 // days (lib/energyAnalytics.js), so the cached answer is found again the same day. Share
-// and ranking are asked with their cost (cost=true: priced slot by slot, docs/energy.md).
+// and ranking carry their time-of-use cost always (the per-period rollups, docs/energy.md).
 import { defineStore } from 'pinia'
 import { energyCompare, energyRanking, energyShare, energyTrend } from '../api/energy.js'
 import { compareQuery, spanDays, spanTrendQuery } from '../lib/energyAnalytics.js'
@@ -35,14 +35,14 @@ export const useEnergyAnalyticsStore = defineStore('energyAnalytics', {
       }, describe)
     },
     loadShare(site, describe) {
-      const q = { site_id: site.site_id, by: this.shareBy, ...spanDays(this.span, site.today), cost: true }
+      const q = { site_id: site.site_id, by: this.shareBy, ...spanDays(this.span, site.today) }
       return this.run('share', async () => {
         const data = await energyShare(q, { cache: true, toast: false })
         if (q.by === this.shareBy) this.share = data
       }, describe)
     },
     loadRanking(site, describe) {
-      const q = { site_id: site.site_id, by: this.rankBy, top: 10, ...spanDays(this.span, site.today), cost: true }
+      const q = { site_id: site.site_id, by: this.rankBy, top: 10, ...spanDays(this.span, site.today) }
       return this.run('ranking', async () => {
         const data = await energyRanking(q, { cache: true, toast: false })
         if (q.by === this.rankBy) this.ranking = data

@@ -128,7 +128,7 @@ describe('EnergyAnalytics', () => {
     await flushPromises()
     expect(calls).toContain('/api/v1/energy/compare?node=site&node_id=1&compare=yoy&interval=month'
       + '&start=2025-12-31T16%3A00%3A00.000Z&end=2026-12-31T16%3A00%3A00.000Z')
-    expect(calls).toContain('/api/v1/energy/share?site_id=1&by=area&start=2026-12-01&end=2026-12-02&cost=true')
+    expect(calls).toContain('/api/v1/energy/share?site_id=1&by=area&start=2026-12-01&end=2026-12-02')
     const cmp = w.get('[data-test=energy-compare]')
     expect(cmp.attributes('data-loaded')).toBe('site:1:yoy')
     expect(w.get('[data-test=compare-change]').text()).toContain('+25.0%')
@@ -151,7 +151,7 @@ describe('EnergyAnalytics', () => {
     // this year: the share, the ranking and the departments asked again from January
     await w.get('[data-test=energy-share] [data-span=year]').trigger('click')
     await flushPromises()
-    expect(calls).toContain('/api/v1/energy/ranking?site_id=1&by=area&top=10&start=2026-01-01&end=2026-12-02&cost=true')
+    expect(calls).toContain('/api/v1/energy/ranking?site_id=1&by=area&top=10&start=2026-01-01&end=2026-12-02')
     expect(calls.some((c) => c.startsWith('/api/v1/energy/trend?node=area&node_id=1&interval=month&start=2025-12-31T16'))).toBe(true)
     setLocale('en')
     await flushPromises()
