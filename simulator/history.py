@@ -38,22 +38,6 @@ from simulator.loads import ac_demand, curve, outdoor_temperature, pump_on
 COUNTER = "energy_import"
 NOMINAL_V = 230.0
 DEMO_SITE = "DC-JSZ"
-# Slots one energy-rollup call may write: roll_all reads its devices' whole history and
-# writes their slots in one INSERT of arrays; 200 devices x a year (7 million rows) made
-# a PostgreSQL backend grow to 16 GB and the OOM killer end it. 40,000 is about what the
-# live rollup writes per batch (docs/benchmarks.md).
-ROLL_SLOTS = 40_000
-
-
-def roll(device_ids: list[int], slots_per_device: int) -> int:
-    """The energy rollup of ``device_ids``' whole history, a bounded number at a time."""
-    from backend.energy.rollup import roll_all
-
-    per_call = max(1, ROLL_SLOTS // max(slots_per_device, 1))
-    return sum(roll_all(device_ids[i:i + per_call])
-               for i in range(0, len(device_ids), per_call))
-
-
 def _slot_factors(local: datetime) -> dict[str, float]:
     """Each category's load fraction at a local time (AC with that day's weather)."""
     sod = local.hour * 3600 + local.minute * 60 + local.second
@@ -178,7 +162,9 @@ def generate(site_code: str | None, days: int, *, interval: int = 900, seed: int
             echo(f"  {slots[min(i + per_batch, len(slots) - 1)].date()}: {rows} readings")
     ingested = time.perf_counter() - t_ingest
     t_roll = time.perf_counter()
-    slots_written = roll(sorted(ids), len(slots))
+    from backend.energy.rollup import roll_all
+
+    slots_written = roll_all(sorted(ids))   # bounded batches (see there)
     rolled = time.perf_counter() - t_roll
     return {"site": site.code, "devices": len(ids), "days": days, "from": slots[0],
             "to": slots[-1], "readings": rows, "energy_slots": slots_written,

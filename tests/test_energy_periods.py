@@ -293,3 +293,28 @@ def test_the_re_roll_waits_for_the_rollups_lock_and_is_enqueued_again(w, client)
     assert run_jobs() == 1
     assert rows(w["b1"], d3) == {(tid, "flat"): 1.0}
     assert not redis.current().exists(rollup.LOCK_KEY)
+
+
+def test_roll_all_in_bounded_batches_writes_what_one_batch_writes(w, monkeypatch):
+    """roll_all's batches follow the readings each device has (a device with many readings
+    alone, the rest together) and its slots go in bounded INSERTs; the rows are the same
+    as one batch and one statement writes."""
+    day = TODAY - timedelta(days=1)
+    for dev, step in ((w["b1"], 15), (w["b2"], 5), (w["m0"], 60)):
+        ingest.ingest([(dev, local(day, 0) + timedelta(minutes=m), {"energy_import": m / 10})
+                       for m in range(0, 24 * 60, step)])
+    rollup.roll_all()
+    db.session.commit()
+    one = db.session.execute(text("SELECT * FROM energy_slots ORDER BY 1, 2")).all()
+    assert len(one) > 96
+    # b1: 96 readings, b2: 288, m0: 24 -> batches [b1] [b2] [m0] at 100 readings a batch
+    monkeypatch.setattr(rollup, "READINGS_PER_BATCH", 100)
+    monkeypatch.setattr(rollup, "INSERT_ROWS", 7)
+    ids = sorted((w["b1"], w["b2"], w["m0"]))
+    sizes = {w["b1"]: 96, w["b2"]: 288, w["m0"]: 24}
+    batches = list(rollup._history_batches(ids))
+    assert all(sum(sizes[d] for d in b) <= 100 or len(b) == 1 for b in batches), batches
+    assert sorted(d for b in batches for d in b) == ids and len(batches) >= 2
+    rollup.roll_all()
+    db.session.commit()
+    assert db.session.execute(text("SELECT * FROM energy_slots ORDER BY 1, 2")).all() == one

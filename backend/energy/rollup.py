@@ -235,13 +235,13 @@ def roll_batch(found: dict[int, Target], since: dict[int, datetime | None]) -> i
         "DELETE FROM energy_slots s USING unnest(CAST(:ds AS int[]), "
         "CAST(:wf AS timestamptz[])) AS p(d, t) WHERE s.device_id = p.d AND s.slot >= p.t"),
         {"ds": ids, "wf": wf})
-    if cols["d"]:
+    for k in range(0, len(cols["d"]), INSERT_ROWS):   # bounded statements (see INSERT_ROWS)
         db.session.execute(text(
             "INSERT INTO energy_slots (device_id, slot, import_kwh, export_kwh, "
             "reactive_kvarh, demand_kw, estimated) SELECT * FROM unnest("
             "CAST(:d AS int[]), CAST(:slot AS timestamptz[]), CAST(:imp AS float8[]), "
             "CAST(:exp AS float8[]), CAST(:rea AS float8[]), CAST(:dem AS float8[]), "
-            "CAST(:est AS boolean[]))"), cols)
+            "CAST(:est AS boolean[]))"), {key: v[k:k + INSERT_ROWS] for key, v in cols.items()})
     zones = [found[d].timezone for d in ids]
     day0 = [t.astimezone(ZoneInfo(z)).date() if t > ALL else ALL.date()
             for t, z in zip(wf, zones)]
@@ -278,6 +278,8 @@ _DAYS_MONTHS = (
 
 
 BATCH = 200   # devices per batch and commit
+READINGS_PER_BATCH = 400_000   # roll_all: counter readings read per batch (~100 MB here)
+INSERT_ROWS = 50_000           # slots per INSERT statement (its arrays are parameters)
 
 
 def run() -> dict:
@@ -320,13 +322,35 @@ def run() -> dict:
     return {"devices": done, "failed": failed, "slots": slots}
 
 
+def _history_batches(ids: list[int]):
+    """``ids`` in batches of at most ``BATCH`` devices and about ``READINGS_PER_BATCH``
+    counter readings (counted first: a device with a year of minutes reads as much as
+    hundreds with a day each)."""
+    counts = dict(db.session.execute(text(
+        "SELECT device_id, count(*) FROM readings WHERE device_id = ANY(:ids) "
+        "AND metric_id = ANY(CAST(:ms AS smallint[])) GROUP BY 1"),
+        {"ids": ids, "ms": _COUNTER_IDS}).all()) if ids else {}
+    batch, n = [], 0
+    for d in ids:
+        c = counts.get(d, 0)
+        if batch and (len(batch) >= BATCH or n + c > READINGS_PER_BATCH):
+            yield batch
+            batch, n = [], 0
+        batch.append(d)
+        n += c
+    if batch:
+        yield batch
+
+
 def roll_all(device_ids=None) -> int:
-    """Every device (or these) from its whole history: the repair and the benchmark."""
+    """Every device (or these) from its whole history: the repair and the benchmark.
+    Batches are bounded by the readings they read (``_history_batches``) and slots are
+    written in statements of ``INSERT_ROWS``: 200 devices x a year in one batch made a
+    PostgreSQL backend grow to 16 GB and the OOM killer end it."""
     ids = list(device_ids) if device_ids is not None else db.session.scalars(
         text("SELECT id FROM devices ORDER BY id")).all()
     total = 0
-    for i in range(0, len(ids), BATCH):
-        chunk = ids[i:i + BATCH]
+    for chunk in _history_batches(ids):
         total += roll_batch(targets(chunk), {d: None for d in chunk})
         db.session.commit()
     return total
