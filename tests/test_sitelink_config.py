@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import select, text
 
 from backend.extensions import db
-from backend.models import ConfigUser, ControlGrant, Role, Site, User
+from backend.models import ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
 from tests.factories import PASSWORD, auth, make_user
 from tests.sitelink_world import link, platforms  # noqa: F401  (fixtures)
 
@@ -241,3 +241,35 @@ def test_local_change_while_cut_off_is_kept_until_resolved(link):  # noqa: F811
     cfg4 = sync(w, shipper)
     assert cfg4["conflicts"] == 1
     assert site_user(w, "carl")["display_name"] == "Carl (site)"
+
+
+def test_a_version_is_applied_whole_or_not_at_all(link):  # noqa: F811
+    w = link
+    dora = create_at_centre(w, "dora")
+    with w.centre.app_context():
+        db.session.add(WeChatBinding(user_id=dora, appid="wx-app", openid="o-dora",
+                                     unionid="u-dora"))
+        db.session.commit()
+    shipper = shipper_for(w)
+    v1 = sync(w, shipper)["version"]
+    with w.site.app_context():
+        bound = db.session.execute(select(WeChatBinding.appid, WeChatBinding.openid, User.username)
+                                   .join(User, User.id == WeChatBinding.user_id)).all()
+        db.session.commit()
+    assert [tuple(b) for b in bound] == [("wx-app", "o-dora", "dora")]
+
+    # The centre grants dora an area the site box does not have, and renames her: the
+    # version is refused whole (nothing of it applied), the box keeps running v1.
+    r = centre_call(w, "post", "/api/v1/areas", {"site_id": w.site_id, "code": "ONLY-C",
+                                                 "name": "中心才有"}, status=201)
+    centre_call(w, "put", f"/api/v1/users/{dora}/control-grants",
+                {"grants": [{"scope": "area", "target_id": r["id"]}]})
+    centre_call(w, "put", f"/api/v1/users/{dora}", {"display_name": "Dora D."})
+    cfg = sync(w, shipper)
+    assert cfg["version"] == v1 and "ONLY-C" in cfg["last_error"]
+    assert site_user(w, "dora")["display_name"] == "dora"
+    # The centre drops the grant: the next version applies.
+    centre_call(w, "put", f"/api/v1/users/{dora}/control-grants", {"grants": []})
+    cfg = sync(w, shipper)
+    assert cfg["version"] > v1 and cfg["last_error"] is None
+    assert site_user(w, "dora")["display_name"] == "Dora D."

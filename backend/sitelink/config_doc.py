@@ -30,9 +30,10 @@ def users_of(site_id: int) -> list[dict]:
     users = db.session.scalars(select(User).where(
         or_(User.is_superadmin.is_(True), User.id.in_(granted))).order_by(User.username)).all()
     targets = config_accounts.Targets(site_id)
+    extras = config_accounts.Extras(site_id, [u.id for u in users])
     out = []
     for user in users:
-        snap = config_accounts.snapshot(user, site_id, targets)
+        snap = config_accounts.snapshot(user, site_id, targets, extras)
         snap["granted"] = True       # the document says: this user may use the site
         out.append({"username": user.username, **snap})
     return out

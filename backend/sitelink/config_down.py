@@ -34,7 +34,7 @@ from backend.errors import DomainError, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.models import ConfigState, ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
 from backend.settings import setting
-from backend.sitelink.config_accounts import FIELDS, Targets, shown, snapshot
+from backend.sitelink.config_accounts import FIELDS, Extras, Targets, shown, snapshot
 
 log = logging.getLogger(__name__)
 TIMEOUT = (5, 30)
@@ -248,8 +248,9 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
     out = []
     rows = db.session.execute(select(ConfigUser, User).join(User, User.id == ConfigUser.user_id)
                               .order_by(User.username)).all()
+    extras = Extras(site.id, [user.id for _cu, user in rows])
     for cu, user in rows:
-        local = snapshot(user, site.id, targets)
+        local = snapshot(user, site.id, targets, extras)
         if local == cu.applied or local == cu.central:
             continue
         lo, ce = shown(local), shown(cu.central)
