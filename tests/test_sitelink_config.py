@@ -7,11 +7,17 @@ Two platforms in this process (tests/sitelink_world.py): the centre behind real 
 users changed through its own API; the site box's real shipper fetching the configuration."""
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+
 import requests
 from sqlalchemy import select, text
 
 from backend.extensions import db
 from backend.models import ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
+from backend.runtime.up import child_environ, reset_metrics_dir
 from tests.factories import PASSWORD, auth, make_user
 from tests.sitelink_world import link, platforms  # noqa: F401  (fixtures)
 
@@ -273,3 +279,51 @@ def test_a_version_is_applied_whole_or_not_at_all(link):  # noqa: F811
     cfg = sync(w, shipper)
     assert cfg["version"] > v1 and cfg["last_error"] is None
     assert site_user(w, "dora")["display_name"] == "Dora D."
+
+
+def test_the_shipper_process_brings_a_password_change_down(link, tmp_path):  # noqa: F811
+    """``gridwarden uplink`` as a real process, asking every second: a user made at the
+    centre logs in at the box; a password changed at the centre replaces the old one."""
+    w = link
+    eve = create_at_centre(w, "eve")
+    cfg = w.site.config["GW_SETTINGS"].with_overrides(
+        data_dir=tmp_path / "site", central_url=w.server.url, site_token=w.token)
+    reset_metrics_dir(tmp_path / "site")
+    env = {**child_environ(cfg), "GW_UPLINK_CONFIG_SECONDS": "1"}
+    log = open(tmp_path / "uplink.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "backend.cli", "uplink"], env=env,
+                            stdout=log, stderr=log)
+    try:
+        wait_for("eve at the box", lambda: hash_at(w.site, "eve") == hash_at(w.centre, "eve"),
+                 proc)
+        assert login(w, "eve", PASSWORD).status_code == 200
+        centre_call(w, "put", f"/api/v1/users/{eve}", {"password": NEW_PASSWORD})
+        wait_for("the new password at the box",
+                 lambda: hash_at(w.site, "eve") == hash_at(w.centre, "eve"), proc)
+        assert login(w, "eve", PASSWORD).status_code == 401
+        assert login(w, "eve", NEW_PASSWORD).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def hash_at(app, username: str) -> str | None:
+    with app.app_context():
+        out = db.session.scalar(select(User.password_hash).where(User.username == username))
+        db.session.commit()
+    return out
+
+
+def wait_for(what: str, check, proc, timeout: float = 90.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        assert proc.poll() is None, f"the shipper exited ({proc.returncode})"
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"gave up waiting for {what}")

@@ -24,7 +24,7 @@ import logging
 import time
 
 import requests
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.accounts import audit
@@ -137,8 +137,11 @@ def apply(doc: dict) -> dict:
     names = [e.get("username") for e in entries]
     if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
         raise ConfigRejected("users: each needs a username, once")
+    # Locked (in id order) so that an admin's edit of one of them waits for this version
+    # and then shows as a local change, instead of being overwritten unseen.
     by_name = {u.username: u for u in db.session.scalars(
-        select(User).where(User.username.in_(names)))}
+        select(User).where(or_(User.username.in_(names), User.id.in_(list(synced))))
+        .order_by(User.id).with_for_update(of=User))}
     out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
     seen = set()
     for entry in entries:
