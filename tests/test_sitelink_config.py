@@ -200,6 +200,8 @@ def test_local_change_while_cut_off_is_kept_until_resolved(link):  # noqa: F811
     assert site_user(w, "carl")["display_name"] == "Carl (site)"
     changes = {ch["username"]: ch for ch in cfg["local_changes"]}
     assert cfg["conflicts"] == 1 and set(changes) == {"bob", "carl"}
+    seen = centre_call(w, "get", f"/api/v1/sites/{w.site_id}/uplink")
+    assert seen["site_config_conflicts"] == 1                  # reported up with the fetch
     assert changes["bob"]["conflict"] is True
     assert changes["bob"]["fields"] == {"role": {"local": "manager", "central": "admin"}}
     assert changes["carl"]["conflict"] is False                # changed here only: local
@@ -226,6 +228,7 @@ def test_local_change_while_cut_off_is_kept_until_resolved(link):  # noqa: F811
     assert site_user(w, "carl")["display_name"] == "Carl (site)"
     cfg3 = sync(w, shipper)
     assert cfg3["conflicts"] == 0
+    assert centre_call(w, "get", f"/api/v1/sites/{w.site_id}/uplink")["site_config_conflicts"] == 0
     assert [ch["username"] for ch in cfg3["local_changes"]] == ["carl"]
     # Nothing left to resolve for bob; a bad choice is a 422 with a code.
     r = c.post("/api/v1/uplink/config/resolve", json={"username": "bob", "keep": "central"},

@@ -29,6 +29,7 @@ class SiteConfigVersion(Base):
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     site_version: Mapped[int | None] = mapped_column(BigInteger)
     site_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    site_conflicts: Mapped[int | None] = mapped_column(Integer)
 
 
 class ConfigState(Base):

@@ -61,13 +61,15 @@ def current(site_id: int) -> tuple[int, list[dict]]:
     return row.version, users
 
 
-def fetch(cred: SiteCredential, since: int | None) -> dict:
-    """``GET /uplink/config?since=V``: unchanged, or the whole current document."""
+def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None) -> dict:
+    """``GET /uplink/config?since=V&conflicts=N``: unchanged, or the whole current
+    document; ``since`` and ``conflicts`` are what the site box runs, kept for the view."""
     site = db.session.get(Site, cred.site_id)
     version, users = current(site.id)
     row = _row(site.id)
     if since is not None:
         row.site_version, row.site_reported_at = since, utcnow()
+        row.site_conflicts = conflicts
     out = {"site_code": site.code, "version": version, "kind": KIND}
     if since == version:
         out["unchanged"] = True
@@ -82,6 +84,7 @@ def link_view(site_id: int) -> dict:
     version, _users = current(site_id)
     row = _row(site_id)
     out = {"config_version": version, "site_config_version": row.site_version,
-           "site_config_reported_at": row.site_reported_at}
+           "site_config_reported_at": row.site_reported_at,
+           "site_config_conflicts": row.site_conflicts}
     db.session.commit()
     return out

@@ -207,10 +207,11 @@ class ConfigSync:
 
     def sync(self) -> dict | None:
         since = state().version
+        conflicts = status()["conflicts"]
         db.session.commit()
         try:
-            r = self.http.get(f"{self.base}/api/v1/uplink/config", params={"since": since},
-                              timeout=TIMEOUT)
+            r = self.http.get(f"{self.base}/api/v1/uplink/config",
+                              params={"since": since, "conflicts": conflicts}, timeout=TIMEOUT)
         except requests.RequestException as exc:
             return _failed(f"the centre is unreachable: {exc}"[:500])
         try:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('changed_at', _TS, nullable=True),
         sa.Column('site_version', sa.BigInteger(), nullable=True),
         sa.Column('site_reported_at', _TS, nullable=True),
+        sa.Column('site_conflicts', sa.Integer(), nullable=True),
     )
     op.create_table(
         'config_state',

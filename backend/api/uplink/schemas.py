@@ -55,6 +55,8 @@ class SiteLinkSchema(Strict):
     site_config_version = Integer(allow_none=True,
                                   metadata={"description": "the version the site box runs"})
     site_config_reported_at = AwareDateTime(allow_none=True)
+    site_config_conflicts = Integer(allow_none=True, metadata={
+        "description": "local changes at the site box that conflict with the centre's"})
 
 
 class SiteCredentialSchema(Strict):

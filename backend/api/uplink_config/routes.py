@@ -28,7 +28,7 @@ class Config(MethodView):
     def get(self, args):
         """The site's configuration (site token): unchanged since ``since``, or all of it"""
         cred = credentials.authenticate(request.headers.get("Authorization"))
-        return config_doc.fetch(cred, args.get("since"))
+        return config_doc.fetch(cred, args.get("since"), args.get("conflicts"))
 
 
 @blp.route("/uplink/config/status")

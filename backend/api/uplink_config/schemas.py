@@ -6,6 +6,8 @@ from backend.schemas import AwareDateTime, Integer, Strict, String
 class ConfigQueryArgsSchema(Strict):
     since = Integer(validate=ma.validate.Range(min=0),
                     metadata={"description": "the version the site box runs (0: none yet)"})
+    conflicts = Integer(validate=ma.validate.Range(min=0),
+                        metadata={"description": "the site box's unresolved conflicts"})
 
 
 class ConfigUserEntrySchema(Strict):

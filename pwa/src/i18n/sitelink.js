@@ -13,7 +13,7 @@ export const sitelinkMessages = {
       config: '配置下发（账号）', configVersion: '运行版本', configChecked: '最近检查', centreVersion: '中心配置版本',
       siteVersion: '站点运行版本', localChanges: '本地修改', noLocalChanges: '无本地修改', user: '用户', field: '字段',
       localValue: '本地值', centralValue: '中心值', conflict: '冲突', localOnly: '仅本地', keepCentral: '采用中心值',
-      keepLocal: '保留本地', resolved: '已处理',
+      keepLocal: '保留本地', resolved: '已处理', siteConflicts: '站点有 {n} 个冲突待处理',
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
@@ -35,7 +35,7 @@ export const sitelinkMessages = {
       config: 'Configuration down (accounts)', configVersion: 'Version running', configChecked: 'Last checked', centreVersion: 'Centre\'s configuration version',
       siteVersion: 'Version the site runs', localChanges: 'Local changes', noLocalChanges: 'No local changes', user: 'User', field: 'Field',
       localValue: 'Local', centralValue: 'Centre', conflict: 'Conflict', localOnly: 'Local only', keepCentral: 'Take the centre\'s',
-      keepLocal: 'Keep local', resolved: 'Resolved',
+      keepLocal: 'Keep local', resolved: 'Resolved', siteConflicts: '{n} conflict(s) to resolve at the site',
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',

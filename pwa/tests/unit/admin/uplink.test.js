@@ -100,7 +100,7 @@ describe('AdminUplink', () => {
       seen.push(`${method} ${url} ${init?.body || ''}`)
       if (url.endsWith('/uplink/config/resolve')) { config = { ...config, conflicts: 0, local_changes: [] }; return json(200, { username: 'bob', keep: 'central', central_version: 4 }) }
       if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, state: 'up', config })
-      if (url.endsWith('/sites/1/uplink')) return json(200, { ...LINK, config_version: 4, site_config_version: 3 })
+      if (url.endsWith('/sites/1/uplink')) return json(200, { ...LINK, config_version: 4, site_config_version: 3, site_config_conflicts: 1 })
       return json(200, [])
     })
     await flushPromises()
@@ -111,6 +111,7 @@ describe('AdminUplink', () => {
     expect(rows[0].text()).toContain('manager')
     expect(rows[0].text()).toContain('admin')
     expect(w.find('[data-test=link-config]').text()).toContain('3')
+    expect(w.find('[data-test=link-config]').text()).toContain('站点有 1 个冲突待处理')
     await w.find('[data-test=config-keep-central]').trigger('click')
     await flushPromises()
     expect(seen).toContain('POST /api/v1/uplink/config/resolve {"username":"bob","keep":"central"}')
