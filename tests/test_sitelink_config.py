@@ -156,7 +156,11 @@ def test_config_endpoint_versions_and_credential(link):  # noqa: F811
     assert "password_hash" in first["users"][0]
     again = requests.get(url, params={"since": first["version"]}, headers=head, timeout=10).json()
     assert again == {"site_code": first["site_code"], "version": first["version"],
-                     "kind": "accounts", "unchanged": True}
+                     "digest": first["digest"], "kind": "accounts", "unchanged": True}
+    # The same number with another digest (a centre restored from a backup): all of it.
+    other = requests.get(url, params={"since": first["version"], "digest": "0" * 64},
+                         headers=head, timeout=10).json()
+    assert other["unchanged"] is False and other["users"] == first["users"]
     create_at_centre(w, "boris", sites=[])                     # no grant on the site: no change
     same = requests.get(url, params={"since": first["version"]}, headers=head, timeout=10).json()
     assert same["unchanged"] is True

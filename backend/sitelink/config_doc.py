@@ -61,17 +61,20 @@ def current(site_id: int) -> tuple[int, list[dict]]:
     return row.version, users
 
 
-def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None) -> dict:
-    """``GET /uplink/config?since=V&conflicts=N``: unchanged, or the whole current
-    document; ``since`` and ``conflicts`` are what the site box runs, kept for the view."""
+def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None,
+          digest: str | None = None) -> dict:
+    """``GET /uplink/config?since=V&digest=D&conflicts=N``: unchanged, or the whole
+    current document; ``since`` and ``conflicts`` are what the site box runs, kept for the
+    view. Unchanged needs the digest to match too when one is given: after the centre's
+    database is restored from a backup its counter may repeat a number with other users."""
     site = db.session.get(Site, cred.site_id)
     version, users = current(site.id)
     row = _row(site.id)
     if since is not None:
         row.site_version, row.site_reported_at = since, utcnow()
         row.site_conflicts = conflicts
-    out = {"site_code": site.code, "version": version, "kind": KIND}
-    if since == version:
+    out = {"site_code": site.code, "version": version, "digest": row.digest, "kind": KIND}
+    if since == version and digest in (None, row.digest):
         out["unchanged"] = True
     else:
         out.update(unchanged=False, users=users)

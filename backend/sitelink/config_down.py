@@ -164,6 +164,7 @@ def apply(doc: dict) -> dict:
         central = {**(cu.applied or cu.central), "is_active": False, "granted": False}
         _decide(user, cu, central, version, site, targets, out, gone=True)
     st.version, st.applied_at, st.checked_at, st.last_error = version, utcnow(), utcnow(), None
+    st.digest = str(doc.get("digest") or "")[:64]
     audit.record(Actor.system(SYSTEM), "apply", "config", None, site_id=site.id,
                  after={k: v for k, v in out.items() if v or k == "version"})
     return out
@@ -206,12 +207,13 @@ class ConfigSync:
         return self.sync()
 
     def sync(self) -> dict | None:
-        since = state().version
-        conflicts = status()["conflicts"]
+        st = state()
+        since, params = st.version, {"since": st.version, "digest": st.digest,
+                                     "conflicts": status()["conflicts"]}
         db.session.commit()
         try:
-            r = self.http.get(f"{self.base}/api/v1/uplink/config",
-                              params={"since": since, "conflicts": conflicts}, timeout=TIMEOUT)
+            r = self.http.get(f"{self.base}/api/v1/uplink/config", params=params,
+                              timeout=TIMEOUT)
         except requests.RequestException as exc:
             return _failed(f"the centre is unreachable: {exc}"[:500])
         try:

@@ -35,6 +35,7 @@ def upgrade() -> None:
         'config_state',
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('version', sa.BigInteger(), nullable=False, server_default='0'),
+        sa.Column('digest', sa.String(length=64), nullable=False, server_default=''),
         sa.Column('applied_at', _TS, nullable=True),
         sa.Column('checked_at', _TS, nullable=True),
         sa.Column('last_error', sa.Text(), nullable=True),

@@ -28,7 +28,8 @@ class Config(MethodView):
     def get(self, args):
         """The site's configuration (site token): unchanged since ``since``, or all of it"""
         cred = credentials.authenticate(request.headers.get("Authorization"))
-        return config_doc.fetch(cred, args.get("since"), args.get("conflicts"))
+        return config_doc.fetch(cred, args.get("since"), args.get("conflicts"),
+                                args.get("digest"))
 
 
 @blp.route("/uplink/config/status")

@@ -6,6 +6,9 @@ from backend.schemas import AwareDateTime, Integer, Strict, String
 class ConfigQueryArgsSchema(Strict):
     since = Integer(validate=ma.validate.Range(min=0),
                     metadata={"description": "the version the site box runs (0: none yet)"})
+    digest = String(validate=ma.validate.Length(max=64),
+                    metadata={"description": "that version's digest: a version number alone "
+                                             "could repeat after the centre is restored"})
     conflicts = Integer(validate=ma.validate.Range(min=0),
                         metadata={"description": "the site box's unresolved conflicts"})
 
@@ -29,6 +32,7 @@ class ConfigUserEntrySchema(Strict):
 class ConfigDocumentSchema(Strict):
     site_code = String()
     version = Integer()
+    digest = String()
     kind = String(metadata={"description": "accounts (devices, rules... in later slices)"})
     unchanged = ma.fields.Boolean(metadata={"description": "true: the site runs this version "
                                                            "already, no users are sent"})
