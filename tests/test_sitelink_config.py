@@ -334,3 +334,28 @@ def wait_for(what: str, check, proc, timeout: float = 90.0) -> None:
             return
         time.sleep(0.3)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_a_malformed_document_is_refused_whole(link):  # noqa: F811
+    """What the box does with a document it cannot read (another centre's version, a bug):
+    nothing of it applied, the reason in the status, the version kept."""
+    from backend.sitelink import config_down
+    w = link
+    with w.site.app_context():
+        code = db.session.scalar(select(Site.code))
+        for doc, why in (({"site_code": "OTHER", "version": 2, "users": []}, "OTHER"),
+                         ({"site_code": code, "version": "x", "users": []}, "version"),
+                         ({"site_code": code, "version": 2, "users": ["anna"]}, "users"),
+                         ({"site_code": code, "version": 2,
+                           "users": [{"username": "zed", "role": "boss"}]}, "zed")):
+            try:
+                config_down.apply(doc)
+            except config_down.ConfigRejected as exc:
+                assert why in str(exc) and exc.status == 422
+            else:
+                raise AssertionError(f"applied {doc}")
+            finally:
+                db.session.rollback()
+        assert config_down.state().version == 0
+        assert db.session.scalar(select(User.id).where(User.username == "zed")) is None
+        db.session.commit()

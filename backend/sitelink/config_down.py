@@ -128,10 +128,13 @@ def apply(doc: dict) -> dict:
         raise ConfigRejected(f"the document is {doc.get('site_code')!r}'s, this box is "
                              f"{site.code!r}'s")
     st = state(lock=True)
-    version = int(doc["version"])
+    try:
+        version = int(doc["version"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigRejected("version: an integer is required") from exc
     entries = doc.get("users")
-    if not isinstance(entries, list):
-        raise ConfigRejected("users: a list is required")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigRejected("users: a list of objects is required")
     targets = Targets(site.id)
     synced = {cu.user_id: cu for cu in db.session.scalars(select(ConfigUser))}
     names = [e.get("username") for e in entries]
