@@ -166,12 +166,16 @@ def _inspection_records(w: World) -> None:
 
 
 def _uplink_records(w: World) -> None:
-    """A site credential on the leaf (empty) site, for DELETE .../credentials/<id>."""
+    """A site credential on the leaf (empty) site, for DELETE .../credentials/<id>; target_a
+    synced from a centre and changed here (a local change to resolve)."""
     from backend.accounts.security import Actor
     from backend.extensions import db
+    from backend.models import ConfigUser
     from backend.sitelink import credentials
 
     w.leaf["site-credentials"] = credentials.create(Actor.system(), w.empty_site)["id"]
+    db.session.add(ConfigUser(user_id=w.main["users"], applied={"role": "manager"},
+                              central={"role": "manager"}, central_version=1))
     db.session.commit()
 
 
@@ -418,6 +422,7 @@ BODIES = {
     "POST /api/v1/inspection-records": lambda w: {
         "plan_id": w.main["inspection-plans"], "results": [{"key": "k1", "ok": True}]},
     "POST /api/v1/inspection-records/<int:obj_id>/repair-order": lambda w: {"note": "换锁"},
+    "POST /api/v1/uplink/config/resolve": lambda w: {"username": "target_a", "keep": "local"},
     "POST /api/v1/uplink/batches": lambda w: {
         "site_code": "A", "first_seq": 1, "last_seq": 1, "schema": 1,
         "items": [{"seq": 1, "kind": "audit", "payload": {"entries": []}}]},

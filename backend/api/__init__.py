@@ -10,7 +10,7 @@ RESOURCES = ("auth", "users", "sites", "areas", "rooms", "boards", "circuits", "
              "schedules", "linkage_rules", "knx_gateways", "wechat_auth", "energy",
              "meter_replacements", "quality", "energy_tariffs", "carbon_factors",
              "energy_denominators", "energy_reports", "preferences", "inspection_plans",
-             "inspection_records", "uplink")
+             "inspection_records", "uplink", "uplink_config")
 
 
 def register_blueprints(api) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from backend.extensions import db
 from backend.settings import setting
-from backend.sitelink import SCHEMA, batching, outbox, watch
+from backend.sitelink import SCHEMA, batching, config_down, outbox, watch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class Shipper:
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.watermark: int | None = None     # None: ask the centre first
         self.failures = 0
+        self.config = config_down.ConfigSync(self.http, self.base)   # configuration down
 
     # --- HTTP ---------------------------------------------------------------------
     def _get_watermark(self) -> int:
@@ -61,6 +62,7 @@ class Shipper:
         """Do one unit of work; returns how long to wait before the next."""
         if outbox.state().state == "stopped":
             db.session.commit()
+            self.config.maybe()          # accounts still flow down while the stream is stopped
             return STOPPED_SECONDS
         outbox.number()
         try:
@@ -82,6 +84,7 @@ class Shipper:
             return self._down(exc)
         if status == 200:
             self._acknowledged(int(body["watermark"]))
+            self.config.maybe()
             return 0.0
         if status == 409 and body.get("error") == "uplink_gap":
             self.watermark = int(body["watermark"])       # resend from where it is
@@ -99,10 +102,12 @@ class Shipper:
         outbox.set_state("up")
         outbox.prune()
         watch.check()
+        self.config.maybe()
 
     def _down(self, exc) -> float:
         self.failures += 1
         self.watermark = None            # after any interruption: ask the centre again
+        self.config.force()              # and its configuration, once it answers
         db.session.rollback()
         outbox.set_state("down", str(exc)[:500])
         watch.check()

@@ -20,6 +20,8 @@ module.exports = {
   "command_in_progress": "Another command for this device is in progress",
   "command_not_found": "No such command, or not yours to see",
   "condition_device_not_found": "No such device in this site",
+  "config_change_not_found": "No local change of this user to resolve",
+  "config_rejected": "The centre's configuration cannot be applied: the previous version runs",
   "control_not_granted": "You have no control right for this circuit",
   "denominator_exists": "That KPI denominator is already entered for the month",
   "denominator_not_found": "No such KPI denominator (or not yours)",

@@ -20,6 +20,8 @@ module.exports = {
   "command_in_progress": "该设备有正在执行的命令，请等待其完成",
   "command_not_found": "指令不存在或无权访问",
   "condition_device_not_found": "本站点没有该设备",
+  "config_change_not_found": "该用户没有待处理的本地修改",
+  "config_rejected": "中心配置无法应用，仍运行上一版本",
   "control_not_granted": "您没有该回路的控制权限",
   "denominator_exists": "该月该指标已录入",
   "denominator_not_found": "指标分母不存在或无权访问",

@@ -12,7 +12,7 @@ from backend.api.uplink.schemas import (
 )
 from backend.extensions import db
 from backend.models import Role
-from backend.sitelink import credentials, outbox, receive
+from backend.sitelink import config_doc, config_down, credentials, outbox, receive
 
 blp = Blueprint("uplink", __name__, url_prefix="/api/v1",
                 description="The site box's uplink (docs/sitelink.md): batches from a site "
@@ -46,8 +46,9 @@ class Status(MethodView):
     @access(Role.admin)
     @blp.response(200, UplinkStatusSchema)
     def get(self):
-        """This site box's link: state, backlog, oldest unsent age, last error, last ack"""
-        return outbox.status()
+        """This site box's link: state, backlog, oldest unsent age, last error, last ack;
+        the configuration version it runs and its local changes (``config``)"""
+        return {**outbox.status(), "config": config_down.status()}
 
 
 @blp.route("/uplink/resume")
@@ -69,7 +70,7 @@ class SiteLink(MethodView):
     def get(self, site_id):
         """The centre's view of a site's link: watermark, last batch, last error"""
         current_actor().require_site(site_id)
-        return receive.site_link(site_id)
+        return {**receive.site_link(site_id), **config_doc.link_view(site_id)}
 
 
 @blp.route("/sites/<int:site_id>/credentials")

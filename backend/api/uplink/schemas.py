@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from backend.api.uplink_config.schemas import ConfigStatusSchema
 from backend.schemas import AwareDateTime, Integer, Strict, String
 
 
@@ -37,6 +38,7 @@ class UplinkStatusSchema(Strict):
     last_ack_at = AwareDateTime(allow_none=True)
     last_attempt_at = AwareDateTime(allow_none=True)
     central_url = String(allow_none=True)
+    config = ma.fields.Nested(ConfigStatusSchema)
 
 
 class SiteLinkSchema(Strict):
@@ -49,6 +51,12 @@ class SiteLinkSchema(Strict):
     last_batch_at = AwareDateTime(allow_none=True)
     last_error = String(allow_none=True)
     error_seq = Integer(allow_none=True)
+    config_version = Integer(metadata={"description": "the site's configuration version here"})
+    site_config_version = Integer(allow_none=True,
+                                  metadata={"description": "the version the site box runs"})
+    site_config_reported_at = AwareDateTime(allow_none=True)
+    site_config_conflicts = Integer(allow_none=True, metadata={
+        "description": "local changes at the site box that conflict with the centre's"})
 
 
 class SiteCredentialSchema(Strict):

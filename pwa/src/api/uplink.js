@@ -8,3 +8,5 @@ export const siteLink = (siteId, opts = {}) => api.get(`/sites/${siteId}/uplink`
 export const listCredentials = (siteId, opts = {}) => api.get(`/sites/${siteId}/credentials`, opts)
 export const createCredential = (siteId, opts = {}) => api.post(`/sites/${siteId}/credentials`, undefined, opts)
 export const revokeCredential = (siteId, id, opts = {}) => api.del(`/sites/${siteId}/credentials/${id}`, opts)
+// Configuration down (accounts): a local admin's decision on a user changed at this box.
+export const resolveConfig = (username, keep, opts = {}) => api.post('/uplink/config/resolve', { username, keep }, opts)

@@ -88,4 +88,34 @@ describe('AdminUplink', () => {
     expect(seen).toContain('DELETE /api/v1/sites/1/credentials/7')
     expect(w.find('[data-test=uplink-credential]').text()).toContain('已吊销')
   })
+
+  it('a site box shows a local change against the centre\'s and resolves it', async () => {
+    const conflict = { username: 'bob', conflict: true, central_version: 4,
+      fields: { role: { local: 'manager', central: 'admin' }, display_name: { local: 'bob', central: 'Bob B.' } } }
+    let config = { version: 4, applied_at: '2026-12-03T08:00:00Z', checked_at: '2026-12-03T08:01:00Z', last_error: null,
+      conflicts: 1, local_changes: [conflict] }
+    const seen = []
+    const { w } = mountWith((url, init) => {
+      const method = init?.method || 'GET'
+      seen.push(`${method} ${url} ${init?.body || ''}`)
+      if (url.endsWith('/uplink/config/resolve')) { config = { ...config, conflicts: 0, local_changes: [] }; return json(200, { username: 'bob', keep: 'central', central_version: 4 }) }
+      if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, state: 'up', config })
+      if (url.endsWith('/sites/1/uplink')) return json(200, { ...LINK, config_version: 4, site_config_version: 3, site_config_conflicts: 1 })
+      return json(200, [])
+    })
+    await flushPromises()
+    expect(w.find('[data-test=config-version]').text()).toBe('4')
+    const rows = w.findAll('[data-test=config-change]')
+    expect(rows).toHaveLength(2)
+    expect(rows[0].text()).toContain('冲突')
+    expect(rows[0].text()).toContain('manager')
+    expect(rows[0].text()).toContain('admin')
+    expect(w.find('[data-test=link-config]').text()).toContain('3')
+    expect(w.find('[data-test=link-config]').text()).toContain('站点有 1 个冲突待处理')
+    await w.find('[data-test=config-keep-central]').trigger('click')
+    await flushPromises()
+    expect(seen).toContain('POST /api/v1/uplink/config/resolve {"username":"bob","keep":"central"}')
+    expect(w.findAll('[data-test=config-change]')).toHaveLength(0)
+    expect(w.find('[data-test=uplink-config]').text()).toContain('无本地修改')
+  })
 })

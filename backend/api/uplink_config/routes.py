@@ -1,0 +1,53 @@
+from flask import request
+from flask.views import MethodView
+
+from backend.accounts.security import PUBLIC, access, current_actor
+from backend.api.blueprint import Blueprint
+from backend.api.uplink_config.schemas import (
+    ConfigDocumentSchema,
+    ConfigQueryArgsSchema,
+    ConfigResolvedSchema,
+    ConfigResolveSchema,
+    ConfigStatusSchema,
+)
+from backend.extensions import db
+from backend.models import Role
+from backend.sitelink import config_doc, config_down, credentials
+
+blp = Blueprint("uplink_config", __name__, url_prefix="/api/v1",
+                description="Configuration down (docs/sitelink.md): the centre's versioned "
+                            "account document for a site box (its site token); at the site "
+                            "box, the version it runs and local changes to resolve")
+
+
+@blp.route("/uplink/config")
+class Config(MethodView):
+    @access(PUBLIC)
+    @blp.arguments(ConfigQueryArgsSchema, location="query")
+    @blp.response(200, ConfigDocumentSchema)
+    def get(self, args):
+        """The site's configuration (site token): unchanged since ``since``, or all of it"""
+        cred = credentials.authenticate(request.headers.get("Authorization"))
+        return config_doc.fetch(cred, args.get("since"), args.get("conflicts"),
+                                args.get("digest"))
+
+
+@blp.route("/uplink/config/status")
+class ConfigStatus(MethodView):
+    @access(Role.admin)
+    @blp.response(200, ConfigStatusSchema)
+    def get(self):
+        """This site box's configuration: the version it runs, local changes, conflicts"""
+        return config_down.status()
+
+
+@blp.route("/uplink/config/resolve")
+class Resolve(MethodView):
+    @access(Role.admin)
+    @blp.arguments(ConfigResolveSchema)
+    @blp.response(200, ConfigResolvedSchema)
+    def post(self, data):
+        """Resolve a user changed at this box: keep the centre's values or the local ones"""
+        out = config_down.resolve(current_actor(), data["username"], data["keep"])
+        db.session.commit()
+        return out

@@ -1,0 +1,55 @@
+"""Configuration down, accounts (backend/sitelink/config_*.py, docs/sitelink.md).
+
+Centre side: ``site_config_versions``, one row per site: the version of the site's
+account document (moved by one when the document's digest changes) and the version the
+site box last said it runs. Site side: ``config_state`` (one row: the version applied) and
+``config_users``: per user synced from the centre, the central values last written into
+the account (``applied``, None for a local account of the same name) and the latest ones
+received (``central``). A local change is an account whose values differ from
+``applied``; it is a conflict when ``central`` differs from ``applied`` too.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.clock import utcnow
+from backend.models.base import Base
+
+
+class SiteConfigVersion(Base):
+    __tablename__ = "site_config_versions"
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    site_version: Mapped[int | None] = mapped_column(BigInteger)
+    site_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    site_conflicts: Mapped[int | None] = mapped_column(Integer)
+
+
+class ConfigState(Base):
+    __tablename__ = "config_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ConfigUser(Base):
+    __tablename__ = "config_users"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    applied: Mapped[dict | None] = mapped_column(JSON)
+    central: Mapped[dict] = mapped_column(JSON)
+    central_version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 default=utcnow, onupdate=utcnow)
