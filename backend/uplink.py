@@ -6,9 +6,10 @@ timeline, the audit log): they call ``track_*`` / ``readings_row``; the shipper 
 centre's side live in ``backend/sitelink``. Rows are inserted with ``seq`` NULL: the
 shipper numbers them once committed (commit order, not insert order).
 
-Alarms and audit rows are collected in the session and written at ``before_commit`` (one
+Alarms, commands, meter replacements and audit rows are collected in the session and written at ``before_commit`` (one
 outbox row per alarm with its final state and the transaction's new events; one row with
-the transaction's audit entries), so a caller that changes the alarm after adding the
+the transaction's audit entries; one per command with its final state and new events; one
+per meter replacement), so a caller that changes the alarm after adding the
 event still sends what it committed.
 """
 from __future__ import annotations
@@ -20,11 +21,24 @@ import orjson
 from sqlalchemy import event, select
 
 from backend.extensions import db
-from backend.models import Alarm, AlarmEvent, AuditEntry, Device, Gateway, UplinkOutbox, User
+from backend.models import (
+    Alarm,
+    AlarmEvent,
+    AuditEntry,
+    Command,
+    CommandEvent,
+    Device,
+    Gateway,
+    MeterReplacement,
+    UplinkOutbox,
+    User,
+)
 from backend.settings import setting
 
 INSERT_SQL = "INSERT INTO uplink_outbox (kind, payload, created_at) VALUES (%s, %s, now())"
 _ALARMS, _EVENTS, _AUDITS = "gw_uplink_alarms", "gw_uplink_events", "gw_uplink_audits"
+_COMMAND_EVENTS, _REPLACEMENTS = "gw_uplink_command_events", "gw_uplink_replacements"
+_KEYS = (_ALARMS, _EVENTS, _AUDITS, _COMMAND_EVENTS, _REPLACEMENTS)
 
 
 def active() -> bool:
@@ -52,6 +66,17 @@ def track_alarm(alarm_id: int) -> None:
 def track_audit(entry: AuditEntry) -> None:
     if active():
         db.session().info.setdefault(_AUDITS, []).append(entry)
+
+
+def track_command_event(ev: CommandEvent) -> None:
+    """A command's transition (``control.operations.transition``, its one writer)."""
+    if active():
+        db.session().info.setdefault(_COMMAND_EVENTS, []).append(ev)
+
+
+def track_replacement(row: MeterReplacement) -> None:
+    if active():
+        db.session().info.setdefault(_REPLACEMENTS, []).append(row)
 
 
 def _j(value):
@@ -87,6 +112,36 @@ def alarm_payload(session, alarm: Alarm, events: list[AlarmEvent]) -> dict:
          "data": e.data or {}} for e in sorted(events, key=lambda e: e.id)]}
 
 
+_COMMAND_COLS = ("action", "value", "settings", "before", "target", "reason", "state",
+                 "requested_by_name", "requested_at", "approval_expires_at", "approved_at",
+                 "expires_at", "sent_at", "finished_at", "error", "message", "message_zh",
+                 "observed", "batch_id", "origin_kind", "origin_id")
+
+
+def command_payload(session, cmd: Command, events: list[CommandEvent]) -> dict:
+    """The command's final state (the device by code, people by user name) and the
+    transaction's new events (``actor``: the user name, ``None`` for the system)."""
+    users = _names(session, [cmd.requested_by, cmd.approved_by, *(e.actor_id for e in events)])
+    out = {c: _j(getattr(cmd, c)) for c in _COMMAND_COLS}
+    out.update(id=cmd.id, device=session.get(Device, cmd.device_id).code,
+               requested_by=users.get(cmd.requested_by), approved_by=users.get(cmd.approved_by))
+    return {"command": out, "events": [
+        {"id": e.id, "state": e.state, "at": _j(e.at), "actor": users.get(e.actor_id),
+         "actor_name": e.actor_name, "reason": e.reason, "details": e.details}
+        for e in sorted(events, key=lambda e: e.id)]}
+
+
+def replacement_payload(session, row: MeterReplacement) -> dict:
+    users = _names(session, [row.created_by])
+    return {"id": row.id, "device": session.get(Device, row.device_id).code, "at": _j(row.at),
+            "readings": row.readings, "note": row.note, "created_by": users.get(row.created_by),
+            "created_by_name": row.created_by_name, "created_at": _j(row.created_at)}
+
+
+def _row(kind: str, payload: dict) -> UplinkOutbox:
+    return UplinkOutbox(kind=kind, payload=orjson.loads(orjson.dumps(payload)))
+
+
 def audit_payload(entries: list[AuditEntry]) -> dict:
     return {"entries": [
         {"id": e.id, "at": _j(e.at), "user": e.username, "action": e.action,
@@ -96,12 +151,14 @@ def audit_payload(entries: list[AuditEntry]) -> dict:
 
 def _before_commit(session) -> None:
     info = session.info
-    if not (info.get(_ALARMS) or info.get(_EVENTS) or info.get(_AUDITS)):
+    if not any(info.get(k) for k in _KEYS):
         return
-    session.flush()          # ids of the new alarms, events and audit rows
+    session.flush()          # ids of the new alarms, events, commands and audit rows
     alarms = info.pop(_ALARMS, {})
     events = info.pop(_EVENTS, [])
     audits = info.pop(_AUDITS, [])
+    command_events = info.pop(_COMMAND_EVENTS, [])
+    replacements = info.pop(_REPLACEMENTS, [])
     by_alarm: dict[int, list] = {}
     for ev in events:
         by_alarm.setdefault(ev.alarm_id, []).append(ev)
@@ -109,16 +166,23 @@ def _before_commit(session) -> None:
     for alarm_id in alarms:
         alarm = session.get(Alarm, alarm_id)
         if alarm is not None:
-            session.add(UplinkOutbox(kind="alarm", payload=orjson.loads(orjson.dumps(
-                alarm_payload(session, alarm, by_alarm.get(alarm_id, []))))))
+            session.add(_row("alarm", alarm_payload(session, alarm, by_alarm.get(alarm_id, []))))
+    by_command: dict[int, list] = {}
+    for ev in command_events:
+        by_command.setdefault(ev.command_id, []).append(ev)
+    for command_id, evs in by_command.items():
+        cmd = session.get(Command, command_id)
+        if cmd is not None:
+            session.add(_row("command", command_payload(session, cmd, evs)))
+    for row in replacements:
+        session.add(_row("replacement", replacement_payload(session, row)))
     if audits:
-        session.add(UplinkOutbox(kind="audit",
-                                 payload=orjson.loads(orjson.dumps(audit_payload(audits)))))
+        session.add(_row("audit", audit_payload(audits)))
     session.flush()
 
 
 def _forget(session, *args) -> None:
-    for key in (_ALARMS, _EVENTS, _AUDITS):
+    for key in _KEYS:
         session.info.pop(key, None)
 
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import metrics
+from backend import metrics, uplink
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
@@ -47,10 +47,12 @@ def transition(cmd: Command, state: str, actor: Actor | None = None, *,
     if state in SETTLED and cmd.finished_at is None:
         cmd.finished_at = now
         metrics.observe_since(metrics.COMMAND_LATENCY.labels(state), cmd.requested_at)
-    db.session.add(CommandEvent(command_id=cmd.id, state=state, at=now,
-                                actor_id=actor.user_id if actor else None,
-                                actor_name=actor.username if actor else "system",
-                                reason=reason, details=details))
+    ev = CommandEvent(command_id=cmd.id, state=state, at=now,
+                      actor_id=actor.user_id if actor else None,
+                      actor_name=actor.username if actor else "system",
+                      reason=reason, details=details)
+    db.session.add(ev)
+    uplink.track_command_event(ev)      # a site box sends it up (docs/sitelink.md)
     queue.publish_after_commit(cmd)
 
 

@@ -24,19 +24,17 @@ from backend.models import (
     Alarm,
     AlarmEvent,
     AuditEntry,
-    Device,
-    Gateway,
     Site,
     SiteCredential,
     SiteUplink,
     UplinkReceived,
-    User,
 )
 from backend.models.telemetry import METRICS
-from backend.sitelink import SCHEMA, batching
+from backend.sitelink import SCHEMA, batching, forwarded
+from backend.sitelink.names import Bad, Names, t
 from backend.telemetry.ingest import ingest
 
-KINDS = ("readings", "alarm", "audit")
+KINDS = ("readings", "alarm", "audit", "command", "replacement")
 _COUNTERS = frozenset(name for name, m in METRICS.items() if m.kind == "counter")
 _ALARM_TIMES = ("raised_at", "escalated_at", "acknowledged_at", "cleared_at", "closed_at")
 _ALARM_COLS = ("rule", "level", "state", "metric", "value", "peak_value", "threshold",
@@ -52,8 +50,7 @@ class Rejected(DomainError):
         self.extra = {"seq": seq, "reason": reason}
 
 
-class _Bad(Exception):
-    pass
+_Bad, _Names, _t = Bad, Names, t
 
 
 def link(site_id: int, lock: bool = False) -> SiteUplink:
@@ -91,7 +88,7 @@ def apply(cred: SiteCredential, body: dict) -> dict:
         if body["schema"] != SCHEMA:
             _reject(site.id, fresh[0]["seq"],
                     f"schema {body['schema']} is not this centre's ({SCHEMA})")
-        plans = []
+        plans, rerolled = [], []
         names = _Names(site.id)
         for it in fresh:
             try:
@@ -111,6 +108,10 @@ def apply(cred: SiteCredential, body: dict) -> dict:
                 _apply_alarm(site.id, plan, names)
             elif it["kind"] == "audit":
                 _apply_audit(site.id, plan)
+            elif it["kind"] == "command":
+                forwarded.apply_command(site.id, plan, names)
+            elif it["kind"] == "replacement":
+                rerolled.append(forwarded.apply_replacement(site.id, plan, names))
         db.session.execute(pg_insert(UplinkReceived).values(
             [{"site_id": site.id, "seq": it["seq"], "kind": it["kind"]} for it in fresh])
             .on_conflict_do_nothing())
@@ -120,6 +121,8 @@ def apply(cred: SiteCredential, body: dict) -> dict:
     out = {"site_id": site.id, "watermark": row.watermark, "stored": len(fresh),
            "skipped": len(items) - len(fresh)}
     db.session.commit()
+    for device_id, at in rerolled if fresh else ():
+        rollup.mark(device_id, at)   # a rollup run that raced the batch rolls it again
     return out
 
 
@@ -144,37 +147,11 @@ def _reject(site_id: int, seq: int, reason: str):
     raise Rejected(seq, reason)
 
 
-class _Names:
-    """The centre's ids of the site's codes (devices, gateways) and of user names."""
-
-    def __init__(self, site_id: int):
-        self.site_id = site_id
-        self.devices = {c: (i, circ, area) for c, i, circ, area in db.session.execute(
-            select(Device.code, Device.id, Device.circuit_id, Device.area_id)
-            .where(Device.site_id == site_id)).all()}
-        self.gateways = dict(db.session.execute(
-            select(Gateway.code, Gateway.id).where(Gateway.site_id == site_id)).all())
-        self._users: dict[str, int | None] = {}
-
-    def device(self, code):
-        if code not in self.devices:
-            raise _Bad(f"unknown device code {code!r}")
-        return self.devices[code]
-
-    def gateway(self, code):
-        if code not in self.gateways:
-            raise _Bad(f"unknown gateway code {code!r}")
-        return self.gateways[code]
-
-    def user(self, name):
-        if name is None:
-            return None
-        if name not in self._users:
-            self._users[name] = db.session.scalar(select(User.id).where(User.username == name))
-        return self._users[name]
-
-
 def _plan(kind: str, payload: dict, names: _Names):
+    if kind == "command":
+        return forwarded.plan_command(payload, names)
+    if kind == "replacement":
+        return forwarded.plan_replacement(payload, names)
     if kind == "readings":
         out = []
         for code, ts, values in payload["readings"]:
@@ -196,10 +173,6 @@ def _plan(kind: str, payload: dict, names: _Names):
     for e in entries:
         int(e["id"]), str(e["action"]), str(e["entity_type"]), datetime.fromisoformat(e["at"])
     return entries
-
-
-def _t(value):
-    return to_utc(datetime.fromisoformat(value)) if value else None
 
 
 def _apply_alarm(site_id: int, plan: dict, names: _Names) -> None:
