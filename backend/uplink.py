@@ -18,18 +18,24 @@ import enum
 from datetime import date, datetime
 
 import orjson
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from backend.extensions import db
 from backend.models import (
     Alarm,
     AlarmEvent,
+    Area,
     AuditEntry,
+    Board,
+    Circuit,
     Command,
     CommandEvent,
     Device,
+    DistributionRoom,
     Gateway,
+    KnxGateway,
     MeterReplacement,
+    Site,
     UplinkOutbox,
     User,
 )
@@ -142,11 +148,47 @@ def _row(kind: str, payload: dict) -> UplinkOutbox:
     return UplinkOutbox(kind=kind, payload=orjson.loads(orjson.dumps(payload)))
 
 
-def audit_payload(entries: list[AuditEntry]) -> dict:
+# Audit entity types identified across the two databases by their code (within the site).
+CODED = {"area": Area, "room": DistributionRoom, "board": Board, "circuit": Circuit,
+         "gateway": Gateway, "device": Device, "knx_gateway": KnxGateway, "site": Site}
+
+
+def _refs(session, entries: list[AuditEntry]) -> dict[tuple[str, int], str]:
+    """(entity type, id) -> the entity's code (a user's name), read from the row if it
+    still exists, else from the audit row's own before/after (a delete)."""
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        if e.entity_id is not None and (e.entity_type in CODED or e.entity_type == "user"):
+            wanted.setdefault(e.entity_type, set()).add(e.entity_id)
+    out = {}
+    for kind, ids in wanted.items():
+        model, col = (User, User.username) if kind == "user" else (CODED[kind], CODED[kind].code)
+        for i, code in session.execute(select(model.id, col).where(model.id.in_(ids))):
+            out[(kind, i)] = code
+    for e in entries:
+        key = (e.entity_type, e.entity_id)
+        if key[0] in wanted and key not in out:
+            field = "username" if key[0] == "user" else "code"
+            code = (e.after or {}).get(field) or (e.before or {}).get(field)
+            if isinstance(code, str):
+                out[key] = code
+    return out
+
+
+def audit_payload(session, entries: list[AuditEntry]) -> dict:
+    refs = _refs(session, entries)
     return {"entries": [
-        {"id": e.id, "at": _j(e.at), "user": e.username, "action": e.action,
-         "entity_type": e.entity_type, "entity_id": e.entity_id, "before": e.before,
+        {"id": e.id, "at": _j(e.at), "user": e.username, "system": e.user_id is None,
+         "action": e.action, "entity_type": e.entity_type, "entity_id": e.entity_id,
+         "ref": refs.get((e.entity_type, e.entity_id)), "before": e.before,
          "after": e.after, "remote_addr": e.remote_addr} for e in entries]}
+
+
+def _kept(objs: list) -> list:
+    """The tracked objects whose rows are still to be committed: one added inside a
+    savepoint that was rolled back is no longer persistent (automation's actions run in
+    savepoints), and the centre must not get a row the site does not have."""
+    return [o for o in objs if inspect(o).persistent]
 
 
 def _before_commit(session) -> None:
@@ -155,10 +197,10 @@ def _before_commit(session) -> None:
         return
     session.flush()          # ids of the new alarms, events, commands and audit rows
     alarms = info.pop(_ALARMS, {})
-    events = info.pop(_EVENTS, [])
-    audits = info.pop(_AUDITS, [])
-    command_events = info.pop(_COMMAND_EVENTS, [])
-    replacements = info.pop(_REPLACEMENTS, [])
+    events = _kept(info.pop(_EVENTS, []))
+    audits = _kept(info.pop(_AUDITS, []))
+    command_events = _kept(info.pop(_COMMAND_EVENTS, []))
+    replacements = _kept(info.pop(_REPLACEMENTS, []))
     by_alarm: dict[int, list] = {}
     for ev in events:
         by_alarm.setdefault(ev.alarm_id, []).append(ev)
@@ -177,14 +219,19 @@ def _before_commit(session) -> None:
     for row in replacements:
         session.add(_row("replacement", replacement_payload(session, row)))
     if audits:
-        session.add(_row("audit", audit_payload(audits)))
+        session.add(_row("audit", audit_payload(session, audits)))
     session.flush()
 
 
-def _forget(session, *args) -> None:
-    for key in _KEYS:
-        session.info.pop(key, None)
+def _forget(session, previous_transaction) -> None:
+    """The whole transaction rolled back: nothing of it is sent. Not on a savepoint's
+    rollback (``after_rollback`` fires for those too, and dropped everything tracked
+    before the savepoint: the outer transaction's alarms and audit rows were then
+    committed and never sent); a savepoint's own rows are dropped by ``_kept``."""
+    if previous_transaction.parent is None:
+        for key in _KEYS:
+            session.info.pop(key, None)
 
 
 event.listen(db.session, "before_commit", _before_commit)
-event.listen(db.session, "after_rollback", _forget)
+event.listen(db.session, "after_soft_rollback", _forget)

@@ -11,16 +11,31 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select, text
 
+from backend.accounts import audit
 from backend.accounts.security import Actor
+from backend.alarms import lifecycle, timeline
+from backend.alarms.evaluate import evaluate
+from backend.clock import utcnow
 from backend.control import operations as control
 from backend.energy import operations as energy_ops
 from backend.extensions import db
-from backend.models import DeviceStatus, Role, Site, User
-from backend.sitelink import SCHEMA, outbox
+from backend.models import (
+    Alarm,
+    AlarmEvent,
+    AuditEntry,
+    Board,
+    Device,
+    DeviceStatus,
+    Role,
+    Site,
+    User,
+)
+from backend.sitelink import SCHEMA, credentials, outbox
+from backend.sitelink.shipper import Shipper
 from backend.telemetry.ingest import ingest
 from tests.factories import make_user
 from tests.sitelink_world import T0, drain, link, platforms  # noqa: F401  (fixtures)
-from tests.test_sitelink import energy
+from tests.test_sitelink import energy, raise_over_voltage
 
 
 def _actor(name: str) -> Actor:
@@ -129,3 +144,112 @@ def test_meter_replacements_flow_up_and_correct_the_centres_energy(link):  # noq
     assert _rows(w.centre, q.format(id="r.origin_id")) == _rows(w.site, q.format(id="r.id"))
     kinds = _rows(w.centre, "SELECT kind, count(*) FROM uplink_received GROUP BY 1 ORDER BY 1")
     assert ("replacement", 1) in kinds
+
+
+def test_forwarded_audit_rows_map_people_and_entities(link):  # noqa: F811
+    w = link
+    with w.centre.app_context():
+        make_user("ops", Role.admin, [db.session.scalar(select(Site))])
+        # The centre's QF-AA1-WL2 gets an id of its own (the imports gave both ends the same).
+        db.session.execute(text("UPDATE devices SET code = 'QF-OLD' WHERE code = 'QF-AA1-WL2'"))
+        old = db.session.scalar(select(Device).where(Device.code == "QF-OLD"))
+        db.session.add(Device(site_id=old.site_id, code="QF-AA1-WL2", name="二监区", kind="breaker"))
+        db.session.commit()
+        c_dev = db.session.scalar(select(Device.id).where(Device.code == "QF-AA1-WL2"))
+        c_ops = db.session.scalar(select(User.id).where(User.username == "ops"))
+        c_board = db.session.scalar(select(Board.id).where(Board.code == "AA1"))
+    with w.site.app_context():
+        ops = make_user("ops", Role.admin, [db.session.scalar(select(Site))])
+        site_only = Device(site_id=1, code="PM-SITE-ONLY", name="本地新表", kind="meter")
+        db.session.add(site_only)
+        db.session.commit()
+        s_board = db.session.scalar(select(Board.id).where(Board.code == "AA1"))
+        actor = Actor.of(ops)
+        audit.record(actor, "update", "device", w.ids["QF-AA1-WL2"], site_id=1,
+                     before={"name": "a"}, after={"name": "b"})
+        audit.record(actor, "update", "device", site_only.id, site_id=1,
+                     before={"name": "a"}, after={"name": "b"})
+        audit.record(actor, "update", "user", ops.id, site_id=None,
+                     before={"display_name": "a"}, after={"display_name": "b"})
+        audit.record(actor, "delete", "board", 9999, site_id=1,      # gone: by its code
+                     before={"code": "AA1", "name": "x"})
+        audit.record(Actor.system("ops"), "update", "board", s_board, site_id=1,
+                     before={"name": "a"}, after={"name": "b"})       # a system actor
+        db.session.commit()
+        s_ids = {"dev": w.ids["QF-AA1-WL2"], "only": site_only.id, "ops": ops.id}
+    alarm_id = raise_over_voltage(w)
+    with w.site.app_context():
+        lifecycle.acknowledge(Actor.of(db.session.get(User, s_ids["ops"])), [alarm_id])
+    drain(w, w.shipper())
+    with w.centre.app_context():
+        c_alarm = db.session.scalar(select(Alarm.id).where(Alarm.origin_id == alarm_id))
+        db.session.commit()
+    got = _rows(w.centre, "SELECT entity_type, action, user_id, username, entity_id, "
+                          "origin_entity_id FROM audit_log WHERE origin_id IS NOT NULL "
+                          "AND username = 'ops' ORDER BY origin_id")
+    assert got == [
+        ("device", "update", c_ops, "ops", c_dev, s_ids["dev"]),
+        ("device", "update", c_ops, "ops", None, s_ids["only"]),   # not at the centre
+        ("user", "update", c_ops, "ops", c_ops, s_ids["ops"]),
+        ("board", "delete", c_ops, "ops", c_board, 9999),
+        ("board", "update", None, "ops", c_board, s_board),
+        ("alarm", "acknowledge", c_ops, "ops", c_alarm, alarm_id),
+    ]
+
+
+def test_rows_of_a_rolled_back_savepoint_are_not_sent_up(link):  # noqa: F811
+    w = link
+    alarm_id = raise_over_voltage(w)
+    with w.site.app_context():
+        timeline.add_event(alarm_id, "comment", utcnow(), text="before the savepoint")
+        try:
+            with db.session.begin_nested():
+                timeline.add_event(alarm_id, "comment", utcnow(), text="rolled back")
+                audit.record(Actor.system("duty"), "comment", "alarm", alarm_id, site_id=1,
+                             after={"comment": "rolled back"})
+                db.session.flush()
+                raise RuntimeError("an automation action failed")
+        except RuntimeError:
+            pass
+        timeline.add_event(alarm_id, "comment", utcnow(), text="kept")
+        db.session.commit()
+        site_events = db.session.execute(text(
+            "SELECT id, kind, data::text FROM alarm_events ORDER BY id")).all()
+        db.session.commit()
+    assert "rolled back" not in str(site_events)
+    drain(w, w.shipper())
+    got = _rows(w.centre, "SELECT origin_id, kind, data::text FROM alarm_events ORDER BY id")
+    assert got == [tuple(r) for r in site_events]
+    assert "kept" in str(got) and "before the savepoint" in str(got)
+    assert _rows(w.centre, "SELECT count(*) FROM audit_log WHERE after::text LIKE "
+                           "'%rolled back%'") == [(0,)]
+
+
+def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F811
+    w = link
+    code = "QF-AA1-WL1"
+    with w.centre.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "central-admin"))
+        credentials.revoke(Actor.of(admin), w.site_id)     # the centre polls it again ...
+        db.session.commit()
+        ingest([(w.ids[code], utcnow(), {"voltage_a": 285.0, "voltage_b": 230.0,
+                                         "voltage_c": 230.0})])
+        evaluate([w.ids[code]])                            # ... and raises its own alarm
+        db.session.commit()
+        own = db.session.scalar(select(Alarm).where(Alarm.device_id == w.ids[code]))
+        assert own.state == "active" and own.origin_id is None
+        token = credentials.create(Actor.of(admin), w.site_id)["token"]
+        db.session.commit()
+        own = db.session.get(Alarm, own.id)
+        events = db.session.scalars(select(AlarmEvent.kind).where(
+            AlarmEvent.alarm_id == own.id).order_by(AlarmEvent.id)).all()
+        closed_audit = db.session.scalar(select(AuditEntry.id).where(
+            AuditEntry.entity_type == "alarm", AuditEntry.entity_id == own.id,
+            AuditEntry.action == "close"))
+        db.session.commit()
+    assert own.state == "closed" and events[-1] == "closed" and closed_audit
+    # The site box's alarm for the same device and rule is stored beside it.
+    site_alarm = raise_over_voltage(w, code)
+    drain(w, Shipper(w.server.url, token))
+    got = _rows(w.centre, "SELECT origin_id, state FROM alarms ORDER BY id")
+    assert got == [(None, "closed"), (site_alarm, "active")]

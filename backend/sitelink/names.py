@@ -8,7 +8,12 @@ from sqlalchemy import select
 
 from backend.clock import to_utc
 from backend.extensions import db
-from backend.models import Device, Gateway, User
+from backend.models import Alarm, Command, Device, Gateway, MeterReplacement, Site, User
+from backend.uplink import CODED
+
+# Audit entity types that are themselves forwarded: found by the site's id.
+FORWARDED = {"alarm": (Alarm, Alarm.origin_id), "command": (Command, Command.site_origin_id),
+             "meter_replacement": (MeterReplacement, MeterReplacement.origin_id)}
 
 
 class Bad(Exception):
@@ -36,6 +41,30 @@ class Names:
         if code not in self.gateways:
             raise Bad(f"unknown gateway code {code!r}")
         return self.gateways[code]
+
+    def entity(self, entity_type: str, site_entity_id, ref):
+        """The centre's id of an audit row's entity, or None where it cannot be mapped
+        (the site's id is then kept in ``origin_entity_id`` only)."""
+        if site_entity_id is None:
+            return None
+        if entity_type in FORWARDED:
+            model, col = FORWARDED[entity_type]
+            return db.session.scalar(select(model.id).where(model.site_id == self.site_id,
+                                                            col == site_entity_id))
+        if not isinstance(ref, str):
+            return None
+        if entity_type == "user":
+            return self.user(ref)
+        if entity_type == "site":
+            code = db.session.scalar(select(Site.code).where(Site.id == self.site_id))
+            return self.site_id if code == ref else None
+        if entity_type == "device":
+            return self.devices.get(ref, (None,))[0]
+        if entity_type in CODED:
+            model = CODED[entity_type]
+            return db.session.scalar(select(model.id).where(model.site_id == self.site_id,
+                                                            model.code == ref))
+        return None
 
     def user(self, name):
         if name is None:

@@ -107,7 +107,7 @@ def apply(cred: SiteCredential, body: dict) -> dict:
             if it["kind"] == "alarm":
                 _apply_alarm(site.id, plan, names)
             elif it["kind"] == "audit":
-                _apply_audit(site.id, plan)
+                _apply_audit(site.id, plan, names)
             elif it["kind"] == "command":
                 forwarded.apply_command(site.id, plan, names)
             elif it["kind"] == "replacement":
@@ -172,6 +172,8 @@ def _plan(kind: str, payload: dict, names: _Names):
     entries = payload["entries"]
     for e in entries:
         int(e["id"]), str(e["action"]), str(e["entity_type"]), datetime.fromisoformat(e["at"])
+        if e.get("entity_id") is not None:
+            int(e["entity_id"])
     return entries
 
 
@@ -208,11 +210,15 @@ def _apply_alarm(site_id: int, plan: dict, names: _Names) -> None:
             user_id=names.user(ev.get("user")), data=data).on_conflict_do_nothing())
 
 
-def _apply_audit(site_id: int, entries: list[dict]) -> None:
+def _apply_audit(site_id: int, entries: list[dict], names: _Names) -> None:
     db.session.execute(pg_insert(AuditEntry).values([
-        {"site_id": site_id, "origin_id": e["id"], "at": _t(e["at"]), "user_id": None,
-         "username": e.get("user"), "action": e["action"][:32],
-         "entity_type": e["entity_type"][:32], "entity_id": None, "before": e.get("before"),
+        {"site_id": site_id, "origin_id": e["id"], "at": _t(e["at"]),
+         # a person by name; a system actor's name ("control") is no user of ours
+         "user_id": None if e.get("system") else names.user(e.get("user")),
+         "username": e.get("user"),
+         "action": e["action"][:32], "entity_type": e["entity_type"][:32],
+         "entity_id": names.entity(e["entity_type"], e.get("entity_id"), e.get("ref")),
+         "origin_entity_id": e.get("entity_id"), "before": e.get("before"),
          "after": e.get("after"), "remote_addr": e.get("remote_addr")} for e in entries])
         .on_conflict_do_nothing())
 

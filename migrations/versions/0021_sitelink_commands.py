@@ -1,5 +1,6 @@
 """sitelink, the rest of the up direction: origin ids on forwarded commands (the site's
-command id: ``commands.origin_id`` is automation's), command events and meter replacements
+command id: ``commands.origin_id`` is automation's), command events and meter
+replacements; on forwarded audit rows the site's entity id
 
 Revision ID: 0021_sitelink_commands
 Revises: 0020_quality_rollup
@@ -18,6 +19,7 @@ _WHERE = 'origin_id IS NOT NULL'
 
 
 def upgrade() -> None:
+    op.add_column('audit_log', sa.Column('origin_entity_id', sa.Integer(), nullable=True))
     op.add_column('commands', sa.Column('site_origin_id', sa.Integer(), nullable=True))
     op.create_index('uq_commands_site_origin', 'commands', ['site_id', 'site_origin_id'],
                     unique=True, postgresql_where=sa.text('site_origin_id IS NOT NULL'))
@@ -36,3 +38,4 @@ def downgrade() -> None:
     op.drop_column('command_events', 'origin_id')
     op.drop_index('uq_commands_site_origin', table_name='commands')
     op.drop_column('commands', 'site_origin_id')
+    op.drop_column('audit_log', 'origin_entity_id')
