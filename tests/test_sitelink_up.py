@@ -16,14 +16,16 @@ from backend.accounts.security import Actor
 from backend.alarms import lifecycle, timeline
 from backend.alarms.evaluate import evaluate
 from backend.clock import utcnow
+from backend.control import execute, queue, reconcile
 from backend.control import operations as control
 from backend.energy import operations as energy_ops
-from backend.extensions import db
+from backend.extensions import db, redis
 from backend.models import (
     Alarm,
     AlarmEvent,
     AuditEntry,
     Board,
+    Command,
     Device,
     DeviceStatus,
     Role,
@@ -253,3 +255,28 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
     drain(w, Shipper(w.server.url, token))
     got = _rows(w.centre, "SELECT origin_id, state FROM alarms ORDER BY id")
     assert got == [(None, "closed"), (site_alarm, "active")]
+
+
+def test_the_centre_leaves_forwarded_commands_to_the_site(link):  # noqa: F811
+    """A forwarded queued command is the site's: the centre's reconciler neither pushes it
+    to its own executor nor expires it, and the executor skips it."""
+    w = link
+    with w.site.app_context():
+        db.session.add(DeviceStatus(device_id=w.ids["QF-AA1-WL3"], online=True))
+        make_user("ops", Role.admin, [db.session.scalar(select(Site))])
+        cmd = control.request(_actor("ops"), w.ids["QF-AA1-WL3"],
+                              {"action": "open", "reason": "检修"}, "k-1")
+        db.session.commit()
+        site_cmd = cmd.id
+    drain(w, w.shipper())
+    with w.centre.app_context():
+        db.session.execute(text("UPDATE commands SET expires_at = now() - interval '1 hour'"))
+        db.session.commit()
+        counts = reconcile.reconcile()
+        mirrored = db.session.scalar(select(Command).where(Command.site_origin_id == site_cmd))
+        state, cid = mirrored.state, mirrored.id
+        queued = redis.current().llen(queue.QUEUE_KEY)
+        db.session.commit()
+        assert execute.execute(cid, None) == "skipped"
+    assert counts == {"expired": 0, "pushed": 0, "settled": 0}
+    assert state == "queued" and queued == 0
