@@ -20,6 +20,7 @@ from datetime import date, datetime
 import orjson
 from sqlalchemy import event, inspect, select
 
+from backend.clock import utcnow
 from backend.extensions import db
 from backend.models import (
     Alarm,
@@ -36,6 +37,8 @@ from backend.models import (
     KnxGateway,
     MeterReplacement,
     Site,
+    SiteCredential,
+    SiteUplink,
     UplinkOutbox,
     User,
 )
@@ -235,3 +238,44 @@ def _forget(session, previous_transaction) -> None:
 
 event.listen(db.session, "before_commit", _before_commit)
 event.listen(db.session, "after_soft_rollback", _forget)
+
+
+# --- the centre's view of its sites' links (the sites list, the console, control) --------
+LINK_STATES = ("local", "up", "down", "stopped")
+
+
+def link_state(remote: bool, error_seq, last_batch_at, now: datetime) -> str:
+    """``local``: no active credential (the centre polls the site itself); ``stopped``: the
+    last batch was refused; ``down``: no batch for ``uplink_down_after_seconds``; ``up``."""
+    if not remote:
+        return "local"
+    if error_seq is not None:
+        return "stopped"
+    if last_batch_at is None or \
+            (now - last_batch_at).total_seconds() > setting("uplink_down_after_seconds"):
+        return "down"
+    return "up"
+
+
+def link_summaries(site_ids) -> dict[int, dict]:
+    """Per site: remote (an active credential), state, watermark, the last batch's time and
+    age in seconds, the last error; two queries whatever the count."""
+    ids = sorted(set(site_ids))
+    if not ids:
+        return {}
+    rows = {r.site_id: r for r in db.session.scalars(
+        select(SiteUplink).where(SiteUplink.site_id.in_(ids)))}
+    remote = set(db.session.scalars(select(SiteCredential.site_id).where(
+        SiteCredential.site_id.in_(ids), SiteCredential.revoked_at.is_(None))))
+    now = utcnow()
+    out = {}
+    for sid in ids:
+        row = rows.get(sid)
+        last = row.last_batch_at if row else None
+        out[sid] = {"remote": sid in remote,
+                    "state": link_state(sid in remote, row.error_seq if row else None, last, now),
+                    "watermark": row.watermark if row else 0, "last_batch_at": last,
+                    "last_batch_age_seconds": (now - last).total_seconds() if last else None,
+                    "last_error": row.last_error if row else None,
+                    "error_seq": row.error_seq if row else None}
+    return out

@@ -181,8 +181,22 @@ def usable_profile(device: Device):
         refuse("device_not_controllable", Conflict)
 
 
+def check_remote(site_id: int) -> None:
+    """A site run by a site box (an active credential) is not commanded from here: its
+    link is down (``site_link_down``) or, up, commands down are not built yet
+    (``site_remote_control``); docs/sitelink.md."""
+    link = uplink.link_summaries([site_id])[site_id]
+    if link["remote"]:
+        if link["state"] in ("down", "stopped"):
+            refuse("site_link_down", Conflict,
+                   seconds=setting("uplink_down_after_seconds"))
+        refuse("site_remote_control", Conflict)
+
+
 def check_ready(device: Device, *, switching: bool) -> None:
-    """Online, nothing in flight, and (switching) not switched too recently."""
+    """Not a site box's site, online, nothing in flight, and (switching) not switched too
+    recently."""
+    check_remote(device.site_id)
     status = db.session.get(DeviceStatus, device.id)
     if status is None or status.online is not True:
         refuse("device_offline", Conflict)
@@ -263,6 +277,8 @@ def _locked(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id, with_for_update=True, populate_existing=True)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
+    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
+        refuse("site_remote_control", Conflict)
     return cmd
 
 
@@ -272,6 +288,8 @@ def get(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
+    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
+        refuse("site_remote_control", Conflict)
     return cmd
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backend import uplink
 from backend.alarms import catalogue
 from backend.clock import to_utc, utcnow
 from backend.energy import rollup
@@ -224,17 +225,11 @@ def _apply_audit(site_id: int, entries: list[dict], names: _Names) -> None:
 
 
 def site_link(site_id: int) -> dict:
-    """The centre's view of a site's link: state, watermark, last batch, last error."""
-    row = link(site_id)
-    active = db.session.scalar(select(SiteCredential.id).where(
-        SiteCredential.site_id == site_id, SiteCredential.revoked_at.is_(None)).limit(1))
+    """The centre's view of a site's link (``uplink.link_summaries``) and how many items it
+    received."""
+    link(site_id)
     received = db.session.scalar(text("SELECT count(*) FROM uplink_received WHERE site_id = :s"),
                                  {"s": site_id})
-    state = ("stopped" if row.error_seq is not None else
-             "remote" if active else "local")
-    out = {"site_id": site_id, "remote": active is not None, "state": state,
-           "watermark": row.watermark, "received": received,
-           "last_batch_at": row.last_batch_at, "last_error": row.last_error,
-           "error_seq": row.error_seq}
+    out = {"site_id": site_id, **uplink.link_summaries([site_id])[site_id], "received": received}
     db.session.commit()
     return out

@@ -10,12 +10,17 @@ export const sitelinkMessages = {
       tokenOnce: '凭据令牌只显示这一次，请复制到站点设备的 GW_SITE_TOKEN：', prefix: '前缀', createdAt: '创建时间',
       notSite: '本机不是站点设备（GW_ROLE={role}）',
       states: { idle: '空闲', up: '正常', down: '中断', stopped: '已停止', local: '本地采集', remote: '站点设备上传' },
+      sites: '各站点链路', site: '站点', lastBatchAge: '距最近批次',
+      // the badge beside a site's name (the picker, the cockpit's ranking): a site box's link
+      badge: { up: '站点链路正常', down: '站点链路中断', stopped: '站点上传已停止' },
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
       site_credential_revoked: '站点凭据已被吊销', site_credential_not_found: '站点凭据不存在',
       site_code_mismatch: '站点编码与凭据不符', uplink_gap: '上传序号不连续，将从中心水位重发',
       uplink_rejected: '中心拒收该批次，上传已停止', uplink_malformed: '上传批次格式有误',
+      site_link_down: '站点设备与中心的链路中断，无法从中心控制该站点的设备',
+      site_remote_control: '该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）',
     },
   },
   en: {
@@ -27,12 +32,16 @@ export const sitelinkMessages = {
       tokenOnce: 'The token is shown only now: put it in the site box\'s GW_SITE_TOKEN:', prefix: 'Prefix', createdAt: 'Created',
       notSite: 'This platform is not a site box (GW_ROLE={role})',
       states: { idle: 'Idle', up: 'Up', down: 'Down', stopped: 'Stopped', local: 'Polled here', remote: 'Sent by a site box' },
+      sites: 'Every site\'s link', site: 'Site', lastBatchAge: 'Since last batch',
+      badge: { up: 'Site box link up', down: 'Site box link down', stopped: 'Site box uplink stopped' },
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',
       site_credential_revoked: 'This site credential was revoked', site_credential_not_found: 'Site credential not found',
       site_code_mismatch: 'The site code is not the credential\'s', uplink_gap: 'Sequence gap: resending from the centre\'s watermark',
       uplink_rejected: 'The centre refused the batch: the uplink stopped', uplink_malformed: 'Malformed uplink batch',
+      site_link_down: 'The site box\'s link to the centre is down: its devices cannot be commanded from here',
+      site_remote_control: 'This site is run by its site box: command its devices there (commands from the centre are not supported yet)',
     },
   },
 }
