@@ -240,8 +240,14 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
         db.session.commit()
         own = db.session.scalar(select(Alarm).where(Alarm.device_id == w.ids[code]))
         assert own.state == "active" and own.origin_id is None
+        db.session.add(DeviceStatus(device_id=w.ids["QF-AA1-WL3"], online=True))
+        db.session.commit()
+        queued = control.request(Actor.of(admin), w.ids["QF-AA1-WL3"],
+                                 {"action": "open", "reason": "检修"}, "k-centre").id
+        db.session.commit()
         token = credentials.create(Actor.of(admin), w.site_id)["token"]
         db.session.commit()
+        cancelled = db.session.get(Command, queued).state
         own = db.session.get(Alarm, own.id)
         events = db.session.scalars(select(AlarmEvent.kind).where(
             AlarmEvent.alarm_id == own.id).order_by(AlarmEvent.id)).all()
@@ -250,6 +256,7 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
             AuditEntry.action == "close"))
         db.session.commit()
     assert own.state == "closed" and events[-1] == "closed" and closed_audit
+    assert cancelled == "cancelled"        # the centre's own command, never sent
     # The site box's alarm for the same device and rule is stored beside it.
     site_alarm = raise_over_voltage(w, code)
     drain(w, Shipper(w.server.url, token))

@@ -273,6 +273,27 @@ def cancel(actor: Actor, command_id: int, comment: str | None = None) -> Command
     return cmd
 
 
+def cancel_for_site_box(actor: Actor, site_id: int) -> int:
+    """The site's own commands not yet sent, cancelled: a site box takes over its field
+    (its first credential, docs/sitelink.md), and the centre's executor must not write to
+    its devices afterwards. A command already sent settles as usual."""
+    ids = db.session.scalars(select(Command.id).where(
+        Command.site_id == site_id, Command.site_origin_id.is_(None),
+        Command.state.in_(CANCELLABLE))).all()
+    done = 0
+    for command_id in ids:
+        if not db.session.execute(update(Command).where(
+                Command.id == command_id, Command.state.in_(CANCELLABLE))
+                .values(state="cancelled", finished_at=utcnow())).rowcount:
+            continue                            # claimed by an executor this instant
+        cmd = db.session.get(Command, command_id, populate_existing=True)
+        transition(cmd, "cancelled", actor, reason="a site box runs this site now")
+        audit.record(actor, "cancel", "command", cmd.id, site_id=site_id,
+                     after={"comment": "site box"})
+        done += 1
+    return done
+
+
 def _locked(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id, with_for_update=True, populate_existing=True)
     if cmd is None or not actor.can_see_site(cmd.site_id):

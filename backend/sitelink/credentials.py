@@ -10,6 +10,7 @@ from sqlalchemy import select
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.alarms import timeline
+from backend.control import operations as control
 from backend.clock import utcnow
 from backend.errors import NotFound, Unauthorized
 from backend.extensions import db
@@ -34,11 +35,13 @@ def _site(actor: Actor, site_id: int) -> Site:
 def create(actor: Actor, site_id: int) -> dict:
     """A new credential for the site (earlier ones stay valid until revoked). The first
     active one makes the site remote: the centre stops polling it, so its own open alarms
-    of the site are closed (the site box's alarms take their place)."""
+    of the site are closed (the site box's alarms take their place) and its own commands
+    not yet sent are cancelled."""
     _site(actor, site_id)
     if not db.session.scalar(select(SiteCredential.id).where(
             SiteCredential.site_id == site_id, SiteCredential.revoked_at.is_(None)).limit(1)):
         close_own_alarms(actor, site_id)
+        control.cancel_for_site_box(actor, site_id)
     token = PREFIX + secrets.token_urlsafe(32)
     cred = SiteCredential(site_id=site_id, token_hash=_hash(token), prefix=token[:12],
                           created_by=actor.user_id)
