@@ -89,11 +89,12 @@ def test_commands_to_a_site_box_are_refused(link, down_after):  # noqa: F811
     w = link
     code = "QF-AA1-WL3"
     with w.centre.app_context():
-        db.session.add(DeviceStatus(device_id=w.ids[code], online=True))
+        dev_id = db.session.scalar(select(Device.id).where(Device.code == code))  # the centre's
+        db.session.add(DeviceStatus(device_id=dev_id, online=True))
         db.session.commit()
     c = w.centre.test_client()
     h = {**_headers(w.centre), "Idempotency-Key": "k-1"}
-    url = f"/api/v1/devices/{w.ids[code]}/commands"
+    url = f"/api/v1/devices/{dev_id}/commands"
     body = {"action": "open", "reason": "检修"}
     r = c.post(url, json=body, headers=h)                 # never heard from: down
     assert r.status_code == 409 and r.get_json()["error"] == "site_link_down"
@@ -103,7 +104,7 @@ def test_commands_to_a_site_box_are_refused(link, down_after):  # noqa: F811
     r = c.post(url, json=body, headers=h)                 # up: not built yet
     assert r.status_code == 409 and r.get_json()["error"] == "site_remote_control"
     assert "站点端操作" in r.get_json()["message_zh"]
-    r = c.get(f"/api/v1/devices/{w.ids[code]}/settings", headers=h)
+    r = c.get(f"/api/v1/devices/{dev_id}/settings", headers=h)
     assert r.status_code == 409 and r.get_json()["error"] == "site_remote_control"
     down_after(0)
     r = c.post(url, json=body, headers=h)

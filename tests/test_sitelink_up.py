@@ -232,17 +232,18 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
     code = "QF-AA1-WL1"
     with w.centre.app_context():
         admin = db.session.scalar(select(User).where(User.username == "central-admin"))
+        ids = {d.code: d.id for d in db.session.scalars(select(Device))}   # the centre's
         credentials.revoke(Actor.of(admin), w.site_id)     # the centre polls it again ...
         db.session.commit()
-        ingest([(w.ids[code], utcnow(), {"voltage_a": 285.0, "voltage_b": 230.0,
-                                         "voltage_c": 230.0})])
-        evaluate([w.ids[code]])                            # ... and raises its own alarm
+        ingest([(ids[code], utcnow(), {"voltage_a": 285.0, "voltage_b": 230.0,
+                                       "voltage_c": 230.0})])
+        evaluate([ids[code]])                            # ... and raises its own alarm
         db.session.commit()
-        own = db.session.scalar(select(Alarm).where(Alarm.device_id == w.ids[code]))
+        own = db.session.scalar(select(Alarm).where(Alarm.device_id == ids[code]))
         assert own.state == "active" and own.origin_id is None
-        db.session.add(DeviceStatus(device_id=w.ids["QF-AA1-WL3"], online=True))
+        db.session.add(DeviceStatus(device_id=ids["QF-AA1-WL3"], online=True))
         db.session.commit()
-        queued = control.request(Actor.of(admin), w.ids["QF-AA1-WL3"],
+        queued = control.request(Actor.of(admin), ids["QF-AA1-WL3"],
                                  {"action": "open", "reason": "检修"}, "k-centre").id
         db.session.commit()
         token = credentials.create(Actor.of(admin), w.site_id)["token"]
