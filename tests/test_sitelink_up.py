@@ -288,3 +288,47 @@ def test_the_centre_leaves_forwarded_commands_to_the_site(link):  # noqa: F811
         assert execute.execute(cid, None) == "skipped"
     assert counts == {"expired": 0, "pushed": 0, "settled": 0}
     assert state == "queued" and queued == 0
+
+
+def test_commands_and_replacements_made_during_a_cut_arrive_once(link):  # noqa: F811
+    """The link cut with the new kinds: made while the centre is away, a shipper restart
+    in between; once back, each arrives once and the energy figures agree."""
+    w = link
+    code = "PM-AA1-IN"
+    _counter(w, code, range(0, 35, 5), lambda m: 7000.0 + m * 3)
+    drain(w, w.shipper())
+    w.server.stop()
+    with w.site.app_context():
+        make_user("ops", Role.admin, [db.session.scalar(select(Site))])
+        db.session.add(DeviceStatus(device_id=w.ids["QF-AA1-WL3"], online=True))
+        db.session.commit()
+        cmd = control.request(_actor("ops"), w.ids["QF-AA1-WL3"],
+                              {"action": "open", "reason": "断网时操作"}, "k-cut")
+        db.session.commit()
+        control.cancel(_actor("ops"), cmd.id, "取消")
+        db.session.commit()
+    _counter(w, code, range(40, 75, 5), lambda m: 1.0 + (m - 40) * 3)
+    with w.site.app_context():
+        energy_ops.create_replacement(_actor("ops"), {
+            "device_id": w.ids[code], "at": T0 + timedelta(minutes=37),
+            "readings": {"energy_import": {"old_final": 7105.0, "new_initial": 0.0}}})
+        db.session.commit()
+    shipper = w.shipper()
+    with w.site.app_context():
+        shipper.step()
+        assert outbox.status()["state"] == "down"
+    shipper = w.shipper()                 # restarted during the cut
+    w.server.start()
+    drain(w, shipper)
+    q_ev = ("SELECT c.{id}, e.{eid}, e.state, e.actor_name FROM command_events e "
+            "JOIN commands c ON c.id = e.command_id ORDER BY e.{eid}")
+    site_events = _rows(w.site, q_ev.format(id="id", eid="id"))
+    assert [e[2] for e in site_events] == ["requested", "queued", "cancelled"]
+    assert _rows(w.centre, q_ev.format(id="site_origin_id", eid="origin_id")) == site_events
+    assert _rows(w.centre, "SELECT count(*) FROM meter_replacements") == [(1,)]
+    assert energy(w.centre) == energy(w.site)
+    with w.site.app_context():
+        last = outbox.state().last_seq
+        db.session.commit()
+    seqs = _rows(w.centre, "SELECT seq FROM uplink_received ORDER BY seq")
+    assert seqs == [(s,) for s in range(1, last + 1)]
