@@ -49,7 +49,7 @@ describe('LinkBadge', () => {
 })
 
 describe('the site picker and the cockpit ranking', () => {
-  it('show each remote site\'s link beside its name', async () => {
+  it('show each remote site\'s link beside its name, read again on each refresh', async () => {
     const { flushPromises } = await import('@vue/test-utils')
     const { createPinia, setActivePinia } = await import('pinia')
     const { configureApi, setSession } = await import('../../src/api/client.js')
@@ -63,11 +63,13 @@ describe('the site picker and the cockpit ranking', () => {
     configureApi({ notify: () => {}, onExpired: () => {} })
     setSession({ access: fakeJwt('1'), refresh: 'r', user: { id: 1, username: 'u', role: 'manager' } })
     const site = useSiteStore()
-    site.sites = [{ id: 1, code: 'A', name: '一所', link: link('down') },
+    site.sites = [{ id: 1, code: 'A', name: '一所', link: link('up') },
+      { id: 2, code: 'B', name: '二所', link: link('local', false) }]
+    const now = [{ id: 1, code: 'A', name: '一所', link: link('down') },      // the link went down
       { id: 2, code: 'B', name: '二所', link: link('local', false) }]
     mockFetch((url) => url.includes('/energy/overview')
       ? json(200, { sites: [{ site_id: 1, name: '一所', today_kwh: 10 }, { site_id: 2, name: '二所', today_kwh: 5 }] })
-      : json(200, { alarm: { active: 0 } }))
+      : url.includes('/sites') ? json(200, now) : json(200, { alarm: { active: 0 } }))
     const w = mount(SiteRanking, { global: { plugins: [pinia, Vant] } })
     await flushPromises()
     const rows = w.findAll('[data-test=rank-row]')
