@@ -133,6 +133,9 @@ class Settings:
     uplink_keep_hours: int = 72            # acknowledged rows are pruned after this
     uplink_backlog_alarm_minutes: int = 30  # an older unacknowledged row raises uplink_backlog
     uplink_config_seconds: int = 30        # a site box asks the centre's configuration this often
+    # At the centre: a remote site whose last batch is older than this is shown "down"
+    # (and commands to it are refused site_link_down).
+    uplink_down_after_seconds: int = 300
     # Only for `gridwarden create-admin` (the password may also come on stdin).
     admin_password: str | None = None
     extra: dict = field(default_factory=dict)
@@ -288,7 +291,8 @@ def _sitelink_env(env: dict) -> dict:
                 uplink_batch_bytes=_int(env, "GW_UPLINK_BATCH_BYTES", 1_000_000),
                 uplink_keep_hours=_int(env, "GW_UPLINK_KEEP_HOURS", 72),
                 uplink_backlog_alarm_minutes=_int(env, "GW_UPLINK_BACKLOG_ALARM_MINUTES", 30),
-                uplink_config_seconds=_int(env, "GW_UPLINK_CONFIG_SECONDS", 30))
+                uplink_config_seconds=_int(env, "GW_UPLINK_CONFIG_SECONDS", 30),
+                uplink_down_after_seconds=_int(env, "GW_UPLINK_DOWN_AFTER_SECONDS", 300))
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -164,7 +164,7 @@ def test_link_cut_exactly_once_in_order(link):  # noqa: F811
     with w.centre.app_context():
         h = auth(db.session.scalar(select(User).where(User.username == "central-admin")))
     got = c.get(f"/api/v1/sites/{w.site_id}/uplink", headers=h).get_json()
-    assert got["watermark"] == last_seq and got["remote"] and got["state"] == "remote"
+    assert got["watermark"] == last_seq and got["remote"] and got["state"] == "up"
 
 
 def _body(w, items, first=None):

@@ -50,8 +50,8 @@ MAX_HOPS = 50        # hand-overs between processes before it is left to expire
 def execute(command_id: int, session: FieldSession, hops: int = 0) -> str:
     """Run one command; returns what happened (for logs and tests)."""
     cmd = db.session.get(Command, command_id, populate_existing=True)
-    if cmd is None or cmd.state != "queued":
-        db.session.rollback()
+    if cmd is None or cmd.state != "queued" or cmd.site_origin_id is not None:
+        db.session.rollback()          # (forwarded by a site box: the site runs it)
         return "skipped"
     if cmd.expires_at is not None and cmd.expires_at <= utcnow():
         expire(cmd)

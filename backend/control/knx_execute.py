@@ -39,7 +39,7 @@ def plan(command_id: int) -> Plan | str:
     """What to do for a queued command, or what happened instead (skipped, expired,
     failed)."""
     cmd = db.session.get(Command, command_id, populate_existing=True)
-    if cmd is None or cmd.state != "queued":
+    if cmd is None or cmd.state != "queued" or cmd.site_origin_id is not None:
         db.session.rollback()
         return "skipped"
     if cmd.expires_at is not None and cmd.expires_at <= utcnow():

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from backend import metrics
+from backend import metrics, uplink
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
@@ -47,10 +47,12 @@ def transition(cmd: Command, state: str, actor: Actor | None = None, *,
     if state in SETTLED and cmd.finished_at is None:
         cmd.finished_at = now
         metrics.observe_since(metrics.COMMAND_LATENCY.labels(state), cmd.requested_at)
-    db.session.add(CommandEvent(command_id=cmd.id, state=state, at=now,
-                                actor_id=actor.user_id if actor else None,
-                                actor_name=actor.username if actor else "system",
-                                reason=reason, details=details))
+    ev = CommandEvent(command_id=cmd.id, state=state, at=now,
+                      actor_id=actor.user_id if actor else None,
+                      actor_name=actor.username if actor else "system",
+                      reason=reason, details=details)
+    db.session.add(ev)
+    uplink.track_command_event(ev)      # a site box sends it up (docs/sitelink.md)
     queue.publish_after_commit(cmd)
 
 
@@ -179,8 +181,22 @@ def usable_profile(device: Device):
         refuse("device_not_controllable", Conflict)
 
 
+def check_remote(site_id: int) -> None:
+    """A site run by a site box (an active credential) is not commanded from here: its
+    link is down (``site_link_down``) or, up, commands down are not built yet
+    (``site_remote_control``); docs/sitelink.md."""
+    link = uplink.link_summaries([site_id])[site_id]
+    if link["remote"]:
+        if link["state"] in ("down", "stopped"):
+            refuse("site_link_down", Conflict,
+                   seconds=setting("uplink_down_after_seconds"))
+        refuse("site_remote_control", Conflict)
+
+
 def check_ready(device: Device, *, switching: bool) -> None:
-    """Online, nothing in flight, and (switching) not switched too recently."""
+    """Not a site box's site, online, nothing in flight, and (switching) not switched too
+    recently."""
+    check_remote(device.site_id)
     status = db.session.get(DeviceStatus, device.id)
     if status is None or status.online is not True:
         refuse("device_offline", Conflict)
@@ -257,10 +273,33 @@ def cancel(actor: Actor, command_id: int, comment: str | None = None) -> Command
     return cmd
 
 
+def cancel_for_site_box(actor: Actor, site_id: int) -> int:
+    """The site's own commands not yet sent, cancelled: a site box takes over its field
+    (its first credential, docs/sitelink.md), and the centre's executor must not write to
+    its devices afterwards. A command already sent settles as usual."""
+    ids = db.session.scalars(select(Command.id).where(
+        Command.site_id == site_id, Command.site_origin_id.is_(None),
+        Command.state.in_(CANCELLABLE))).all()
+    done = 0
+    for command_id in ids:
+        if not db.session.execute(update(Command).where(
+                Command.id == command_id, Command.state.in_(CANCELLABLE))
+                .values(state="cancelled", finished_at=utcnow())).rowcount:
+            continue                            # claimed by an executor this instant
+        cmd = db.session.get(Command, command_id, populate_existing=True)
+        transition(cmd, "cancelled", actor, reason="a site box runs this site now")
+        audit.record(actor, "cancel", "command", cmd.id, site_id=site_id,
+                     after={"comment": "site box"})
+        done += 1
+    return done
+
+
 def _locked(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id, with_for_update=True, populate_existing=True)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
+    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
+        refuse("site_remote_control", Conflict)
     return cmd
 
 
@@ -270,6 +309,8 @@ def get(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
+    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
+        refuse("site_remote_control", Conflict)
     return cmd
 
 

@@ -44,7 +44,8 @@ def reconcile() -> dict:
     db.session.commit()
     client = redis.current()
     for cmd_id, kind in db.session.execute(select(Command.id, Device.kind).join(
-            Device, Device.id == Command.device_id).where(Command.state == "queued")):
+            Device, Device.id == Command.device_id).where(Command.state == "queued",
+                                                          Command.site_origin_id.is_(None))):
         if not client.exists(queue.PUSHED_KEY.format(command_id=cmd_id)):
             key = queue.KNX_QUEUE_KEY if kind == "knx_group" else queue.QUEUE_KEY
             queue.push(cmd_id, client=client, key=key)
@@ -63,7 +64,9 @@ def reconcile() -> dict:
 
 
 def _locked(*where):
-    return db.session.scalars(select(Command).where(*where)
+    """Our own commands only: one forwarded by a site box is the site's to run, expire and
+    settle (docs/sitelink.md); the centre only mirrors its states."""
+    return db.session.scalars(select(Command).where(*where, Command.site_origin_id.is_(None))
                               .with_for_update(skip_locked=True)).all()
 
 

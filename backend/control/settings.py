@@ -41,6 +41,7 @@ def describe(profile) -> list[dict]:
 
 def read(actor: Actor, device_id: int) -> dict:
     device = devices.get(actor, device_id)
+    operations.check_remote(device.site_id)    # a site box holds its field connection
     profile = operations.usable_profile(device)
     if not profile.settings:
         raise ValidationFailed(f"{device.code} has no settings", error="no_settings",

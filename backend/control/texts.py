@@ -23,6 +23,13 @@ REASONS: dict[str, tuple[str, str]] = {
     "own_command": ("the requester cannot approve their own command",
                     "不能审批自己发起的命令"),
     "not_awaiting_approval": ("the command is not awaiting approval", "该命令不在待审批状态"),
+    # a site run by a site box (docs/sitelink.md)
+    "site_link_down": ("the site box's link to the centre is down (no data for over "
+                       "{seconds} s): its devices cannot be commanded from here",
+                       "站点设备与中心的链路中断（超过 {seconds} 秒无数据），无法从中心控制该站点的设备"),
+    "site_remote_control": ("this site is run by its site box: command its devices there "
+                            "(commands from the centre to a site box are not supported yet)",
+                            "该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）"),
     # automation (backend/automation): notes and refusals of actions
     "action_needs_approval": ("{device} is on a protected circuit: its command will wait for "
                               "a second person's approval",

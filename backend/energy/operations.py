@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
+from backend import uplink
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
@@ -337,6 +338,7 @@ def create_replacement(actor: Actor, data: dict) -> MeterReplacement:
                            created_by_name=actor.username or "")
     db.session.add(row)
     db.session.flush()
+    uplink.track_replacement(row)       # a site box sends it up (docs/sitelink.md)
     audit.record(actor, "create", "meter_replacement", row.id, site_id=device.site_id,
                  after={"device_id": device.id, "at": at.isoformat(),
                         "readings": row.readings, "note": row.note})

@@ -37,3 +37,5 @@ class AuditEntry(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     # At the centre, a row forwarded by a site box: its id at the site (docs/sitelink.md).
     origin_id: Mapped[int | None] = mapped_column(Integer)
+    # ... and its entity's id there (``entity_id`` is the centre's, when it maps one).
+    origin_entity_id: Mapped[int | None] = mapped_column(Integer)

@@ -55,6 +55,9 @@ class Command(Base):
               postgresql_where=text("requested_by IS NULL")),
         Index("ix_commands_origin", "origin_kind", "origin_id"),
         Index("ix_commands_site_requested", "site_id", "requested_at"),
+        # Forwarded from a site box (docs/sitelink.md): its id there, once per site.
+        Index("uq_commands_site_origin", "site_id", "site_origin_id", unique=True,
+              postgresql_where=text("site_origin_id IS NOT NULL")),
         CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in COMMAND_STATES) + ")",
                         name="state"),
         CheckConstraint("action IN (" + ", ".join(f"'{a}'" for a in ACTIONS) + ")",
@@ -101,11 +104,15 @@ class Command(Base):
     # its id; None for a person's command.
     origin_kind: Mapped[str | None] = mapped_column(String(16))
     origin_id: Mapped[int | None] = mapped_column(Integer)
+    # Forwarded from a site box: the command's id at the site (``origin_id`` is automation's).
+    site_origin_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CommandEvent(Base):
     __tablename__ = "command_events"
-    __table_args__ = (Index("ix_command_events_command_at", "command_id", "at"),)
+    __table_args__ = (Index("ix_command_events_command_at", "command_id", "at"),
+                      Index("uq_command_events_origin", "command_id", "origin_id", unique=True,
+                            postgresql_where=text("origin_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     command_id: Mapped[int] = mapped_column(ForeignKey("commands.id", ondelete="CASCADE"))
@@ -116,6 +123,7 @@ class CommandEvent(Base):
     actor_name: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSON)
+    origin_id: Mapped[int | None] = mapped_column(Integer)   # forwarded: its id at the site
 
 
 class ControlGrant(Base):

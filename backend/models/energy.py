@@ -20,11 +20,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -79,6 +81,8 @@ class EnergyState(Base):
 
 class MeterReplacement(Base):
     __tablename__ = "meter_replacements"
+    __table_args__ = (Index("uq_meter_replacements_site_origin", "site_id", "origin_id",
+                            unique=True, postgresql_where=text("origin_id IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"),
@@ -93,6 +97,7 @@ class MeterReplacement(Base):
     created_by_name: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
+    origin_id: Mapped[int | None] = mapped_column(Integer)   # forwarded: its id at the site
 
 
 # --- analytics (0016_energy_analytics): tariffs, carbon factors, KPI denominators, reports

@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from backend.accounts import audit
 from backend.accounts.security import Actor
+from backend.alarms import timeline
+from backend.control import operations as control
 from backend.clock import utcnow
 from backend.errors import NotFound, Unauthorized
 from backend.extensions import db
-from backend.models import Site, SiteCredential
+from backend.models import Alarm, Site, SiteCredential
+from backend.models.alarms import OPEN_STATES
 
 PREFIX = "gwst_"
 
@@ -30,8 +33,15 @@ def _site(actor: Actor, site_id: int) -> Site:
 
 
 def create(actor: Actor, site_id: int) -> dict:
-    """A new credential for the site (earlier ones stay valid until revoked)."""
+    """A new credential for the site (earlier ones stay valid until revoked). The first
+    active one makes the site remote: the centre stops polling it, so its own open alarms
+    of the site are closed (the site box's alarms take their place) and its own commands
+    not yet sent are cancelled."""
     _site(actor, site_id)
+    if not db.session.scalar(select(SiteCredential.id).where(
+            SiteCredential.site_id == site_id, SiteCredential.revoked_at.is_(None)).limit(1)):
+        close_own_alarms(actor, site_id)
+        control.cancel_for_site_box(actor, site_id)
     token = PREFIX + secrets.token_urlsafe(32)
     cred = SiteCredential(site_id=site_id, token_hash=_hash(token), prefix=token[:12],
                           created_by=actor.user_id)
@@ -40,6 +50,25 @@ def create(actor: Actor, site_id: int) -> dict:
     audit.record(actor, "create", "site_credential", cred.id, site_id=site_id,
                  after={"prefix": cred.prefix})
     return {**view(cred), "token": token}
+
+
+def close_own_alarms(actor: Actor, site_id: int) -> int:
+    """Close the centre's own open alarms of the site (not the forwarded ones): the site
+    box's open alarm for the same (device, rule) would otherwise hit the one-open-alarm
+    index and stop the stream. Audited, on the alarm timeline."""
+    now = utcnow()
+    alarms = db.session.scalars(select(Alarm).where(
+        Alarm.site_id == site_id, Alarm.origin_id.is_(None),
+        Alarm.state.in_(OPEN_STATES)).with_for_update()).all()
+    for alarm in alarms:
+        before = audit.snapshot(alarm)
+        alarm.state, alarm.closed_at, alarm.closed_by = "closed", now, actor.user_id
+        alarm.cleared_at = alarm.cleared_at or now
+        timeline.add_event(alarm.id, "closed", now, actor.user_id, reason="site_box",
+                           comment="the site box watches this site now")
+        audit.record(actor, "close", "alarm", alarm.id, site_id=site_id, before=before,
+                     after=audit.snapshot(alarm))
+    return len(alarms)
 
 
 def revoke(actor: Actor, site_id: int, credential_id: int | None = None) -> list[dict]:

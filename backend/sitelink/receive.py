@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backend import uplink
 from backend.alarms import catalogue
 from backend.clock import to_utc, utcnow
 from backend.energy import rollup
@@ -24,19 +25,17 @@ from backend.models import (
     Alarm,
     AlarmEvent,
     AuditEntry,
-    Device,
-    Gateway,
     Site,
     SiteCredential,
     SiteUplink,
     UplinkReceived,
-    User,
 )
 from backend.models.telemetry import METRICS
-from backend.sitelink import SCHEMA, batching
+from backend.sitelink import SCHEMA, batching, forwarded
+from backend.sitelink.names import Bad, Names, t
 from backend.telemetry.ingest import ingest
 
-KINDS = ("readings", "alarm", "audit")
+KINDS = ("readings", "alarm", "audit", "command", "replacement")
 _COUNTERS = frozenset(name for name, m in METRICS.items() if m.kind == "counter")
 _ALARM_TIMES = ("raised_at", "escalated_at", "acknowledged_at", "cleared_at", "closed_at")
 _ALARM_COLS = ("rule", "level", "state", "metric", "value", "peak_value", "threshold",
@@ -52,8 +51,7 @@ class Rejected(DomainError):
         self.extra = {"seq": seq, "reason": reason}
 
 
-class _Bad(Exception):
-    pass
+_Bad, _Names, _t = Bad, Names, t
 
 
 def link(site_id: int, lock: bool = False) -> SiteUplink:
@@ -91,7 +89,7 @@ def apply(cred: SiteCredential, body: dict) -> dict:
         if body["schema"] != SCHEMA:
             _reject(site.id, fresh[0]["seq"],
                     f"schema {body['schema']} is not this centre's ({SCHEMA})")
-        plans = []
+        plans, rerolled = [], []
         names = _Names(site.id)
         for it in fresh:
             try:
@@ -110,7 +108,11 @@ def apply(cred: SiteCredential, body: dict) -> dict:
             if it["kind"] == "alarm":
                 _apply_alarm(site.id, plan, names)
             elif it["kind"] == "audit":
-                _apply_audit(site.id, plan)
+                _apply_audit(site.id, plan, names)
+            elif it["kind"] == "command":
+                forwarded.apply_command(site.id, plan, names)
+            elif it["kind"] == "replacement":
+                rerolled.append(forwarded.apply_replacement(site.id, plan, names))
         db.session.execute(pg_insert(UplinkReceived).values(
             [{"site_id": site.id, "seq": it["seq"], "kind": it["kind"]} for it in fresh])
             .on_conflict_do_nothing())
@@ -120,6 +122,8 @@ def apply(cred: SiteCredential, body: dict) -> dict:
     out = {"site_id": site.id, "watermark": row.watermark, "stored": len(fresh),
            "skipped": len(items) - len(fresh)}
     db.session.commit()
+    for device_id, at in rerolled if fresh else ():
+        rollup.mark(device_id, at)   # a rollup run that raced the batch rolls it again
     return out
 
 
@@ -144,37 +148,11 @@ def _reject(site_id: int, seq: int, reason: str):
     raise Rejected(seq, reason)
 
 
-class _Names:
-    """The centre's ids of the site's codes (devices, gateways) and of user names."""
-
-    def __init__(self, site_id: int):
-        self.site_id = site_id
-        self.devices = {c: (i, circ, area) for c, i, circ, area in db.session.execute(
-            select(Device.code, Device.id, Device.circuit_id, Device.area_id)
-            .where(Device.site_id == site_id)).all()}
-        self.gateways = dict(db.session.execute(
-            select(Gateway.code, Gateway.id).where(Gateway.site_id == site_id)).all())
-        self._users: dict[str, int | None] = {}
-
-    def device(self, code):
-        if code not in self.devices:
-            raise _Bad(f"unknown device code {code!r}")
-        return self.devices[code]
-
-    def gateway(self, code):
-        if code not in self.gateways:
-            raise _Bad(f"unknown gateway code {code!r}")
-        return self.gateways[code]
-
-    def user(self, name):
-        if name is None:
-            return None
-        if name not in self._users:
-            self._users[name] = db.session.scalar(select(User.id).where(User.username == name))
-        return self._users[name]
-
-
 def _plan(kind: str, payload: dict, names: _Names):
+    if kind == "command":
+        return forwarded.plan_command(payload, names)
+    if kind == "replacement":
+        return forwarded.plan_replacement(payload, names)
     if kind == "readings":
         out = []
         for code, ts, values in payload["readings"]:
@@ -195,11 +173,9 @@ def _plan(kind: str, payload: dict, names: _Names):
     entries = payload["entries"]
     for e in entries:
         int(e["id"]), str(e["action"]), str(e["entity_type"]), datetime.fromisoformat(e["at"])
+        if e.get("entity_id") is not None:
+            int(e["entity_id"])
     return entries
-
-
-def _t(value):
-    return to_utc(datetime.fromisoformat(value)) if value else None
 
 
 def _apply_alarm(site_id: int, plan: dict, names: _Names) -> None:
@@ -235,27 +211,25 @@ def _apply_alarm(site_id: int, plan: dict, names: _Names) -> None:
             user_id=names.user(ev.get("user")), data=data).on_conflict_do_nothing())
 
 
-def _apply_audit(site_id: int, entries: list[dict]) -> None:
+def _apply_audit(site_id: int, entries: list[dict], names: _Names) -> None:
     db.session.execute(pg_insert(AuditEntry).values([
-        {"site_id": site_id, "origin_id": e["id"], "at": _t(e["at"]), "user_id": None,
-         "username": e.get("user"), "action": e["action"][:32],
-         "entity_type": e["entity_type"][:32], "entity_id": None, "before": e.get("before"),
+        {"site_id": site_id, "origin_id": e["id"], "at": _t(e["at"]),
+         # a person by name; a system actor's name ("control") is no user of ours
+         "user_id": None if e.get("system") else names.user(e.get("user")),
+         "username": e.get("user"),
+         "action": e["action"][:32], "entity_type": e["entity_type"][:32],
+         "entity_id": names.entity(e["entity_type"], e.get("entity_id"), e.get("ref")),
+         "origin_entity_id": e.get("entity_id"), "before": e.get("before"),
          "after": e.get("after"), "remote_addr": e.get("remote_addr")} for e in entries])
         .on_conflict_do_nothing())
 
 
 def site_link(site_id: int) -> dict:
-    """The centre's view of a site's link: state, watermark, last batch, last error."""
-    row = link(site_id)
-    active = db.session.scalar(select(SiteCredential.id).where(
-        SiteCredential.site_id == site_id, SiteCredential.revoked_at.is_(None)).limit(1))
+    """The centre's view of a site's link (``uplink.link_summaries``) and how many items it
+    received."""
+    link(site_id)
     received = db.session.scalar(text("SELECT count(*) FROM uplink_received WHERE site_id = :s"),
                                  {"s": site_id})
-    state = ("stopped" if row.error_seq is not None else
-             "remote" if active else "local")
-    out = {"site_id": site_id, "remote": active is not None, "state": state,
-           "watermark": row.watermark, "received": received,
-           "last_batch_at": row.last_batch_at, "last_error": row.last_error,
-           "error_seq": row.error_seq}
+    out = {"site_id": site_id, **uplink.link_summaries([site_id])[site_id], "received": received}
     db.session.commit()
     return out

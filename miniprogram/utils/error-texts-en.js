@@ -108,6 +108,8 @@ module.exports = {
   "site_credential_missing": "A site credential is required",
   "site_credential_not_found": "Site credential not found",
   "site_credential_revoked": "This site credential was revoked",
+  "site_link_down": "The site box's link to the centre is down: its devices cannot be commanded from here",
+  "site_remote_control": "This site is run by its site box: command its devices there (commands from the centre are not supported yet)",
   "superadmin_required": "This needs a system administrator",
   "switched_too_recently": "The device was switched a moment ago: try again shortly",
   "tariff_exists": "The site already has a tariff version valid from that day",

@@ -108,6 +108,8 @@ module.exports = {
   "site_credential_missing": "缺少站点凭据",
   "site_credential_not_found": "站点凭据不存在",
   "site_credential_revoked": "站点凭据已被吊销",
+  "site_link_down": "站点设备与中心的链路中断，无法从中心控制该站点的设备",
+  "site_remote_control": "该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）",
   "superadmin_required": "需要系统管理员权限",
   "switched_too_recently": "该设备刚刚操作过，请稍后再试",
   "tariff_exists": "该所在此生效日期已有电价版本",

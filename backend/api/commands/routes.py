@@ -45,7 +45,8 @@ class DeviceCommands(MethodView):
                                        "(control_not_granted)", schema="Error")
     @blp.alt_response(409, description="device_offline, command_in_progress, "
                                        "switched_too_recently, device_disabled, "
-                                       "device_not_controllable, idempotency_key_reused",
+                                       "device_not_controllable, idempotency_key_reused, "
+                                       "site_link_down, site_remote_control",
                       schema="Error")
     def post(self, data, headers, device_id):
         """Switch a device: open/close/reset a breaker, on/off/dim a load
@@ -63,6 +64,7 @@ class DeviceSettings(MethodView):
     @access(Role.staff)
     @blp.response(200, DeviceSettingsSchema)
     @blp.alt_response(504, description="device_no_answer", schema="Error")
+    @blp.alt_response(409, description="site_link_down, site_remote_control", schema="Error")
     def get(self, device_id):
         """The device's settings, read from the device now, with the profile's ranges"""
         return settings.read(current_actor(), device_id)
@@ -72,8 +74,8 @@ class DeviceSettings(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(202, CommandSchema)
     @blp.alt_response(403, description="control_not_granted", schema="Error")
-    @blp.alt_response(409, description="device_offline, command_in_progress",
-                      schema="Error")
+    @blp.alt_response(409, description="device_offline, command_in_progress, "
+                                       "site_link_down, site_remote_control", schema="Error")
     def put(self, data, headers, device_id):
         """Change settings: one command (action ``settings``) written once and read back,
         audited with the values before and after; protected circuits need approval"""
@@ -120,7 +122,8 @@ class CommandDetail(MethodView):
 
 
 _REFUSALS = dict(description="own_command, control_not_granted", schema="Error")
-_CONFLICTS = dict(description="not_awaiting_approval, not_cancellable", schema="Error")
+_CONFLICTS = dict(description="not_awaiting_approval, not_cancellable, site_remote_control "
+                              "(a site box's command)", schema="Error")
 
 
 @blp.route("/commands/<int:command_id>/approve")

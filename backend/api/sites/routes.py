@@ -3,7 +3,13 @@ from flask.views import MethodView
 from backend.accounts.security import SUPERADMIN, access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.pagination import SQLPage
-from backend.api.sites.schemas import SitePutSchema, SiteQueryArgsSchema, SiteSchema, TopologySchema
+from backend.api.sites.schemas import (
+    SitePutSchema,
+    SiteQueryArgsSchema,
+    SiteSchema,
+    SiteWithLinkSchema,
+    TopologySchema,
+)
 from backend.extensions import db
 from backend.facility import sites, topology
 from backend.models import Role
@@ -16,10 +22,10 @@ blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites",
 class Sites(MethodView):
     @access(Role.staff)
     @blp.arguments(SiteQueryArgsSchema, location="query")
-    @blp.response(200, SiteSchema(many=True))
+    @blp.response(200, SiteWithLinkSchema(many=True))
     @blp.paginate(SQLPage)
     def get(self, args):
-        """List your sites"""
+        """List your sites, each with its site box link (``link``)"""
         return sites.select_sites(current_actor(), args)
 
     @access(SUPERADMIN)
@@ -35,9 +41,9 @@ class Sites(MethodView):
 @blp.route("/<int:site_id>")
 class SiteById(MethodView):
     @access(Role.staff)
-    @blp.response(200, SiteSchema)
+    @blp.response(200, SiteWithLinkSchema)
     def get(self, site_id):
-        """Read a site"""
+        """Read a site, with its site box link (``link``)"""
         return sites.get_site(current_actor(), site_id)
 
     @access(Role.admin)

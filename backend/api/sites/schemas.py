@@ -1,8 +1,31 @@
 import marshmallow as ma
 
+from backend import uplink
+from backend.api.uplink.schemas import LinkSummarySchema
 from backend.facility.schemas import SiteSchema
 from backend.models import Site
 from backend.schemas import Integer, Strict, String, text
+
+
+class SiteWithLinkSchema(SiteSchema):
+    """A site as listed: with its link to a site box as the centre sees it
+    (docs/sitelink.md), read for the whole page in two queries."""
+    link = ma.fields.Method("_link", dump_only=True,
+                            metadata={"description": "the site box link: remote, state "
+                                                     "(local | up | down | stopped), "
+                                                     "watermark, last batch, last error"})
+
+    @ma.pre_dump(pass_collection=True)
+    def _links(self, data, many, **kwargs):
+        rows = list(data) if many else [data]
+        links = uplink.link_summaries(r.id for r in rows)
+        for r in rows:                 # on the objects: the schema instance is shared
+            r.gw_link = links.get(r.id)
+        return rows if many else data
+
+    def _link(self, obj):
+        link = getattr(obj, "gw_link", None)
+        return LinkSummarySchema().dump(link) if link else None
 
 
 class SitePutSchema(SiteSchema):

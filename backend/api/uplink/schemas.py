@@ -41,14 +41,15 @@ class UplinkStatusSchema(Strict):
     config = ma.fields.Nested(ConfigStatusSchema)
 
 
-class SiteLinkSchema(Strict):
-    site_id = Integer()
+class LinkSummarySchema(Strict):
     remote = ma.fields.Boolean(metadata={"description": "an active site credential: a site "
                                                         "box polls and alarms this site"})
-    state = String(metadata={"description": "local | remote | stopped"})
+    state = String(metadata={"description": "local (polled by the centre) | up | down (no "
+                                            "batch for GW_UPLINK_DOWN_AFTER_SECONDS) | "
+                                            "stopped (a batch refused)"})
     watermark = Integer()
-    received = Integer()
     last_batch_at = AwareDateTime(allow_none=True)
+    last_batch_age_seconds = ma.fields.Float(allow_none=True)
     last_error = String(allow_none=True)
     error_seq = Integer(allow_none=True)
     config_version = Integer(metadata={"description": "the site's configuration version here"})
@@ -57,6 +58,11 @@ class SiteLinkSchema(Strict):
     site_config_reported_at = AwareDateTime(allow_none=True)
     site_config_conflicts = Integer(allow_none=True, metadata={
         "description": "local changes at the site box that conflict with the centre's"})
+
+
+class SiteLinkSchema(LinkSummarySchema):
+    site_id = Integer()
+    received = Integer()
 
 
 class SiteCredentialSchema(Strict):

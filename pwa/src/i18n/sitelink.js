@@ -14,6 +14,10 @@ export const sitelinkMessages = {
       siteVersion: '站点运行版本', localChanges: '本地修改', noLocalChanges: '无本地修改', user: '用户', field: '字段',
       localValue: '本地值', centralValue: '中心值', conflict: '冲突', localOnly: '仅本地', keepCentral: '采用中心值',
       keepLocal: '保留本地', resolved: '已处理', siteConflicts: '站点有 {n} 个冲突待处理',
+
+      sites: '各站点链路', site: '站点', lastBatchAge: '距最近批次',
+      // the badge beside a site's name (the picker, the cockpit's ranking): a site box's link
+      badge: { up: '站点链路正常', down: '站点链路中断', stopped: '站点上传已停止' },
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
@@ -21,6 +25,9 @@ export const sitelinkMessages = {
       site_code_mismatch: '站点编码与凭据不符', uplink_gap: '上传序号不连续，将从中心水位重发',
       uplink_rejected: '中心拒收该批次，上传已停止', uplink_malformed: '上传批次格式有误',
       config_rejected: '中心配置无法应用，仍运行上一版本', config_change_not_found: '该用户没有待处理的本地修改',
+
+      site_link_down: '站点设备与中心的链路中断，无法从中心控制该站点的设备',
+      site_remote_control: '该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）',
     },
   },
   en: {
@@ -36,6 +43,9 @@ export const sitelinkMessages = {
       siteVersion: 'Version the site runs', localChanges: 'Local changes', noLocalChanges: 'No local changes', user: 'User', field: 'Field',
       localValue: 'Local', centralValue: 'Centre', conflict: 'Conflict', localOnly: 'Local only', keepCentral: 'Take the centre\'s',
       keepLocal: 'Keep local', resolved: 'Resolved', siteConflicts: '{n} conflict(s) to resolve at the site',
+
+      sites: 'Every site\'s link', site: 'Site', lastBatchAge: 'Since last batch',
+      badge: { up: 'Site box link up', down: 'Site box link down', stopped: 'Site box uplink stopped' },
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',
@@ -43,6 +53,9 @@ export const sitelinkMessages = {
       site_code_mismatch: 'The site code is not the credential\'s', uplink_gap: 'Sequence gap: resending from the centre\'s watermark',
       uplink_rejected: 'The centre refused the batch: the uplink stopped', uplink_malformed: 'Malformed uplink batch',
       config_rejected: 'The centre\'s configuration cannot be applied: the previous version runs', config_change_not_found: 'No local change of this user to resolve',
+
+      site_link_down: 'The site box\'s link to the centre is down: its devices cannot be commanded from here',
+      site_remote_control: 'This site is run by its site box: command its devices there (commands from the centre are not supported yet)',
     },
   },
 }

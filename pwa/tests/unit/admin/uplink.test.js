@@ -19,7 +19,7 @@ vi.mock('vant', async (orig) => ({ ...(await orig()), showSuccessToast: vi.fn() 
 const STOPPED = { role: 'site', state: 'stopped', backlog: 12, oldest_unsent_seconds: 95.2, last_seq: 12, acked_seq: 3,
   last_error: "item 4: unknown device code 'PM-NEW'", error_seq: 4, last_ack_at: '2026-12-02T10:00:00Z',
   last_attempt_at: '2026-12-02T10:01:00Z', central_url: 'https://centre' }
-const LINK = { site_id: 1, remote: true, state: 'remote', watermark: 3, received: 3, last_batch_at: '2026-12-02T10:00:00Z',
+const LINK = { site_id: 1, remote: true, state: 'up', watermark: 3, received: 3, last_batch_at: '2026-12-02T10:00:00Z',
   last_error: null, error_seq: null }
 const CRED = { id: 7, site_id: 1, prefix: 'gwst_abcdefg', created_at: '2026-12-02T09:00:00Z', revoked_at: null, active: true }
 
@@ -117,5 +117,27 @@ describe('AdminUplink', () => {
     expect(seen).toContain('POST /api/v1/uplink/config/resolve {"username":"bob","keep":"central"}')
     expect(w.findAll('[data-test=config-change]')).toHaveLength(0)
     expect(w.find('[data-test=uplink-config]').text()).toContain('无本地修改')
+  })
+
+  it('at the centre: every site\'s link, the troubled ones first', async () => {
+    const sites = [
+      { id: 1, code: 'DC-DEMO', name: '示范所', link: { ...LINK, state: 'up', last_batch_age_seconds: 4.2 } },
+      { id: 2, code: 'KS-2', name: '二所', link: { ...LINK, state: 'down', watermark: 40, last_batch_age_seconds: 900, last_error: 'connection refused' } },
+      { id: 3, code: 'KS-3', name: '三所', link: { remote: false, state: 'local', watermark: 0, last_batch_age_seconds: null } },
+    ]
+    const { w } = mountWith((url) => {
+      if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, role: 'central', state: 'idle' })
+      if (url.endsWith('/sites/1/uplink')) return json(200, LINK)
+      if (url.includes('/sites?')) return json(200, sites)
+      return json(200, [])
+    })
+    await flushPromises()
+    const rows = w.findAll('[data-test=uplink-site]')
+    expect(rows.map((r) => r.attributes('data-site'))).toEqual(['2', '1', '3'])
+    expect(rows[0].text()).toContain('中断')
+    expect(rows[0].text()).toContain('900 秒')
+    expect(rows[0].text()).toContain('connection refused')
+    expect(rows[1].text()).toContain('正常')
+    expect(rows[2].text()).toContain('本地采集')
   })
 })

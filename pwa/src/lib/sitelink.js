@@ -1,0 +1,18 @@
+// A site's link to its site box as the centre sees it (``link`` of GET /sites,
+// docs/sitelink.md): the badge shown beside the site's name, or null for a site the
+// centre polls itself (``local``) or one listed without a link.
+export const BADGE_TYPES = { up: 'success', down: 'danger', stopped: 'danger' }
+
+export function linkBadge(link) {
+  if (!link?.remote || !BADGE_TYPES[link.state]) return null
+  return { state: link.state, type: BADGE_TYPES[link.state], key: `uplink.badge.${link.state}` }
+}
+
+/** The sites with a link to show in the console's table: remote ones first (down and
+ *  stopped before up), then the local ones, each group by name. */
+const ORDER = { stopped: 0, down: 1, up: 2, local: 3 }
+export function linkRows(sites) {
+  return (sites || []).map((s) => ({ id: s.id, code: s.code, name: s.name, link: s.link || null }))
+    .sort((a, b) => (ORDER[a.link?.state] ?? 4) - (ORDER[b.link?.state] ?? 4) ||
+      String(a.name).localeCompare(String(b.name)))
+}
