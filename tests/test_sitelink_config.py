@@ -150,13 +150,13 @@ def test_config_endpoint_versions_and_credential(link):  # noqa: F811
     url = f"{w.server.url}/api/v1/uplink/config"
     head = {"Authorization": f"Bearer {w.token}"}
     first = requests.get(url, headers=head, timeout=10).json()
-    assert first["unchanged"] is False and first["kind"] == "accounts"
+    assert first["unchanged"] is False and first["kind"] == "config"
     names = [u["username"] for u in first["users"]]
     assert names == ["central-admin"]
     assert "password_hash" in first["users"][0]
     again = requests.get(url, params={"since": first["version"]}, headers=head, timeout=10).json()
     assert again == {"site_code": first["site_code"], "version": first["version"],
-                     "digest": first["digest"], "kind": "accounts", "unchanged": True}
+                     "digest": first["digest"], "kind": "config", "unchanged": True}
     # The same number with another digest (a centre restored from a backup): all of it.
     other = requests.get(url, params={"since": first["version"], "digest": "0" * 64},
                          headers=head, timeout=10).json()

@@ -1,0 +1,244 @@
+"""Configuration down, rules (issue 15, docs/sitelink.md): alarm rule overrides and linkage
+rules made at the centre reach the site box in the same versioned document as the
+accounts; the issue's own example: a local admin changes a rule at the box while it is
+cut off, the change is kept and shown, a conflict when the centre changed it too, with
+both values; resolving keeps one. Rules deleted centrally are deleted at the box unless
+changed there.
+
+Two platforms in this process (tests/sitelink_world.py): the centre behind real HTTP,
+its rules changed through its own API; the site box's real shipper fetching them."""
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from backend.alarms.rules import RULES_VERSION_KEY
+from backend.extensions import db, redis
+from backend.models import AlarmRule, ConfigItem, LinkageRule, Site, User
+from backend.models.linkage import VERSION_KEY as LINKAGE_VERSION_KEY
+from backend.sitelink import config_down
+from tests.factories import auth
+from tests.sitelink_world import link, platforms  # noqa: F401  (fixtures)
+from tests.test_sitelink_config import centre_admin, centre_call, shipper_for, site_config, sync
+
+
+def centre_ids(w, table: str) -> dict[str, int]:
+    with w.centre.app_context():
+        out = dict(db.session.execute(text(f"SELECT code, id FROM {table}")).all())
+        db.session.commit()
+    return out
+
+
+def local_admin(w) -> dict:
+    site_config(w)                                   # makes the box's own site-admin
+    with w.site.app_context():
+        return auth(db.session.scalar(select(User).where(User.username == "site-admin")))
+
+
+def centre_delete(w, path: str) -> None:
+    r = w.centre.test_client().delete(path, headers=centre_admin(w))
+    assert r.status_code == 204, r.get_json(silent=True)
+
+
+def site_call(w, headers, method: str, path: str, json=None, status: int = 200) -> dict:
+    r = getattr(w.site.test_client(), method)(path, json=json, headers=headers)
+    assert r.status_code == status, r.get_json(silent=True)
+    return r.get_json(silent=True)
+
+
+def box_alarm_rules(w) -> dict[tuple, dict]:
+    """The box's overrides by (scope, category, device code, rule, level)."""
+    with w.site.app_context():
+        rows = db.session.execute(text(
+            "SELECT r.scope, r.category, d.code, r.rule, r.level, r.threshold, "
+            "r.clear_threshold, r.hold_seconds, r.id FROM alarm_rules r "
+            "LEFT JOIN devices d ON d.id = r.device_id")).all()
+        db.session.commit()
+    return {tuple(r[:5]): {"threshold": r[5], "clear": r[6], "hold": r[7], "id": r[8]}
+            for r in rows}
+
+
+def box_linkage(w) -> dict[str, LinkageRule]:
+    with w.site.app_context():
+        rules = {r.name: r for r in db.session.scalars(select(LinkageRule))}
+        db.session.expunge_all()
+        db.session.commit()
+    return rules
+
+
+def version_keys(w) -> tuple:
+    with w.site.app_context():
+        return redis.get(RULES_VERSION_KEY), redis.get(LINKAGE_VERSION_KEY)
+
+
+QF = ("device", None, "QF-AA1-WL1", "over_temperature", "alarm")
+LIGHTING = ("category", "lighting", None, "over_temperature", "warning")
+SITEWIDE = ("site", None, None, "over_temperature", "alarm")
+QF_KEY = "device|QF-AA1-WL1|over_temperature|alarm"
+SITE_KEY = "site||over_temperature|alarm"
+
+
+def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
+    w = link
+    dev = centre_ids(w, "devices")
+    ar = "/api/v1/alarm-rules"
+    qf = centre_call(w, "post", ar, {"site_id": w.site_id, "scope": "device",
+                                     "device_id": dev["QF-AA1-WL1"], "rule": "over_temperature",
+                                     "level": "alarm", "threshold": 85, "clear_threshold": 75},
+                     status=201)
+    lighting = centre_call(w, "post", ar, {"site_id": w.site_id, "scope": "category",
+                                           "category": "lighting", "rule": "over_temperature",
+                                           "level": "warning", "threshold": 60,
+                                           "clear_threshold": 55}, status=201)
+    sitewide = centre_call(w, "post", ar, {"site_id": w.site_id, "scope": "site",
+                                           "rule": "over_temperature", "level": "alarm",
+                                           "hold_seconds": 30}, status=201)
+    lr = "/api/v1/linkage-rules"
+    pump = centre_call(w, "post", lr, {
+        "site_id": w.site_id, "name": "水浸开泵", "enabled": True,
+        "condition": {"device_id": dev["ENV-PDF-LV"], "metric": "humidity", "op": ">",
+                      "value": 80, "for_seconds": 60},
+        "actions": [{"kind": "command", "device_id": dev["LC-PDF-PUMP"], "action": "on"}]},
+        status=201)
+    light = centre_call(w, "post", lr, {
+        "site_id": w.site_id, "name": "高温开灯", "enabled": True,
+        "condition": {"device_id": dev["ENV-PDF-LV"], "metric": "temperature", "op": ">",
+                      "value": 40, "window": {"start": "22:00", "end": "06:00"}},
+        "actions": [{"kind": "command", "device_id": dev["LC-PDF-LIGHT"], "action": "on"}]},
+        status=201)
+
+    shipper = shipper_for(w)
+    before = version_keys(w)
+    v1 = sync(w, shipper)
+    assert v1["last_error"] is None and v1["local_changes"] == [] and v1["conflicts"] == 0
+    rules = box_alarm_rules(w)
+    assert set(rules) == {QF, LIGHTING, SITEWIDE}
+    assert (rules[QF]["threshold"], rules[QF]["clear"]) == (85, 75)
+    assert rules[SITEWIDE]["hold"] == 30
+    box = box_linkage(w)
+    assert set(box) == {"水浸开泵", "高温开灯"}
+    # By codes: the box's own device ids, and the centre's stable uid.
+    assert box["水浸开泵"].device_id == w.ids["ENV-PDF-LV"]
+    assert box["水浸开泵"].actions == [{"kind": "command", "device_id": w.ids["LC-PDF-PUMP"],
+                                       "action": "on"}]
+    assert box["高温开灯"].window_start.isoformat() == "22:00:00"
+    with w.centre.app_context():
+        uid = db.session.get(LinkageRule, pump["id"]).uid
+        db.session.commit()
+    assert box["水浸开泵"].uid == uid
+    after = version_keys(w)
+    assert after[0] != before[0] and after[1] != before[1]   # the pollers reload them
+
+    # The cut: a local admin's emergency changes at the box.
+    w.server.stop()
+    h = local_admin(w)
+    site_call(w, h, "put", f"{ar}/{rules[QF]['id']}", {"threshold": 80})
+    site_call(w, h, "put", f"{ar}/{rules[SITEWIDE]['id']}", {"hold_seconds": 10})
+    site_call(w, h, "put", f"{lr}/{box['水浸开泵'].id}",
+              {"condition": {"device_id": w.ids["ENV-PDF-LV"], "metric": "humidity",
+                             "op": ">", "value": 70, "for_seconds": 60}})
+    # ... and meanwhile at the centre: the same rule otherwise, others changed, deleted.
+    centre_call(w, "put", f"{ar}/{qf['id']}", {"threshold": 90})
+    centre_call(w, "put", f"{ar}/{lighting['id']}", {"threshold": 62, "clear_threshold": 57})
+    centre_delete(w, f"{ar}/{sitewide['id']}")
+    centre_delete(w, f"{lr}/{light['id']}")
+    cut = sync(w, shipper, steps=2)
+    assert cut["version"] == v1["version"]
+
+    w.server.start()
+    back = sync(w, shipper)
+    assert back["version"] > v1["version"] and back["last_error"] is None
+    rules = box_alarm_rules(w)
+    assert rules[QF]["threshold"] == 80                        # kept, not overwritten
+    assert (rules[LIGHTING]["threshold"], rules[LIGHTING]["clear"]) == (62, 57)   # applied
+    assert rules[SITEWIDE]["hold"] == 10                       # deleted centrally, kept
+    box = box_linkage(w)
+    assert set(box) == {"水浸开泵"}                              # deleted centrally: gone
+    assert box["水浸开泵"].value == 70
+    changes = {(c["kind"], c["key"]): c for c in back["local_changes"]}
+    assert set(changes) == {("alarm_rules", QF_KEY), ("alarm_rules", SITE_KEY),
+                            ("linkage_rules", uid)}
+    qf_change = changes[("alarm_rules", QF_KEY)]
+    assert qf_change["conflict"] is True
+    assert qf_change["fields"] == {"threshold": {"local": 80, "central": 90}}
+    gone = changes[("alarm_rules", SITE_KEY)]
+    assert gone["conflict"] is True
+    assert gone["fields"]["exists"] == {"local": True, "central": False}
+    assert gone["fields"]["hold_seconds"] == {"local": 10, "central": None}
+    pump_change = changes[("linkage_rules", uid)]
+    assert pump_change["conflict"] is False                    # changed here only
+    assert pump_change["fields"] == {"value": {"local": 70, "central": 80}}
+    assert back["conflicts"] == 2
+    seen = centre_call(w, "get", f"/api/v1/sites/{w.site_id}/uplink")
+    assert seen["site_config_conflicts"] == 2                  # reported up with the fetch
+
+    # Resolved at the box: the centre's threshold; the local site-wide row kept as the
+    # box's own; the local linkage change kept.
+    resolve = "/api/v1/uplink/config/resolve"
+    out = site_call(w, h, "post", resolve, {"kind": "alarm_rules", "key": QF_KEY,
+                                            "keep": "central"})
+    assert out["kind"] == "alarm_rules" and out["keep"] == "central"
+    site_call(w, h, "post", resolve, {"kind": "alarm_rules", "key": SITE_KEY, "keep": "local"})
+    site_call(w, h, "post", resolve, {"kind": "linkage_rules", "key": uid, "keep": "local"})
+    rules = box_alarm_rules(w)
+    assert rules[QF]["threshold"] == 90 and rules[SITEWIDE]["hold"] == 10
+    r = w.site.test_client().post(resolve, json={"kind": "alarm_rules", "key": QF_KEY,
+                                                 "keep": "central"}, headers=h)
+    assert r.status_code == 404 and r.get_json()["error"] == "config_change_not_found"
+    r = w.site.test_client().post(resolve, json={"kind": "alarm_rules", "keep": "local"},
+                                  headers=h)
+    assert r.status_code == 422
+    settled = sync(w, shipper)
+    assert settled["conflicts"] == 0
+    assert [(c["kind"], c["key"], c["conflict"]) for c in settled["local_changes"]] == \
+        [("linkage_rules", uid, False)]
+    with w.site.app_context():
+        synced = {(c.kind, c.key) for c in db.session.scalars(select(ConfigItem))}
+        resolved = db.session.execute(text(
+            "SELECT entity_type, after->>'keep' FROM audit_log WHERE action = 'resolve' "
+            "ORDER BY id")).all()
+        db.session.commit()
+    assert ("alarm_rules", SITE_KEY) not in synced             # the box's own row now
+    assert [tuple(r) for r in resolved] == [("config_alarm_rule", "central"),
+                                            ("config_alarm_rule", "local"),
+                                            ("config_linkage_rule", "local")]
+    # The centre changes the locally kept linkage rule again: a conflict again.
+    centre_call(w, "put", f"{lr}/{pump['id']}", {"cooldown_seconds": 600})
+    again = sync(w, shipper)
+    assert again["conflicts"] == 1
+    assert box_linkage(w)["水浸开泵"].value == 70
+    # A rule deleted at the box that the centre still has: shown, made again on "central".
+    site_call(w, h, "delete", f"{ar}/{box_alarm_rules(w)[LIGHTING]['id']}", status=204)
+    light_key = "category|lighting|over_temperature|warning"
+    gone_here = {(c["kind"], c["key"]): c for c in sync(w, shipper)["local_changes"]}
+    assert gone_here[("alarm_rules", light_key)]["fields"]["exists"] == {
+        "local": False, "central": True}
+    assert LIGHTING not in box_alarm_rules(w)                  # not made again by itself
+    site_call(w, h, "post", resolve, {"kind": "alarm_rules", "key": light_key,
+                                      "keep": "central"})
+    assert box_alarm_rules(w)[LIGHTING]["threshold"] == 62
+
+
+def test_a_rule_naming_what_the_box_lacks_is_refused_whole(link):  # noqa: F811
+    w = link
+    with w.site.app_context():
+        code = db.session.scalar(select(Site.code))
+        doc = {"site_code": code, "version": 5, "users": [], "alarm_rules": [
+            {"key": "device|NOPE|over_temperature|alarm",
+             "values": {"scope": "device", "category": None, "device": "NOPE",
+                        "rule": "over_temperature", "level": "alarm", "enabled": None,
+                        "threshold": 80, "clear_threshold": None, "hold_seconds": None}}]}
+        for bad, why in ((doc, "NOPE"),
+                         ({**doc, "alarm_rules": [{"key": "x"}]}, "key and values"),
+                         ({**doc, "linkage_rules": [{"key": "u1", "values": {"name": "x"}}]},
+                          "malformed")):
+            try:
+                config_down.apply(bad)
+            except config_down.ConfigRejected as exc:
+                assert why in str(exc), exc
+            else:
+                raise AssertionError(f"applied {bad}")
+            finally:
+                db.session.rollback()
+        assert config_down.state().version == 0
+        assert db.session.scalar(select(AlarmRule.id)) is None
+        db.session.commit()
