@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from backend.alarms.rules import RULES_VERSION_KEY
 from backend.extensions import db, redis
-from backend.models import AlarmRule, ConfigItem, LinkageRule, Site, User
+from backend.models import AlarmRule, ConfigItem, LinkageRule, Scene, Schedule, Site, User
 from backend.models.linkage import VERSION_KEY as LINKAGE_VERSION_KEY
 from backend.sitelink import config_down
 from tests.factories import auth
@@ -242,3 +242,103 @@ def test_a_rule_naming_what_the_box_lacks_is_refused_whole(link):  # noqa: F811
         assert config_down.state().version == 0
         assert db.session.scalar(select(AlarmRule.id)) is None
         db.session.commit()
+
+
+def box_automation(w) -> tuple[dict, dict]:
+    """The box's scenes and schedules by name, as plain values."""
+    with w.site.app_context():
+        scenes = {s.name: {"id": s.id, "actions": s.actions, "description": s.description,
+                           "enabled": s.enabled} for s in db.session.scalars(select(Scene))}
+        schedules = {s.name: {"id": s.id, "scene_id": s.scene_id, "actions": s.actions,
+                              "times": s.times, "except_dates": s.except_dates,
+                              "start_date": s.start_date and s.start_date.isoformat()}
+                     for s in db.session.scalars(select(Schedule))}
+        db.session.commit()
+    return scenes, schedules
+
+
+def test_scenes_and_schedules_down_with_a_local_change(link):  # noqa: F811
+    w = link
+    dev = centre_ids(w, "devices")
+
+    def cmd(code, action):
+        return {"kind": "command", "device_id": dev[code], "action": action}
+
+    s1 = centre_call(w, "post", "/api/v1/scenes", {
+        "site_id": w.site_id, "name": "熄灯", "actions": [cmd("LC-PDF-LIGHT", "off")]},
+        status=201)
+    s2 = centre_call(w, "post", "/api/v1/scenes", {
+        "site_id": w.site_id, "name": "夜间",
+        "actions": [{"kind": "scene", "scene_id": s1["id"]}, cmd("LC-PDF-SIREN", "off")]},
+        status=201)
+    t1 = centre_call(w, "post", "/api/v1/schedules", {
+        "site_id": w.site_id, "name": "夜间熄灯", "scene_id": s2["id"], "times": ["22:00"],
+        "weekdays": [1, 2, 3, 4, 5]}, status=201)
+    t2 = centre_call(w, "post", "/api/v1/schedules", {
+        "site_id": w.site_id, "name": "早开灯", "actions": [cmd("LC-PDF-LIGHT", "on")],
+        "times": ["07:00"], "start_date": "2026-12-01", "except_dates": ["2026-12-25"]},
+        status=201)
+
+    shipper = shipper_for(w)
+    v1 = sync(w, shipper)
+    assert v1["last_error"] is None and v1["local_changes"] == []
+    scenes, schedules = box_automation(w)
+    assert set(scenes) == {"熄灯", "夜间"} and set(schedules) == {"夜间熄灯", "早开灯"}
+    # By codes: the box's own ids of the devices and scenes named.
+    assert scenes["夜间"]["actions"] == [
+        {"kind": "scene", "scene_id": scenes["熄灯"]["id"]},
+        {"kind": "command", "device_id": w.ids["LC-PDF-SIREN"], "action": "off"}]
+    assert schedules["夜间熄灯"]["scene_id"] == scenes["夜间"]["id"]
+    assert schedules["早开灯"]["actions"] == [
+        {"kind": "command", "device_id": w.ids["LC-PDF-LIGHT"], "action": "on"}]
+    assert schedules["早开灯"]["except_dates"] == ["2026-12-25"]
+    assert schedules["早开灯"]["start_date"] == "2026-12-01"
+
+    # Cut off: the box's admin moves the night schedule and rewords a scene.
+    w.server.stop()
+    h = local_admin(w)
+    site_call(w, h, "put", f"/api/v1/schedules/{schedules['夜间熄灯']['id']}",
+              {"times": ["23:00"]})
+    site_call(w, h, "put", f"/api/v1/scenes/{scenes['熄灯']['id']}", {"description": "本地"})
+    # The centre: the night schedule runs a new scene at another time, the old scene and
+    # the morning schedule are deleted.
+    s3 = centre_call(w, "post", "/api/v1/scenes", {
+        "site_id": w.site_id, "name": "新场景", "actions": [cmd("LC-PDF-SIREN", "off")]},
+        status=201)
+    centre_call(w, "put", f"/api/v1/schedules/{t1['id']}",
+                {"times": ["21:30"], "scene_id": s3["id"]})
+    centre_delete(w, f"/api/v1/scenes/{s2['id']}")
+    centre_delete(w, f"/api/v1/schedules/{t2['id']}")
+
+    w.server.start()
+    back = sync(w, shipper)
+    assert back["version"] > v1["version"] and back["last_error"] is None
+    scenes, schedules = box_automation(w)
+    assert set(schedules) == {"夜间熄灯"}                       # deleted centrally: gone
+    assert schedules["夜间熄灯"]["times"] == ["23:00"]           # kept, not overwritten
+    # The old scene stays while the kept schedule still runs it.
+    assert set(scenes) == {"熄灯", "夜间", "新场景"}
+    assert schedules["夜间熄灯"]["scene_id"] == scenes["夜间"]["id"]
+    assert scenes["熄灯"]["description"] == "本地"
+    changes = {(c["kind"], c["key"]): c for c in back["local_changes"]}
+    assert set(changes) == {("schedules", "夜间熄灯"), ("scenes", "熄灯")}
+    night = changes[("schedules", "夜间熄灯")]
+    assert night["conflict"] is True
+    assert night["fields"] == {"times": {"local": ["23:00"], "central": ["21:30"]},
+                               "scene": {"local": "夜间", "central": "新场景"}}
+    assert changes[("scenes", "熄灯")]["conflict"] is False
+    assert changes[("scenes", "熄灯")]["fields"] == {
+        "description": {"local": "本地", "central": ""}}
+    assert back["conflicts"] == 1
+
+    out = site_call(w, h, "post", "/api/v1/uplink/config/resolve",
+                    {"kind": "schedules", "key": "夜间熄灯", "keep": "central"})
+    assert out["keep"] == "central"
+    scenes, schedules = box_automation(w)
+    assert schedules["夜间熄灯"]["times"] == ["21:30"]
+    assert schedules["夜间熄灯"]["scene_id"] == scenes["新场景"]["id"]
+    settled = sync(w, shipper)
+    assert settled["conflicts"] == 0 and settled["last_error"] is None
+    assert [(c["kind"], c["key"]) for c in settled["local_changes"]] == [("scenes", "熄灯")]
+    scenes, _ = box_automation(w)
+    assert set(scenes) == {"熄灯", "新场景"}                      # nothing runs it: deleted now

@@ -65,8 +65,8 @@ class ConfigItem(Base):
 
     kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    applied: Mapped[dict | None] = mapped_column(JSON)
-    central: Mapped[dict | None] = mapped_column(JSON)
+    applied: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    central: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     central_version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  default=utcnow, onupdate=utcnow)

@@ -230,6 +230,7 @@ class ConfigSync:
             if body.get("unchanged"):
                 st = state(lock=True)
                 st.checked_at, st.last_error = utcnow(), None
+                config_rules.settle(_site())
                 db.session.commit()
                 return {"version": since, "unchanged": True}
             out = apply(body)

@@ -116,7 +116,7 @@ class Kind:
     snapshot: Callable[[Any, Codes], dict]
     write: Callable[[Any, dict, Codes, str], Any]     # (row or None, values, codes, key)
     version_key: str | None = None                    # bumped after the commit
-    before_delete: Callable[[Any], None] | None = None
+    in_use: Callable[[Any], str | None] | None = None  # not deleted while named here
     stub: Callable[[int, str], Any] | None = None     # rows made before any is written
 
     def rows(self, codes: Codes) -> dict[str, Any]:
@@ -234,11 +234,20 @@ def _scene_write(s: Scene | None, v: dict, codes: Codes, key: str) -> Scene:
     return s
 
 
-def _scene_before_delete(s: Scene) -> None:
-    user = db.session.scalar(select(Schedule.name).where(Schedule.scene_id == s.id))
-    if user is not None:
-        raise ConfigRejected(f"scene {s.name!r} is deleted at the centre but schedule "
-                             f"{user!r} at this box still runs it")
+def _scene_in_use(s: Scene) -> str | None:
+    """What at this box still runs the scene (a schedule, a scene, a linkage rule), if
+    anything: a scene deleted at the centre stays until nothing here names it."""
+    name = db.session.scalar(select(Schedule.name).where(Schedule.scene_id == s.id))
+    if name is not None:
+        return f"schedule {name!r}"
+    for model, label in ((Schedule, "schedule"), (Scene, "scene"), (LinkageRule, "linkage rule")):
+        for row in db.session.scalars(select(model).where(model.site_id == s.site_id,
+                                                          model.id != (s.id if model is Scene
+                                                                       else -1))):
+            acts = (row.actions or []) + (getattr(row, "clear_actions", None) or [])
+            if any(a.get("kind") == "scene" and a.get("scene_id") == s.id for a in acts):
+                return f"{label} {row.name!r}"
+    return None
 
 
 SC_PLAIN = ("description", "times", "weekdays", "except_dates", "extra_dates", "run_late",
@@ -276,7 +285,7 @@ def _schedule_write(s: Schedule | None, v: dict, codes: Codes, key: str) -> Sche
 # Written in this order (a schedule or a rule names scenes), deleted in the reverse one.
 KINDS = (
     Kind("scenes", "config_scene", Scene, lambda s, c: s.name, _scene_snapshot, _scene_write,
-         before_delete=_scene_before_delete, stub=_scene_stub),
+         in_use=_scene_in_use, stub=_scene_stub),
     Kind("schedules", "config_schedule", Schedule, lambda s, c: s.name, _schedule_snapshot,
          _schedule_write),
     Kind("linkage_rules", "config_linkage_rule", LinkageRule, _lr_key, _lr_snapshot, _lr_write,

@@ -23,7 +23,7 @@ from sqlalchemy import event, select
 
 from backend.accounts import audit
 from backend.accounts.security import Actor
-from backend.errors import NotFound
+from backend.errors import Conflict, NotFound
 from backend.extensions import db, redis
 from backend.models import ConfigItem, Site
 from backend.sitelink.config_kinds import BY_NAME, KINDS, Codes, ConfigRejected, Kind
@@ -104,7 +104,10 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
             else:
                 done["local"].append(key)
             if ci.applied is None and ci.central is None:
-                db.session.delete(ci)
+                if ci in db.session.new:
+                    db.session.expunge(ci)
+                else:
+                    db.session.delete(ci)
         if kind.stub is not None:                     # scenes naming scenes: all rows first
             for i, (row, central, key) in enumerate(writes):
                 if row is None:
@@ -120,12 +123,47 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
         if any(done[k] for k in ("created", "updated", "deleted")) and kind.version_key:
             bumped.add(kind.version_key)
         out[kind.name] = {k: v for k, v in done.items() if v}
-    for kind, row, _key in reversed(deletes):
-        if kind.before_delete is not None:
-            kind.before_delete(row)
+    db.session.flush()
+    for kind, row, key in reversed(deletes):
+        user = kind.in_use(row) if kind.in_use is not None else None
+        if user is not None:
+            # Still named here (a schedule kept locally runs it): kept, and deleted at a
+            # later version once nothing here names it.
+            ci = db.session.get(ConfigItem, (kind.name, key))
+            if ci is None:
+                ci = ConfigItem(kind=kind.name, key=key, central=None,
+                                central_version=version)
+                db.session.add(ci)
+            ci.applied = kind.snapshot(row, codes)
+            out[kind.name].setdefault("in_use", []).append(f"{key} ({user})")
+            continue
         db.session.delete(row)
         db.session.flush()
     _bump_after_commit(bumped)
+
+
+def settle(site: Site) -> list[str]:
+    """Entries the centre deleted that were kept because something here still named them
+    (a scene run by a schedule kept locally): deleted once nothing does and nobody changed
+    them here. After a resolution and at every poll, also when the version is unchanged."""
+    codes = Codes(site.id)
+    done = []
+    for ci in db.session.scalars(select(ConfigItem)).all():
+        if ci.central is not None or ci.applied is None:     # JSON null: told in Python
+            continue
+        kind = BY_NAME.get(ci.kind)
+        row = kind.rows(codes).get(ci.key) if kind else None
+        if row is None or kind.snapshot(row, codes) != ci.applied or \
+                (kind.in_use is not None and kind.in_use(row) is not None):
+            continue
+        db.session.delete(row)
+        db.session.delete(ci)
+        db.session.flush()
+        done.append(f"{ci.kind} {ci.key}")
+    if done:
+        audit.record(Actor.system("system:config"), "apply", "config", None, site_id=site.id,
+                     after={"deleted_when_unused": done})
+    return done
 
 
 def _bump_after_commit(keys) -> None:
@@ -193,8 +231,10 @@ def resolve(actor: Actor, site: Site, kind_name: str, key: str, keep: str) -> di
     row = kind.rows(codes).get(key)
     if keep == "central":
         if ci.central is None:
-            if kind.before_delete is not None:
-                kind.before_delete(row)
+            user = kind.in_use(row) if kind.in_use is not None else None
+            if user is not None:
+                raise Conflict(f"{kind_name} {key!r} is still run by {user} at this box",
+                               error="config_in_use", errors={"key": [f"run by {user}"]})
             db.session.delete(row)
         else:
             row = _write(kind, row, ci.central, codes, key)
@@ -204,6 +244,7 @@ def resolve(actor: Actor, site: Site, kind_name: str, key: str, keep: str) -> di
     if ci.central is None:
         db.session.delete(ci)
     db.session.flush()
+    settle(site)
     audit.record(actor, "resolve", kind.entity, getattr(row, "id", None), site_id=site.id,
                  before={"key": key, **{k: v["local"] for k, v in change["fields"].items()}},
                  after={"key": key, "keep": keep, "central_version": change["central_version"],
