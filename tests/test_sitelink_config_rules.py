@@ -342,3 +342,62 @@ def test_scenes_and_schedules_down_with_a_local_change(link):  # noqa: F811
     assert [(c["kind"], c["key"]) for c in settled["local_changes"]] == [("scenes", "熄灯")]
     scenes, _ = box_automation(w)
     assert set(scenes) == {"熄灯", "新场景"}                      # nothing runs it: deleted now
+
+
+def box_names(w, table: str) -> dict[str, str]:
+    with w.site.app_context():
+        out = dict(db.session.execute(text(f"SELECT code, name FROM {table}")).all())
+        db.session.commit()
+    return out
+
+
+def test_facility_down_through_the_transfer_with_a_local_change(link):  # noqa: F811
+    w = link
+    dev, circuits = centre_ids(w, "devices"), centre_ids(w, "circuits")
+    shipper = shipper_for(w)
+    v1 = sync(w, shipper)
+    assert v1["last_error"] is None and v1["local_changes"] == []   # the same facility
+
+    # Cut off, the box's admin renames a breaker; the centre renames it too, renames a
+    # circuit, adds an area and a device on it.
+    w.server.stop()
+    h = local_admin(w)
+    site_call(w, h, "put", f"/api/v1/devices/{w.ids['QF-AA1-WL1']}", {"name": "一监区（站点）"})
+    centre_call(w, "put", f"/api/v1/devices/{dev['QF-AA1-WL1']}", {"name": "一监区（中心）"})
+    centre_call(w, "put", f"/api/v1/circuits/{circuits['AA1-WL3']}", {"name": "食堂供电（新）"})
+    centre_call(w, "post", "/api/v1/areas", {"site_id": w.site_id, "code": "NEW-A",
+                                             "name": "新建区", "parent_id": centre_ids(
+                                                 w, "areas")["JQ1"]}, status=201)
+    centre_call(w, "post", "/api/v1/devices", {
+        "site_id": w.site_id, "code": "ENV-NEW", "name": "新环境传感器", "kind": "env_sensor",
+        "area_id": centre_ids(w, "areas")["NEW-A"]}, status=201)
+
+    w.server.start()
+    back = sync(w, shipper)
+    assert back["version"] > v1["version"] and back["last_error"] is None
+    devices = box_names(w, "devices")
+    assert devices["QF-AA1-WL1"] == "一监区（站点）"                 # kept, not overwritten
+    assert devices["ENV-NEW"] == "新环境传感器"
+    assert box_names(w, "circuits")["AA1-WL3"] == "食堂供电（新）"
+    with w.site.app_context():
+        parent = db.session.scalar(text(
+            "SELECT p.code FROM areas a JOIN areas p ON p.id = a.parent_id "
+            "WHERE a.code = 'NEW-A'"))
+        db.session.commit()
+    assert parent == "JQ1"
+    changes = [c for c in back["local_changes"] if c["kind"] == "facility"]
+    assert changes == [{"kind": "facility", "key": "devices:QF-AA1-WL1", "conflict": True,
+                        "central_version": back["version"],
+                        "fields": {"name": {"local": "一监区（站点）",
+                                            "central": "一监区（中心）"}}}]
+    site_call(w, h, "post", "/api/v1/uplink/config/resolve",
+              {"kind": "facility", "key": "devices:QF-AA1-WL1", "keep": "central"})
+    assert box_names(w, "devices")["QF-AA1-WL1"] == "一监区（中心）"
+    settled = sync(w, shipper)
+    assert settled["local_changes"] == [] and settled["conflicts"] == 0
+    with w.site.app_context():
+        imported = db.session.scalar(text(
+            "SELECT count(*) FROM audit_log WHERE username = 'system:config' "
+            "AND entity_type = 'device'"))
+        db.session.commit()
+    assert imported >= 2            # each record written by the transfer, audited

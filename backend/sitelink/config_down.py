@@ -35,7 +35,7 @@ from backend.errors import NotFound, ValidationFailed
 from backend.extensions import db
 from backend.models import ConfigState, ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
 from backend.settings import setting
-from backend.sitelink import config_rules
+from backend.sitelink import config_facility, config_rules
 from backend.sitelink.config_accounts import FIELDS, Extras, Targets, shown, snapshot
 from backend.sitelink.config_kinds import ConfigRejected
 
@@ -133,6 +133,8 @@ def apply(doc: dict) -> dict:
     entries = doc.get("users")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigRejected("users: a list of objects is required")
+    out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
+    config_facility.apply(doc, version, site, out)   # first: users and rules name its codes
     targets = Targets(site.id)
     synced = {cu.user_id: cu for cu in db.session.scalars(select(ConfigUser))}
     names = [e.get("username") for e in entries]
@@ -143,7 +145,6 @@ def apply(doc: dict) -> dict:
     by_name = {u.username: u for u in db.session.scalars(
         select(User).where(or_(User.username.in_(names), User.id.in_(list(synced))))
         .order_by(User.id).with_for_update(of=User))}
-    out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
     seen = set()
     for entry in entries:
         central = _central(entry)
@@ -274,8 +275,8 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
 def status() -> dict:
     st = state()
     site = db.session.scalar(select(Site).order_by(Site.id).limit(1))
-    changes = (_local_changes(site, Targets(site.id)) + config_rules.local_changes(site)
-               if site else [])
+    changes = (config_facility.local_changes(site) + _local_changes(site, Targets(site.id))
+               + config_rules.local_changes(site) if site else [])
     out = {"version": st.version, "applied_at": st.applied_at, "checked_at": st.checked_at,
            "last_error": st.last_error, "local_changes": changes,
            "conflicts": sum(1 for c in changes if c["conflict"])}
@@ -292,6 +293,8 @@ def resolve(actor: Actor, username: str | None, keep: str, kind: str = "users",
     actor.require_site(site.id)
     if keep not in ("central", "local"):
         raise ValidationFailed("keep: central or local", errors={"keep": ["central or local"]})
+    if kind == "facility":
+        return config_facility.resolve(actor, site, key or "", keep)
     if kind != "users":
         return config_rules.resolve(actor, site, kind, key or "", keep)
     username = username or key

@@ -28,7 +28,7 @@ from backend.extensions import db, redis
 from backend.models import ConfigItem, Site
 from backend.sitelink.config_kinds import BY_NAME, KINDS, Codes, ConfigRejected, Kind
 
-__all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve"]
+__all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve", "settle", "diff"]
 
 
 # --- the centre ------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def _bump_after_commit(keys) -> None:
 
 # --- the site box: local changes and their resolution --------------------------------------
 
-def _diff(local: dict | None, central: dict | None) -> dict:
+def diff(local: dict | None, central: dict | None) -> dict:
     lo, ce = local or {}, central or {}
     out = {k: {"local": lo.get(k), "central": ce.get(k)}
            for k in sorted(set(lo) | set(ce)) if lo.get(k) != ce.get(k)}
@@ -212,7 +212,7 @@ def local_changes(site: Site) -> list[dict]:
         out.append({"kind": ci.kind, "key": ci.key,
                     "conflict": ci.applied is None or ci.central != ci.applied,
                     "central_version": ci.central_version,
-                    "fields": _diff(local, ci.central)})
+                    "fields": diff(local, ci.central)})
     return out
 
 

@@ -46,6 +46,8 @@ class ConfigDocumentSchema(Strict):
     kind = String(metadata={"description": "config: users, rules, scenes and schedules"})
     unchanged = ma.fields.Boolean(metadata={"description": "true: the site runs this version "
                                                            "already, nothing else is sent"})
+    facility = _items("facility: the site, then areas:<code>, rooms:..., devices:<code> "
+                      "records as the facility export writes them, in its order")
     users = ma.fields.List(ma.fields.Nested(ConfigUserEntrySchema))
     scenes = _items("scenes, by name")
     schedules = _items("schedules, by name")
@@ -53,7 +55,7 @@ class ConfigDocumentSchema(Strict):
     alarm_rules = _items("alarm rule overrides, by scope|target|rule|level")
 
 
-KINDS = ("users", "scenes", "schedules", "linkage_rules", "alarm_rules")
+KINDS = ("facility", "users", "scenes", "schedules", "linkage_rules", "alarm_rules")
 
 
 class ConfigResolveSchema(Strict):
@@ -81,8 +83,8 @@ class ConfigResolvedSchema(Strict):
 
 
 class ConfigLocalChangeSchema(Strict):
-    kind = String(metadata={"description": "users, scenes, schedules, linkage_rules or "
-                                           "alarm_rules"})
+    kind = String(metadata={"description": "facility, users, scenes, schedules, "
+                                           "linkage_rules or alarm_rules"})
     key = String(metadata={"description": "the entry (a user name for users)"})
     username = String()
     conflict = ma.fields.Boolean(metadata={"description": "the centre changed the user too"})
