@@ -13,10 +13,22 @@ from sqlalchemy import select, text
 
 from backend.alarms.rules import RULES_VERSION_KEY
 from backend.extensions import db, redis
-from backend.models import AlarmRule, ConfigItem, LinkageRule, Scene, Schedule, Site, User
+from backend.field import catalog
+from backend.models import (
+    AlarmRule,
+    ConfigItem,
+    DeviceProfile,
+    LinkageRule,
+    Role,
+    Scene,
+    Schedule,
+    Site,
+    User,
+)
 from backend.models.linkage import VERSION_KEY as LINKAGE_VERSION_KEY
 from backend.sitelink import config_down
-from tests.factories import auth
+from tests.authz_world import ACME_PROFILE
+from tests.factories import auth, make_user
 from tests.sitelink_world import link, platforms  # noqa: F401  (fixtures)
 from tests.test_sitelink_config import centre_admin, centre_call, shipper_for, site_config, sync
 
@@ -401,3 +413,54 @@ def test_facility_down_through_the_transfer_with_a_local_change(link):  # noqa: 
             "AND entity_type = 'device'"))
         db.session.commit()
     assert imported >= 2            # each record written by the transfer, audited
+
+
+def box_profile(w, name: str) -> str | None:
+    with w.site.app_context():
+        out = db.session.scalar(select(DeviceProfile.text).where(DeviceProfile.name == name)
+                                .order_by(DeviceProfile.version.desc()).limit(1))
+        db.session.commit()
+    return out
+
+
+def test_uploaded_profiles_down_before_the_devices_that_use_them(link):  # noqa: F811
+    w = link
+
+    def upload(app, headers, body):
+        r = app.test_client().post("/api/v1/device-profiles", data=body.encode(),
+                                   content_type="application/yaml", headers=headers)
+        assert r.status_code in (200, 201), r.get_json()
+
+    upload(w.centre, centre_admin(w), ACME_PROFILE)
+    gw = centre_ids(w, "gateways")["GW-LV"]
+    centre_call(w, "post", "/api/v1/devices", {
+        "site_id": w.site_id, "code": "Q-ACME", "name": "进口断路器", "kind": "breaker",
+        "gateway_id": gw, "unit_id": 97, "profile": "acme-mcb"}, status=201)
+    shipper = shipper_for(w)
+    v1 = sync(w, shipper)
+    assert v1["last_error"] is None and v1["local_changes"] == []
+    assert box_profile(w, "acme-mcb") == ACME_PROFILE
+    with w.site.app_context():
+        assert db.session.scalar(text("SELECT profile FROM devices WHERE code = 'Q-ACME'")) \
+            == "acme-mcb"
+        root = auth(make_user("box-root", Role.admin, superadmin=True))
+        db.session.commit()
+
+    # Cut off, the box uploads its own fix of the profile; the centre another.
+    w.server.stop()
+    site_text = ACME_PROFILE.replace("ACME MCB-2", "ACME MCB-2 site")
+    centre_text = ACME_PROFILE.replace("ACME MCB-2", "ACME MCB-2 centre")
+    upload(w.site, root, site_text)
+    upload(w.centre, centre_admin(w), centre_text)
+    w.server.start()
+    back = sync(w, shipper)
+    assert back["version"] > v1["version"] and back["last_error"] is None
+    assert box_profile(w, "acme-mcb") == site_text                 # kept
+    change = next(c for c in back["local_changes"] if c["kind"] == "profiles")
+    assert change["key"] == "acme-mcb" and change["conflict"] is True
+    assert set(change["fields"]) == {"sha256"}
+    site_call(w, root, "post", "/api/v1/uplink/config/resolve",
+              {"kind": "profiles", "key": "acme-mcb", "keep": "central"})
+    assert box_profile(w, "acme-mcb") == centre_text
+    assert sync(w, shipper)["local_changes"] == []
+    catalog.forget()       # one process, two databases: no uploaded profile cached past here

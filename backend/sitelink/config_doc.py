@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.models import Site, SiteConfigVersion, SiteCredential, User, user_sites
-from backend.sitelink import config_accounts, config_facility, config_rules
+from backend.sitelink import config_accounts, config_facility, config_profiles, config_rules
 
 KIND = "config"        # facility, users, alarm and linkage rules, scenes, schedules
 
@@ -42,7 +42,8 @@ def users_of(site_id: int) -> list[dict]:
 
 def document(site_id: int) -> dict:
     """The site's whole document: its facility, users, rules, scenes and schedules."""
-    return {"facility": config_facility.records(site_id), "users": users_of(site_id),
+    return {"profiles": config_profiles.records(),
+            "facility": config_facility.records(site_id), "users": users_of(site_id),
             **config_rules.document(site_id)}
 
 

@@ -35,7 +35,7 @@ from backend.errors import NotFound, ValidationFailed
 from backend.extensions import db
 from backend.models import ConfigState, ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
 from backend.settings import setting
-from backend.sitelink import config_facility, config_rules
+from backend.sitelink import config_facility, config_profiles, config_rules
 from backend.sitelink.config_accounts import FIELDS, Extras, Targets, shown, snapshot
 from backend.sitelink.config_kinds import ConfigRejected
 
@@ -134,7 +134,8 @@ def apply(doc: dict) -> dict:
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigRejected("users: a list of objects is required")
     out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
-    config_facility.apply(doc, version, site, out)   # first: users and rules name its codes
+    config_profiles.apply(doc, version, site, out)   # first: the facility's devices name them
+    config_facility.apply(doc, version, site, out)   # then: users and rules name its codes
     targets = Targets(site.id)
     synced = {cu.user_id: cu for cu in db.session.scalars(select(ConfigUser))}
     names = [e.get("username") for e in entries]
@@ -275,7 +276,8 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
 def status() -> dict:
     st = state()
     site = db.session.scalar(select(Site).order_by(Site.id).limit(1))
-    changes = (config_facility.local_changes(site) + _local_changes(site, Targets(site.id))
+    changes = (config_profiles.local_changes(site) + config_facility.local_changes(site)
+               + _local_changes(site, Targets(site.id))
                + config_rules.local_changes(site) if site else [])
     out = {"version": st.version, "applied_at": st.applied_at, "checked_at": st.checked_at,
            "last_error": st.last_error, "local_changes": changes,
@@ -295,6 +297,8 @@ def resolve(actor: Actor, username: str | None, keep: str, kind: str = "users",
         raise ValidationFailed("keep: central or local", errors={"keep": ["central or local"]})
     if kind == "facility":
         return config_facility.resolve(actor, site, key or "", keep)
+    if kind == "profiles":
+        return config_profiles.resolve(actor, site, key or "", keep)
     if kind != "users":
         return config_rules.resolve(actor, site, kind, key or "", keep)
     username = username or key

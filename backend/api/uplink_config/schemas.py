@@ -46,6 +46,7 @@ class ConfigDocumentSchema(Strict):
     kind = String(metadata={"description": "config: users, rules, scenes and schedules"})
     unchanged = ma.fields.Boolean(metadata={"description": "true: the site runs this version "
                                                            "already, nothing else is sent"})
+    profiles = _items("uploaded device profiles: the latest of each name, {sha256, text}")
     facility = _items("facility: the site, then areas:<code>, rooms:..., devices:<code> "
                       "records as the facility export writes them, in its order")
     users = ma.fields.List(ma.fields.Nested(ConfigUserEntrySchema))
@@ -55,7 +56,7 @@ class ConfigDocumentSchema(Strict):
     alarm_rules = _items("alarm rule overrides, by scope|target|rule|level")
 
 
-KINDS = ("facility", "users", "scenes", "schedules", "linkage_rules", "alarm_rules")
+KINDS = ("profiles", "facility", "users", "scenes", "schedules", "linkage_rules", "alarm_rules")
 
 
 class ConfigResolveSchema(Strict):
@@ -83,7 +84,7 @@ class ConfigResolvedSchema(Strict):
 
 
 class ConfigLocalChangeSchema(Strict):
-    kind = String(metadata={"description": "facility, users, scenes, schedules, "
+    kind = String(metadata={"description": "profiles, facility, users, scenes, schedules, "
                                            "linkage_rules or alarm_rules"})
     key = String(metadata={"description": "the entry (a user name for users)"})
     username = String()

@@ -14,7 +14,7 @@ export const sitelinkMessages = {
       siteVersion: '站点运行版本', localChanges: '本地修改', noLocalChanges: '无本地修改', user: '用户', field: '字段',
       localValue: '本地值', centralValue: '中心值', conflict: '冲突', localOnly: '仅本地', keepCentral: '采用中心值',
       keepLocal: '保留本地', resolved: '已处理', siteConflicts: '站点有 {n} 个冲突待处理', item: '项目',
-      kinds: { facility: '设施', users: '账号', scenes: '场景', schedules: '定时任务', linkage_rules: '联动规则', alarm_rules: '告警规则' },
+      kinds: { profiles: '设备模板', facility: '设施', users: '账号', scenes: '场景', schedules: '定时任务', linkage_rules: '联动规则', alarm_rules: '告警规则' },
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
@@ -38,7 +38,7 @@ export const sitelinkMessages = {
       siteVersion: 'Version the site runs', localChanges: 'Local changes', noLocalChanges: 'No local changes', user: 'User', field: 'Field',
       localValue: 'Local', centralValue: 'Centre', conflict: 'Conflict', localOnly: 'Local only', keepCentral: 'Take the centre\'s',
       keepLocal: 'Keep local', resolved: 'Resolved', siteConflicts: '{n} conflict(s) to resolve at the site', item: 'Entry',
-      kinds: { facility: 'Facility', users: 'User', scenes: 'Scene', schedules: 'Schedule', linkage_rules: 'Linkage rule', alarm_rules: 'Alarm rule' },
+      kinds: { profiles: 'Device profile', facility: 'Facility', users: 'User', scenes: 'Scene', schedules: 'Schedule', linkage_rules: 'Linkage rule', alarm_rules: 'Alarm rule' },
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',
