@@ -136,7 +136,7 @@ def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
     with w.centre.app_context():
         uid = db.session.get(LinkageRule, pump["id"]).uid
         db.session.commit()
-    assert box["水浸开泵"].uid == uid
+    assert box["水浸开泵"].uid == uid == pump["uid"]
     after = version_keys(w)
     assert after[0] != before[0] and after[1] != before[1]   # the pollers reload them
 
@@ -178,6 +178,7 @@ def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
     assert gone["fields"]["hold_seconds"] == {"local": 10, "central": None}
     pump_change = changes[("linkage_rules", uid)]
     assert pump_change["conflict"] is False                    # changed here only
+    assert pump_change["label"] == "水浸开泵"                     # its name, to show
     assert pump_change["fields"] == {"value": {"local": 70, "central": 80}}
     assert back["conflicts"] == 2
     seen = centre_call(w, "get", f"/api/v1/sites/{w.site_id}/uplink")

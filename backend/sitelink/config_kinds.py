@@ -119,9 +119,12 @@ class Kind:
     in_use: Callable[[Any], str | None] | None = None  # not deleted while named here
     stub: Callable[[int, str], Any] | None = None     # rows made before any is written
 
-    def rows(self, codes: Codes) -> dict[str, Any]:
-        rows = db.session.scalars(select(self.model).where(
-            self.model.site_id == codes.site_id).order_by(self.model.id))
+    def rows(self, codes: Codes, lock: bool = False) -> dict[str, Any]:
+        """The site's rows by key; ``lock``: an edit at the box in progress is waited for
+        (and then seen as a local change) rather than overwritten unseen."""
+        stmt = select(self.model).where(self.model.site_id == codes.site_id) \
+            .order_by(self.model.id)
+        rows = db.session.scalars(stmt.with_for_update() if lock else stmt)
         return {self.key(r, codes): r for r in rows}
 
 

@@ -77,7 +77,7 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
         central_of = _entries(kind, doc)
         if central_of is None:
             continue
-        rows = kind.rows(codes)
+        rows = kind.rows(codes, lock=True)
         synced = {ci.key: ci for ci in db.session.scalars(
             select(ConfigItem).where(ConfigItem.kind == kind.name).with_for_update())}
         done = {"created": [], "updated": [], "deleted": [], "local": []}
@@ -210,6 +210,7 @@ def local_changes(site: Site) -> list[dict]:
         if local == ci.applied or local == ci.central:
             continue
         out.append({"kind": ci.kind, "key": ci.key,
+                    "label": (local or ci.central or {}).get("name") or ci.key,
                     "conflict": ci.applied is None or ci.central != ci.applied,
                     "central_version": ci.central_version,
                     "fields": diff(local, ci.central)})

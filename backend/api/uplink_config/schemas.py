@@ -87,6 +87,8 @@ class ConfigLocalChangeSchema(Strict):
     kind = String(metadata={"description": "profiles, facility, users, scenes, schedules, "
                                            "linkage_rules or alarm_rules"})
     key = String(metadata={"description": "the entry (a user name for users)"})
+    label = String(metadata={"description": "what to show: a linkage rule's name (its key "
+                                            "is a uid), else the key"})
     username = String()
     conflict = ma.fields.Boolean(metadata={"description": "the centre changed the user too"})
     central_version = Integer()
