@@ -465,3 +465,49 @@ def test_uploaded_profiles_down_before_the_devices_that_use_them(link):  # noqa:
     assert box_profile(w, "acme-mcb") == centre_text
     assert sync(w, shipper)["local_changes"] == []
     catalog.forget()       # one process, two databases: no uploaded profile cached past here
+
+
+def test_a_new_box_gets_the_whole_facility_from_the_centre(link):  # noqa: F811
+    """A box with no site yet needs only its token: the first version brings the site,
+    its facility, the profiles its devices use, then the users and rules naming them."""
+    w = link
+    from tests.conftest import truncate_all
+    upload = w.centre.test_client().post("/api/v1/device-profiles",
+                                         data=ACME_PROFILE.encode(),
+                                         content_type="application/yaml",
+                                         headers=centre_admin(w))
+    assert upload.status_code in (200, 201), upload.get_json()
+    gw = centre_ids(w, "gateways")["GW-LV"]
+    centre_call(w, "post", "/api/v1/devices", {
+        "site_id": w.site_id, "code": "Q-ACME", "name": "进口断路器", "kind": "breaker",
+        "gateway_id": gw, "unit_id": 97, "profile": "acme-mcb"}, status=201)
+    centre_call(w, "post", "/api/v1/alarm-rules", {
+        "site_id": w.site_id, "scope": "device", "device_id": centre_ids(w, "devices")["Q-ACME"],
+        "rule": "over_temperature", "level": "alarm", "threshold": 85}, status=201)
+    with w.site.app_context():
+        truncate_all()                                   # a new box: nothing at all
+    catalog.forget()
+    shipper = shipper_for(w)
+    with w.site.app_context():
+        shipper.step()
+        assert config_down.state().last_error is None
+        db.session.commit()
+    cfg = sync(w, shipper)
+    assert cfg["version"] >= 1 and cfg["last_error"] is None and cfg["local_changes"] == []
+    assert box_names(w, "devices") == centre_names(w, "devices")
+    assert box_names(w, "areas") == centre_names(w, "areas")
+    assert box_profile(w, "acme-mcb") == ACME_PROFILE
+    assert box_alarm_rules(w)[("device", None, "Q-ACME", "over_temperature", "alarm")][
+        "threshold"] == 85
+    with w.site.app_context():
+        assert db.session.scalar(text(
+            "SELECT count(*) FROM users WHERE username = 'central-admin'")) == 1
+        db.session.commit()
+    catalog.forget()
+
+
+def centre_names(w, table: str) -> dict[str, str]:
+    with w.centre.app_context():
+        out = dict(db.session.execute(text(f"SELECT code, name FROM {table}")).all())
+        db.session.commit()
+    return out

@@ -121,6 +121,9 @@ def _write(user: User, central: dict, site: Site, targets: Targets) -> None:
 
 def apply(doc: dict) -> dict:
     """Apply the centre's document in one transaction (the caller's); returns a summary."""
+    if doc.get("facility") is not None and \
+            db.session.scalar(select(Site.id).limit(1)) is None:
+        config_facility.bootstrap(doc)                 # a new box: the centre's facility
     site = _site()
     if doc.get("site_code") != site.code:
         raise ConfigRejected(f"the document is {doc.get('site_code')!r}'s, this box is "

@@ -22,6 +22,7 @@ from backend.extensions import db
 from backend.facility.transfer import FORMAT_VERSION, SECTION_ORDER, export_doc, import_yaml
 from backend.facility.transfer_yaml import dump
 from backend.models import ConfigItem, Site
+from backend.sitelink import config_profiles
 from backend.sitelink.config_kinds import ConfigRejected
 from backend.sitelink.config_rules import diff
 
@@ -72,6 +73,21 @@ def _import(site_values: dict, entries: list[tuple[str, dict]]) -> None:
     # The import bounds its statements by its own deadline (SET LOCAL): not the rest of
     # this version's transaction.
     db.session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+
+
+def bootstrap(doc: dict) -> Site | None:
+    """A box with no site yet imports the centre's whole facility (after the profiles its
+    devices use), so a new box needs only its token and the centre's address; the
+    version's apply then finds every record as the centre has it."""
+    entries = _entries(doc[KIND])
+    try:
+        version = int(doc.get("version"))
+    except (TypeError, ValueError) as exc:
+        raise ConfigRejected("version: an integer is required") from exc
+    config_profiles.apply(doc, version, None, {})
+    values = dict(entries)
+    _import(values["site"], [(k, v) for k, v in entries if k != "site"])
+    return db.session.scalar(select(Site).order_by(Site.id).limit(1))
 
 
 def apply(doc: dict, version: int, site: Site, out: dict) -> None:

@@ -67,7 +67,7 @@ def _store(name: str, central: dict) -> None:
     catalog.store(name, central["text"], None, ACTOR)
 
 
-def apply(doc: dict, version: int, site: Site, out: dict) -> None:
+def apply(doc: dict, version: int, site: Site | None, out: dict) -> None:
     raw = doc.get(KIND)
     if raw is None:
         return
