@@ -9,6 +9,7 @@ Two platforms in this process (tests/sitelink_world.py): the centre behind real 
 its rules changed through its own API; the site box's real shipper fetching them."""
 from __future__ import annotations
 
+import requests
 from sqlalchemy import select, text
 
 from backend.alarms.rules import RULES_VERSION_KEY
@@ -511,3 +512,26 @@ def centre_names(w, table: str) -> dict[str, str]:
         out = dict(db.session.execute(text(f"SELECT code, name FROM {table}")).all())
         db.session.commit()
     return out
+
+
+def test_shipped_linkage_defaults_made_at_both_ends_are_one_entry(link):  # noqa: F811
+    w = link
+    made = centre_call(w, "post", f"/api/v1/sites/{w.site_id}/linkage-rules/defaults",
+                       status=201)["created"]
+    assert made                                   # the example facility has some
+    # Keyed by the area's code (ids differ between the two databases).
+    doc = requests.get(f"{w.server.url}/api/v1/uplink/config", timeout=10,
+                       headers={"Authorization": f"Bearer {w.token}"}).json()
+    areas = set(centre_ids(w, "areas"))
+    keys = [e["key"] for e in doc["linkage_rules"]]
+    assert keys and all(k.startswith("default:") and k.split(":")[2] in areas for k in keys)
+    h = local_admin(w)
+    with w.site.app_context():
+        here = db.session.scalar(select(Site.id))
+    site_call(w, h, "post", f"/api/v1/sites/{here}/linkage-rules/defaults", status=201)
+    before = {r.default_key for r in box_linkage(w).values()}
+    cfg = sync(w, shipper_for(w))
+    assert cfg["last_error"] is None and cfg["local_changes"] == []
+    box = box_linkage(w).values()
+    assert len(box) == len(made)                  # the same rules, not twice
+    assert {r.default_key for r in box} == before # keyed by area code, ids of the box

@@ -6,8 +6,8 @@ the two databases), what its *values* are by codes (a device or an area by its c
 scene by its name, an action's ``device_id`` as ``device`` and ``scene_id`` as ``scene``),
 and how central values are written into a row. Keys: an alarm rule override by its target
 (``scope|category or device code|rule|level``, unique per site); a linkage rule by its
-``uid`` (kept across renames; a shipped default by ``default:<default_key>``, made at each
-end on its own); a scene and a schedule by their names (unique per site: a rename is a
+``uid`` (kept across renames; a shipped default, made at each end on its own, by
+``default:<template>:<area code>``); a scene and a schedule by their names (unique per site: a rename is a
 delete and a create).
 
 Writes go straight to the rows, not through the services: the centre judged them, and a
@@ -162,11 +162,26 @@ def _ar_write(r: AlarmRule | None, v: dict, codes: Codes, key: str) -> AlarmRule
 # --- linkage rules -------------------------------------------------------------------------
 
 LR_CONDITION = ("device_kind", "metric", "op", "value", "for_seconds")
-LR_PLAIN = ("name", "enabled", *LR_CONDITION, "cooldown_seconds", "default_key")
+LR_PLAIN = ("name", "enabled", *LR_CONDITION, "cooldown_seconds")
+
+
+def _default_out(key: str | None, codes: Codes) -> str | None:
+    """A shipped default's ``template:<area id>`` as ``template:<area code>``."""
+    if key is None:
+        return None
+    template, _, area = key.partition(":")
+    return f"{template}:{codes.code('area', int(area))}" if area.isdigit() else key
+
+
+def _default_in(key: str | None, codes: Codes, where: str) -> str | None:
+    if key is None:
+        return None
+    template, _, area = key.partition(":")
+    return f"{template}:{codes.id('area', area, where)}"
 
 
 def _lr_key(r: LinkageRule, codes: Codes) -> str:
-    return f"default:{r.default_key}" if r.default_key else r.uid
+    return f"default:{_default_out(r.default_key, codes)}" if r.default_key else r.uid
 
 
 def _hhmm(t: time | None) -> str | None:
@@ -175,6 +190,7 @@ def _hhmm(t: time | None) -> str | None:
 
 def _lr_snapshot(r: LinkageRule, codes: Codes) -> dict:
     return {**{f: getattr(r, f) for f in LR_PLAIN},
+            "default_key": _default_out(r.default_key, codes),
             "device": codes.code("device", r.device_id), "area": codes.code("area", r.area_id),
             "window_start": _hhmm(r.window_start), "window_end": _hhmm(r.window_end),
             "actions": actions_out(r.actions or [], codes),
@@ -184,6 +200,7 @@ def _lr_snapshot(r: LinkageRule, codes: Codes) -> dict:
 def _lr_write(r: LinkageRule | None, v: dict, codes: Codes, key: str) -> LinkageRule:
     where = f"linkage rule {v['name']!r}"
     cols = {**{f: v[f] for f in LR_PLAIN},
+            "default_key": _default_in(v["default_key"], codes, where),
             "device_id": codes.id("device", v["device"], where),
             "area_id": codes.id("area", v["area"], where),
             "window_start": time.fromisoformat(v["window_start"]) if v["window_start"] else None,

@@ -52,7 +52,8 @@ class ConfigDocumentSchema(Strict):
     users = ma.fields.List(ma.fields.Nested(ConfigUserEntrySchema))
     scenes = _items("scenes, by name")
     schedules = _items("schedules, by name")
-    linkage_rules = _items("linkage rules, by uid (a shipped default by default:<key>)")
+    linkage_rules = _items("linkage rules, by uid (a shipped default by "
+                           "default:<template>:<area code>)")
     alarm_rules = _items("alarm rule overrides, by scope|target|rule|level")
 
 
