@@ -83,6 +83,30 @@ def version_keys(w) -> tuple:
         return redis.get(RULES_VERSION_KEY), redis.get(LINKAGE_VERSION_KEY)
 
 
+OFFSET_TABLES = ("areas", "distribution_rooms", "gateways", "knx_gateways", "boards",
+                 "circuits", "devices", "scenes", "schedules", "linkage_rules", "alarm_rules")
+
+
+def offset_box(w) -> None:
+    """An empty box whose ids will not be the centre's: its first version brings the
+    facility (imported with ids from 500 on), so a rule that travelled by id instead of
+    by code would name the wrong rows, or none."""
+    from tests.conftest import truncate_all
+    with w.site.app_context():
+        truncate_all()
+        for table in OFFSET_TABLES:
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    "500)"))
+        db.session.commit()
+
+
+def box_ids(w) -> dict[str, int]:
+    with w.site.app_context():
+        out = dict(db.session.execute(text("SELECT code, id FROM devices")).all())
+        db.session.commit()
+    return out
+
+
 QF = ("device", None, "QF-AA1-WL1", "over_temperature", "alarm")
 LIGHTING = ("category", "lighting", None, "over_temperature", "warning")
 SITEWIDE = ("site", None, None, "over_temperature", "alarm")
@@ -119,9 +143,12 @@ def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
         "actions": [{"kind": "command", "device_id": dev["LC-PDF-LIGHT"], "action": "on"}]},
         status=201)
 
+    offset_box(w)
     shipper = shipper_for(w)
     before = version_keys(w)
     v1 = sync(w, shipper)
+    ids = box_ids(w)
+    assert ids["ENV-PDF-LV"] != dev["ENV-PDF-LV"]              # the two ends' ids differ
     assert v1["last_error"] is None and v1["local_changes"] == [] and v1["conflicts"] == 0
     rules = box_alarm_rules(w)
     assert set(rules) == {QF, LIGHTING, SITEWIDE}
@@ -130,8 +157,8 @@ def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
     box = box_linkage(w)
     assert set(box) == {"水浸开泵", "高温开灯"}
     # By codes: the box's own device ids, and the centre's stable uid.
-    assert box["水浸开泵"].device_id == w.ids["ENV-PDF-LV"]
-    assert box["水浸开泵"].actions == [{"kind": "command", "device_id": w.ids["LC-PDF-PUMP"],
+    assert box["水浸开泵"].device_id == ids["ENV-PDF-LV"]
+    assert box["水浸开泵"].actions == [{"kind": "command", "device_id": ids["LC-PDF-PUMP"],
                                        "action": "on"}]
     assert box["高温开灯"].window_start.isoformat() == "22:00:00"
     with w.centre.app_context():
@@ -147,7 +174,7 @@ def test_rules_down_local_change_while_cut_off_and_conflict(link):  # noqa: F811
     site_call(w, h, "put", f"{ar}/{rules[QF]['id']}", {"threshold": 80})
     site_call(w, h, "put", f"{ar}/{rules[SITEWIDE]['id']}", {"hold_seconds": 10})
     site_call(w, h, "put", f"{lr}/{box['水浸开泵'].id}",
-              {"condition": {"device_id": w.ids["ENV-PDF-LV"], "metric": "humidity",
+              {"condition": {"device_id": ids["ENV-PDF-LV"], "metric": "humidity",
                              "op": ">", "value": 70, "for_seconds": 60}})
     # ... and meanwhile at the centre: the same rule otherwise, others changed, deleted.
     centre_call(w, "put", f"{ar}/{qf['id']}", {"threshold": 90})
@@ -293,18 +320,22 @@ def test_scenes_and_schedules_down_with_a_local_change(link):  # noqa: F811
         "times": ["07:00"], "start_date": "2026-12-01", "except_dates": ["2026-12-25"]},
         status=201)
 
+    offset_box(w)
     shipper = shipper_for(w)
     v1 = sync(w, shipper)
     assert v1["last_error"] is None and v1["local_changes"] == []
+    ids = box_ids(w)
+    assert ids["LC-PDF-SIREN"] != dev["LC-PDF-SIREN"]          # the two ends' ids differ
     scenes, schedules = box_automation(w)
+    assert scenes["熄灯"]["id"] != s1["id"]
     assert set(scenes) == {"熄灯", "夜间"} and set(schedules) == {"夜间熄灯", "早开灯"}
     # By codes: the box's own ids of the devices and scenes named.
     assert scenes["夜间"]["actions"] == [
         {"kind": "scene", "scene_id": scenes["熄灯"]["id"]},
-        {"kind": "command", "device_id": w.ids["LC-PDF-SIREN"], "action": "off"}]
+        {"kind": "command", "device_id": ids["LC-PDF-SIREN"], "action": "off"}]
     assert schedules["夜间熄灯"]["scene_id"] == scenes["夜间"]["id"]
     assert schedules["早开灯"]["actions"] == [
-        {"kind": "command", "device_id": w.ids["LC-PDF-LIGHT"], "action": "on"}]
+        {"kind": "command", "device_id": ids["LC-PDF-LIGHT"], "action": "on"}]
     assert schedules["早开灯"]["except_dates"] == ["2026-12-25"]
     assert schedules["早开灯"]["start_date"] == "2026-12-01"
 
