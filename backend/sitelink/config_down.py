@@ -1,6 +1,7 @@
 """Configuration down, the site box's side: the centre's document applied in one
 transaction, local changes kept and shown, conflicts resolved by a local admin. The users
-here; alarm and linkage rules, scenes and schedules by the same rule in ``config_rules``.
+here; uploaded profiles (``config_profiles``) and the facility (``config_facility``) first,
+alarm and linkage rules, scenes and schedules last (``config_rules``), by the same rule.
 
 For each user of the document (by user name) three snapshots are compared
 (``config_accounts.snapshot``): the account's values here (*local*), the central values

@@ -20,6 +20,7 @@ from backend.accounts.security import Actor
 from backend.errors import DomainError, NotFound
 from backend.extensions import db
 from backend.facility.transfer import FORMAT_VERSION, SECTION_ORDER, export_doc, import_yaml
+from backend.facility.transfer_sections import SECTIONS
 from backend.facility.transfer_yaml import dump
 from backend.models import ConfigItem, Site
 from backend.sitelink import config_profiles
@@ -95,6 +96,11 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
     if doc.get(KIND) is None:
         return
     central_of = dict(entries := _entries(doc[KIND]))
+    # An edit at the box in progress is waited for (then seen as a local change), not
+    # overwritten unseen.
+    for section in SECTION_ORDER:
+        model = SECTIONS[section].model
+        db.session.execute(select(model.id).where(model.site_id == site.id).with_for_update())
     local_of = {e["key"]: e["values"] for e in records(site.id)}
     synced = {ci.key: ci for ci in db.session.scalars(
         select(ConfigItem).where(ConfigItem.kind == KIND).with_for_update())}
