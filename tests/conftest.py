@@ -77,7 +77,7 @@ def app(settings):
     return create_app(settings)
 
 
-TABLES = ("config_state", "config_users", "site_config_versions", "uplink_outbox", "uplink_state", "uplink_received", "site_uplinks",
+TABLES = ("config_state", "config_users", "config_items", "site_config_versions", "uplink_outbox", "uplink_state", "uplink_received", "site_uplinks",
           "site_credentials", "quality_intervals", "quality_daily", "energy_reports", "energy_denominators", "energy_carbon_factors",
           "energy_tariffs", "energy_slots", "energy_days", "energy_months", "energy_day_periods",
           "energy_month_periods", "energy_state",

@@ -150,13 +150,13 @@ def test_config_endpoint_versions_and_credential(link):  # noqa: F811
     url = f"{w.server.url}/api/v1/uplink/config"
     head = {"Authorization": f"Bearer {w.token}"}
     first = requests.get(url, headers=head, timeout=10).json()
-    assert first["unchanged"] is False and first["kind"] == "accounts"
+    assert first["unchanged"] is False and first["kind"] == "config"
     names = [u["username"] for u in first["users"]]
     assert names == ["central-admin"]
     assert "password_hash" in first["users"][0]
     again = requests.get(url, params={"since": first["version"]}, headers=head, timeout=10).json()
     assert again == {"site_code": first["site_code"], "version": first["version"],
-                     "digest": first["digest"], "kind": "accounts", "unchanged": True}
+                     "digest": first["digest"], "kind": "config", "unchanged": True}
     # The same number with another digest (a centre restored from a backup): all of it.
     other = requests.get(url, params={"since": first["version"], "digest": "0" * 64},
                          headers=head, timeout=10).json()
@@ -271,20 +271,33 @@ def test_a_version_is_applied_whole_or_not_at_all(link):  # noqa: F811
         db.session.commit()
     assert [tuple(b) for b in bound] == [("wx-app", "o-dora", "dora")]
 
-    # The centre grants dora an area the site box does not have, and renames her: the
-    # version is refused whole (nothing of it applied), the box keeps running v1.
-    r = centre_call(w, "post", "/api/v1/areas", {"site_id": w.site_id, "code": "ONLY-C",
-                                                 "name": "中心才有"}, status=201)
-    centre_call(w, "put", f"/api/v1/users/{dora}/control-grants",
-                {"grants": [{"scope": "area", "target_id": r["id"]}]})
+    # The centre adds a device on a unit that a device made at the box already uses, and
+    # renames dora: the box cannot import the device, so the version is refused whole
+    # (nothing of it applied), the box keeps running v1.
+    site_config(w)
+    with w.site.app_context():
+        local_admin = auth(db.session.scalar(select(User).where(User.username == "site-admin")))
+        gw_here = db.session.scalar(text("SELECT id FROM gateways WHERE code = 'GW-LV'"))
+    with w.centre.app_context():
+        gw_centre = db.session.scalar(text("SELECT id FROM gateways WHERE code = 'GW-LV'"))
+    r = w.site.test_client().post("/api/v1/devices", headers=local_admin, json={
+        "site_id": db_site_id(w), "code": "LOCAL-Q", "name": "站点断路器", "kind": "breaker",
+        "gateway_id": gw_here, "unit_id": 99})
+    assert r.status_code == 201, r.get_json()
+    made = centre_call(w, "post", "/api/v1/devices", {
+        "site_id": w.site_id, "code": "CENTRE-Q", "name": "中心断路器", "kind": "breaker",
+        "gateway_id": gw_centre, "unit_id": 99}, status=201)
     centre_call(w, "put", f"/api/v1/users/{dora}", {"display_name": "Dora D."})
     cfg = sync(w, shipper)
-    assert cfg["version"] == v1 and "ONLY-C" in cfg["last_error"]
+    assert cfg["version"] == v1 and "CENTRE-Q" in cfg["last_error"], cfg["last_error"]
     assert site_user(w, "dora")["display_name"] == "dora"
-    # The centre drops the grant: the next version applies.
-    centre_call(w, "put", f"/api/v1/users/{dora}/control-grants", {"grants": []})
+    # The centre moves its device to a free unit: the next version applies, with it.
+    centre_call(w, "put", f"/api/v1/devices/{made['id']}", {"unit_id": 98})
     cfg = sync(w, shipper)
     assert cfg["version"] > v1 and cfg["last_error"] is None
+    with w.site.app_context():
+        assert db.session.scalar(text("SELECT unit_id FROM devices WHERE code = 'CENTRE-Q'")) == 98
+        db.session.commit()
     assert site_user(w, "dora")["display_name"] == "Dora D."
 
 
@@ -317,6 +330,13 @@ def test_the_shipper_process_brings_a_password_change_down(link, tmp_path):  # n
             proc.kill()
             proc.wait()
         log.close()
+
+
+def db_site_id(w) -> int:
+    with w.site.app_context():
+        out = db.session.scalar(select(Site.id))
+        db.session.commit()
+    return out
 
 
 def hash_at(app, username: str) -> str | None:

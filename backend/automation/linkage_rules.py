@@ -32,9 +32,9 @@ from backend.extensions import db, redis
 from backend.facility.crud import SiteResource, ref
 from backend.field.catalog import profile_for
 from backend.models import Area, Device, LinkageFiring, LinkageRule, LinkageRuleState, Role
+from backend.models.linkage import VERSION_KEY
 
 log = logging.getLogger(__name__)
-VERSION_KEY = "gw:linkage:version"
 CONDITION = ("device_id", "area_id", "device_kind", "metric", "op", "value", "for_seconds",
              "window_start", "window_end")
 

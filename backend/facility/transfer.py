@@ -145,6 +145,12 @@ def _finish(imp: Importer, site: Site, keys, fmt: str, dry_run: bool, *, new_sit
 # --- YAML export ---------------------------------------------------------------------------
 def export_yaml(actor: Actor, site_id: int) -> str:
     """The site's whole description, in exactly the format ``import_yaml`` reads."""
+    return dump(export_doc(actor, site_id), HEADER)
+
+
+def export_doc(actor: Actor, site_id: int) -> dict:
+    """``export_yaml``'s document before it is written as YAML (records by code; the
+    site box's configuration down compares them record by record)."""
     actor.require_role(Role.admin)
     site = sites.get_site(actor, site_id)
     doc: dict = {"version": FORMAT_VERSION, "site": _export_site(site)}
@@ -153,7 +159,7 @@ def export_yaml(actor: Actor, site_id: int) -> str:
         rows = _rows(SECTIONS[name].model, site_id)
         if rows:
             doc[name] = [_export_record(SECTIONS[name], obj, codes) for obj in rows]
-    return dump(doc, HEADER)
+    return doc
 
 
 def _plain(value):

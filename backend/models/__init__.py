@@ -21,7 +21,7 @@ from backend.models.wechat import WeChatBinding
 from backend.models.preferences import UserPreferences
 from backend.models.sitelink import (SiteCredential, SiteUplink, UplinkOutbox, UplinkReceived,
                                      UplinkState)
-from backend.models.sitelink_config import ConfigState, ConfigUser, SiteConfigVersion
+from backend.models.sitelink_config import ConfigItem, ConfigState, ConfigUser, SiteConfigVersion
 
 __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "user_sites", "Site", "Area",
            "DistributionRoom", "Board", "Circuit", "Gateway", "Device", "AuditEntry", "Metric", "Reading",
@@ -34,4 +34,5 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "EnergyDay", "EnergyMonth", "EnergyState", "MeterReplacement", "QualityDaily",
            "UserPreferences", "InspectionPlan", "InspectionRecord", "InspectionPhoto",
            "InspectionReminder", "UplinkOutbox", "UplinkState", "SiteCredential",
-           "UplinkReceived", "SiteUplink", "SiteConfigVersion", "ConfigState", "ConfigUser"]
+           "UplinkReceived", "SiteUplink", "SiteConfigVersion", "ConfigState", "ConfigUser",
+           "ConfigItem"]

@@ -12,6 +12,7 @@ how it cleared.
 from __future__ import annotations
 
 from datetime import datetime, time
+from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
@@ -32,6 +33,8 @@ from backend.clock import utcnow
 from backend.models.base import Base, TimestampMixin
 
 OPS = (">", ">=", "<", "<=", "==", "!=")
+# Bumped after a commit that changes linkage rules: the poll processes reload them.
+VERSION_KEY = "gw:linkage:version"
 
 
 class LinkageRule(TimestampMixin, Base):
@@ -41,6 +44,8 @@ class LinkageRule(TimestampMixin, Base):
         CheckConstraint("op IN (" + ", ".join(f"'{o}'" for o in OPS) + ")", name="op"),
         # The shipped defaults: one per (area, template), so creating them twice adds none.
         UniqueConstraint("site_id", "default_key", name="uq_linkage_rules_default_key"),
+        # The rule's identity between the centre and a site box (docs/sitelink.md).
+        UniqueConstraint("site_id", "uid", name="uq_linkage_rules_uid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +71,7 @@ class LinkageRule(TimestampMixin, Base):
     cooldown_seconds: Mapped[float] = mapped_column(Float, default=300.0)
     default_key: Mapped[str | None] = mapped_column(String(64))
     fired_count: Mapped[int] = mapped_column(Integer, default=0)   # the firings' sequence
+    uid: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid4()))
 
     @property
     def condition(self) -> dict:

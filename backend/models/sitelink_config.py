@@ -53,3 +53,20 @@ class ConfigUser(Base):
     central_version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  default=utcnow, onupdate=utcnow)
+
+
+class ConfigItem(Base):
+    """Site side, per synced alarm rule, linkage rule, scene or schedule (``kind`` and its
+    ``key``, backend/sitelink/config_rules.py): the central values last written into the
+    row (``applied``; None for a row of the box adopted under the same key) and the latest
+    ones received (``central``; None once the centre deleted it)."""
+
+    __tablename__ = "config_items"
+
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    applied: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    central: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    central_version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 default=utcnow, onupdate=utcnow)

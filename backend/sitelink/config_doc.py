@@ -1,7 +1,8 @@
-"""Configuration down, the centre's side: a site's account document and its version.
+"""Configuration down, the centre's side: a site's configuration document and its version.
 
 The document lists every user who may use the site (granted it, or a system
-administrator) by user name with ``config_accounts.snapshot``. Its version is a per-site
+administrator) by user name with ``config_accounts.snapshot``, and the site's alarm rule
+overrides, linkage rules, scenes and schedules by key (``config_rules.document``). Its version is a per-site
 counter moved by one whenever the document's SHA-256 digest differs from the one stored
 with the current version. It is computed when a site box asks (one query of the site's
 users, a few ms for hundreds of them), so no writer of users, grants or bindings has to
@@ -20,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.models import Site, SiteConfigVersion, SiteCredential, User, user_sites
-from backend.sitelink import config_accounts
+from backend.sitelink import config_accounts, config_facility, config_profiles, config_rules
 
-KIND = "accounts"
+KIND = "config"        # facility, users, alarm and linkage rules, scenes, schedules
 
 
 def users_of(site_id: int) -> list[dict]:
@@ -39,8 +40,15 @@ def users_of(site_id: int) -> list[dict]:
     return out
 
 
-def digest(users: list[dict]) -> str:
-    return hashlib.sha256(orjson.dumps(users, option=orjson.OPT_SORT_KEYS)).hexdigest()
+def document(site_id: int) -> dict:
+    """The site's whole document: its facility, users, rules, scenes and schedules."""
+    return {"profiles": config_profiles.records(),
+            "facility": config_facility.records(site_id), "users": users_of(site_id),
+            **config_rules.document(site_id)}
+
+
+def digest(doc: dict) -> str:
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _row(site_id: int, lock: bool = False) -> SiteConfigVersion:
@@ -50,15 +58,16 @@ def _row(site_id: int, lock: bool = False) -> SiteConfigVersion:
     return db.session.scalars(stmt.with_for_update() if lock else stmt).one()
 
 
-def current(site_id: int) -> tuple[int, list[dict]]:
-    """The site's current version and users, the version moved if the users changed."""
+def current(site_id: int) -> tuple[int, dict]:
+    """The site's current version and document, the version moved if the document
+    changed."""
     row = _row(site_id, lock=True)
-    users = users_of(site_id)
-    d = digest(users)
+    doc = document(site_id)
+    d = digest(doc)
     if d != row.digest:
         row.version += 1
         row.digest, row.changed_at = d, utcnow()
-    return row.version, users
+    return row.version, doc
 
 
 def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None,
@@ -68,7 +77,7 @@ def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None,
     view. Unchanged needs the digest to match too when one is given: after the centre's
     database is restored from a backup its counter may repeat a number with other users."""
     site = db.session.get(Site, cred.site_id)
-    version, users = current(site.id)
+    version, doc = current(site.id)
     row = _row(site.id)
     if since is not None:
         row.site_version, row.site_reported_at = since, utcnow()
@@ -77,14 +86,14 @@ def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None,
     if since == version and digest in (None, row.digest):
         out["unchanged"] = True
     else:
-        out.update(unchanged=False, users=users)
+        out.update(unchanged=False, **doc)
     db.session.commit()
     return out
 
 
 def link_view(site_id: int) -> dict:
     """For the centre's ``GET /sites/{id}/uplink``: the current version, the site's."""
-    version, _users = current(site_id)
+    version, _doc = current(site_id)
     row = _row(site_id)
     out = {"config_version": version, "site_config_version": row.site_version,
            "site_config_reported_at": row.site_reported_at,

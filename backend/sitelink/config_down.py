@@ -1,5 +1,7 @@
-"""Configuration down, the site box's side: the centre's account document applied in one
-transaction, local changes kept and shown, conflicts resolved by a local admin.
+"""Configuration down, the site box's side: the centre's document applied in one
+transaction, local changes kept and shown, conflicts resolved by a local admin. The users
+here; uploaded profiles (``config_profiles``) and the facility (``config_facility``) first,
+alarm and linkage rules, scenes and schedules last (``config_rules``), by the same rule.
 
 For each user of the document (by user name) three snapshots are compared
 (``config_accounts.snapshot``): the account's values here (*local*), the central values
@@ -30,21 +32,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.accounts import audit
 from backend.accounts.security import Actor
 from backend.clock import utcnow
-from backend.errors import DomainError, NotFound, ValidationFailed
+from backend.errors import NotFound, ValidationFailed
 from backend.extensions import db
 from backend.models import ConfigState, ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
 from backend.settings import setting
+from backend.sitelink import config_facility, config_profiles, config_rules
 from backend.sitelink.config_accounts import FIELDS, Extras, Targets, shown, snapshot
+from backend.sitelink.config_kinds import ConfigRejected
 
 log = logging.getLogger(__name__)
 TIMEOUT = (5, 30)
 KEYS = (*FIELDS, "granted", "control", "wechat")
 SYSTEM = "system:config"
-
-
-class ConfigRejected(DomainError):
-    status = 422
-    error = "config_rejected"
 
 
 def state(lock: bool = False) -> ConfigState:
@@ -123,6 +122,9 @@ def _write(user: User, central: dict, site: Site, targets: Targets) -> None:
 
 def apply(doc: dict) -> dict:
     """Apply the centre's document in one transaction (the caller's); returns a summary."""
+    if doc.get("facility") is not None and \
+            db.session.scalar(select(Site.id).limit(1)) is None:
+        config_facility.bootstrap(doc)                 # a new box: the centre's facility
     site = _site()
     if doc.get("site_code") != site.code:
         raise ConfigRejected(f"the document is {doc.get('site_code')!r}'s, this box is "
@@ -135,6 +137,9 @@ def apply(doc: dict) -> dict:
     entries = doc.get("users")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigRejected("users: a list of objects is required")
+    out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
+    config_profiles.apply(doc, version, site, out)   # first: the facility's devices name them
+    config_facility.apply(doc, version, site, out)   # then: users and rules name its codes
     targets = Targets(site.id)
     synced = {cu.user_id: cu for cu in db.session.scalars(select(ConfigUser))}
     names = [e.get("username") for e in entries]
@@ -145,7 +150,6 @@ def apply(doc: dict) -> dict:
     by_name = {u.username: u for u in db.session.scalars(
         select(User).where(or_(User.username.in_(names), User.id.in_(list(synced))))
         .order_by(User.id).with_for_update(of=User))}
-    out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
     seen = set()
     for entry in entries:
         central = _central(entry)
@@ -166,6 +170,7 @@ def apply(doc: dict) -> dict:
         user = db.session.get(User, user_id)
         central = {**(cu.applied or cu.central), "is_active": False, "granted": False}
         _decide(user, cu, central, version, site, targets, out, gone=True)
+    config_rules.apply(doc, version, site, out)
     st.version, st.applied_at, st.checked_at, st.last_error = version, utcnow(), utcnow(), None
     st.digest = str(doc.get("digest") or "")[:64]
     audit.record(Actor.system(SYSTEM), "apply", "config", None, site_id=site.id,
@@ -231,6 +236,7 @@ class ConfigSync:
             if body.get("unchanged"):
                 st = state(lock=True)
                 st.checked_at, st.last_error = utcnow(), None
+                config_rules.settle(_site())
                 db.session.commit()
                 return {"version": since, "unchanged": True}
             out = apply(body)
@@ -263,7 +269,7 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
         if local == cu.applied or local == cu.central:
             continue
         lo, ce = shown(local), shown(cu.central)
-        out.append({"username": user.username,
+        out.append({"kind": "users", "key": user.username, "username": user.username,
                     "conflict": cu.applied is None or cu.central != cu.applied,
                     "central_version": cu.central_version,
                     "fields": {k: {"local": lo[k], "central": ce.get(k)}
@@ -274,7 +280,9 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
 def status() -> dict:
     st = state()
     site = db.session.scalar(select(Site).order_by(Site.id).limit(1))
-    changes = _local_changes(site, Targets(site.id)) if site else []
+    changes = (config_profiles.local_changes(site) + config_facility.local_changes(site)
+               + _local_changes(site, Targets(site.id))
+               + config_rules.local_changes(site) if site else [])
     out = {"version": st.version, "applied_at": st.applied_at, "checked_at": st.checked_at,
            "last_error": st.last_error, "local_changes": changes,
            "conflicts": sum(1 for c in changes if c["conflict"])}
@@ -282,14 +290,22 @@ def status() -> dict:
     return out
 
 
-def resolve(actor: Actor, username: str, keep: str) -> dict:
-    """A local admin's decision on a user changed here: ``central`` writes the centre's
-    values over the local ones; ``local`` keeps them (until the centre changes the user
-    again). Audited."""
+def resolve(actor: Actor, username: str | None, keep: str, kind: str = "users",
+            key: str | None = None) -> dict:
+    """A local admin's decision on a user (or, with ``kind`` and ``key``, a rule, scene or
+    schedule) changed here: ``central`` writes the centre's values over the local ones;
+    ``local`` keeps them (until the centre changes it again). Audited."""
     site = _site()
     actor.require_site(site.id)
     if keep not in ("central", "local"):
         raise ValidationFailed("keep: central or local", errors={"keep": ["central or local"]})
+    if kind == "facility":
+        return config_facility.resolve(actor, site, key or "", keep)
+    if kind == "profiles":
+        return config_profiles.resolve(actor, site, key or "", keep)
+    if kind != "users":
+        return config_rules.resolve(actor, site, kind, key or "", keep)
+    username = username or key
     targets = Targets(site.id)
     user = db.session.scalar(select(User).where(User.username == username))
     cu = db.session.get(ConfigUser, user.id) if user else None
@@ -306,5 +322,6 @@ def resolve(actor: Actor, username: str, keep: str) -> dict:
                         **({k: v["central"] for k, v in change["fields"].items()}
                            if keep == "central" else {})})
     db.session.flush()
-    return {"username": username, "keep": keep, "central_version": cu.central_version}
+    return {"kind": "users", "key": username, "username": username, "keep": keep,
+            "central_version": cu.central_version}
 

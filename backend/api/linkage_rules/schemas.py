@@ -74,6 +74,9 @@ class LinkageRuleSchema(RecordSchema):
     default_key = String(dump_only=True, metadata={
         "description": "set on the shipped defaults: template:area id"})
     fired_count = Integer(dump_only=True)
+    uid = String(dump_only=True, metadata={
+        "description": "the rule's identity between the centre and a site box "
+                       "(docs/sitelink.md)"})
     notes = ma.fields.List(ma.fields.Nested(NoteSchema), dump_only=True, metadata={
         "description": "when saved: what will run differently (a protected circuit's "
                        "command waits for approval)"})

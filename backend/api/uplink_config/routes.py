@@ -47,7 +47,9 @@ class Resolve(MethodView):
     @blp.arguments(ConfigResolveSchema)
     @blp.response(200, ConfigResolvedSchema)
     def post(self, data):
-        """Resolve a user changed at this box: keep the centre's values or the local ones"""
-        out = config_down.resolve(current_actor(), data["username"], data["keep"])
+        """Resolve a user, rule, scene or schedule changed at this box: keep the centre's
+        values or the local ones"""
+        out = config_down.resolve(current_actor(), data.get("username"), data["keep"],
+                                  data["kind"], data.get("key"))
         db.session.commit()
         return out

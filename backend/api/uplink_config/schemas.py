@@ -29,35 +29,73 @@ class ConfigUserEntrySchema(Strict):
                             metadata={"description": "WeChat bindings: [appid, openid, unionid]"})
 
 
+class ConfigItemEntrySchema(Strict):
+    key = String(metadata={"description": "the entry's identity at both ends (by codes)"})
+    values = ma.fields.Dict(metadata={"description": "its values, references by code"})
+
+
+def _items(what: str):
+    return ma.fields.List(ma.fields.Nested(ConfigItemEntrySchema),
+                          metadata={"description": f"the site's {what} (docs/sitelink.md)"})
+
+
 class ConfigDocumentSchema(Strict):
     site_code = String()
     version = Integer()
     digest = String()
-    kind = String(metadata={"description": "accounts (devices, rules... in later slices)"})
+    kind = String(metadata={"description": "config: users, rules, scenes and schedules"})
     unchanged = ma.fields.Boolean(metadata={"description": "true: the site runs this version "
-                                                           "already, no users are sent"})
+                                                           "already, nothing else is sent"})
+    profiles = _items("uploaded device profiles: the latest of each name, {sha256, text}")
+    facility = _items("facility: the site, then areas:<code>, rooms:..., devices:<code> "
+                      "records as the facility export writes them, in its order")
     users = ma.fields.List(ma.fields.Nested(ConfigUserEntrySchema))
+    scenes = _items("scenes, by name")
+    schedules = _items("schedules, by name")
+    linkage_rules = _items("linkage rules, by uid (a shipped default by "
+                           "default:<template>:<area code>)")
+    alarm_rules = _items("alarm rule overrides, by scope|target|rule|level")
+
+
+KINDS = ("profiles", "facility", "users", "scenes", "schedules", "linkage_rules", "alarm_rules")
 
 
 class ConfigResolveSchema(Strict):
-    username = String(required=True, validate=ma.validate.Length(min=1, max=64))
+    kind = String(load_default="users", validate=ma.validate.OneOf(KINDS))
+    key = String(validate=ma.validate.Length(min=1, max=200),
+                 metadata={"description": "the entry's key, as in local_changes"})
+    username = String(validate=ma.validate.Length(min=1, max=64),
+                      metadata={"description": "kind users: the user (or key)"})
     keep = String(required=True, validate=ma.validate.OneOf(("central", "local")),
                   metadata={"description": "central: the centre's values replace the local "
                                            "ones; local: the local ones stay"})
 
+    @ma.validates_schema
+    def _target(self, data, **kwargs):
+        if not data.get("key") and not (data.get("kind") == "users" and data.get("username")):
+            raise ma.ValidationError("key (or username for users) is required", "key")
+
 
 class ConfigResolvedSchema(Strict):
+    kind = String()
+    key = String()
     username = String()
     keep = String()
     central_version = Integer()
 
 
 class ConfigLocalChangeSchema(Strict):
+    kind = String(metadata={"description": "profiles, facility, users, scenes, schedules, "
+                                           "linkage_rules or alarm_rules"})
+    key = String(metadata={"description": "the entry (a user name for users)"})
+    label = String(metadata={"description": "what to show: a linkage rule's name (its key "
+                                            "is a uid), else the key"})
     username = String()
     conflict = ma.fields.Boolean(metadata={"description": "the centre changed the user too"})
     central_version = Integer()
     fields = ma.fields.Dict(metadata={"description": "field -> {local, central} (a password "
-                                                     "hash shown as a fingerprint)"})
+                                                     "hash shown as a fingerprint; exists: "
+                                                     "deleted at one end)"})
 
 
 class ConfigStatusSchema(Strict):

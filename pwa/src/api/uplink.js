@@ -9,4 +9,6 @@ export const listCredentials = (siteId, opts = {}) => api.get(`/sites/${siteId}/
 export const createCredential = (siteId, opts = {}) => api.post(`/sites/${siteId}/credentials`, undefined, opts)
 export const revokeCredential = (siteId, id, opts = {}) => api.del(`/sites/${siteId}/credentials/${id}`, opts)
 // Configuration down (accounts): a local admin's decision on a user changed at this box.
-export const resolveConfig = (username, keep, opts = {}) => api.post('/uplink/config/resolve', { username, keep }, opts)
+// A user by name; a rule, scene or schedule by its kind and key (GET /uplink/status).
+export const resolveConfig = (change, keep, opts = {}) => api.post('/uplink/config/resolve',
+  !change.kind || change.kind === 'users' ? { username: change.username ?? change.key, keep } : { kind: change.kind, key: change.key, keep }, opts)

@@ -140,4 +140,29 @@ describe('AdminUplink', () => {
     expect(rows[1].text()).toContain('正常')
     expect(rows[2].text()).toContain('本地采集')
   })
+
+  it('a rule changed at the box is listed by kind and key and resolved by them', async () => {
+    const rule = { kind: 'alarm_rules', key: 'device|QF-AA1-WL1|over_temperature|alarm', conflict: true,
+      central_version: 6, fields: { threshold: { local: 80, central: 90 } } }
+    let config = { version: 6, applied_at: null, checked_at: null, last_error: null, conflicts: 1, local_changes: [rule] }
+    const seen = []
+    const { w } = mountWith((url, init) => {
+      const method = init?.method || 'GET'
+      seen.push(`${method} ${url} ${init?.body || ''}`)
+      if (url.endsWith('/uplink/config/resolve')) { config = { ...config, conflicts: 0, local_changes: [] }; return json(200, { kind: 'alarm_rules', key: rule.key, keep: 'local', central_version: 6 }) }
+      if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, state: 'up', config })
+      return json(200, [])
+    })
+    await flushPromises()
+    const rows = w.findAll('[data-test=config-change]')
+    expect(rows).toHaveLength(1)
+    expect(rows[0].text()).toContain('告警规则')
+    expect(rows[0].text()).toContain('QF-AA1-WL1')
+    expect(rows[0].text()).toContain('80')
+    expect(rows[0].text()).toContain('90')
+    await w.find('[data-test=config-keep-local]').trigger('click')
+    await flushPromises()
+    expect(seen).toContain(`POST /api/v1/uplink/config/resolve {"kind":"alarm_rules","key":"${rule.key}","keep":"local"}`)
+    expect(w.findAll('[data-test=config-change]')).toHaveLength(0)
+  })
 })
