@@ -1,0 +1,216 @@
+"""Commands from the centre to a site box's devices (issue 15, docs/sitelink.md): accepted
+at the centre while the link is up and taken by the box into its own lifecycle (its
+rights, device state, approvals, executor), exactly once; refused while the link is down;
+a request the box refuses or sees too late ends at the centre with the box's code.
+
+The two platforms of tests/sitelink_world.py (the centre behind real HTTP); the box's
+executor writes to the pymodbus simulator of tests/test_poller.py."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import select, text
+
+from backend.control import execute
+from backend.extensions import db
+from backend.field.session import SESSION
+from backend.models import CentralCommand, DeviceStatus, Gateway, Role, Site, User
+from backend.sitelink import command_down
+from tests.factories import auth, make_user
+from tests.sitelink_world import drain, feed_energy, link, platforms  # noqa: F401  (fixtures)
+from tests.test_poller import sim  # noqa: F401  (fixture)
+
+CODE = "QF-AA1-WL3"            # an unprotected breaker of the example facility
+
+
+def _rows(app, sql: str, **params) -> list[tuple]:
+    with app.app_context():
+        rows = db.session.execute(text(sql), params).all()
+        db.session.commit()
+    return [tuple(r) for r in rows]
+
+
+@pytest.fixture
+def world(link, sim):  # noqa: F811
+    """The link up, a centre manager known at the box (configuration down), the box's
+    gateways on the simulator and its devices online."""
+    w = link
+    with w.centre.app_context():
+        mgr = make_user("mgr", Role.manager, [db.session.scalar(select(Site))])
+        w.headers = auth(mgr)
+        w.c_ids = dict(db.session.execute(text("SELECT code, id FROM devices")).all())
+    with w.site.app_context():
+        for gw in db.session.scalars(select(Gateway)):
+            gw.port = sim.sim.gateways[gw.code].port
+            gw.timeout_ms = 300
+        for device_id in w.ids.values():
+            db.session.merge(DeviceStatus(device_id=device_id, online=True))
+        db.session.commit()
+    feed_energy(w, 0, 5)
+    w.ship = w.shipper()
+    drain(w, w.ship)
+    assert _rows(w.site, "SELECT role FROM users WHERE username = 'mgr'") == [("manager",)]
+    yield w
+    w.centre.config.pop("GW_UPLINK_DOWN_AFTER_SECONDS", None)
+
+
+def _send(w, code=CODE, action="open", key=None):
+    return w.centre.test_client().post(
+        f"/api/v1/devices/{w.c_ids[code]}/commands", json={"action": action, "reason": "检修"},
+        headers={**w.headers, "Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def _detail(w, command_id) -> dict:
+    r = w.centre.test_client().get(f"/api/v1/commands/{command_id}", headers=w.headers)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def _step(w) -> None:
+    with w.site.app_context():
+        w.ship.step()
+
+
+def _box_command(w, central_id) -> int | None:
+    got = _rows(w.site, "SELECT id FROM commands WHERE central_id = :c", c=central_id)
+    return got[0][0] if got else None
+
+
+def test_a_centre_manager_switches_a_box_device_and_sees_it_confirmed(world):
+    w = world
+    r = _send(w, key="k-1")
+    assert r.status_code == 202, r.get_json()
+    first = r.get_json()
+    assert first["state"] == "requested" and first["delivery"] == "pending"
+    again = _send(w, key="k-1")                       # the same Idempotency-Key: the same
+    assert again.status_code == 202 and again.get_json()["id"] == first["id"]
+    busy = _send(w)                                   # one waiting for the box already
+    assert busy.status_code == 409 and busy.get_json()["error"] == "command_in_progress"
+    audited = _rows(w.centre, "SELECT action, u.username FROM audit_log a JOIN users u "
+                              "ON u.id = a.user_id WHERE entity_type = 'command' "
+                              "AND entity_id = :i", i=first["id"])
+    assert audited == [("command", "mgr")]
+
+    _step(w)                                          # the box takes it
+    box_id = _box_command(w, first["id"])
+    assert box_id is not None
+    people = _rows(w.site, "SELECT c.state, c.requested_by_name, u.username FROM commands c "
+                           "JOIN users u ON u.id = c.requested_by WHERE c.id = :i", i=box_id)
+    assert people == [("queued", "mgr", "mgr")]
+    with w.site.app_context():
+        assert execute.execute(box_id, SESSION) == "confirmed"
+    drain(w, w.ship)
+    got = _detail(w, first["id"])
+    assert got["state"] == "confirmed" and got["delivery"] == "delivered"
+    assert got["observed"] == {"switch_state": "open"}
+    assert {"queued", "sent", "confirmed"} <= {e["state"] for e in got["events"]}
+    # The centre's own row mirrors the box's command: no second row for it.
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(1,)]
+    assert _rows(w.centre, "SELECT site_origin_id FROM commands") == [(box_id,)]
+    # Audited at the box too (the command by mgr), and that audit row flowed up.
+    assert _rows(w.centre, "SELECT count(*) FROM audit_log WHERE origin_id IS NOT NULL AND "
+                           "entity_type = 'command' AND action = 'command'") == [(1,)]
+
+
+def test_the_link_cut_refuses_site_link_down(world):
+    w = world
+    w.centre.config["GW_UPLINK_DOWN_AFTER_SECONDS"] = 0    # no batch for too long: down
+    r = _send(w)
+    assert r.status_code == 409 and r.get_json()["error"] == "site_link_down"
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(0,)]
+
+
+def test_a_request_the_box_refuses_ends_with_its_code(world):
+    w = world
+    # At the box the manager was made staff by a local admin (kept, not overwritten):
+    # the box's rights decide, not the centre's.
+    with w.site.app_context():
+        db.session.execute(text("UPDATE users SET role = 'staff' WHERE username = 'mgr'"))
+        db.session.commit()
+    no_right = _send(w).get_json()["id"]
+    _step(w)
+    got = _detail(w, no_right)
+    assert got["state"] == "failed" and got["error"] == "control_not_granted"
+    assert got["delivery"] == "delivered" and got["message_zh"]
+    assert _box_command(w, no_right) is None
+    with w.site.app_context():
+        db.session.execute(text("UPDATE users SET role = 'manager' WHERE username = 'mgr'"))
+        db.session.execute(text("UPDATE device_status SET online = false WHERE device_id = :d"),
+                           {"d": w.ids[CODE]})
+        db.session.commit()
+    offline = _send(w).get_json()["id"]
+    _step(w)
+    assert _detail(w, offline)["error"] == "device_offline"
+    refusals = _rows(w.site, "SELECT entity_id, after->>'error' FROM audit_log WHERE "
+                             "entity_type = 'central_command' ORDER BY id")
+    assert refusals == [(no_right, "control_not_granted"), (offline, "device_offline")]
+
+
+def test_a_late_request_is_expired_at_the_box(world):
+    w = world
+    late = _send(w).get_json()["id"]
+    with w.centre.app_context():
+        db.session.execute(text("UPDATE commands SET requested_at = now() - interval "
+                                "'10 minutes' WHERE id = :i"), {"i": late})
+        db.session.commit()
+    _step(w)
+    got = _detail(w, late)
+    assert got["state"] == "expired" and got["error"] == "expired"
+    assert "120" in got["message"]
+    assert _box_command(w, late) is None
+    assert _rows(w.site, "SELECT count(*) FROM commands") == [(0,)]
+
+
+def test_a_request_delivered_twice_is_executed_once(world):
+    w = world
+    cid = _send(w).get_json()["id"]
+    auth_h = {"Authorization": f"Bearer {w.token}"}
+    url = f"{w.server.url}/api/v1/uplink/commands"
+    listed = [requests.get(url, headers=auth_h, timeout=10).json()["commands"]
+              for _ in range(2)]
+    assert [[c["id"] for c in got] for got in listed] == [[cid], [cid]]
+    with w.site.app_context():
+        made = [command_down.take(req) for got in listed for req in got]
+        rows = db.session.scalars(select(CentralCommand)).all()
+        db.session.commit()
+    assert made == [True, False] and len(rows) == 1
+    box_id = _box_command(w, cid)
+    assert _rows(w.site, "SELECT count(*) FROM commands") == [(1,)]
+    # Its states flow up before the box's answer: the centre's row is linked by them.
+    drain(w, w.ship)
+    assert _rows(w.centre, "SELECT id, site_origin_id, delivery, state FROM commands") == [
+        (cid, box_id, "delivered", "queued")]
+    with w.site.app_context():
+        assert execute.execute(box_id, SESSION) == "confirmed"
+        assert execute.execute(box_id, SESSION) == "skipped"       # taken once
+        db.session.commit()
+    # The answer posted twice (a lost acknowledgement): nothing changes the second time.
+    body = {"results": [{"id": cid, "command_id": box_id}]}
+    answers = [requests.post(f"{url}/results", json=body, headers=auth_h, timeout=10).json()
+               for _ in range(2)]
+    assert answers == [{"answered": 0}, {"answered": 0}]      # linked by the batch already
+    drain(w, w.ship)
+    assert _rows(w.centre, "SELECT count(*), max(state) FROM commands") == [(1, "confirmed")]
+    assert requests.get(url, headers=auth_h, timeout=10).json()["commands"] == []
+    with w.site.app_context():
+        unreported = db.session.scalar(select(CentralCommand.id).where(
+            CentralCommand.reported_at.is_(None)))
+        db.session.commit()
+    assert unreported is None                      # the shipper reported it meanwhile
+
+
+def test_the_box_never_answers_for_another_site(world):
+    w = world
+    with w.centre.app_context():
+        ids = db.session.scalars(select(User.id)).all()
+        db.session.commit()
+    r = requests.post(f"{w.server.url}/api/v1/uplink/commands/results",
+                      json={"results": [{"id": 999999, "error": "x"}]},
+                      headers={"Authorization": f"Bearer {w.token}"}, timeout=10)
+    assert r.status_code == 200 and r.json() == {"answered": 0} and ids
+    r = requests.get(f"{w.server.url}/api/v1/uplink/commands",
+                     headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert r.status_code == 401 and r.json()["error"] == "site_credential_invalid"
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(0,)]
