@@ -13,7 +13,10 @@ import pytest
 import requests
 from sqlalchemy import select, text
 
-from backend.control import execute
+from backend.accounts.security import Actor
+from backend.control import execute, reconcile
+from backend.control import operations as control
+from backend.errors import DomainError
 from backend.extensions import db
 from backend.field.session import SESSION
 from backend.models import CentralCommand, DeviceStatus, Gateway, Role, Site, User
@@ -214,3 +217,23 @@ def test_the_box_never_answers_for_another_site(world):
                      headers={"Authorization": "Bearer nope"}, timeout=10)
     assert r.status_code == 401 and r.json()["error"] == "site_credential_invalid"
     assert _rows(w.centre, "SELECT count(*) FROM commands") == [(0,)]
+
+
+def test_one_never_taken_expires_at_the_centre_and_automation_is_the_boxs(world):
+    w = world
+    cid = _send(w).get_json()["id"]
+    with w.centre.app_context():
+        db.session.execute(text("UPDATE commands SET requested_at = now() - interval "
+                                "'10 minutes' WHERE id = :i"), {"i": cid})
+        db.session.commit()
+        assert reconcile.reconcile()["expired"] == 1
+        # A schedule or rule run here (no person): the box runs its own copy of them.
+        with pytest.raises(DomainError) as refused:
+            control.request(Actor.system("schedule"), w.c_ids["QF-AA1-WL2"],
+                            {"action": "open", "reason": "定时"}, "sched-1")
+        db.session.rollback()
+    assert refused.value.error == "site_remote_control"
+    got = _detail(w, cid)
+    assert got["state"] == "expired" and got["error"] == "expired"
+    _step(w)                                   # no longer listed: the box never sees it
+    assert _rows(w.site, "SELECT count(*) FROM central_commands") == [(0,)]

@@ -122,7 +122,11 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
     """Store a checked command: ``requested``, then ``awaiting_approval`` (a protected
     circuit) or ``queued`` (pushed after the commit); audited. ``deliver``: a site box's
     device, its link up: ``requested`` with ``delivery`` pending, for the box to take and
-    run through its own lifecycle (rights, approval, execution; docs/sitelink.md)."""
+    run through its own lifecycle (rights, approval, execution; docs/sitelink.md). Not
+    for a command of no person (a schedule or rule run here): the box runs the same
+    schedules and rules itself (configuration down), refused ``site_remote_control``."""
+    if deliver and actor.user_id is None:
+        refuse("site_remote_control", Conflict)
     now = utcnow()
     circuit = db.session.get(Circuit, device.circuit_id) if device.circuit_id else None
     cmd = Command(site_id=device.site_id, device_id=device.id, circuit_id=device.circuit_id,

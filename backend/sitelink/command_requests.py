@@ -54,7 +54,7 @@ def answered(site_id: int, results: list[dict]) -> dict:
                     Command.site_id == site_id, Command.site_origin_id == r["command_id"]))
                 if taken is None:
                     cmd.site_origin_id = r["command_id"]
-        else:
+        elif cmd.state == "requested":      # (not already expired here, reconcile.py)
             cmd.error = (r.get("error") or "refused")[:40]
             cmd.message, cmd.message_zh = r.get("message"), r.get("message_zh")
             state = "expired" if cmd.error == "expired" else "failed"
