@@ -237,3 +237,52 @@ def test_one_never_taken_expires_at_the_centre_and_automation_is_the_boxs(world)
     assert got["state"] == "expired" and got["error"] == "expired"
     _step(w)                                   # no longer listed: the box never sees it
     assert _rows(w.site, "SELECT count(*) FROM central_commands") == [(0,)]
+
+
+def test_a_protected_circuit_waits_for_approval_at_the_box_and_a_batch_is_delivered(world):
+    w = world
+    with w.site.app_context():
+        make_user("ops", Role.admin, [db.session.scalar(select(Site))])   # the box's own
+    r = w.centre.test_client().post(
+        "/api/v1/commands/batches", headers={**w.headers, "Idempotency-Key": "b-1"},
+        json={"device_ids": [w.c_ids["QF-AA1-WL1"], w.c_ids[CODE]], "action": "open",
+              "reason": "检修"})
+    assert r.status_code in (200, 201, 202), r.get_json()
+    sent = {c["device_id"]: c for c in r.get_json()["commands"]}
+    assert r.get_json()["refused"] == [] and len(sent) == 2
+    assert {c["delivery"] for c in sent.values()} == {"pending"}
+    protected = sent[w.c_ids["QF-AA1-WL1"]]["id"]
+    _step(w)
+    box_id = _box_command(w, protected)
+    drain(w, w.ship)
+    got = _detail(w, protected)
+    assert got["state"] == "awaiting_approval" and got["can_approve"] is False
+    refused = w.centre.test_client().post(f"/api/v1/commands/{protected}/approve", json={},
+                                          headers=w.headers)
+    assert refused.status_code == 409 and refused.get_json()["error"] == "site_remote_control"
+    with w.site.app_context():
+        ops = db.session.scalar(select(User).where(User.username == "ops"))
+        control.approve(Actor.of(ops), box_id, "同意")
+        db.session.commit()
+        assert execute.execute(box_id, SESSION) == "confirmed"
+    drain(w, w.ship)
+    got = _detail(w, protected)
+    assert got["state"] == "confirmed"
+    assert [e["state"] for e in got["events"] if e["state"] == "awaiting_approval"]
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(2,)]
+
+
+def test_a_box_command_and_a_waiting_centre_one_for_one_device_do_not_stop_the_stream(world):
+    w = world
+    with w.site.app_context():
+        mgr = db.session.scalar(select(User).where(User.username == "mgr"))
+        local = control.request(Actor.of(mgr), w.ids[CODE], {"action": "open",
+                                                             "reason": "本地"}, "local-1")
+        db.session.commit()
+        local_id = local.id
+    waiting = _send(w).get_json()["id"]          # the centre does not know of it yet
+    drain(w, w.ship)                             # the box's queued one mirrored beside it
+    assert _rows(w.centre, "SELECT site_origin_id, state FROM commands ORDER BY id") == [
+        (None, "failed"), (local_id, "queued")]
+    got = _detail(w, waiting)
+    assert got["error"] == "command_in_progress"    # the box refused it: one in flight there
