@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from backend.accounts.security import Actor
 from backend.control import execute, reconcile
 from backend.control import operations as control
+from backend.control import settings as control_settings
 from backend.errors import DomainError
 from backend.extensions import db
 from backend.field.session import SESSION
@@ -286,3 +287,32 @@ def test_a_box_command_and_a_waiting_centre_one_for_one_device_do_not_stop_the_s
         (None, "failed"), (local_id, "queued")]
     got = _detail(w, waiting)
     assert got["error"] == "command_in_progress"    # the box refused it: one in flight there
+
+
+def test_a_settings_change_is_delivered_and_written_at_the_box(world, sim):  # noqa: F811
+    w = world
+    r = w.centre.test_client().put(
+        f"/api/v1/devices/{w.c_ids[CODE]}/settings", headers={**w.headers,
+                                                              "Idempotency-Key": "s-1"},
+        json={"values": {"residual_protection": True}, "reason": "开启漏电保护"})
+    assert r.status_code == 202 and r.get_json()["delivery"] == "pending", r.get_json()
+    cid = r.get_json()["id"]
+    _step(w)
+    box_id = _box_command(w, cid)
+    with w.site.app_context():
+        try:
+            assert execute.execute(box_id, SESSION) == "confirmed"
+        finally:
+            db.session.rollback()
+    drain(w, w.ship)
+    got = _detail(w, cid)
+    assert got["state"] == "confirmed" and got["action"] == "settings"
+    assert got["settings"] == {"residual_protection": True}
+    assert got["before"] == {"residual_protection": False}
+    with w.site.app_context():               # the simulator's breaker as the next test expects
+        mgr = db.session.scalar(select(User).where(User.username == "mgr"))
+        undo = control_settings.request_change(
+            Actor.of(mgr), w.ids[CODE], {"values": {"residual_protection": False},
+                                         "reason": "复原"}, "undo-1")
+        db.session.commit()
+        assert execute.execute(undo.id, SESSION) == "confirmed"
