@@ -1,6 +1,7 @@
 """The centre's view of each site's link (issue 15, docs/sitelink.md): the sites list
 gives every site its link (local, up, down, stopped) for the caller's sites, and commands
-from the centre to a site box's devices are refused with a stable code.
+from the centre to a site box's devices are refused with a stable code while its link is
+down (delivered while it is up: tests/test_sitelink_commands.py).
 
 The two platforms of tests/sitelink_world.py; "down" is reached by the setting
 GW_UPLINK_DOWN_AFTER_SECONDS, never by waiting."""

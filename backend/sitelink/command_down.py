@@ -42,6 +42,8 @@ class CommandSync:
         except (requests.RequestException, ValueError) as exc:
             log.warning("commands down: the centre is unreachable: %s", exc)
             return None
+        if r.status_code != 200:      # (an older centre: 404; a revoked credential: 401)
+            log.warning("commands down: HTTP %s from the centre", r.status_code)
         made = sum(take(req) for req in body.get("commands") or [])
         return {"taken": made, "reported": self.report()}
 
