@@ -147,9 +147,25 @@ def test_a_request_the_box_refuses_ends_with_its_code(world):
     offline = _send(w).get_json()["id"]
     _step(w)
     assert _detail(w, offline)["error"] == "device_offline"
+    with w.site.app_context():     # renamed and deactivated by a local admin (kept)
+        db.session.execute(text("UPDATE devices SET code = 'QF-LOCAL' WHERE id = :d"),
+                           {"d": w.ids["QF-AA1-WL2"]})
+        db.session.commit()
+    unknown = _send(w, code="QF-AA1-WL2").get_json()["id"]
+    _step(w)
+    with w.site.app_context():
+        db.session.execute(text("UPDATE users SET is_active = false WHERE username = 'mgr'"))
+        db.session.commit()
+    inactive = _send(w, code="QF-AA1-WL4").get_json()["id"]
+    _step(w)
+    assert _detail(w, unknown)["error"] == "site_device_unknown"
+    assert "QF-AA1-WL2" in _detail(w, unknown)["message_zh"]
+    assert _detail(w, inactive)["error"] == "site_user_unknown"
     refusals = _rows(w.site, "SELECT entity_id, after->>'error' FROM audit_log WHERE "
                              "entity_type = 'central_command' ORDER BY id")
-    assert refusals == [(no_right, "control_not_granted"), (offline, "device_offline")]
+    assert refusals == [(no_right, "control_not_granted"), (offline, "device_offline"),
+                        (unknown, "site_device_unknown"), (inactive, "site_user_unknown")]
+    assert _rows(w.site, "SELECT count(*) FROM commands") == [(0,)]
 
 
 def test_a_late_request_is_expired_at_the_box(world):
