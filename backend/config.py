@@ -136,6 +136,9 @@ class Settings:
     # At the centre: a remote site whose last batch is older than this is shown "down"
     # (and commands to it are refused site_link_down).
     uplink_down_after_seconds: int = 300
+    # At the box: a command from the centre older than this when the box sees it is
+    # refused ``expired`` (never run late; docs/sitelink.md).
+    uplink_command_ttl_seconds: int = 120
     # Only for `gridwarden create-admin` (the password may also come on stdin).
     admin_password: str | None = None
     extra: dict = field(default_factory=dict)
@@ -292,7 +295,8 @@ def _sitelink_env(env: dict) -> dict:
                 uplink_keep_hours=_int(env, "GW_UPLINK_KEEP_HOURS", 72),
                 uplink_backlog_alarm_minutes=_int(env, "GW_UPLINK_BACKLOG_ALARM_MINUTES", 30),
                 uplink_config_seconds=_int(env, "GW_UPLINK_CONFIG_SECONDS", 30),
-                uplink_down_after_seconds=_int(env, "GW_UPLINK_DOWN_AFTER_SECONDS", 300))
+                uplink_down_after_seconds=_int(env, "GW_UPLINK_DOWN_AFTER_SECONDS", 300),
+                uplink_command_ttl_seconds=_int(env, "GW_UPLINK_COMMAND_TTL_SECONDS", 120))
 
 
 def _dev_secret(data_dir: Path) -> str:

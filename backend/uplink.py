@@ -124,7 +124,7 @@ def alarm_payload(session, alarm: Alarm, events: list[AlarmEvent]) -> dict:
 _COMMAND_COLS = ("action", "value", "settings", "before", "target", "reason", "state",
                  "requested_by_name", "requested_at", "approval_expires_at", "approved_at",
                  "expires_at", "sent_at", "finished_at", "error", "message", "message_zh",
-                 "observed", "batch_id", "origin_kind", "origin_id")
+                 "observed", "batch_id", "origin_kind", "origin_id", "central_id")
 
 
 def command_payload(session, cmd: Command, events: list[CommandEvent]) -> dict:

@@ -426,6 +426,7 @@ BODIES = {
     "POST /api/v1/uplink/batches": lambda w: {
         "site_code": "A", "first_seq": 1, "last_seq": 1, "schema": 1,
         "items": [{"seq": 1, "kind": "audit", "payload": {"entries": []}}]},
+    "POST /api/v1/uplink/commands/results": lambda w: {"results": [{"id": 1, "error": "x"}]},
     "POST /api/v1/inspection-records/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "room.png")}, "multipart/form-data"),
 }

@@ -1,6 +1,7 @@
 """The centre's view of each site's link (issue 15, docs/sitelink.md): the sites list
 gives every site its link (local, up, down, stopped) for the caller's sites, and commands
-from the centre to a site box's devices are refused with a stable code.
+from the centre to a site box's devices are refused with a stable code while its link is
+down (delivered while it is up: tests/test_sitelink_commands.py).
 
 The two platforms of tests/sitelink_world.py; "down" is reached by the setting
 GW_UPLINK_DOWN_AFTER_SECONDS, never by waiting."""
@@ -101,11 +102,9 @@ def test_commands_to_a_site_box_are_refused(link, down_after):  # noqa: F811
     assert "链路中断" in r.get_json()["message_zh"]
     feed_energy(w, 0, 5)
     drain(w, w.shipper())
-    r = c.post(url, json=body, headers=h)                 # up: not built yet
+    r = c.get(f"/api/v1/devices/{dev_id}/settings", headers=h)     # up: the box reads
     assert r.status_code == 409 and r.get_json()["error"] == "site_remote_control"
     assert "站点端操作" in r.get_json()["message_zh"]
-    r = c.get(f"/api/v1/devices/{dev_id}/settings", headers=h)
-    assert r.status_code == 409 and r.get_json()["error"] == "site_remote_control"
     down_after(0)
     r = c.post(url, json=body, headers=h)
     assert r.status_code == 409 and r.get_json()["error"] == "site_link_down"
@@ -113,6 +112,9 @@ def test_commands_to_a_site_box_are_refused(link, down_after):  # noqa: F811
         refused_left_nothing = db.session.scalar(select(Command.id).limit(1)) is None
         db.session.commit()
     assert refused_left_nothing
+    down_after(300)
+    r = c.post(url, json=body, headers=h)                 # up: for the box to run
+    assert r.status_code == 202 and r.get_json()["delivery"] == "pending"
     # Revoked: the site is the centre's again, and the same request passes this check
     # (refused further on only if the device is not ready).
     with w.centre.app_context():

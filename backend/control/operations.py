@@ -68,9 +68,10 @@ def request(actor: Actor, device_id: int, data: dict, key: str, *,
     device = devices.get(actor, device_id)
     require_control(actor, device)
     target = target_for(device, data["action"], data.get("value"))
-    check_ready(device, switching=True)
+    remote = check_ready(device, switching=True)
     return create(actor, device, key, action=data["action"], value=data.get("value"),
-                  target=target, reason=data["reason"], data=data, origin=origin)
+                  target=target, reason=data["reason"], data=data, origin=origin,
+                  deliver=remote)
 
 
 def target_for(device: Device, action: str, value=None) -> dict:
@@ -117,9 +118,15 @@ def _knx_target(device: Device, action: str, value) -> dict:
 
 def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, target: dict,
            data: dict, value=None, settings: dict | None = None,
-           origin: tuple[str, int] | None = None) -> Command:
+           origin: tuple[str, int] | None = None, deliver: bool = False) -> Command:
     """Store a checked command: ``requested``, then ``awaiting_approval`` (a protected
-    circuit) or ``queued`` (pushed after the commit); audited."""
+    circuit) or ``queued`` (pushed after the commit); audited. ``deliver``: a site box's
+    device, its link up: ``requested`` with ``delivery`` pending, for the box to take and
+    run through its own lifecycle (rights, approval, execution; docs/sitelink.md). Not
+    for a command of no person (a schedule or rule run here): the box runs the same
+    schedules and rules itself (configuration down), refused ``site_remote_control``."""
+    if deliver and actor.user_id is None:
+        refuse("site_remote_control", Conflict)
     now = utcnow()
     circuit = db.session.get(Circuit, device.circuit_id) if device.circuit_id else None
     cmd = Command(site_id=device.site_id, device_id=device.id, circuit_id=device.circuit_id,
@@ -127,7 +134,8 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
                   target=target, reason=reason, state="requested", idempotency_key=key,
                   requested_by=actor.user_id, requested_by_name=actor.username,
                   requested_at=now, origin_kind=origin[0] if origin else None,
-                  origin_id=origin[1] if origin else None)
+                  origin_id=origin[1] if origin else None,
+                  delivery="pending" if deliver else None)
     db.session.add(cmd)
     try:
         with db.session.begin_nested():
@@ -138,7 +146,9 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
             return same_or_refuse(again, device.id, data)
         refuse("command_in_progress", Conflict)
     transition(cmd, "requested", actor, reason=cmd.reason)
-    if circuit is not None and circuit.protected:
+    if deliver:
+        pass                    # the site box approves (a protected circuit) and queues it
+    elif circuit is not None and circuit.protected:
         cmd.approval_expires_at = now + timedelta(seconds=setting("control_approval_seconds"))
         transition(cmd, "awaiting_approval", actor,
                    reason="protected circuit: a second person must approve")
@@ -147,7 +157,8 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
         _queue(cmd, actor)
     audit.record(actor, "command", "command", cmd.id, site_id=cmd.site_id,
                  after={"device_id": cmd.device_id, "action": cmd.action, "value": cmd.value,
-                        "settings": cmd.settings, "reason": cmd.reason, "state": cmd.state})
+                        "settings": cmd.settings, "reason": cmd.reason, "state": cmd.state,
+                        **({"delivery": cmd.delivery} if deliver else {})})
     return cmd
 
 
@@ -181,30 +192,40 @@ def usable_profile(device: Device):
         refuse("device_not_controllable", Conflict)
 
 
-def check_remote(site_id: int) -> None:
+def check_remote(site_id: int, *, deliver: bool = False) -> bool:
     """A site run by a site box (an active credential) is not commanded from here: its
-    link is down (``site_link_down``) or, up, commands down are not built yet
-    (``site_remote_control``); docs/sitelink.md."""
+    link down, refused ``site_link_down``; up, the command is for the box to run
+    (``deliver``: True is returned) or, where nothing can be delivered (a settings read,
+    which talks to the field at once), refused ``site_remote_control``; docs/sitelink.md."""
     link = uplink.link_summaries([site_id])[site_id]
-    if link["remote"]:
-        if link["state"] in ("down", "stopped"):
-            refuse("site_link_down", Conflict,
-                   seconds=setting("uplink_down_after_seconds"))
+    if not link["remote"]:
+        return False
+    if link["state"] in ("down", "stopped"):
+        refuse("site_link_down", Conflict, seconds=setting("uplink_down_after_seconds"))
+    if not deliver:
         refuse("site_remote_control", Conflict)
+    return True
 
 
-def check_ready(device: Device, *, switching: bool) -> None:
+def check_ready(device: Device, *, switching: bool) -> bool:
     """Not a site box's site, online, nothing in flight, and (switching) not switched too
-    recently."""
-    check_remote(device.site_id)
+    recently. True: a site box's device, its link up: the box checks the rest when it
+    takes the command (its device state, its in-flight command, its interval)."""
+    if check_remote(device.site_id, deliver=True):
+        if db.session.scalar(select(Command.id).where(
+                Command.device_id == device.id, Command.delivery == "pending",
+                Command.state == "requested")):
+            refuse("command_in_progress", Conflict)     # one waiting for the box already
+        return True
     status = db.session.get(DeviceStatus, device.id)
     if status is None or status.online is not True:
         refuse("device_offline", Conflict)
     if db.session.scalar(select(Command.id).where(Command.device_id == device.id,
-                                                  Command.state.in_(IN_FLIGHT))):
-        refuse("command_in_progress", Conflict)
+                                                  Command.state.in_(IN_FLIGHT),
+                                                  Command.delivery.is_(None))):
+        refuse("command_in_progress", Conflict)     # (a site box's were the box's to run)
     if not switching:
-        return
+        return False
     interval = setting("control_min_interval_seconds")
     recent = db.session.scalar(select(Command.finished_at).where(
         Command.device_id == device.id, Command.state == "confirmed",
@@ -212,6 +233,7 @@ def check_ready(device: Device, *, switching: bool) -> None:
         Command.finished_at > utcnow() - timedelta(seconds=interval)).limit(1))
     if recent is not None:
         refuse("switched_too_recently", Conflict, seconds=interval)
+    return False
 
 
 # --- approval, rejection, cancellation ---------------------------------------------------
@@ -279,7 +301,7 @@ def cancel_for_site_box(actor: Actor, site_id: int) -> int:
     its devices afterwards. A command already sent settles as usual."""
     ids = db.session.scalars(select(Command.id).where(
         Command.site_id == site_id, Command.site_origin_id.is_(None),
-        Command.state.in_(CANCELLABLE))).all()
+        Command.delivery.is_(None), Command.state.in_(CANCELLABLE))).all()
     done = 0
     for command_id in ids:
         if not db.session.execute(update(Command).where(
@@ -298,8 +320,8 @@ def _locked(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id, with_for_update=True, populate_existing=True)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
-    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
-        refuse("site_remote_control", Conflict)
+    if cmd.site_origin_id is not None or cmd.delivery is not None:
+        refuse("site_remote_control", Conflict)   # a site box's to approve, cancel, settle
     return cmd
 
 
@@ -309,8 +331,8 @@ def get(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
-    if cmd.site_origin_id is not None:      # a site box's command, mirrored here
-        refuse("site_remote_control", Conflict)
+    if cmd.site_origin_id is not None and cmd.delivery is None:
+        refuse("site_remote_control", Conflict)   # a site box's own command, mirrored here
     return cmd
 
 
@@ -322,6 +344,7 @@ def detail(actor: Actor, command_id: int) -> dict:
     fields = {c.key: getattr(cmd, c.key) for c in Command.__table__.columns}
     return {**fields, "events": events,
             "can_approve": (cmd.state == "awaiting_approval" and device is not None
+                            and cmd.site_origin_id is None
                             and cmd.requested_by != actor.user_id
                             and can_control(actor, device))}
 

@@ -1,7 +1,9 @@
 """The control safety net, every few seconds (job ``control.reconcile``):
 
 - queued past its expiry -> ``expired`` (never run late); awaiting approval past its
-  window -> ``expired``;
+  window -> ``expired``; a command for a site box not taken by it within twice
+  ``uplink_command_ttl_seconds`` -> ``expired`` (the box refuses one older than that
+  once; should its answer come after all, the row then mirrors the box's command);
 - queued, with no push marker (a push lost with a stopped runner or Redis) -> pushed again;
 - ``sent`` with no executor alive (its ``executing`` key gone) -> settled from the device's
   state, never by writing again: ``confirmed`` if the values polled since the write show
@@ -40,6 +42,13 @@ def reconcile() -> dict:
     for cmd in _locked(Command.state == "awaiting_approval",
                        Command.approval_expires_at <= now):
         expire_approval(cmd)
+        counts["expired"] += 1
+    ttl = setting("uplink_command_ttl_seconds")
+    for cmd in _locked(Command.state == "requested", Command.delivery == "pending",
+                       Command.requested_at <= now - timedelta(seconds=2 * ttl)):
+        # Never taken by its site box (the link went down): the box would refuse it now.
+        settle_reason(cmd, "expired", seconds=ttl)
+        transition(cmd, "expired", None, reason="not taken by the site box in time")
         counts["expired"] += 1
     db.session.commit()
     client = redis.current()

@@ -79,10 +79,10 @@ def request_change(actor: Actor, device_id: int, data: dict, key: str, *,
     require_control(actor, device)
     values = data["values"]
     check_values(device, values)
-    operations.check_ready(device, switching=False)
+    remote = operations.check_ready(device, switching=False)
     return operations.create(actor, device, key, action="settings", settings=dict(values),
                              target=dict(values), reason=data["reason"], data=data,
-                             origin=origin)
+                             origin=origin, deliver=remote)
 
 
 def check_values(device, values: dict, prefix: str = "values") -> None:

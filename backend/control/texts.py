@@ -27,9 +27,13 @@ REASONS: dict[str, tuple[str, str]] = {
     "site_link_down": ("the site box's link to the centre is down (no data for over "
                        "{seconds} s): its devices cannot be commanded from here",
                        "站点设备与中心的链路中断（超过 {seconds} 秒无数据），无法从中心控制该站点的设备"),
-    "site_remote_control": ("this site is run by its site box: command its devices there "
-                            "(commands from the centre to a site box are not supported yet)",
-                            "该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）"),
+    "site_remote_control": ("this site is run by its site box: this is done there (a "
+                            "settings read, or a command the box runs)",
+                            "该站点由站点设备管理，请在站点端操作"),
+    "site_device_unknown": ("the site box has no device {device}",
+                            "站点设备中没有设备 {device}"),
+    "site_user_unknown": ("the site box does not know the user {user} (or the account is "
+                          "inactive there)", "站点设备中没有用户 {user}（或该账号已停用）"),
     # automation (backend/automation): notes and refusals of actions
     "action_needs_approval": ("{device} is on a protected circuit: its command will wait for "
                               "a second person's approval",

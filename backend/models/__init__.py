@@ -19,7 +19,7 @@ from backend.models.notify import (AlarmRecipient, Notification, NotificationAtt
                                    NotifyProfile, SubscribeGrant, WebPushSubscription)
 from backend.models.wechat import WeChatBinding
 from backend.models.preferences import UserPreferences
-from backend.models.sitelink import (SiteCredential, SiteUplink, UplinkOutbox, UplinkReceived,
+from backend.models.sitelink import (CentralCommand, SiteCredential, SiteUplink, UplinkOutbox, UplinkReceived,
                                      UplinkState)
 from backend.models.sitelink_config import ConfigItem, ConfigState, ConfigUser, SiteConfigVersion
 
@@ -35,4 +35,4 @@ __all__ = ["KnxGateway", "Base", "Role", "ROLE_RANK", "User", "RefreshFamily", "
            "UserPreferences", "InspectionPlan", "InspectionRecord", "InspectionPhoto",
            "InspectionReminder", "UplinkOutbox", "UplinkState", "SiteCredential",
            "UplinkReceived", "SiteUplink", "SiteConfigVersion", "ConfigState", "ConfigUser",
-           "ConfigItem"]
+           "ConfigItem", "CentralCommand"]

@@ -39,13 +39,18 @@ ACTIONS = (*SWITCHING, "settings")       # settings: write the ``settings`` valu
 GRANT_SCOPES = ("area", "board", "circuit")
 ORIGIN_KINDS = ("scene", "schedule", "rule")    # automation (backend/automation)
 
-_IN_FLIGHT_SQL = "state IN (" + ", ".join(f"'{s}'" for s in IN_FLIGHT) + ")"
+_IN_FLIGHT_SQL = ("state IN (" + ", ".join(f"'{s}'" for s in IN_FLIGHT) + ")"
+                  " AND delivery IS NULL")
+# A command at the centre for a site box's device (docs/sitelink.md): ``pending`` until the
+# box answers its request, then ``delivered`` (the box's command mirrored into this row).
+DELIVERIES = ("pending", "delivered")
 
 
 class Command(Base):
     __tablename__ = "commands"
     __table_args__ = (
-        # Select-before-operate: at most one command in flight per device.
+        # Select-before-operate: at most one command in flight per device (the box holds
+        # it for a command delivered to a site box: not the centre's mirror).
         Index("uq_commands_device_in_flight", "device_id", unique=True,
               postgresql_where=text(_IN_FLIGHT_SQL)),
         # The same Idempotency-Key from the same user returns the same command.
@@ -58,6 +63,9 @@ class Command(Base):
         # Forwarded from a site box (docs/sitelink.md): its id there, once per site.
         Index("uq_commands_site_origin", "site_id", "site_origin_id", unique=True,
               postgresql_where=text("site_origin_id IS NOT NULL")),
+        # At a site box: the centre's request this command was made for, once.
+        Index("uq_commands_central", "central_id", unique=True,
+              postgresql_where=text("central_id IS NOT NULL")),
         CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in COMMAND_STATES) + ")",
                         name="state"),
         CheckConstraint("action IN (" + ", ".join(f"'{a}'" for a in ACTIONS) + ")",
@@ -106,6 +114,10 @@ class Command(Base):
     origin_id: Mapped[int | None] = mapped_column(Integer)
     # Forwarded from a site box: the command's id at the site (``origin_id`` is automation's).
     site_origin_id: Mapped[int | None] = mapped_column(Integer)
+    # At the centre, for a site box's device: pending | delivered (DELIVERIES), else None.
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    # At a site box: the id of the centre's command it was made for (flows up with it).
+    central_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CommandEvent(Base):

@@ -98,3 +98,21 @@ class SiteUplink(Base):
     last_batch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     error_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CentralCommand(Base):
+    """At a site box: each command request from the centre it answered, once (its id is
+    the centre's command id): the box's command made for it, or why it was refused; and
+    when the answer reached the centre (docs/sitelink.md)."""
+
+    __tablename__ = "central_commands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    command_id: Mapped[int | None] = mapped_column(ForeignKey("commands.id",
+                                                              ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    message_zh: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now(), default=utcnow)
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

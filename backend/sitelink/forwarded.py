@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backend.control import queue
 from backend.energy import rollup
 from backend.extensions import db
 from backend.models import Command, CommandEvent, Device, MeterReplacement
@@ -25,6 +26,7 @@ _TIMES = ("requested_at", "approval_expires_at", "approved_at", "expires_at", "s
 _COLS = ("action", "value", "settings", "before", "target", "reason", "state",
          "requested_by_name", "error", "message", "message_zh", "observed", "batch_id",
          "origin_kind")
+_OURS = ("origin_kind", "batch_id", "requested_at")
 
 
 def plan_command(payload: dict, names: Names) -> dict:
@@ -35,6 +37,8 @@ def plan_command(payload: dict, names: Names) -> dict:
         raise Bad(f"unknown command action {c['action']!r}")
     device = names.device(c["device"])
     int(c["id"]), datetime.fromisoformat(c["requested_at"])
+    if c.get("central_id") is not None:
+        int(c["central_id"])
     for ev in payload["events"]:
         if ev["state"] not in COMMAND_STATES:
             raise Bad(f"unknown command state {ev['state']!r}")
@@ -46,23 +50,38 @@ def apply_command(site_id: int, plan: dict, names: Names) -> None:
     c, (device_id, circuit_id, _area) = plan["command"], plan["device"]
     cmd = db.session.scalar(select(Command).where(Command.site_id == site_id,
                                                   Command.site_origin_id == c["id"]))
+    if cmd is None and c.get("central_id") is not None:
+        # Made at the box for one of our commands (sitelink/command_requests.py): that row
+        # mirrors it, whether the box's answer or this batch arrives first.
+        cmd = db.session.scalar(select(Command).where(
+            Command.id == int(c["central_id"]), Command.site_id == site_id,
+            Command.delivery.is_not(None), Command.site_origin_id.is_(None))
+            .with_for_update())
+        if cmd is not None:
+            cmd.site_origin_id, cmd.delivery = c["id"], "delivered"
     if cmd is None:
         # The site's Idempotency-Key means nothing here; one of our own, unique per site.
         cmd = Command(site_id=site_id, site_origin_id=c["id"],
                       idempotency_key=f"uplink:{site_id}:{c['id']}"[:64])
         db.session.add(cmd)
+    ours = cmd.delivery is not None      # our command: its origin, batch, request time kept
     for col in _COLS:
-        setattr(cmd, col, c.get(col))
+        if not (ours and col in _OURS):
+            setattr(cmd, col, c.get(col))
     for col in _TIMES:
-        setattr(cmd, col, t(c.get(col)))
+        if not (ours and col in _OURS):
+            setattr(cmd, col, t(c.get(col)))
     cmd.target = cmd.target or {}
     cmd.reason = cmd.reason or ""
     cmd.device_id, cmd.circuit_id = device_id, circuit_id
     cmd.gateway_id = db.session.scalar(select(Device.gateway_id).where(Device.id == device_id))
     cmd.requested_by = names.user(c.get("requested_by"))
     cmd.approved_by = names.user(c.get("approved_by"))
-    cmd.origin_id = None                 # the site's scene/schedule/rule id: not ours
+    if not ours:
+        cmd.origin_id = None             # the site's scene/schedule/rule id: not ours
     db.session.flush()
+    if ours:
+        queue.publish_after_commit(cmd)  # its progress on the centre's live stream
     for ev in plan["events"]:
         db.session.execute(pg_insert(CommandEvent).values(
             command_id=cmd.id, origin_id=ev["id"], state=ev["state"], at=t(ev["at"]),

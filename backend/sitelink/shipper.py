@@ -3,7 +3,8 @@
 A child of ``gridwarden up --role site`` (``gridwarden uplink``), one per box, guarded by
 a PostgreSQL advisory lock held for its life. Each step: number the committed rows, ask
 the centre's watermark after any interruption, send the next bounded batch over HTTP(S)
-with the site's token, mark what the centre acknowledged. A refused batch (422
+with the site's token, mark what the centre acknowledged; then take the centre's commands
+for this box (``command_down``) and its configuration (``config_down``). A refused batch (422
 ``uplink_rejected``) stops the stream (state ``stopped``) instead of skipping it; any
 other failure is retried forever with a capped backoff. Nothing is held in a transaction
 across the network.
@@ -19,7 +20,7 @@ from sqlalchemy import text
 
 from backend.extensions import db
 from backend.settings import setting
-from backend.sitelink import SCHEMA, batching, config_down, outbox, watch
+from backend.sitelink import SCHEMA, batching, command_down, config_down, outbox, watch
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Shipper:
         self.watermark: int | None = None     # None: ask the centre first
         self.failures = 0
         self.config = config_down.ConfigSync(self.http, self.base)   # configuration down
+        self.commands = command_down.CommandSync(self.http, self.base)  # commands down
 
     # --- HTTP ---------------------------------------------------------------------
     def _get_watermark(self) -> int:
@@ -85,6 +87,7 @@ class Shipper:
         if status == 200:
             self._acknowledged(int(body["watermark"]))
             self.config.maybe()
+            self.commands.sync()         # the centre's commands, after each round trip
             return 0.0
         if status == 409 and body.get("error") == "uplink_gap":
             self.watermark = int(body["watermark"])       # resend from where it is
@@ -103,6 +106,7 @@ class Shipper:
         outbox.prune()
         watch.check()
         self.config.maybe()
+        self.commands.sync()
 
     def _down(self, exc) -> float:
         self.failures += 1

@@ -65,6 +65,9 @@ class CommandSchema(Strict):
     action = String()
     value = ma.fields.Float(allow_none=True)
     state = String(metadata={"description": ", ".join(COMMAND_STATES)})
+    delivery = String(allow_none=True, metadata={
+        "description": "a site box's device (docs/sitelink.md): pending until the box "
+                       "takes the command, then delivered (its states are the box's)"})
     target = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), metadata={
         "description": "what the device must show for the command to be confirmed"})
     observed = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), allow_none=True,

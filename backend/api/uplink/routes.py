@@ -4,6 +4,9 @@ from flask.views import MethodView
 from backend.accounts.security import PUBLIC, access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.uplink.schemas import (
+    CentralCommandsSchema,
+    CommandAnswersAckSchema,
+    CommandAnswersSchema,
     SiteCredentialSchema,
     SiteLinkSchema,
     UplinkAckSchema,
@@ -12,7 +15,14 @@ from backend.api.uplink.schemas import (
 )
 from backend.extensions import db
 from backend.models import Role
-from backend.sitelink import config_doc, config_down, credentials, outbox, receive
+from backend.sitelink import (
+    command_requests,
+    config_doc,
+    config_down,
+    credentials,
+    outbox,
+    receive,
+)
 
 blp = Blueprint("uplink", __name__, url_prefix="/api/v1",
                 description="The site box's uplink (docs/sitelink.md): batches from a site "
@@ -39,6 +49,33 @@ class Watermark(MethodView):
         """The highest contiguous seq the centre holds for the caller's site (site token)"""
         cred = credentials.authenticate(request.headers.get("Authorization"))
         return receive.watermark(cred)
+
+
+@blp.route("/uplink/commands")
+class CentralCommands(MethodView):
+    @access(PUBLIC)
+    @blp.response(200, CentralCommandsSchema)
+    def get(self):
+        """The centre's commands waiting for the caller's site box (site token), oldest
+        first, each with its age by the centre's clock"""
+        cred = credentials.authenticate(request.headers.get("Authorization"))
+        out = {"commands": command_requests.pending(cred.site_id)}
+        db.session.commit()
+        return out
+
+
+@blp.route("/uplink/commands/results")
+class CentralCommandResults(MethodView):
+    @access(PUBLIC)
+    @blp.arguments(CommandAnswersSchema)
+    @blp.response(200, CommandAnswersAckSchema)
+    def post(self, data):
+        """The site box's answers: the command it made for each, or why it refused it
+        (site token); an answer given twice changes nothing"""
+        cred = credentials.authenticate(request.headers.get("Authorization"))
+        out = command_requests.answered(cred.site_id, data["results"])
+        db.session.commit()
+        return out
 
 
 @blp.route("/uplink/status")

@@ -73,3 +73,37 @@ class SiteCredentialSchema(Strict):
     revoked_at = AwareDateTime(allow_none=True)
     active = ma.fields.Boolean()
     token = String(metadata={"description": "shown once, at creation"})
+
+
+class CentralCommandSchema(Strict):
+    id = Integer(metadata={"description": "the centre's command id"})
+    device = String(metadata={"description": "the device's code"})
+    action = String()
+    value = ma.fields.Float(allow_none=True)
+    settings = ma.fields.Dict(allow_none=True)
+    reason = String()
+    requested_by = String(metadata={"description": "the requesting user's name"})
+    requested_at = AwareDateTime()
+    age_seconds = ma.fields.Float(metadata={"description": "by the centre's clock"})
+    origin_kind = String(allow_none=True)
+
+
+class CentralCommandsSchema(Strict):
+    commands = ma.fields.List(ma.fields.Nested(CentralCommandSchema))
+
+
+class CommandAnswerSchema(Strict):
+    id = Integer(required=True)
+    command_id = Integer(allow_none=True, metadata={"description": "the box's command"})
+    error = String(allow_none=True, validate=ma.validate.Length(max=40))
+    message = String(allow_none=True, validate=ma.validate.Length(max=2000))
+    message_zh = String(allow_none=True, validate=ma.validate.Length(max=2000))
+
+
+class CommandAnswersSchema(Strict):
+    results = ma.fields.List(ma.fields.Nested(CommandAnswerSchema), required=True,
+                             validate=ma.validate.Length(max=1000))
+
+
+class CommandAnswersAckSchema(Strict):
+    answered = Integer()

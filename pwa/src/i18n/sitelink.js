@@ -18,6 +18,8 @@ export const sitelinkMessages = {
       sites: '各站点链路', site: '站点', lastBatchAge: '距最近批次',
       // the badge beside a site's name (the picker, the cockpit's ranking): a site box's link
       badge: { up: '站点链路正常', down: '站点链路中断', stopped: '站点上传已停止' },
+      // a command at the centre for a site box's device (``delivery``)
+      delivery: { pending: '等待站点设备接收：由站点按其权限、审批和执行流程处理', delivered: '已由站点设备接收执行，状态来自站点' },
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
@@ -27,7 +29,8 @@ export const sitelinkMessages = {
       config_rejected: '中心配置无法应用，仍运行上一版本', config_change_not_found: '该项没有待处理的本地修改',
       config_in_use: '该项仍被本站的定时任务、场景或联动规则使用，暂不能删除',
       site_link_down: '站点设备与中心的链路中断，无法从中心控制该站点的设备',
-      site_remote_control: '该站点由站点设备管理，请在站点端操作（暂不支持从中心向站点下发命令）',
+      site_remote_control: '该站点由站点设备管理，请在站点端操作',
+      site_device_unknown: '站点设备中没有该设备', site_user_unknown: '站点设备中没有该用户（或该账号已停用）',
     },
   },
   en: {
@@ -46,6 +49,7 @@ export const sitelinkMessages = {
       kinds: { profiles: 'Device profile', facility: 'Facility', users: 'User', scenes: 'Scene', schedules: 'Schedule', linkage_rules: 'Linkage rule', alarm_rules: 'Alarm rule' },
       sites: 'Every site\'s link', site: 'Site', lastBatchAge: 'Since last batch',
       badge: { up: 'Site box link up', down: 'Site box link down', stopped: 'Site box uplink stopped' },
+      delivery: { pending: 'Waiting for the site box: it runs the command through its own rights, approvals and execution', delivered: 'Taken by the site box: its states come from there' },
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',
@@ -55,7 +59,8 @@ export const sitelinkMessages = {
       config_rejected: 'The centre\'s configuration cannot be applied: the previous version runs', config_change_not_found: 'No local change of this entry to resolve',
       config_in_use: 'Still run by a schedule, scene or linkage rule at this box: not deleted yet',
       site_link_down: 'The site box\'s link to the centre is down: its devices cannot be commanded from here',
-      site_remote_control: 'This site is run by its site box: command its devices there (commands from the centre are not supported yet)',
+      site_remote_control: 'This site is run by its site box: do this there',
+      site_device_unknown: 'The site box has no such device', site_user_unknown: 'The site box does not know this user (or the account is inactive there)',
     },
   },
 }

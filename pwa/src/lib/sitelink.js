@@ -16,3 +16,14 @@ export function linkRows(sites) {
     .sort((a, b) => (ORDER[a.link?.state] ?? 4) - (ORDER[b.link?.state] ?? 4) ||
       String(a.name).localeCompare(String(b.name)))
 }
+
+/** A command at the centre for a site box's device (``delivery``, docs/sitelink.md): the
+ *  note shown on it, or null for a command of the centre's own; such a command is the
+ *  box's to approve and cancel, never the centre's. */
+export function deliveryNote(cmd) {
+  return cmd?.delivery ? `uplink.delivery.${cmd.delivery}` : null
+}
+
+export function actsHere(cmd) {
+  return !cmd?.delivery
+}

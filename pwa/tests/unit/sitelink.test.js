@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import Vant from 'vant'
-import { setLocale } from '../../src/i18n/index.js'
-import { linkBadge, linkRows } from '../../src/lib/sitelink.js'
+import { setLocale, t } from '../../src/i18n/index.js'
+import { actsHere, deliveryNote, linkBadge, linkRows } from '../../src/lib/sitelink.js'
 import LinkBadge from '../../src/components/LinkBadge.vue'
 
 const link = (state, remote = true) => ({ remote, state, watermark: 9, last_batch_at: null,
@@ -80,5 +80,21 @@ describe('the site picker and the cockpit ranking', () => {
     await flushPromises()
     const columns = picker.findComponent({ name: 'van-picker' }).props('columns')
     expect(columns.map((c) => c.text)).toEqual(['一所（站点链路中断）', '二所'])
+  })
+})
+
+describe('a command delivered to a site box', () => {
+  it('carries a note and leaves approving and cancelling to the box', () => {
+    expect(deliveryNote({ id: 1, delivery: 'pending' })).toBe('uplink.delivery.pending')
+    expect(deliveryNote({ id: 1, delivery: 'delivered' })).toBe('uplink.delivery.delivered')
+    expect(deliveryNote({ id: 1, delivery: null })).toBeNull()
+    expect(actsHere({ delivery: 'pending' })).toBe(false)
+    expect(actsHere({ delivery: null })).toBe(true)
+    for (const lang of ['zh-CN', 'en']) {
+      setLocale(lang)
+      for (const k of ['pending', 'delivered']) expect(t(`uplink.delivery.${k}`)).not.toBe(`uplink.delivery.${k}`)
+    }
+    setLocale('zh-CN')
+    expect(t('errors.site_user_unknown')).toContain('站点设备中没有该用户')
   })
 })
