@@ -126,5 +126,65 @@ def test_rolled_report_equals_the_raw_computation_and_late_readings_correct_it(w
     again = _rows()
     assert [r[:3] for r in again] == [r[:3] for r in first]       # points, intervals, counts
     assert [v is None for r in again for v in r] == [v is None for r in first for v in r]
-    assert [v for r in again for v in r[3:] if v is not None] == pytest.approx(
-        [v for r in first for v in r[3:] if v is not None], rel=1e-12)
+    k = 3 + len(rollup.COLUMNS)                   # the aggregates, then the stored values
+
+    def nums(rows, a, b=None):
+        return [v for r in rows for v in r[a:b] if isinstance(v, float)]
+    assert nums(again, 3, k) == pytest.approx(nums(first, 3, k), rel=1e-12)
+    # the unbalance's differences of near-equal squares magnify the last bit
+    assert nums(again, k) == pytest.approx(nums(first, k), rel=1e-9)
+    assert [v for r in again for v in r[3:] if isinstance(v, str)] == [
+        v for r in first for v in r[3:] if isinstance(v, str)]        # the unbalance methods
+
+
+def _migration():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "migrations/versions/0022_quality_values.py"
+    spec = importlib.util.spec_from_file_location("m0022", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_stored_values_hold_across_spec_changes_and_the_migration_backfills_them(w):  # noqa: F811
+    """The stored values depend on no setting or spec: after a point's nominal voltage,
+    poles, rating, voltage level or the power-factor target change, without a re-roll,
+    the report still equals the raw computation; the migration's backfill writes what
+    the rollup stored."""
+    from flask import current_app
+    rng = random.Random(5)
+    t0 = (utcnow() - timedelta(hours=4)).replace(second=0, microsecond=0)
+    t0 -= timedelta(minutes=t0.minute % 10)
+    ingest.ingest(_batch(w, t0, 180, rng))
+    rollup.run()
+    start, end = t0, t0 + timedelta(minutes=180)
+    before = _same(w, start, end)
+    d1, d3, d4 = (db.session.get(Device, w[k]) for k in ("d1", "d3", "d4"))
+    d1.attributes = {**(d1.attributes or {}), "nominal_voltage": 230}
+    d1.rated_current = 10.0
+    d3.attributes = {**(d3.attributes or {}), "nominal_kv": 10}
+    d4.poles = "1P"
+    db.session.commit()
+    assert rollup.pending([w["d1"], w["d3"], w["d4"]]) == {}     # nothing re-rolled
+    current_app.config["GW_QUALITY_POWER_FACTOR_TARGET"] = 0.99
+    try:
+        after = _same(w, start, end)
+    finally:
+        del current_app.config["GW_QUALITY_POWER_FACTOR_TARGET"]
+    pf = (before[w["d1"]]["indices"]["power_factor"], after[w["d1"]]["indices"]["power_factor"])
+    assert pf[0]["limits"] != pf[1]["limits"]
+    assert after[w["d1"]]["spec"]["nominal_v"] == 230.0
+    assert after[w["d1"]]["indices"] != before[w["d1"]]["indices"]
+    assert after[w["d4"]]["indices"]["voltage_unbalance"]["available"] is False
+    assert before[w["d4"]]["indices"]["voltage_unbalance"]["available"] is True
+    assert after[w["d3"]]["indices"]["thd_voltage"] != before[w["d3"]]["indices"]["thd_voltage"]
+
+    rolled = _rows()
+    methods = set(db.session.scalars(text("SELECT DISTINCT um FROM quality_intervals")))
+    assert methods == {"l", "m", None}       # d3's line voltages, d1/d4 magnitudes, d2
+    db.session.execute(text("UPDATE quality_intervals SET " + ", ".join(
+        f"{c} = NULL" for c in rollup.VALUES)))
+    assert _rows() != rolled
+    db.session.execute(text(_migration().backfill_sql()))
+    assert _rows() == rolled                  # the same expressions on the same columns
