@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from backend.extensions import db, redis
 from backend.models.telemetry import METRICS
+from backend.quality import days
 from backend.quality import standards as std
 from backend.quality.report import PointSpec, harmonic_limit
 from backend.telemetry.ingest import QUALITY_DIRTY_KEY, QUALITY_METRICS
@@ -172,7 +173,68 @@ def roll(marks: dict[int, datetime | None]) -> int:
     res = db.session.execute(text(
         m + f"INSERT INTO quality_intervals (device_id, ts, n, {cols}) "
         + _with_values(_pivot("r.ts >= m.s"))), p)
+    roll_days(marks)
     return res.rowcount or 0
+
+
+def _current_specs(ids: list[int]) -> dict[int, PointSpec]:
+    from backend.models import Device
+    from backend.quality.operations import POINT_KINDS, spec_for
+    devices = db.session.scalars(select(Device).where(
+        Device.id.in_(ids), Device.kind.in_(POINT_KINDS))).all()
+    return {d.id: spec_for(d) for d in devices}
+
+
+def roll_days(marks: dict[int, datetime | None]) -> int:
+    """Re-compute each point's ``quality_days`` from its rolled intervals, from its
+    mark's UTC day on, with its current spec (recorded in ``quality_day_specs``); a
+    point whose days were rolled with another spec, or never, gets all its days again.
+    Returns the days written; the caller commits."""
+    specs = _current_specs(list(marks))
+    if not specs:
+        return 0
+    ids = list(specs)
+    cols = _spec_columns(specs)
+    stored = _stored_stamps(ids)
+    stamps = _stamps(cols)
+    since = [_day_floor(marks[d]) if marks[d] is not None and stored.get(d) == st else ORIGIN
+             for d, st in zip(ids, stamps)]
+    names = ", ".join(("d", "s", *cols))
+    casts = ", ".join(["CAST(:ids AS integer[])", "CAST(:since AS timestamptz[])",
+                       *(f"CAST(:{k} AS {t}[])" for k, (t, _v) in cols.items())])
+    p = {"ids": ids, "since": since, **{k: v for k, (_t, v) in cols.items()}}
+    m = f"WITH m AS (SELECT * FROM unnest({casts}) AS u({names})) "
+    db.session.execute(text(m + "DELETE FROM quality_days q USING m WHERE q.device_id = m.d "
+                                "AND q.day >= (m.s AT TIME ZONE 'UTC')::date"), p)
+    iv = (f"SELECT ts, {', '.join((*COLUMNS, *VALUES))} FROM quality_intervals q "
+          "WHERE q.device_id = m.d AND q.ts >= m.s")
+    res = db.session.execute(text(
+        m + f"INSERT INTO quality_days (device_id, day, {', '.join(days.DAY_COLUMNS)}) "
+        "SELECT m.d, s.* FROM m CROSS JOIN LATERAL (SELECT (x.ts AT TIME ZONE 'UTC')::date "
+        f"AS day, {days.partial(True)} FROM ({_values(iv)}) x GROUP BY 1) s"), p)
+    spec = ", ".join(days.SPEC)
+    db.session.execute(text(
+        m + f"INSERT INTO quality_day_specs (device_id, {spec}) SELECT d, {spec} FROM m "
+        "ON CONFLICT (device_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in days.SPEC)), p)
+    return res.rowcount or 0
+
+
+def resync_days(limit: int = BATCH) -> int:
+    """Points whose days were rolled with a spec that is no longer theirs (a nominal
+    voltage, poles, rating, voltage level or target changed), or never: all their days
+    again, ``limit`` points a run. Returns the points re-rolled; the caller commits."""
+    from backend.models import Device
+    from backend.quality.operations import POINT_KINDS
+    ids = list(db.session.scalars(select(Device.id).where(Device.kind.in_(POINT_KINDS))))
+    if not ids:
+        return 0
+    specs = _current_specs(ids)
+    stored = _stored_stamps(ids)
+    cur = dict(zip(specs, _stamps(_spec_columns(specs))))
+    stale = [d for d in specs if stored.get(d) != cur[d]][:limit]
+    roll_days({d: None for d in stale})
+    return len(stale)
 
 
 def mark(device_id: int, since: datetime) -> None:
@@ -198,9 +260,11 @@ def run() -> dict:
             db.session.commit()
             client.zrem(WORK_KEY, *map(str, chunk))
             done += len(chunk)
+        resynced = resync_days()
+        db.session.commit()
     finally:
         client.delete(LOCK_KEY)
-    return {"devices": done, "intervals": intervals}
+    return {"devices": done, "intervals": intervals, "days_resynced": resynced}
 
 
 def roll_all(device_ids: list[int]) -> int:
@@ -256,8 +320,11 @@ def _intervals_cte(device_ids: list[int], start: datetime, end: datetime,
               "hmin": min(tail, default=end), "step": STEP, "origin": ORIGIN,
               **{k: v for k, (_t, v) in extra.items()}}
     cols = ", ".join(("ts", *COLUMNS, *VALUES))
+    # rolled intervals outside the point's stored days [dlo, dhi) (point_stats)
     parts = [f"SELECT {cols} FROM quality_intervals q WHERE q.device_id = m.d "
-             "AND q.ts >= :lo AND q.ts < m.hi"]
+             "AND q.ts >= :lo AND q.ts < m.dlo",
+             f"SELECT {cols} FROM quality_intervals q WHERE q.device_id = m.d "
+             "AND q.ts >= m.dhi AND q.ts < m.hi"]
     # readings only where the rollup cannot answer; the constant bounds let PostgreSQL
     # prune partitions and use the index instead of scanning the month
     if start < lo:
@@ -288,11 +355,10 @@ def _stats(name: str, x: str, ok: str, low: bool = False) -> str:
             f"{p} AS {name}_p95, max({x}) AS {name}_max, min({x}) AS {name}_min")
 
 
-def _point_sql(iv: str) -> str:
-    """The statistics of one point (the outer row ``m``) over its intervals ``iv``, in
-    a LATERAL subquery per point: each point's rows aggregated on their own (no sort of
-    the site's intervals by point); the stored values (``VALUES``) judged with the
-    point's phases, nominal voltage, load floor and targets."""
+def _values(iv: str) -> str:
+    """The per-interval values of one point (the outer row ``m``) over its intervals
+    ``iv``: the stored values (``VALUES``) judged with the point's phases, nominal
+    voltage, load floor and targets."""
     def by_phases(three: str, one: str) -> str:
         return f"CASE WHEN m.phases = 3 THEN {three} ELSE {one} END"
     rows = (
@@ -303,7 +369,7 @@ def _point_sql(iv: str) -> str:
         f"{by_phases('thd3', 'thd_voltage_a')} AS thd FROM ({iv}) iv OFFSET 0")
     flagged = (f"SELECT r.*, (vlo IS NOT NULL AND vlo < {std.INTERRUPTION_PCT / 100} * m.nom) "
                f"AS flagged FROM ({rows}) r OFFSET 0")
-    values = (
+    return (
         "SELECT ts, flagged, "
         "CASE WHEN NOT flagged THEN 100.0 * (vhi - m.nom) / m.nom END AS dev_hi, "
         "CASE WHEN NOT flagged THEN 100.0 * (vlo - m.nom) / m.nom END AS dev_lo, "
@@ -320,35 +386,27 @@ def _point_sql(iv: str) -> str:
         # listed in the same pass for the events' sample query
         f"(v_lo < {std.SAG_PCT / 100} * m.nom OR v_hi > {std.SWELL_PCT / 100} * m.nom) AS dist "
         f"FROM ({flagged}) g OFFSET 0")
-    sel = ", ".join((
-        "count(*) AS n_all", "count(*) FILTER (WHERE flagged) AS n_flagged",
-        "count(dev_hi) AS vd_n",
-        "count(*) FILTER (WHERE dev_lo >= m.lower_pct AND dev_hi <= m.upper_pct) AS vd_ok",
-        f"{_P95.format(x='dev_hi')} AS vd_p95", f"{_P95_LOW.format(x='dev_lo')} AS vd_p95_low",
-        "max(dev_hi) AS vd_max", "min(dev_lo) AS vd_min",
-        _stats("vu", "u2", f"u2 <= {std.UNBALANCE_NORMAL_PCT}"),
-        "bool_or(um = 'm') AS vu_m", "bool_or(um = 'l') AS vu_l", "bool_or(um = 'p') AS vu_p",
-        _stats("cu", "cu", f"cu <= {std.CURRENT_UNBALANCE_PCT}"),
-        _stats("fr", "fd", f"fd <= {std.FREQUENCY_LIMIT_HZ}"),
-        _stats("pf", "pf", "pf >= m.pft - 1e-9", low=True),
-        _stats("th", "thd", "thd <= m.thdmax"),
-        "count(cx) AS r_n", "corr(cx, cy) AS r",
-        "array_agg(ts ORDER BY ts) FILTER (WHERE dist) AS disturbed"))
-    return (f"SELECT m.d AS device_id, s.* FROM m CROSS JOIN LATERAL (SELECT {sel} "
-            f"FROM ({values}) x) s WHERE s.n_all > 0")
 
 
-def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
-                ) -> dict[int, dict]:
-    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``) and
-    ``disturbed``: the starts of its intervals that can hold an event (for
-    ``samples_around``), found in the same pass; devices without intervals are left out."""
-    ids = list(specs)
-    if not ids:
-        return {}
+def _point_sql(iv: str) -> str:
+    """The statistics of one point (the outer row ``m``) in a LATERAL subquery per point
+    (each point's rows aggregated on their own, no sort of the site's intervals by
+    point): its stored days in [m.dlo_day, m.dhi_day) and its intervals ``iv`` (the rest
+    of the period) combined (days.combine)."""
+    day_cols = ", ".join(days.DAY_COLUMNS)
+    p = (f"SELECT false AS whole, {day_cols} FROM quality_days qd WHERE qd.device_id = m.d "
+         "AND qd.day >= m.dlo_day AND qd.day < m.dhi_day UNION ALL "
+         f"SELECT true, {days.partial(False)} FROM ({_values(iv)}) x")
+    return (f"SELECT m.d AS device_id, s.* FROM m CROSS JOIN LATERAL (WITH p AS ({p}) "
+            f"{days.combine('p')}) s WHERE s.n_all > 0")
+
+
+def _spec_columns(specs: dict[int, PointSpec]) -> dict[str, tuple[str, list]]:
+    """The columns ``m`` carries for ``_values``: a point's spec as the SQL applies it
+    (days.SPEC, in order)."""
     from backend.quality.standards import deviation_limit
     lims = [deviation_limit(s.phases) for s in specs.values()]
-    extra = {
+    return {
         "phases": ("integer", [s.phases for s in specs.values()]),
         "nom": ("float8", [s.nominal_v for s in specs.values()]),
         "lower_pct": ("float8", [lim.lower_pct for lim in lims]),
@@ -358,10 +416,62 @@ def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
         "pft": ("float8", [s.pf_target for s in specs.values()]),
         "thdmax": ("float8", [harmonic_limit(s.level_kv)[0] for s in specs.values()]),
     }
+
+
+def _stamps(cols: dict[str, tuple[str, list]]) -> list[tuple]:
+    return [tuple(float(v) for v in row) for row in zip(*(v for _t, v in cols.values()))]
+
+
+def _day_floor(t: datetime) -> datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime,
+                use_days: bool = True) -> dict[int, dict]:
+    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``) and
+    ``disturbed``: the starts of its intervals that can hold an event (for
+    ``samples_around``), found in the same pass; devices without intervals are left out.
+    A point's whole UTC days rolled with its current spec come from ``quality_days``;
+    a point whose days cannot give its exact 95 % values is computed again from its
+    intervals alone."""
+    ids = list(specs)
+    if not ids:
+        return {}
+    extra = _spec_columns(specs)
+    stamps = dict(zip(ids, _stamps(extra)))
+    stored = _stored_stamps(ids) if use_days else {}
+    lo = min(_ceil(start), end)
+    full = max(_floor(end), lo)
+    marks = pending(ids)
+    dlo, dhi = [], []
+    for d in ids:
+        hi = min(max(_floor(marks[d]), lo), full) if d in marks else full
+        a = min(_day_floor(lo) + (timedelta(days=1) if _day_floor(lo) < lo else timedelta()), hi)
+        b = max(_day_floor(hi), a)
+        if stored.get(d) != stamps[d]:
+            a = b = lo                      # no days (or rolled with another spec)
+        dlo.append(a)
+        dhi.append(b)
+    extra["dlo"] = ("timestamptz", dlo)
+    extra["dhi"] = ("timestamptz", dhi)
+    extra["dlo_day"] = ("date", [t.date() for t in dlo])
+    extra["dhi_day"] = ("date", [t.date() for t in dhi])
     m, iv, params = _intervals_cte(ids, start, end, extra)
     _no_jit()
+    db.session.execute(text("SET LOCAL enable_bitmapscan = off"))
     res = db.session.execute(text(m + _point_sql(iv)), params)
-    return {row["device_id"]: dict(row) for row in res.mappings()}
+    out = {row["device_id"]: dict(row) for row in res.mappings()}
+    redo = [d for d, row in out.items() if not row.pop("exact")]
+    if redo:
+        out.update(point_stats({d: specs[d] for d in redo}, start, end, use_days=False))
+    return out
+
+
+def _stored_stamps(ids: list[int]) -> dict[int, tuple]:
+    rows = db.session.execute(text(
+        f"SELECT device_id, {', '.join(days.SPEC)} FROM quality_day_specs "
+        "WHERE device_id = ANY(:ids)"), {"ids": ids}).all()
+    return {r[0]: tuple(float(v) for v in r[1:]) for r in rows}
 
 
 def samples_around(disturbed: dict[int, list[datetime]], start: datetime, end: datetime

@@ -8,6 +8,12 @@ nominal voltage, poles or rating: those stay read-time arithmetic (docs/decision
 (one UPDATE, the same expressions the rollup uses, frozen here): no re-roll, so it does
 not depend on the readings still being kept.
 
+And the per-day partial statistics ``quality_days`` (backend/quality/days.py) with the
+spec each point's days were computed with (``quality_day_specs``): created empty; the
+rollup job fills a point's days from its rolled intervals (``rollup.resync_days``,
+BATCH points a run, every point without days or with another spec); until then a read
+computes that point from its intervals, as before.
+
 Revision ID: 0022_quality_values
 Revises: 0021_energy_period_rollup
 Create Date: 2026-12-03 09:00:00.000000
@@ -113,6 +119,9 @@ VALUES = {
 }
 
 
+INDICES = ("vd", "vu", "cu", "fr", "pf", "th")     # quality_days' statistics per index
+
+
 def backfill_sql() -> str:
     """Every row's values from its own columns: what the rollup stores for it."""
     names = ", ".join(VALUES)
@@ -125,8 +134,36 @@ def upgrade() -> None:
                      for c in VALUES)
     op.execute(f"ALTER TABLE quality_intervals {cols}")
     op.execute(backfill_sql())
+    stats = ",\n".join(
+        [f"    {c} integer" for c in ("n_all", "n_flagged", "r_n")]
+        + [f"    {k}_{s} integer" for k in INDICES for s in ("n", "ok")]
+        + [f"    {k}_{s} double precision" for k in INDICES for s in ("max", "min")]
+        + [f"    {k}_top double precision[]" for k in (*INDICES, "vdl")]
+        + [f"    vu_{m} boolean" for m in "mlp"]
+        + [f"    r_{s} double precision" for s in ("mx", "my", "sxx", "syy", "sxy")]
+        + ["    disturbed timestamptz[]"])
+    op.execute(f"""
+CREATE TABLE quality_days (
+    device_id integer NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    day date NOT NULL,
+{stats},
+    CONSTRAINT pk_quality_days PRIMARY KEY (device_id, day)
+)""")
+    op.execute("""
+CREATE TABLE quality_day_specs (
+    device_id integer PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,
+    phases integer NOT NULL,
+    nom double precision NOT NULL,
+    lower_pct double precision NOT NULL,
+    upper_pct double precision NOT NULL,
+    cfloor double precision NOT NULL,
+    pft double precision NOT NULL,
+    thdmax double precision NOT NULL
+)""")
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE quality_day_specs")
+    op.execute("DROP TABLE quality_days")
     cols = ", ".join(f"DROP COLUMN {c}" for c in VALUES)
     op.execute(f"ALTER TABLE quality_intervals {cols}")
