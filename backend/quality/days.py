@@ -15,7 +15,9 @@ The 95 % value of the whole period is the K-th largest of all values, K = floor(
 stored values (every day's largest ``DAY_TOP`` and every value of the period's edges),
 is that value whenever each day that stored fewer values than it had stored a smallest
 value <= T: then every value above T is stored, so the count above T is the true one
-(< K) and the count at or above T is at least K. ``combine`` returns ``exact`` false
+(< K) and the count at or above T is at least K. Equivalently, with L the largest such
+day's smallest stored value: at least K stored values are >= L, and T is the K-th
+largest of those (the only ones sorted). ``combine`` returns ``exact`` false
 otherwise (a day with more than ``DAY_TOP`` of the period's top values, e.g. a week
 of high voltage): the caller computes that point from its intervals instead.
 """
@@ -68,16 +70,22 @@ DAY_COLUMNS = tuple(e.rsplit(" AS ", 1)[1] for e in partial(True).split(", ")
                     if " AS " in e)
 
 
-def _kth(k: str, n: str) -> str:
-    """The (floor(0.05 n) + 1)-th largest of the stored ``k`` values."""
-    return (f"(SELECT v FROM p, unnest(p.{k}_top) v ORDER BY v DESC "
-            f"OFFSET floor(0.05 * t.{n})::bigint LIMIT 1)")
+def _n(k: str) -> str:
+    return "vd_n" if k in ("vd", "vdl") else f"{k}_n"
+
+
+def _kth(k: str) -> str:
+    """The (floor(0.05 n) + 1)-th largest of the stored ``k`` values at or above the
+    largest 16th value of a day that had more (``t.{k}_lb``): NULL when fewer than that
+    many are, i.e. when the stored values cannot give it (the module's proof)."""
+    return (f"(SELECT v FROM p, unnest(p.{k}_top) v WHERE t.{k}_lb IS NULL OR v >= t.{k}_lb "
+            f"ORDER BY v DESC OFFSET floor(0.05 * t.{_n(k)})::bigint LIMIT 1)")
 
 
 def combine(p: str) -> str:
-    """The statistics (``rollup.point_stats``'s columns, and ``exact``) of one point
-    from its partial rows ``p`` (a query with the ``partial`` columns and ``whole``: an
-    edge's row, holding all its values)."""
+    """The statistics (``rollup.point_stats``'s columns, ``days_used`` and ``exact``) of
+    one point from its partial rows ``p`` (a query with the ``partial`` columns and
+    ``whole``: an edge's row, holding all its values)."""
     sums = ["n_all", "n_flagged", "vd_n", "vd_ok",
             *[f"{k}_{s}" for k, *_r in INDICES for s in ("n", "ok")], "r_n"]
     tot = [f"sum({c})::bigint AS {c}" for c in sums]
@@ -86,29 +94,27 @@ def combine(p: str) -> str:
     tot += ["bool_or(vu_m) AS vu_m", "bool_or(vu_l) AS vu_l", "bool_or(vu_p) AS vu_p",
             "sum(r_n * r_mx) / nullif(sum(r_n), 0) AS r_mx",
             "sum(r_n * r_my) / nullif(sum(r_n), 0) AS r_my"]
+    # per index, the largest value a day that stored only its top DAY_TOP left out
+    tot += [f"max({k}_top[{DAY_TOP}]) FILTER (WHERE NOT whole AND {_n(k)} > {DAY_TOP}) "
+            f"AS {k}_lb" for k in TOPS]
     t = f"SELECT {', '.join(tot)} FROM p"
     # the centred sums of the whole: each part's plus its mean's offset (Chan et al.)
     r = ("(SELECT sum(p.r_sxx + p.r_n * (p.r_mx - t.r_mx) ^ 2) AS sxx, "
          "sum(p.r_syy + p.r_n * (p.r_my - t.r_my) ^ 2) AS syy, "
          "sum(p.r_sxy + p.r_n * (p.r_mx - t.r_mx) * (p.r_my - t.r_my)) AS sxy "
          "FROM p WHERE p.r_n > 0)")
-    kth = {k: _kth(k, "vd_n" if k in ("vd", "vdl") else f"{k}_n") for k in TOPS}
-    sel = ["t.n_all", "t.n_flagged", "t.vd_n", "t.vd_ok", "t.vd_max", "t.vd_min",
-           f"{kth['vd']} AS vd_p95", f"-{kth['vdl']} AS vd_p95_low"]
+    inner = ["t.*", *(f"{_kth(k)} AS {k}_t" for k in TOPS),
+             "(SELECT CASE WHEN sxx > 0 AND syy > 0 THEN sxy / sqrt(sxx * syy) END FROM "
+             f"{r} c) AS r",
+             "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed",
+             "(SELECT count(*) FROM p WHERE NOT p.whole) AS days_used"]
+    sel = ["n_all", "n_flagged", "vd_n", "vd_ok", "vd_max", "vd_min",
+           "vd_t AS vd_p95", "-vdl_t AS vd_p95_low"]
     for k, _x, _ok, low in INDICES:
-        sel += [f"t.{k}_n", f"t.{k}_ok", f"t.{k}_max", f"t.{k}_min",
-                f"{'-' if low else ''}{kth[k]} AS {k}_p95"]
-    sel += ["t.vu_m", "t.vu_l", "t.vu_p", "t.r_n",
-            "(SELECT CASE WHEN sxx > 0 AND syy > 0 THEN sxy / sqrt(sxx * syy) END FROM "
-            f"{r} c) AS r",
-            "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed",
-            "(SELECT count(*) FROM p WHERE NOT p.whole) AS days_used"]
-    # exact: every value above each 95 % value is stored (the module's proof)
-    checks = " AND ".join(
-        f"(p.{'vd' if k == 'vdl' else k}_n <= {DAY_TOP} OR p.{k}_top[{DAY_TOP}] <= "
-        f"{'-' if TOPS[k][1] else ''}s.{'vd_p95_low' if k == 'vdl' else k + '_p95'})"
-        for k in TOPS)
-    # OFFSET 0: the 95 % values computed once, not again inside the check below
-    s = f"SELECT {', '.join(sel)} FROM ({t}) t OFFSET 0"
-    return (f"SELECT s.*, coalesce((SELECT bool_and(p.whole OR ({checks})) FROM p), true) "
-            f"AS exact FROM ({s}) s")
+        sel += [f"{k}_n", f"{k}_ok", f"{k}_max", f"{k}_min",
+                f"{'-' if low else ''}{k}_t AS {k}_p95"]
+    sel += ["vu_m", "vu_l", "vu_p", "r_n", "r", "disturbed", "days_used",
+            " AND ".join(f"({_n(k)} = 0 OR {k}_t IS NOT NULL)" for k in TOPS) + " AS exact"]
+    # OFFSET 0: each 95 % value computed once
+    return (f"SELECT {', '.join(sel)} FROM (SELECT {', '.join(inner)} FROM ({t}) t "
+            "OFFSET 0) s")
