@@ -206,7 +206,7 @@ def roll_days(marks: dict[int, datetime | None]) -> int:
     m = f"WITH m AS (SELECT * FROM unnest({casts}) AS u({names})) "
     db.session.execute(text(m + "DELETE FROM quality_days q USING m WHERE q.device_id = m.d "
                                 "AND q.day >= (m.s AT TIME ZONE 'UTC')::date"), p)
-    iv = (f"SELECT ts, {', '.join((*COLUMNS, *VALUES))} FROM quality_intervals q "
+    iv = (f"SELECT {', '.join(READ)} FROM quality_intervals q "
           "WHERE q.device_id = m.d AND q.ts >= m.s")
     res = db.session.execute(text(
         m + f"INSERT INTO quality_days (device_id, day, {', '.join(days.DAY_COLUMNS)}) "
@@ -319,7 +319,7 @@ def _intervals_cte(device_ids: list[int], start: datetime, end: datetime,
     params = {"ids": device_ids, "his": his, "start": start, "end": end, "lo": lo,
               "hmin": min(tail, default=end), "step": STEP, "origin": ORIGIN,
               **{k: v for k, (_t, v) in extra.items()}}
-    cols = ", ".join(("ts", *COLUMNS, *VALUES))
+    cols = ", ".join(READ)
     # rolled intervals outside the point's stored days [dlo, dhi) (point_stats)
     parts = [f"SELECT {cols} FROM quality_intervals q WHERE q.device_id = m.d "
              "AND q.ts >= :lo AND q.ts < m.dlo",
@@ -353,6 +353,11 @@ def _stats(name: str, x: str, ok: str, low: bool = False) -> str:
     p = (_P95_LOW if low else _P95).format(x=x)
     return (f"count({x}) AS {name}_n, count(*) FILTER (WHERE {ok}) AS {name}_ok, "
             f"{p} AS {name}_p95, max({x}) AS {name}_max, min({x}) AS {name}_min")
+
+
+# the columns ``_values`` reads of an interval
+READ = ("ts", "v_lo", "v_hi", "voltage_a", "current_a", "thd_voltage_a", "v3_lo", "v3_hi",
+        "v3_mean", "i3_sum", "i3_max", "thd3", "u2", "um", "cu", "fd", "pf")
 
 
 def _values(iv: str) -> str:
