@@ -243,6 +243,19 @@ def test_whole_days_come_from_the_day_partials_with_the_same_answer(w):  # noqa:
     assert [stats[d]["days_used"] for d in ids] == [2, 2, 2, 0]
     assert rolled[w["d4"]]["indices"]["voltage_deviation"]["p95"] > 11
 
+    # a late sag on the second day: until the job runs, d1's days from that day on are
+    # not used (its intervals from the mark on come from readings), then they are again
+    ingest.ingest([(w["d1"], day0 + timedelta(days=1, hours=12, seconds=30),
+                    {"voltage_a": 120.0, "voltage_b": 121.0, "voltage_c": 119.0})])
+    assert set(rollup.pending(ids)) == {w["d1"]}
+    late = _same(w, start, end)
+    assert late != rolled
+    assert rollup.point_stats(specs, start, end)[w["d1"]]["days_used"] == 0
+    rollup.run()
+    assert rollup.point_stats(specs, start, end)[w["d1"]]["days_used"] == 2
+    assert _same(w, start, end) == late
+    rolled = late
+
     # a spec change: the point's days are not used until re-rolled with its new spec
     d1 = db.session.get(Device, w["d1"])
     d1.attributes = {**(d1.attributes or {}), "nominal_voltage": 230}

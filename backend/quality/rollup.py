@@ -220,10 +220,14 @@ def roll_days(marks: dict[int, datetime | None]) -> int:
     return res.rowcount or 0
 
 
-def resync_days(limit: int = BATCH) -> int:
+RESYNC = 50        # points a run whose days are rolled again in full (their whole history)
+
+
+def resync_days(limit: int = RESYNC) -> int:
     """Points whose days were rolled with a spec that is no longer theirs (a nominal
     voltage, poles, rating, voltage level or target changed), or never: all their days
-    again, ``limit`` points a run. Returns the points re-rolled; the caller commits."""
+    again, ``limit`` points a run (until then a read computes them from their
+    intervals). Returns the points re-rolled; the caller commits."""
     from backend.models import Device
     from backend.quality.operations import POINT_KINDS
     ids = list(db.session.scalars(select(Device.id).where(Device.kind.in_(POINT_KINDS))))

@@ -11,7 +11,7 @@ not depend on the readings still being kept.
 And the per-day partial statistics ``quality_days`` (backend/quality/days.py) with the
 spec each point's days were computed with (``quality_day_specs``): created empty; the
 rollup job fills a point's days from its rolled intervals (``rollup.resync_days``,
-BATCH points a run, every point without days or with another spec); until then a read
+50 points a run, every point without days or with another spec); until then a read
 computes that point from its intervals, as before.
 
 Revision ID: 0022_quality_values
