@@ -54,8 +54,11 @@ def partial(day: bool) -> str:
                 f"max({x}) AS {k}_max", f"min({x}) AS {k}_min"]
     for k, (x, neg) in TOPS.items():
         v = f"-({x})" if neg else x
-        agg = f"array_agg({v} ORDER BY {v} DESC) FILTER (WHERE {x} IS NOT NULL)"
-        out.append(f"({agg})[1:{DAY_TOP}] AS {k}_top" if day else f"{agg} AS {k}_top")
+        if day:
+            out.append(f"(array_agg({v} ORDER BY {v} DESC) FILTER (WHERE {x} IS NOT NULL))"
+                       f"[1:{DAY_TOP}] AS {k}_top")
+        else:                    # an edge keeps all its values: no order needed
+            out.append(f"array_agg({v}) FILTER (WHERE {x} IS NOT NULL) AS {k}_top")
     out += ["bool_or(um = 'm') AS vu_m", "bool_or(um = 'l') AS vu_l",
             "bool_or(um = 'p') AS vu_p",
             "count(cx) AS r_n", "avg(cx) AS r_mx", "avg(cy) AS r_my",
@@ -97,6 +100,7 @@ def combine(p: str) -> str:
     # per index, the largest value a day that stored only its top DAY_TOP left out
     tot += [f"max({k}_top[{DAY_TOP}]) FILTER (WHERE NOT whole AND {_n(k)} > {DAY_TOP}) "
             f"AS {k}_lb" for k in TOPS]
+    tot.append("count(*) FILTER (WHERE NOT whole) AS days_used")
     t = f"SELECT {', '.join(tot)} FROM p"
     # the centred sums of the whole: each part's plus its mean's offset (Chan et al.)
     r = ("(SELECT sum(p.r_sxx + p.r_n * (p.r_mx - t.r_mx) ^ 2) AS sxx, "
@@ -106,8 +110,7 @@ def combine(p: str) -> str:
     inner = ["t.*", *(f"{_kth(k)} AS {k}_t" for k in TOPS),
              "(SELECT CASE WHEN sxx > 0 AND syy > 0 THEN sxy / sqrt(sxx * syy) END FROM "
              f"{r} c) AS r",
-             "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed",
-             "(SELECT count(*) FROM p WHERE NOT p.whole) AS days_used"]
+             "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed"]
     sel = ["n_all", "n_flagged", "vd_n", "vd_ok", "vd_max", "vd_min",
            "vd_t AS vd_p95", "-vdl_t AS vd_p95_low"]
     for k, _x, _ok, low in INDICES:
