@@ -172,10 +172,7 @@ def roll(marks: dict[int, datetime | None]) -> int:
     cols = ", ".join((*COLUMNS, *VALUES))
     res = db.session.execute(text(
         m + f"INSERT INTO quality_intervals (device_id, ts, n, {cols}) "
-        # in time order, as the job writes them minute by minute: a period's edge
-        # intervals of a site's points share pages (a backfill in point order scattered
-        # them over the table: a page read per interval)
-        + _with_values(_pivot("r.ts >= m.s")) + " ORDER BY p.ts, p.device_id"), p)
+        + _with_values(_pivot("r.ts >= m.s"))), p)
     roll_days(marks)
     return res.rowcount or 0
 
