@@ -55,6 +55,20 @@ describe('site store', () => {
     await again.load()
     expect(again.current.name).toBe('B')
   })
+
+  it('refresh reads the list again only once it is older than asked', async () => {
+    setSession({ access: fakeJwt('1'), refresh: 'r', user: { id: 1 } })
+    const fetch = mockFetch(() => json(200, [{ id: 4, name: 'A' }]))
+    const site = useSiteStore()
+    await site.load()
+    const list = site.sites
+    await site.refresh(60_000)
+    expect(fetch).toHaveBeenCalledTimes(1)
+    expect(site.sites).toBe(list) // the same list: the picker is not re-rendered
+    site.loadedAt -= 61_000
+    await site.refresh(60_000)
+    expect(fetch).toHaveBeenCalledTimes(2)
+  })
 })
 
 describe('facility store', () => {
