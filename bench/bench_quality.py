@@ -8,8 +8,8 @@ the indices' interval, so each interval holds one sample) of voltage_a/b/c and f
 runs. Currents and powers are left out to keep generation within minutes: the report
 reads them too when present, so a real month costs more than this (docs/benchmarks.md).
 
-The raw readings are rolled into ``quality_intervals`` by the job's own code
-(``rollup.roll_all``, timed). Timed, with a fresh session each call:
+The raw readings are rolled into ``quality_intervals`` and ``quality_days`` by the job's
+own code (``rollup.roll_all``, timed). Timed, with a fresh session each call:
 - the site report: ``operations.site_quality`` (what GET /sites/{id}/quality calls) over
   the period: the rollup with the indices' statistics in SQL, events, pooled, diagnosis;
 - the naive baseline: the same analysis from raw readings point by point
@@ -195,6 +195,13 @@ def main() -> None:
         out["ratio_naive_over_report"] = round(per_point * args.points
                                                / statistics.median(site_t), 1)
         out["rolled_equals_raw_on_subset"] = True
+        # how many points the report took from their day partials (rollup.point_stats;
+        # the others from their intervals: no days, or a day holding too many top values)
+        if hasattr(rollup, "roll_days"):
+            specs = {d.id: operations.spec_for(d) for d in operations.site_points(site_id)}
+            st = rollup.point_stats(specs, start, end)
+            out["points_from_days"] = sum(1 for r in st.values() if r.get("days_used"))
+            db.session.remove()
         out["target_2s_met"] = statistics.median(site_t) < 2.0
     print(json.dumps(out, indent=2, ensure_ascii=False))
 

@@ -96,8 +96,13 @@ def analyse_raw(points: list[Device], start: datetime, end: datetime) -> dict[in
     return out
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def jsonable(value):
     """Datetimes as ISO 8601 UTC strings, recursively (the answers and the stored rows)."""
+    if type(value) in _PLAIN:            # most of a report: returned first
+        return value
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, dict):

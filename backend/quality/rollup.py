@@ -27,10 +27,11 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from backend.extensions import db, redis
 from backend.models.telemetry import METRICS
+from backend.quality import days
 from backend.quality import standards as std
 from backend.quality.report import PointSpec, harmonic_limit
 from backend.telemetry.ingest import QUALITY_DIRTY_KEY, QUALITY_METRICS
@@ -45,6 +46,10 @@ BATCH = 200
 # a column per quality metric (the migration's); one not in the registry (the phase
 # angles today) stays NULL
 COLUMNS = (*QUALITY_METRICS, "v_lo", "v_hi")
+# the per-interval values stored at roll time (migration 0026_quality_values,
+# ``_values``): functions of the row's own columns only, never of a setting or of the
+# point's nominal voltage, poles or rating (those are applied at read time)
+VALUES = ("v3_lo", "v3_hi", "v3_mean", "i3_sum", "i3_max", "thd3", "u2", "um", "cu", "fd", "pf")
 _IDS = {n: METRICS[n].id for n in QUALITY_METRICS if n in METRICS}
 _VOLT = tuple(_IDS[n] for n in ("voltage_a", "voltage_b", "voltage_c"))
 _RMS = tuple(i for n, i in _IDS.items() if n.startswith(("voltage_", "current_"))
@@ -62,9 +67,10 @@ def _in(ids) -> str:
     return "(" + ", ".join(str(int(i)) for i in ids) + ")"
 
 
-def _pivot(where: str) -> str:
-    """The intervals of ``readings`` rows matching ``where`` (alias r, joined to ``m``),
-    one row per device and interval with a column per metric."""
+def _pivot(where: str, joined: bool = True) -> str:
+    """The intervals of ``readings`` rows matching ``where`` (alias r, joined to ``m``;
+    without ``joined``, ``m`` is the caller's outer row: one device), one row per device
+    and interval with a column per metric."""
     cols = ", ".join(f"max(v) FILTER (WHERE metric_id = {_IDS[n]}) AS {n}" if n in _IDS
                      else f"NULL::float8 AS {n}" for n in QUALITY_METRICS)
     return (
@@ -74,9 +80,80 @@ def _pivot(where: str) -> str:
         " SELECT r.device_id, date_bin(:step, r.ts, :origin) AS b, r.metric_id,"
         f" CASE WHEN r.metric_id IN {_in(_RMS)} THEN sqrt(avg(r.value * r.value))"
         " ELSE avg(r.value) END AS v, count(*) AS cnt, min(r.value) AS lo, max(r.value) AS hi"
-        f" FROM m JOIN readings r ON r.device_id = m.d WHERE {where}"
+        + (" FROM m JOIN readings r ON r.device_id = m.d WHERE " if joined
+           else " FROM readings r WHERE r.device_id = m.d AND ") + where +
         f" AND r.metric_id IN {_in(_IDS.values())} AND r.quality = 0 GROUP BY 1, 2, 3) a"
         " GROUP BY 1, 2")
+
+
+# --- the per-interval values ---------------------------------------------------------
+_V3 = "(voltage_a IS NOT NULL AND voltage_b IS NOT NULL AND voltage_c IS NOT NULL)"
+_I3 = "(current_a IS NOT NULL AND current_b IS NOT NULL AND current_c IS NOT NULL)"
+_L3 = "(voltage_ab IS NOT NULL AND voltage_bc IS NOT NULL AND voltage_ca IS NOT NULL)"
+_A2 = "(voltage_angle_b IS NOT NULL AND voltage_angle_c IS NOT NULL)"
+_T3 = "(thd_voltage_a IS NOT NULL AND thd_voltage_b IS NOT NULL AND thd_voltage_c IS NOT NULL)"
+
+
+def _phasor_u2() -> str:
+    """|U2| / |U1|, %, from Va = a /0, Vb = b /θb, Vc = c /θc (degrees), in reals."""
+    a, b, c = "voltage_a", "voltage_b", "voltage_c"
+    tb, tc = "radians(voltage_angle_b)", "radians(voltage_angle_c)"
+
+    def mag(kb: int, kc: int) -> str:   # |a + b e^{j(θb + kb·120°)} + c e^{j(θc + kc·120°)}|
+        re = f"({a} + {b} * cos({tb} + {kb} * pi() / 3) + {c} * cos({tc} + {kc} * pi() / 3))"
+        im = f"({b} * sin({tb} + {kb} * pi() / 3) + {c} * sin({tc} + {kc} * pi() / 3))"
+        return f"sqrt({re} * {re} + {im} * {im})"
+    u1, u2 = mag(2, 4), mag(4, 2)
+    return f"CASE WHEN {u1} > 0 THEN 100.0 * {u2} / {u1} END"
+
+
+def _line_u2() -> str:
+    s2 = "(voltage_ab ^ 2 + voltage_bc ^ 2 + voltage_ca ^ 2)"
+    beta = f"((voltage_ab ^ 4 + voltage_bc ^ 4 + voltage_ca ^ 4) / ({s2} * {s2}))"
+    root = f"sqrt(greatest(0.0, 3.0 - 6.0 * {beta}))"
+    return f"CASE WHEN {s2} > 0 THEN 100.0 * sqrt((1.0 - {root}) / (1.0 + {root})) END"
+
+
+def _mag_u2() -> str:
+    a, b, c = "voltage_a", "voltage_b", "voltage_c"
+    return (f"CASE WHEN {a} + {b} + {c} > 0 THEN 100.0 * sqrt(greatest(0.0, {a} * {a} + "
+            f"{b} * {b} + {c} * {c} - {a} * {b} - {b} * {c} - {c} * {a})) / ({a} + {b} + {c}) END")
+
+
+def value_exprs() -> dict[str, str]:
+    """The stored per-interval values (``VALUES``): name -> its SQL over a row's columns;
+    the read applies the point's phases, nominal voltage, load floor and targets
+    (``_point_sql``)."""
+    imax = "greatest(current_a, current_b, current_c)"
+    imin = "least(current_a, current_b, current_c)"
+    pairs = (e.rsplit(" AS ", 1) for e in (
+        f"CASE WHEN {_V3} THEN least(voltage_a, voltage_b, voltage_c) END AS v3_lo",
+        f"CASE WHEN {_V3} THEN greatest(voltage_a, voltage_b, voltage_c) END AS v3_hi",
+        f"CASE WHEN {_V3} THEN (voltage_a + voltage_b + voltage_c) / 3 END AS v3_mean",
+        f"CASE WHEN {_I3} THEN current_a + current_b + current_c END AS i3_sum",
+        f"CASE WHEN {_I3} THEN {imax} END AS i3_max",
+        f"CASE WHEN {_T3} THEN greatest(thd_voltage_a, thd_voltage_b, thd_voltage_c) END AS thd3",
+        f"CASE WHEN {_L3} THEN {_line_u2()} WHEN {_V3} AND {_A2} THEN {_phasor_u2()} "
+        f"WHEN {_V3} THEN {_mag_u2()} END AS u2",
+        f"CASE WHEN {_L3} THEN 'l' WHEN {_V3} AND {_A2} THEN 'p' WHEN {_V3} THEN 'm' END AS um",
+        f"CASE WHEN {_I3} AND {imax} > 0 THEN 100.0 * ({imax} - {imin}) / {imax} END AS cu",
+        f"abs(frequency - {std.NOMINAL_HZ}) AS fd",
+        f"CASE WHEN active_power IS NOT NULL AND abs(active_power) < {std.PF_MIN_KW} THEN NULL "
+        "WHEN active_power IS NOT NULL AND reactive_power IS NOT NULL THEN "
+        "CASE WHEN sqrt(active_power ^ 2 + reactive_power ^ 2) > 0 THEN abs(active_power) / "
+        "sqrt(active_power ^ 2 + reactive_power ^ 2) END "
+        "ELSE abs(power_factor) END AS pf"))
+    return {name: expr for expr, name in pairs}
+
+
+_VALUES_SQL = ", ".join(f"{e} AS {n}" for n, e in value_exprs().items())
+assert tuple(value_exprs()) == VALUES
+
+
+def _with_values(pivot: str) -> str:
+    """``pivot``'s rows with their stored values (``VALUES``) added."""
+    return f"SELECT p.*, {_VALUES_SQL} FROM ({pivot}) p"
+
 
 
 # --- the rollup --------------------------------------------------------------------------
@@ -92,11 +169,76 @@ def roll(marks: dict[int, datetime | None]) -> int:
         "CAST(:ids AS integer[]), CAST(:since AS timestamptz[])) AS u(d, s)) "
     db.session.execute(text(m + "DELETE FROM quality_intervals q USING m "
                                 "WHERE q.device_id = m.d AND q.ts >= m.s"), p)
-    cols = ", ".join(COLUMNS)
+    cols = ", ".join((*COLUMNS, *VALUES))
     res = db.session.execute(text(
         m + f"INSERT INTO quality_intervals (device_id, ts, n, {cols}) "
-        + _pivot("r.ts >= m.s")), p)
+        + _with_values(_pivot("r.ts >= m.s"))), p)
+    roll_days(marks)
     return res.rowcount or 0
+
+
+def _current_specs(ids: list[int]) -> dict[int, PointSpec]:
+    from backend.models import Device
+    from backend.quality.operations import POINT_KINDS, spec_for
+    devices = db.session.scalars(select(Device).where(
+        Device.id.in_(ids), Device.kind.in_(POINT_KINDS))).all()
+    return {d.id: spec_for(d) for d in devices}
+
+
+def roll_days(marks: dict[int, datetime | None]) -> int:
+    """Re-compute each point's ``quality_days`` from its rolled intervals, from its
+    mark's UTC day on, with its current spec (recorded in ``quality_day_specs``); a
+    point whose days were rolled with another spec, or never, gets all its days again.
+    Returns the days written; the caller commits."""
+    specs = _current_specs(list(marks))
+    if not specs:
+        return 0
+    ids = list(specs)
+    cols = _spec_columns(specs)
+    stored = _stored_stamps(ids)
+    stamps = _stamps(cols)
+    since = [_day_floor(marks[d]) if marks[d] is not None and stored.get(d) == st else ORIGIN
+             for d, st in zip(ids, stamps)]
+    names = ", ".join(("d", "s", *cols))
+    casts = ", ".join(["CAST(:ids AS integer[])", "CAST(:since AS timestamptz[])",
+                       *(f"CAST(:{k} AS {t}[])" for k, (t, _v) in cols.items())])
+    p = {"ids": ids, "since": since, **{k: v for k, (_t, v) in cols.items()}}
+    m = f"WITH m AS (SELECT * FROM unnest({casts}) AS u({names})) "
+    db.session.execute(text(m + "DELETE FROM quality_days q USING m WHERE q.device_id = m.d "
+                                "AND q.day >= (m.s AT TIME ZONE 'UTC')::date"), p)
+    iv = (f"SELECT {', '.join(READ)} FROM quality_intervals q "
+          "WHERE q.device_id = m.d AND q.ts >= m.s")
+    res = db.session.execute(text(
+        m + f"INSERT INTO quality_days (device_id, day, {', '.join(days.DAY_COLUMNS)}) "
+        "SELECT m.d, s.* FROM m CROSS JOIN LATERAL (SELECT (x.ts AT TIME ZONE 'UTC')::date "
+        f"AS day, {days.partial(True)} FROM ({_values(iv)}) x GROUP BY 1) s"), p)
+    spec = ", ".join(days.SPEC)
+    db.session.execute(text(
+        m + f"INSERT INTO quality_day_specs (device_id, {spec}) SELECT d, {spec} FROM m "
+        "ON CONFLICT (device_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in days.SPEC)), p)
+    return res.rowcount or 0
+
+
+RESYNC = 50        # points a run whose days are rolled again in full (their whole history)
+
+
+def resync_days(limit: int = RESYNC) -> int:
+    """Points whose days were rolled with a spec that is no longer theirs (a nominal
+    voltage, poles, rating, voltage level or target changed), or never: all their days
+    again, ``limit`` points a run (until then a read computes them from their
+    intervals). Returns the points re-rolled; the caller commits."""
+    from backend.models import Device
+    from backend.quality.operations import POINT_KINDS
+    ids = list(db.session.scalars(select(Device.id).where(Device.kind.in_(POINT_KINDS))))
+    if not ids:
+        return 0
+    specs = _current_specs(ids)
+    stored = _stored_stamps(ids)
+    cur = dict(zip(specs, _stamps(_spec_columns(specs))))
+    stale = [d for d in specs if stored.get(d) != cur[d]][:limit]
+    roll_days({d: None for d in stale})
+    return len(stale)
 
 
 def mark(device_id: int, since: datetime) -> None:
@@ -122,9 +264,11 @@ def run() -> dict:
             db.session.commit()
             client.zrem(WORK_KEY, *map(str, chunk))
             done += len(chunk)
+        resynced = resync_days()
+        db.session.commit()
     finally:
         client.delete(LOCK_KEY)
-    return {"devices": done, "intervals": intervals}
+    return {"devices": done, "intervals": intervals, "days_resynced": resynced}
 
 
 def roll_all(device_ids: list[int]) -> int:
@@ -163,9 +307,10 @@ def _ceil(t: datetime) -> datetime:
 
 
 def _intervals_cte(device_ids: list[int], start: datetime, end: datetime,
-                   extra: dict[str, list]) -> tuple[str, dict]:
-    """``WITH m AS (device, rolled from lo to hi, extra columns), iv AS (the intervals)``:
-    rolled intervals in [lo, hi), ``readings`` in [start, lo) and [hi, end)."""
+                   extra: dict[str, list]) -> tuple[str, str, dict]:
+    """``WITH m AS (device, rolled from lo to hi, extra columns)`` and the intervals of
+    one device (the outer row ``m``) with their values: rolled intervals in [lo, hi),
+    ``readings`` in [start, lo) and [hi, end)."""
     lo = min(_ceil(start), end)
     full = max(_floor(end), lo)
     marks = pending(device_ids)
@@ -178,18 +323,23 @@ def _intervals_cte(device_ids: list[int], start: datetime, end: datetime,
     params = {"ids": device_ids, "his": his, "start": start, "end": end, "lo": lo,
               "hmin": min(tail, default=end), "step": STEP, "origin": ORIGIN,
               **{k: v for k, (_t, v) in extra.items()}}
-    cols = ", ".join(("device_id", "ts", "n", *COLUMNS))
-    parts = [f"SELECT {cols} FROM m JOIN quality_intervals q ON q.device_id = m.d "
-             "AND q.ts >= :lo AND q.ts < m.hi"]
+    cols = ", ".join(READ)
+    # rolled intervals outside the point's stored days [dlo, dhi) (point_stats)
+    parts = [f"SELECT {cols} FROM quality_intervals q WHERE q.device_id = m.d "
+             "AND q.ts >= :lo AND q.ts < m.dlo",
+             f"SELECT {cols} FROM quality_intervals q WHERE q.device_id = m.d "
+             "AND q.ts >= m.dhi AND q.ts < m.hi"]
     # readings only where the rollup cannot answer; the constant bounds let PostgreSQL
     # prune partitions and use the index instead of scanning the month
     if start < lo:
-        parts.append(_pivot("r.ts >= :start AND r.ts < :lo"))
+        parts.append(f"SELECT {cols} FROM ("
+                     + _with_values(_pivot("r.ts >= :start AND r.ts < :lo", joined=False))
+                     + ") h")
     if tail:
-        parts.append(_pivot("r.ts >= :hmin AND r.ts >= m.hi AND r.ts < :end"))
-    sql = (f"WITH m AS (SELECT * FROM unnest({casts}) AS u({names})), iv AS ("
-           + " UNION ALL ".join(parts) + ") ")
-    return sql, params
+        parts.append(f"SELECT {cols} FROM (" + _with_values(_pivot(
+            "r.ts >= :hmin AND r.ts >= m.hi AND r.ts < :end", joined=False)) + ") t")
+    m = f"WITH m AS (SELECT * FROM unnest({casts}) AS u({names})) "
+    return m, " UNION ALL ".join(parts), params
 
 
 def _no_jit() -> None:
@@ -209,114 +359,63 @@ def _stats(name: str, x: str, ok: str, low: bool = False) -> str:
             f"{p} AS {name}_p95, max({x}) AS {name}_max, min({x}) AS {name}_min")
 
 
-_V3 = "(voltage_a IS NOT NULL AND voltage_b IS NOT NULL AND voltage_c IS NOT NULL)"
-_I3 = "(current_a IS NOT NULL AND current_b IS NOT NULL AND current_c IS NOT NULL)"
-_L3 = "(voltage_ab IS NOT NULL AND voltage_bc IS NOT NULL AND voltage_ca IS NOT NULL)"
-_A2 = "(voltage_angle_b IS NOT NULL AND voltage_angle_c IS NOT NULL)"
-_T3 = "(thd_voltage_a IS NOT NULL AND thd_voltage_b IS NOT NULL AND thd_voltage_c IS NOT NULL)"
+# the columns ``_values`` reads of an interval
+READ = ("ts", "v_lo", "v_hi", "voltage_a", "current_a", "thd_voltage_a", "v3_lo", "v3_hi",
+        "v3_mean", "i3_sum", "i3_max", "thd3", "u2", "um", "cu", "fd", "pf")
 
 
-def _phasor_u2() -> str:
-    """|U2| / |U1|, %, from Va = a /0, Vb = b /θb, Vc = c /θc (degrees), in reals."""
-    a, b, c = "voltage_a", "voltage_b", "voltage_c"
-    tb, tc = "radians(voltage_angle_b)", "radians(voltage_angle_c)"
-
-    def mag(kb: int, kc: int) -> str:   # |a + b e^{j(θb + kb·120°)} + c e^{j(θc + kc·120°)}|
-        re = f"({a} + {b} * cos({tb} + {kb} * pi() / 3) + {c} * cos({tc} + {kc} * pi() / 3))"
-        im = f"({b} * sin({tb} + {kb} * pi() / 3) + {c} * sin({tc} + {kc} * pi() / 3))"
-        return f"sqrt({re} * {re} + {im} * {im})"
-    u1, u2 = mag(2, 4), mag(4, 2)
-    return f"CASE WHEN {u1} > 0 THEN 100.0 * {u2} / {u1} END"
-
-
-def _line_u2() -> str:
-    s2 = "(voltage_ab ^ 2 + voltage_bc ^ 2 + voltage_ca ^ 2)"
-    beta = f"((voltage_ab ^ 4 + voltage_bc ^ 4 + voltage_ca ^ 4) / ({s2} * {s2}))"
-    root = f"sqrt(greatest(0.0, 3.0 - 6.0 * {beta}))"
-    return f"CASE WHEN {s2} > 0 THEN 100.0 * sqrt((1.0 - {root}) / (1.0 + {root})) END"
-
-
-def _mag_u2() -> str:
-    a, b, c = "voltage_a", "voltage_b", "voltage_c"
-    return (f"CASE WHEN {a} + {b} + {c} > 0 THEN 100.0 * sqrt(greatest(0.0, {a} * {a} + "
-            f"{b} * {b} + {c} * {c} - {a} * {b} - {b} * {c} - {c} * {a})) / ({a} + {b} + {c}) END")
-
-
-def _point_sql() -> str:
-    vlo = (f"CASE WHEN m.phases = 3 THEN CASE WHEN {_V3} THEN "
-           "least(voltage_a, voltage_b, voltage_c) END ELSE voltage_a END")
-    vhi = (f"CASE WHEN m.phases = 3 THEN CASE WHEN {_V3} THEN "
-           "greatest(voltage_a, voltage_b, voltage_c) END ELSE voltage_a END")
-    vmean = (f"CASE WHEN m.phases = 3 THEN CASE WHEN {_V3} THEN "
-             "(voltage_a + voltage_b + voltage_c) / 3 END ELSE voltage_a END")
-    csum = (f"CASE WHEN m.phases = 3 THEN CASE WHEN {_I3} THEN "
-            "current_a + current_b + current_c END ELSE current_a END")
-    thd = (f"CASE WHEN m.phases = 3 THEN CASE WHEN {_T3} THEN "
-           "greatest(thd_voltage_a, thd_voltage_b, thd_voltage_c) END ELSE thd_voltage_a END")
-    imax, imin = "greatest(current_a, current_b, current_c)", "least(current_a, current_b, current_c)"
+def _values(iv: str) -> str:
+    """The per-interval values of one point (the outer row ``m``) over its intervals
+    ``iv``: the stored values (``VALUES``) judged with the point's phases, nominal
+    voltage, load floor and targets."""
+    def by_phases(three: str, one: str) -> str:
+        return f"CASE WHEN m.phases = 3 THEN {three} ELSE {one} END"
     rows = (
-        "r AS (SELECT iv.*, m.*, "
-        f"{vlo} AS vlo, {vhi} AS vhi, {vmean} AS vmean, {csum} AS csum, {thd} AS thd "
-        "FROM iv JOIN m ON m.d = iv.device_id OFFSET 0), "
-        "g AS (SELECT r.*, (vlo IS NOT NULL AND vlo < "
-        f"{std.INTERRUPTION_PCT / 100} * nom) AS flagged FROM r OFFSET 0), "
-        "x AS (SELECT device_id, flagged, lower_pct, upper_pct, pft, thdmax, "
-        "CASE WHEN NOT flagged THEN 100.0 * (vhi - nom) / nom END AS dev_hi, "
-        "CASE WHEN NOT flagged THEN 100.0 * (vlo - nom) / nom END AS dev_lo, "
-        "CASE WHEN flagged OR phases <> 3 THEN NULL "
-        f"WHEN {_L3} THEN {_line_u2()} "
-        f"WHEN {_V3} AND {_A2} THEN {_phasor_u2()} "
-        f"WHEN {_V3} THEN {_mag_u2()} END AS u2, "
-        "CASE WHEN flagged OR phases <> 3 THEN NULL "
-        f"WHEN {_L3} THEN 'l' WHEN {_V3} AND {_A2} THEN 'p' WHEN {_V3} THEN 'm' END AS um, "
-        f"CASE WHEN NOT flagged AND phases = 3 AND {_I3} AND {imax} >= cfloor AND {imax} > 0 "
-        f"THEN 100.0 * ({imax} - {imin}) / {imax} END AS cu, "
-        f"CASE WHEN NOT flagged THEN abs(frequency - {std.NOMINAL_HZ}) END AS fd, "
-        "CASE WHEN flagged THEN NULL "
-        f"WHEN active_power IS NOT NULL AND abs(active_power) < {std.PF_MIN_KW} THEN NULL "
-        "WHEN active_power IS NOT NULL AND reactive_power IS NOT NULL THEN "
-        "CASE WHEN sqrt(active_power ^ 2 + reactive_power ^ 2) > 0 THEN abs(active_power) / "
-        "sqrt(active_power ^ 2 + reactive_power ^ 2) END "
-        "ELSE abs(power_factor) END AS pf, "
+        "SELECT ts, v_lo, v_hi, u2, um, cu, i3_max, fd, pf, "
+        f"{by_phases('v3_lo', 'voltage_a')} AS vlo, {by_phases('v3_hi', 'voltage_a')} AS vhi, "
+        f"{by_phases('v3_mean', 'voltage_a')} AS vmean, "
+        f"{by_phases('i3_sum', 'current_a')} AS csum, "
+        f"{by_phases('thd3', 'thd_voltage_a')} AS thd FROM ({iv}) iv OFFSET 0")
+    flagged = (f"SELECT r.*, (vlo IS NOT NULL AND vlo < {std.INTERRUPTION_PCT / 100} * m.nom) "
+               f"AS flagged FROM ({rows}) r OFFSET 0")
+    return (
+        "SELECT ts, flagged, "
+        "CASE WHEN NOT flagged THEN 100.0 * (vhi - m.nom) / m.nom END AS dev_hi, "
+        "CASE WHEN NOT flagged THEN 100.0 * (vlo - m.nom) / m.nom END AS dev_lo, "
+        "CASE WHEN flagged OR m.phases <> 3 THEN NULL ELSE u2 END AS u2, "
+        "CASE WHEN flagged OR m.phases <> 3 THEN NULL ELSE um END AS um, "
+        "CASE WHEN NOT flagged AND m.phases = 3 AND i3_max >= m.cfloor THEN cu END AS cu, "
+        "CASE WHEN NOT flagged THEN fd END AS fd, "
+        "CASE WHEN NOT flagged THEN pf END AS pf, "
         "CASE WHEN NOT flagged THEN thd END AS thd, "
         "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN vmean END AS cx, "
         "CASE WHEN NOT flagged AND vmean IS NOT NULL AND csum IS NOT NULL THEN csum END AS cy, "
         # OFFSET 0: computed once a row, not once per aggregate that reads the value
         # the intervals that can hold an event (a sample outside the sag/swell band),
         # listed in the same pass for the events' sample query
-        f"ts, (v_lo < {std.SAG_PCT / 100} * nom OR v_hi > {std.SWELL_PCT / 100} * nom) AS dist "
-        "FROM g OFFSET 0) ")
-    sel = ", ".join((
-        "device_id", "count(*) AS n_all", "count(*) FILTER (WHERE flagged) AS n_flagged",
-        "count(dev_hi) AS vd_n",
-        "count(*) FILTER (WHERE dev_lo >= lower_pct AND dev_hi <= upper_pct) AS vd_ok",
-        f"{_P95.format(x='dev_hi')} AS vd_p95", f"{_P95_LOW.format(x='dev_lo')} AS vd_p95_low",
-        "max(dev_hi) AS vd_max", "min(dev_lo) AS vd_min",
-        _stats("vu", "u2", f"u2 <= {std.UNBALANCE_NORMAL_PCT}"),
-        "bool_or(um = 'm') AS vu_m", "bool_or(um = 'l') AS vu_l", "bool_or(um = 'p') AS vu_p",
-        _stats("cu", "cu", f"cu <= {std.CURRENT_UNBALANCE_PCT}"),
-        _stats("fr", "fd", f"fd <= {std.FREQUENCY_LIMIT_HZ}"),
-        _stats("pf", "pf", "pf >= pft - 1e-9", low=True),
-        _stats("th", "thd", "thd <= thdmax"),
-        "count(cx) AS r_n", "corr(cx, cy) AS r",
-        "array_agg(ts ORDER BY ts) FILTER (WHERE dist) AS disturbed"))
-    return rows + f"SELECT {sel} FROM x GROUP BY device_id"
+        f"(v_lo < {std.SAG_PCT / 100} * m.nom OR v_hi > {std.SWELL_PCT / 100} * m.nom) AS dist "
+        f"FROM ({flagged}) g OFFSET 0")
 
 
-_POINT_SQL = _point_sql()
+def _point_sql(iv: str) -> str:
+    """The statistics of one point (the outer row ``m``) in a LATERAL subquery per point
+    (each point's rows aggregated on their own, no sort of the site's intervals by
+    point): its stored days in [m.dlo_day, m.dhi_day) and its intervals ``iv`` (the rest
+    of the period) combined (days.combine)."""
+    day_cols = ", ".join(days.DAY_COLUMNS)
+    p = (f"SELECT false AS whole, {day_cols} FROM quality_days qd WHERE qd.device_id = m.d "
+         "AND qd.day >= m.dlo_day AND qd.day < m.dhi_day UNION ALL "
+         f"SELECT true, {days.partial(False)} FROM ({_values(iv)}) x")
+    return (f"SELECT m.d AS device_id, s.* FROM m CROSS JOIN LATERAL (WITH p AS ({p}) "
+            f"{days.combine('p')}) s WHERE s.n_all > 0")
 
 
-def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
-                ) -> dict[int, dict]:
-    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``) and
-    ``disturbed``: the starts of its intervals that can hold an event (for
-    ``samples_around``), found in the same pass; devices without intervals are left out."""
-    ids = list(specs)
-    if not ids:
-        return {}
+def _spec_columns(specs: dict[int, PointSpec]) -> dict[str, tuple[str, list]]:
+    """The columns ``m`` carries for ``_values``: a point's spec as the SQL applies it
+    (days.SPEC, in order)."""
     from backend.quality.standards import deviation_limit
     lims = [deviation_limit(s.phases) for s in specs.values()]
-    extra = {
+    return {
         "phases": ("integer", [s.phases for s in specs.values()]),
         "nom": ("float8", [s.nominal_v for s in specs.values()]),
         "lower_pct": ("float8", [lim.lower_pct for lim in lims]),
@@ -326,10 +425,62 @@ def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime
         "pft": ("float8", [s.pf_target for s in specs.values()]),
         "thdmax": ("float8", [harmonic_limit(s.level_kv)[0] for s in specs.values()]),
     }
-    cte, params = _intervals_cte(ids, start, end, extra)
+
+
+def _stamps(cols: dict[str, tuple[str, list]]) -> list[tuple]:
+    return [tuple(float(v) for v in row) for row in zip(*(v for _t, v in cols.values()))]
+
+
+def _day_floor(t: datetime) -> datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def point_stats(specs: dict[int, PointSpec], start: datetime, end: datetime,
+                use_days: bool = True) -> dict[int, dict]:
+    """Device id -> its indices' statistics over [start, end) (``report.STAT_KEYS``) and
+    ``disturbed``: the starts of its intervals that can hold an event (for
+    ``samples_around``), found in the same pass; devices without intervals are left out.
+    A point's whole UTC days rolled with its current spec come from ``quality_days``;
+    a point whose days cannot give its exact 95 % values is computed again from its
+    intervals alone."""
+    ids = list(specs)
+    if not ids:
+        return {}
+    extra = _spec_columns(specs)
+    stamps = dict(zip(ids, _stamps(extra)))
+    stored = _stored_stamps(ids) if use_days else {}
+    lo = min(_ceil(start), end)
+    full = max(_floor(end), lo)
+    marks = pending(ids)
+    dlo, dhi = [], []
+    for d in ids:
+        hi = min(max(_floor(marks[d]), lo), full) if d in marks else full
+        a = min(_day_floor(lo) + (timedelta(days=1) if _day_floor(lo) < lo else timedelta()), hi)
+        b = max(_day_floor(hi), a)
+        if stored.get(d) != stamps[d]:
+            a = b = lo                      # no days (or rolled with another spec)
+        dlo.append(a)
+        dhi.append(b)
+    extra["dlo"] = ("timestamptz", dlo)
+    extra["dhi"] = ("timestamptz", dhi)
+    extra["dlo_day"] = ("date", [t.date() for t in dlo])
+    extra["dhi_day"] = ("date", [t.date() for t in dhi])
+    m, iv, params = _intervals_cte(ids, start, end, extra)
     _no_jit()
-    res = db.session.execute(text(cte.rstrip() + ", " + _POINT_SQL), params)
-    return {row["device_id"]: dict(row) for row in res.mappings()}
+    db.session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    res = db.session.execute(text(m + _point_sql(iv)), params)
+    out = {row["device_id"]: dict(row) for row in res.mappings()}
+    redo = [d for d, row in out.items() if not row.pop("exact")]
+    if redo:
+        out.update(point_stats({d: specs[d] for d in redo}, start, end, use_days=False))
+    return out
+
+
+def _stored_stamps(ids: list[int]) -> dict[int, tuple]:
+    rows = db.session.execute(text(
+        f"SELECT device_id, {', '.join(days.SPEC)} FROM quality_day_specs "
+        "WHERE device_id = ANY(:ids)"), {"ids": ids}).all()
+    return {r[0]: tuple(float(v) for v in r[1:]) for r in rows}
 
 
 def samples_around(disturbed: dict[int, list[datetime]], start: datetime, end: datetime
