@@ -24,7 +24,7 @@ from backend.facility.transfer_sections import SECTIONS
 from backend.facility.transfer_yaml import dump
 from backend.models import ConfigItem, Site
 from backend.sitelink import config_profiles
-from backend.sitelink.config_kinds import ConfigRejected
+from backend.sitelink.config_kinds import ConfigRejected, verdict
 from backend.sitelink.config_rules import diff
 
 KIND = "facility"
@@ -115,9 +115,10 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
             ci = ConfigItem(kind=KIND, key=key, applied=None)
             db.session.add(ci)
         ci.central, ci.central_version = central, version
-        if local == central:
+        v = verdict(local, ci.applied, central)
+        if v == "agree":
             ci.applied = central
-        elif local == ci.applied or (local is None and ci.applied is None):
+        elif v == "write":
             ci.applied = central
             write.add(key)
             done["written"].append(key)

@@ -78,6 +78,17 @@ class Codes:
         self.ids["scene"][scene.name] = scene.id
 
 
+def verdict(local, applied, central) -> str:
+    """The three-way rule of every synced entry (config_rules' docstring): ``agree``
+    (local == central), ``write`` (nobody here changed it: local == applied, or neither
+    exists) or ``local`` (changed here: kept, shown, settled only by ``resolve``)."""
+    if local == central:
+        return "agree"
+    if local == applied or (local is None and applied is None):
+        return "write"
+    return "local"
+
+
 REFS = (("device_id", "device", "device"), ("scene_id", "scene", "scene"))
 
 

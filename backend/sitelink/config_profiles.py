@@ -20,7 +20,7 @@ from backend.extensions import db
 from backend.field import catalog
 from backend.field.profile import ProfileError, builtin, load_profile_text
 from backend.models import ConfigItem, DeviceProfile, Site
-from backend.sitelink.config_kinds import ConfigRejected
+from backend.sitelink.config_kinds import ConfigRejected, verdict
 from backend.sitelink.config_rules import diff
 
 KIND = "profiles"
@@ -89,9 +89,10 @@ def apply(doc: dict, version: int, site: Site | None, out: dict) -> None:
             ci = ConfigItem(kind=KIND, key=key, applied=None)
             db.session.add(ci)
         ci.central, ci.central_version = central, version
-        if local == central:
+        v = verdict(local, ci.applied, central)
+        if v == "agree":
             ci.applied = central
-        elif local == ci.applied or (local is None and ci.applied is None):
+        elif v == "write":
             _store(key, central)
             ci.applied = central
             done["written"].append(key)

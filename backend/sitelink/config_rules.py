@@ -26,7 +26,7 @@ from backend.accounts.security import Actor
 from backend.errors import Conflict, NotFound
 from backend.extensions import db, redis
 from backend.models import ConfigItem, Site
-from backend.sitelink.config_kinds import BY_NAME, KINDS, Codes, ConfigRejected, Kind
+from backend.sitelink.config_kinds import BY_NAME, KINDS, Codes, ConfigRejected, Kind, verdict
 
 __all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve", "settle", "diff"]
 
@@ -91,9 +91,10 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
                 ci = ConfigItem(kind=kind.name, key=key, applied=None)
                 db.session.add(ci)
             ci.central, ci.central_version = central, version
-            if local == central:
+            v = verdict(local, ci.applied, central)
+            if v == "agree":
                 ci.applied = central
-            elif local == ci.applied or (local is None and ci.applied is None):
+            elif v == "write":
                 ci.applied = central
                 if central is None:
                     deletes.append((kind, row, key))
