@@ -15,6 +15,7 @@ latest-values documents (only moved forward in time) and one ``reading`` event p
 """
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import math
@@ -151,7 +152,8 @@ _VOLTS = tuple(name for name, m in METRICS.items() if m.unit == "V")
 _LV_NOMINAL = 230.0
 
 
-def _plan_for(nominal_v: float) -> dict:
+@functools.lru_cache(maxsize=64)
+def _plan_for(nominal_v: float) -> dict:      # a few nominals a site: built once each
     k = nominal_v / _LV_NOMINAL
     return {**_PLAN, **{n: (*_PLAN[n][:4], _PLAN[n][4] * k, _PLAN[n][5] * k) for n in _VOLTS}}
 
