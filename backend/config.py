@@ -238,6 +238,9 @@ class Settings:
         if self.redis_url:
             out["REDIS_URL"] = self.redis_url
         out["GW_ROLE"] = self.role
+        # The scheduler enqueues one poll job per shard: it must count the shards `up` was
+        # given, not only those of the inherited environment.
+        out["GW_POLL_SHARDS"] = str(self.poll_shards)
         if self.central_url:
             out["GW_CENTRAL_URL"] = self.central_url
         if self.site_token:

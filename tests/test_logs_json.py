@@ -134,3 +134,14 @@ def _terminal(up) -> list[dict]:
     """The terminal's JSON lines after the banner."""
     tail = up.output().split("Press Ctrl-C to stop.", 1)[-1]
     return [logs.parse_json(line) for line in tail.splitlines() if logs.parse_json(line)]
+
+
+def test_children_see_the_poll_shards_up_was_given():
+    """The scheduler (a child) enqueues one poll job per shard: it reads GW_POLL_SHARDS,
+    which must be the resolved setting, not only what the parent's environment held."""
+    from backend.config import Settings
+
+    settings = Settings.from_env().with_overrides(poll_shards=4)
+    env = settings.child_environ()
+    assert env["GW_POLL_SHARDS"] == "4"
+    assert Settings.from_env(env).poll_shards == 4
