@@ -49,11 +49,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_simulator(args, http_port: int, baud: int = 0):
+def start_simulator(args, http_port: int, baud: int = 0, processes: int = 1):
     cmd = [sys.executable, "-m", "simulator", "--gateways", str(args.gateways),
            "--breakers-per-gateway", str(args.per_gateway), "--seed", str(args.seed),
            "--base-port", "0", "--http-port", str(http_port), "--tick", str(args.tick),
            "--reclose-delay", "600", "--bus-baud", str(baud)]
+    if processes > 1:    # the fault API in the parent, the gateways served by workers
+        cmd += ["--processes", str(processes)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GW_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
