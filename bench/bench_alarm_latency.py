@@ -136,7 +136,7 @@ def main(argv=None) -> int:
         db.session.commit()
         user_id = user.id
         code_of = {d.code: dev_id for (dev_id, *_), d in zip(devices, spec.devices)}
-    floors, latencies, missed = [], [], []
+    floors, latencies, missed, marks = [], [], [], []
     try:
         reset_metrics_dir(tmp)    # prometheus_client's multiprocess files, as `up` does
         env = child_environ(settings)
@@ -171,6 +171,9 @@ def main(argv=None) -> int:
                 if floor and msg:
                     floors.append(floor - t0)
                     latencies.append(msg - t0)
+                    st = stages(db, alarm_id)
+                    if st:
+                        marks.append((st[0] - t0, st[1] - t0))
                 else:
                     missed.append(f"{code} (alarm {alarm_id}: {diagnose(db, device_id)}; "
                                   f"{workers_state(redis)})")
@@ -204,7 +207,8 @@ def main(argv=None) -> int:
             cleanup_fleet(site_id, list(code_of.values()))
         standin.shutdown()
         close_servers()
-    print(report(args, floors, latencies, missed, settings))
+    print(report(args, floors, latencies, missed, settings) + stage_line(floors, latencies,
+                                                                          marks))
     print("\nCPU during the injections, % of one core: " + ", ".join(
         f"{name} {100 * rate:.0f} %" for name, rate in cpu_use.items())
         + f" (load average {os.getloadavg()[0]:.1f} at the end)")
@@ -297,6 +301,30 @@ def workers_state(redis) -> str:
     queued = {q: Queue(q, connection=conn).count for q in ("notify", "alarms", "poll",
                                                            "periodic")}
     return f"workers {busy}, queued {queued}"
+
+
+def stages(db, alarm_id: int) -> tuple[float, float] | None:
+    """(epoch s) when the alarm's first notification row was written (the poll job's
+    alarm evaluation) and when a delivery worker started its first attempt."""
+    from sqlalchemy import text
+
+    db.session.rollback()
+    row = db.session.execute(text(
+        "SELECT n.created_at, min(a.started_at) FROM notifications n JOIN "
+        "notification_attempts a ON a.notification_id = n.id WHERE n.alarm_id = :a "
+        "GROUP BY n.id ORDER BY n.created_at LIMIT 1"), {"a": alarm_id}).first()
+    return (row[0].timestamp(), row[1].timestamp()) if row else None
+
+
+def stage_line(floors, latencies, marks) -> str:
+    """Where the alarm latency goes, medians over the injections (s from injection)."""
+    if not marks:
+        return ""
+    med = statistics.median
+    return ("\nMedian stages from the injection: trip in the latest values "
+            f"{med(floors):.2f} s, notification row written (alarm evaluated) "
+            f"{med(m[0] for m in marks):.2f} s, delivery attempt started "
+            f"{med(m[1] for m in marks):.2f} s, message at the stand-in {med(latencies):.2f} s.")
 
 
 def message_for(standin, alarm_id: int) -> float | None:

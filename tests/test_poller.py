@@ -268,3 +268,23 @@ def test_readings_are_handed_to_storing_while_their_gateway_is_still_polled(app,
     assert sorted(read) == sorted(d.id for d in polled[:-1])      # each exactly once
     outcomes = {d: ok for b in batches for p in b for d, ok, _ in p.outcomes}
     assert outcomes == {**{d.id: True for d in polled[:-1]}, mute.id: False}
+
+
+def test_lock_leases_are_renewed_in_one_round_and_a_lost_one_is_told(app):
+    """``extend`` renews every held lease in one pipeline and says which were lost: one
+    that expired (gone) or that another poller took (another token)."""
+    from backend.field.locks import extend
+
+    with app.app_context():
+        client = redis.current()
+        keys = [LOCK_KEY.format(gateway_id=g) for g in (9001, 9002, 9003)]
+        client.set(keys[0], "me:a", px=500)
+        client.set(keys[1], "other:b", px=500)
+        client.delete(keys[2])
+        ok = extend(client, [(9001, "me:a"), (9002, "me:b"), (9003, "me:c")], 60_000)
+        assert ok == [True, False, False]
+        assert client.pttl(keys[0]) > 50_000          # renewed to the new lease
+        assert client.pttl(keys[1]) <= 500            # the other poller's, untouched
+        assert client.get(keys[1]) == "other:b" and not client.exists(keys[2])
+        assert extend(client, [], 60_000) == []
+        client.delete(*keys)

@@ -33,10 +33,21 @@ def lock_ms(gateways: Iterable[PollGateway]) -> int:
                                         default=1.0)))
 
 
-def extend(client, gateway_id: int, token: str, ttl_ms: int) -> bool:
-    """Renew a lock this token holds; False if it was lost (expired, taken)."""
-    return bool(client.register_script(EXTEND)(keys=[LOCK_KEY.format(gateway_id=gateway_id)],
-                                               args=[token, ttl_ms]))
+def extend(client, held: list[tuple[int, str]], ttl_ms: int) -> list[bool]:
+    """Renew the locks these (gateway id, token) pairs hold, in one round trip; per pair
+    False if it was lost (expired, taken).
+
+    One pipeline, not a call per gateway: a poller holding hundreds of gateways would
+    otherwise wait for the interpreter lock after every reply while its polling thread
+    runs, and on a loaded machine the round of renewals outlasted the lease itself."""
+    if not held:
+        return []
+    script = client.register_script(EXTEND)
+    pipe = client.pipeline(transaction=False)
+    for gateway_id, token in held:
+        script(keys=[LOCK_KEY.format(gateway_id=gateway_id)], args=[token, ttl_ms],
+               client=pipe)
+    return [bool(ok) for ok in pipe.execute()]
 
 
 def release(gateway_id: int, token: str) -> None:

@@ -280,8 +280,8 @@ class FieldSession:
         with self._mutex:
             held = [(gid, f.token) for gid, f in self._flights.items()]
             held += list(self._hold_tokens.items())
-        for gid, token in held:
-            if not extend(self._redis, gid, token, self._lease_ms):
+        for (gid, token), ok in zip(held, extend(self._redis, held, self._lease_ms)):
+            if not ok:
                 with self._mutex:
                     still = (gid in self._flights and self._flights[gid].token == token
                              or self._hold_tokens.get(gid) == token)
