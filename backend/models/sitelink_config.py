@@ -90,7 +90,6 @@ class ConfigItem(Base):
     central: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     central_version: Mapped[int] = mapped_column(BigInteger)
     origin: Mapped[str | None] = mapped_column(String(64))
-    central_key: Mapped[str | None] = mapped_column(String(200))   # renamed there, kept here
     local_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  default=utcnow, onupdate=utcnow)

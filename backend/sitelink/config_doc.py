@@ -110,7 +110,7 @@ def report(cred: SiteCredential, body: dict) -> dict:
     """``POST /uplink/config/changes`` (the site token): the box's local changes and
     conflicts, stored whole for the centre's view (they are resolved at the box)."""
     row = _row(cred.site_id, lock=True)
-    changes = body["changes"]
+    changes = orjson.loads(orjson.dumps(body["changes"]))     # times as ISO text
     row.site_changes, row.site_changes_at = changes, utcnow()
     row.site_conflicts = sum(1 for c in changes if c.get("conflict"))
     out = {"site_id": cred.site_id, "stored": len(changes), "conflicts": row.site_conflicts}

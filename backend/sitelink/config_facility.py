@@ -174,8 +174,16 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> dict[str, dict[str,
             db.session.add(ci)
         ci.central, ci.central_version, ci.origin = central, version, origin or ci.origin
         v = verdict(local, ci.applied, central)
+        if v == "local" and old != key and local is not None:
+            # Renamed at the centre, changed here: the code follows the centre (the rules
+            # and grants of this version name the new one), the other values stay.
+            renames.append((old, key))
+            ci.key = key
+            if ci.applied is not None:
+                ci.applied = {**ci.applied, "code": central["code"]}
+            done["renamed"].append(f"{old} -> {key}")
         if v == "local":
-            done["local"].append(old)
+            done["local"].append(key)
             continue
         ci.applied = central
         fresh.add(key)

@@ -150,7 +150,6 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
                 ci = ConfigItem(kind=kind.name, key=key, applied=None)
                 db.session.add(ci)
             ci.central, ci.central_version, ci.origin = central, version, origin or ci.origin
-            ci.central_key = None
             v = verdict(local, ci.applied, central)
             if v == "agree" and old != key:
                 v = "write"                          # the values agree, the key moved
@@ -169,8 +168,18 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
                      else "updated" if row is not None else "created"].append(
                     f"{old} -> {key}" if old != key and row else key)
             else:
-                done["local"].append(old)
-                ci.central_key = key if old != key else None
+                done["local"].append(key)
+                if old != key and row is not None and kind.named:
+                    # Renamed at the centre, its values changed here: the name follows
+                    # the centre (what names it there names it here), the values stay.
+                    if key in rows:
+                        raise ConfigRejected(f"{kind.name} {old!r} renamed {key!r} at the "
+                                             "centre: this box has another of that name")
+                    row.name, ci.key, renamed[old] = key, key, key
+                    db.session.flush()
+                    if kind.name == "scenes":
+                        codes.add_scene(row)
+                    done["renamed"].append(f"{old} -> {key}")
             if ci.applied is None and ci.central is None:
                 if ci in db.session.new:
                     db.session.expunge(ci)
@@ -279,16 +288,13 @@ def local_changes(site: Site) -> list[dict]:
             rows[kind.name] = kind.rows(codes)
         row = rows[kind.name].get(ci.key)
         local = kind.snapshot(row, codes) if row is not None else None
-        if (local == ci.applied or local == ci.central) and not ci.central_key:
+        if local == ci.applied or local == ci.central:
             continue
-        fields = diff(local, ci.central)
-        if ci.central_key:                   # renamed at the centre, changed here
-            fields["key"] = {"local": ci.key, "central": ci.central_key}
         out.append({"kind": ci.kind, "key": ci.key,
                     "label": (local or ci.central or {}).get("name") or ci.key,
                     "conflict": ci.applied is None or ci.central != ci.applied,
                     "central_version": ci.central_version, "since": ci.local_since,
-                    "fields": fields})
+                    "fields": diff(local, ci.central)})
     return out
 
 
@@ -313,12 +319,10 @@ def resolve(actor: Actor, site: Site, kind_name: str, key: str, keep: str) -> di
                                error="config_in_use", errors={"key": [f"run by {user}"]})
             db.session.delete(row)
         else:
-            row = _write(kind, row, ci.central, codes, ci.central_key or key)
-            if ci.central_key:
-                ci.key, ci.central_key = ci.central_key, None
+            row = _write(kind, row, ci.central, codes, key)
         if kind.version_key:
             _bump_after_commit({kind.version_key})
-    ci.applied, ci.local_since, ci.central_key = ci.central, None, None
+    ci.applied, ci.local_since = ci.central, None
     if ci.central is None:
         db.session.delete(ci)
     db.session.flush()
