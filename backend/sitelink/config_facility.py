@@ -7,8 +7,11 @@ Entries are the export's records, ``{"key": "<section>:<code>" | "site", "values
 the export's order (the import judges each against the records before it). Per record
 the rule of the users and rules (``config_rules``): unchanged here, the centre's record is
 imported; changed here (a local admin while cut off), kept and shown as a local change,
-a conflict when the centre changed it too. The transfer never deletes: a record the
-centre deleted stays at the box as its own (delete it at both ends).
+a conflict when the centre changed it too. Each entry carries the centre's id
+(``origin``): a record renamed at the centre renames the box's row (the service's update)
+before the import; a record deleted there and unchanged here is deleted through the
+service's delete (one still referenced by a row of the box is kept until nothing is).
+Records made at the box are never touched.
 """
 from __future__ import annotations
 

@@ -7,8 +7,10 @@ scene by its name, an action's ``device_id`` as ``device`` and ``scene_id`` as `
 and how central values are written into a row. Keys: an alarm rule override by its target
 (``scope|category or device code|rule|level``, unique per site); a linkage rule by its
 ``uid`` (kept across renames; a shipped default, made at each end on its own, by
-``default:<template>:<area code>``); a scene and a schedule by their names (unique per site: a rename is a
-delete and a create).
+``default:<template>:<area code>``); a scene and a schedule by their names (unique per
+site). Entries also carry the centre's id (``origin``): a rename at the centre renames
+the box's row (``config_rules``); ``recode_values`` puts the references of what was renamed
+under the new codes.
 
 Writes go straight to the rows, not through the services: the centre judged them, and a
 partial state (scene A naming scene B not yet written) must not be refused half-way. What
