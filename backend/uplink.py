@@ -37,6 +37,7 @@ from backend.models import (
     KnxGateway,
     MeterReplacement,
     Site,
+    SiteConfigVersion,
     SiteCredential,
     SiteUplink,
     UplinkOutbox,
@@ -259,7 +260,8 @@ def link_state(remote: bool, error_seq, last_batch_at, now: datetime) -> str:
 
 def link_summaries(site_ids) -> dict[int, dict]:
     """Per site: remote (an active credential), state, watermark, the last batch's time and
-    age in seconds, the last error; two queries whatever the count."""
+    age in seconds, the last error, the conflicts its box last reported; three queries
+    whatever the count."""
     ids = sorted(set(site_ids))
     if not ids:
         return {}
@@ -267,6 +269,9 @@ def link_summaries(site_ids) -> dict[int, dict]:
         select(SiteUplink).where(SiteUplink.site_id.in_(ids)))}
     remote = set(db.session.scalars(select(SiteCredential.site_id).where(
         SiteCredential.site_id.in_(ids), SiteCredential.revoked_at.is_(None))))
+    conflicts = dict(db.session.execute(select(
+        SiteConfigVersion.site_id, SiteConfigVersion.site_conflicts).where(
+        SiteConfigVersion.site_id.in_(ids))).all())
     now = utcnow()
     out = {}
     for sid in ids:
@@ -277,5 +282,6 @@ def link_summaries(site_ids) -> dict[int, dict]:
                     "watermark": row.watermark if row else 0, "last_batch_at": last,
                     "last_batch_age_seconds": (now - last).total_seconds() if last else None,
                     "last_error": row.last_error if row else None,
-                    "error_seq": row.error_seq if row else None}
+                    "error_seq": row.error_seq if row else None,
+                    "site_config_conflicts": conflicts.get(sid)}
     return out

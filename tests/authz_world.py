@@ -427,6 +427,7 @@ BODIES = {
         "site_code": "A", "first_seq": 1, "last_seq": 1, "schema": 1,
         "items": [{"seq": 1, "kind": "audit", "payload": {"entries": []}}]},
     "POST /api/v1/uplink/commands/results": lambda w: {"results": [{"id": 1, "error": "x"}]},
+    "POST /api/v1/uplink/config/changes": lambda w: {"changes": []},
     "POST /api/v1/inspection-records/<int:obj_id>/photos": lambda w: (
         {"file": (io.BytesIO(PNG), "room.png")}, "multipart/form-data"),
 }

@@ -431,6 +431,7 @@ def test_facility_down_through_the_transfer_with_a_local_change(link):  # noqa: 
         db.session.commit()
     assert parent == "JQ1"
     changes = [c for c in back["local_changes"] if c["kind"] == "facility"]
+    assert all(c.pop("since") for c in changes)            # stamped when first reported
     assert changes == [{"kind": "facility", "key": "devices:QF-AA1-WL1", "conflict": True,
                         "central_version": back["version"],
                         "fields": {"name": {"local": "一监区（站点）",

@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.clock import utcnow
@@ -30,6 +41,10 @@ class SiteConfigVersion(Base):
     site_version: Mapped[int | None] = mapped_column(BigInteger)
     site_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     site_conflicts: Mapped[int | None] = mapped_column(Integer)
+    # The box's local changes as it last reported them (kind, key, conflict, fields with
+    # the box's and the centre's value, since), for the centre's view; resolved at the box.
+    site_changes: Mapped[list | None] = mapped_column(JSON)
+    site_changes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConfigState(Base):
@@ -51,6 +66,7 @@ class ConfigUser(Base):
     applied: Mapped[dict | None] = mapped_column(JSON)
     central: Mapped[dict] = mapped_column(JSON)
     central_version: Mapped[int] = mapped_column(BigInteger)
+    local_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  default=utcnow, onupdate=utcnow)
 
@@ -59,14 +75,21 @@ class ConfigItem(Base):
     """Site side, per synced alarm rule, linkage rule, scene or schedule (``kind`` and its
     ``key``, backend/sitelink/config_rules.py): the central values last written into the
     row (``applied``; None for a row of the box adopted under the same key) and the latest
-    ones received (``central``; None once the centre deleted it)."""
+    ones received (``central``; None once the centre deleted it). ``origin``: the centre's
+    id of the row (facility records as ``<section>:<id>``), so a code or a name changed at
+    the centre renames the box's row; None for entries synced before it travelled.
+    ``local_since``: since when the row has differed here (a local change)."""
 
     __tablename__ = "config_items"
+    __table_args__ = (Index("uq_config_items_origin", "kind", "origin", unique=True,
+                            postgresql_where=text("origin IS NOT NULL")),)
 
     kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     applied: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     central: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     central_version: Mapped[int] = mapped_column(BigInteger)
+    origin: Mapped[str | None] = mapped_column(String(64))
+    local_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  default=utcnow, onupdate=utcnow)

@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from backend.accounts.security import Actor
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.models import Site, SiteConfigVersion, SiteCredential, User, user_sites
@@ -92,11 +93,48 @@ def fetch(cred: SiteCredential, since: int | None, conflicts: int | None = None,
 
 
 def link_view(site_id: int) -> dict:
-    """For the centre's ``GET /sites/{id}/uplink``: the current version, the site's."""
+    """For the centre's ``GET /sites/{id}/uplink``: the current version, the site's, and
+    the box's local changes as it last reported them."""
     version, _doc = current(site_id)
     row = _row(site_id)
     out = {"config_version": version, "site_config_version": row.site_version,
            "site_config_reported_at": row.site_reported_at,
-           "site_config_conflicts": row.site_conflicts}
+           "site_config_conflicts": row.site_conflicts,
+           "site_config_changes": row.site_changes or [],
+           "site_config_changes_at": row.site_changes_at}
     db.session.commit()
     return out
+
+
+def report(cred: SiteCredential, body: dict) -> dict:
+    """``POST /uplink/config/changes`` (the site token): the box's local changes and
+    conflicts, stored whole for the centre's view (they are resolved at the box)."""
+    row = _row(cred.site_id, lock=True)
+    changes = orjson.loads(orjson.dumps(body["changes"]))     # times as ISO text
+    row.site_changes, row.site_changes_at = changes, utcnow()
+    row.site_conflicts = sum(1 for c in changes if c.get("conflict"))
+    out = {"site_id": cred.site_id, "stored": len(changes), "conflicts": row.site_conflicts}
+    db.session.commit()
+    return out
+
+
+def changes(actor: Actor, args: dict) -> list[dict]:
+    """The site boxes' reported local changes across the caller's sites (``site_id`` one
+    of them; ``conflicts``: only conflicts), the oldest first."""
+    stmt = select(SiteConfigVersion, Site).join(Site, Site.id == SiteConfigVersion.site_id) \
+        .where(SiteConfigVersion.site_changes.is_not(None))
+    if not actor.is_superadmin:
+        stmt = stmt.where(Site.id.in_(actor.site_ids))
+    if args.get("site_id") is not None:
+        actor.require_site(args["site_id"])
+        stmt = stmt.where(Site.id == args["site_id"])
+    out = []
+    for row, site in db.session.execute(stmt.order_by(Site.code)).all():
+        for c in row.site_changes or []:
+            if args.get("conflicts") and not c.get("conflict"):
+                continue
+            out.append({**c, "site_id": site.id, "site_code": site.code,
+                        "site_name": site.name, "reported_at": row.site_changes_at})
+    out.sort(key=lambda c: (c.get("since") is None, c.get("since") or "", c["site_code"]))
+    return out
+

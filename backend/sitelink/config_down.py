@@ -22,9 +22,11 @@ returns and every ``uplink_config_seconds``; while cut off the last version appl
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 
+import orjson
 import requests
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +36,16 @@ from backend.accounts.security import Actor
 from backend.clock import utcnow
 from backend.errors import NotFound, ValidationFailed
 from backend.extensions import db
-from backend.models import ConfigState, ConfigUser, ControlGrant, Role, Site, User, WeChatBinding
+from backend.models import (
+    ConfigItem,
+    ConfigState,
+    ConfigUser,
+    ControlGrant,
+    Role,
+    Site,
+    User,
+    WeChatBinding,
+)
 from backend.settings import setting
 from backend.sitelink import config_facility, config_profiles, config_rules
 from backend.sitelink.config_accounts import FIELDS, Extras, Targets, shown, snapshot
@@ -139,9 +150,15 @@ def apply(doc: dict) -> dict:
         raise ConfigRejected("users: a list of objects is required")
     out = {"version": version, "created": [], "updated": [], "deactivated": [], "local": []}
     config_profiles.apply(doc, version, site, out)   # first: the facility's devices name them
-    config_facility.apply(doc, version, site, out)   # then: users and rules name its codes
+    renamed = config_facility.apply(doc, version, site, out)  # users and rules name its codes
     targets = Targets(site.id)
     synced = {cu.user_id: cu for cu in db.session.scalars(select(ConfigUser))}
+    if renamed:          # the references of what was renamed at the centre, as they are now
+        config_rules.recode({"device": renamed.get("devices", {}),
+                             "area": renamed.get("areas", {})})
+        for cu in synced.values():
+            cu.applied = _recode_control(cu.applied, renamed)
+            cu.central = _recode_control(cu.central, renamed)
     names = [e.get("username") for e in entries]
     if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
         raise ConfigRejected("users: each needs a username, once")
@@ -178,6 +195,15 @@ def apply(doc: dict) -> dict:
     return out
 
 
+def _recode_control(snap: dict | None, renamed: dict[str, dict[str, str]]) -> dict | None:
+    """A user's snapshot with control grants on areas, boards and circuits renamed at the
+    centre under their new codes."""
+    if not snap or not snap.get("control"):
+        return snap
+    control = sorted([s, renamed.get(f"{s}s", {}).get(c, c)] for s, c in snap["control"])
+    return {**snap, "control": control}
+
+
 def _decide(user, cu, central, version, site, targets, out, gone=False) -> None:
     local = snapshot(user, site.id, targets)
     if cu is None:
@@ -204,9 +230,11 @@ class ConfigSync:
         self.http, self.base = http, base
         self.every = setting("uplink_config_seconds") if every is None else every
         self.next_at = 0.0
+        self.reported: str | None = None       # the digest of the changes last reported
 
     def force(self) -> None:
         self.next_at = 0.0
+        self.reported = None
 
     def maybe(self) -> dict | None:
         if time.monotonic() < self.next_at:
@@ -219,6 +247,39 @@ class ConfigSync:
         since, params = st.version, {"since": st.version, "digest": st.digest,
                                      "conflicts": status()["conflicts"]}
         db.session.commit()
+        try:
+            return self._fetch(since, params)
+        finally:
+            self.report()
+
+    def report(self) -> None:
+        """The box's local changes and conflicts up to the centre
+        (``POST /uplink/config/changes``), when they differ from the ones last reported
+        (after the link returns: once anyway). Never raises on the network."""
+        try:
+            changes = reported()
+        except SQLAlchemyError as exc:
+            db.session.rollback()
+            log.warning("local changes not listed: %s", exc)
+            return
+        body = {"conflicts": sum(1 for c in changes if c["conflict"]), "changes": changes}
+        d = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        if d == self.reported:
+            return
+        try:
+            r = self.http.post(f"{self.base}/api/v1/uplink/config/changes",
+                               data=orjson.dumps(body), timeout=TIMEOUT,
+                               headers={"Content-Type": "application/json"})
+        except requests.RequestException as exc:
+            log.info("local changes not reported: %s", exc)
+            return
+        if r.status_code == 200:
+            self.reported = d
+        else:
+            log.warning("local changes refused by the centre: HTTP %s %s", r.status_code,
+                        r.text[:300])
+
+    def _fetch(self, since: int, params: dict) -> dict | None:
         try:
             r = self.http.get(f"{self.base}/api/v1/uplink/config", params=params,
                               timeout=TIMEOUT)
@@ -236,6 +297,7 @@ class ConfigSync:
             if body.get("unchanged"):
                 st = state(lock=True)
                 st.checked_at, st.last_error = utcnow(), None
+                config_facility.settle(_site())
                 config_rules.settle(_site())
                 db.session.commit()
                 return {"version": since, "unchanged": True}
@@ -271,7 +333,7 @@ def _local_changes(site: Site, targets: Targets) -> list[dict]:
         lo, ce = shown(local), shown(cu.central)
         out.append({"kind": "users", "key": user.username, "username": user.username,
                     "conflict": cu.applied is None or cu.central != cu.applied,
-                    "central_version": cu.central_version,
+                    "central_version": cu.central_version, "since": cu.local_since,
                     "fields": {k: {"local": lo[k], "central": ce.get(k)}
                                for k in local if local[k] != cu.central.get(k)}})
     return out
@@ -288,6 +350,31 @@ def status() -> dict:
            "conflicts": sum(1 for c in changes if c["conflict"])}
     db.session.commit()
     return out
+
+
+def reported() -> list[dict]:
+    """The local changes as reported up, each with since when it has been one (stamped
+    here the first time it is listed; cleared once it is not), JSON-ready."""
+    changes = status()["local_changes"]
+    now = utcnow()
+    listed = {(c["kind"], c["key"]) for c in changes}
+    since = {}
+    for ci in db.session.scalars(select(ConfigItem).with_for_update()):
+        if (ci.kind, ci.key) in listed:
+            ci.local_since = ci.local_since or now
+            since[(ci.kind, ci.key)] = ci.local_since
+        elif ci.local_since is not None:
+            ci.local_since = None
+    for cu, name in db.session.execute(select(ConfigUser, User.username).join(
+            User, User.id == ConfigUser.user_id).with_for_update(of=ConfigUser)):
+        if ("users", name) in listed:
+            cu.local_since = cu.local_since or now
+            since[("users", name)] = cu.local_since
+        elif cu.local_since is not None:
+            cu.local_since = None
+    db.session.commit()
+    out = [{**c, "since": since.get((c["kind"], c["key"]))} for c in changes]
+    return orjson.loads(orjson.dumps(out))
 
 
 def resolve(actor: Actor, username: str | None, keep: str, kind: str = "users",
@@ -315,7 +402,7 @@ def resolve(actor: Actor, username: str | None, keep: str, kind: str = "users",
     change = next(c for c in _local_changes(site, targets) if c["username"] == username)
     if keep == "central":
         _write(user, cu.central, site, targets)
-    cu.applied = cu.central
+    cu.applied, cu.local_since = cu.central, None
     audit.record(actor, "resolve", "config_user", user.id, site_id=site.id,
                  before={k: v["local"] for k, v in change["fields"].items()},
                  after={"keep": keep, "central_version": cu.central_version,

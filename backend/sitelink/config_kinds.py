@@ -7,8 +7,10 @@ scene by its name, an action's ``device_id`` as ``device`` and ``scene_id`` as `
 and how central values are written into a row. Keys: an alarm rule override by its target
 (``scope|category or device code|rule|level``, unique per site); a linkage rule by its
 ``uid`` (kept across renames; a shipped default, made at each end on its own, by
-``default:<template>:<area code>``); a scene and a schedule by their names (unique per site: a rename is a
-delete and a create).
+``default:<template>:<area code>``); a scene and a schedule by their names (unique per
+site). Entries also carry the centre's id (``origin``): a rename at the centre renames
+the box's row (``config_rules``); ``recode_values`` puts the references of what was renamed
+under the new codes.
 
 Writes go straight to the rows, not through the services: the centre judged them, and a
 partial state (scene A naming scene B not yet written) must not be refused half-way. What
@@ -129,6 +131,7 @@ class Kind:
     version_key: str | None = None                    # bumped after the commit
     in_use: Callable[[Any], str | None] | None = None  # not deleted while named here
     stub: Callable[[int, str], Any] | None = None     # rows made before any is written
+    named: bool = False                               # the key is the row's name
 
     def rows(self, codes: Codes, lock: bool = False) -> dict[str, Any]:
         """The site's rows by key; ``lock``: an edit at the box in progress is waited for
@@ -316,12 +319,56 @@ def _schedule_write(s: Schedule | None, v: dict, codes: Codes, key: str) -> Sche
 # Written in this order (a schedule or a rule names scenes), deleted in the reverse one.
 KINDS = (
     Kind("scenes", "config_scene", Scene, lambda s, c: s.name, _scene_snapshot, _scene_write,
-         in_use=_scene_in_use, stub=_scene_stub),
+         in_use=_scene_in_use, stub=_scene_stub, named=True),
     Kind("schedules", "config_schedule", Schedule, lambda s, c: s.name, _schedule_snapshot,
-         _schedule_write),
+         _schedule_write, named=True),
     Kind("linkage_rules", "config_linkage_rule", LinkageRule, _lr_key, _lr_snapshot, _lr_write,
          version_key=LINKAGE_VERSION_KEY),
     Kind("alarm_rules", "config_alarm_rule", AlarmRule, _ar_key, _ar_snapshot, _ar_write,
          version_key=RULES_VERSION_KEY),
 )
 BY_NAME = {k.name: k for k in KINDS}
+
+
+# --- renames: references under their new codes -------------------------------------------
+
+def recode_values(kind: str, values: dict | None, renamed: dict[str, dict[str, str]]):
+    """An entry's values with the devices, areas and scenes renamed in this version
+    (``renamed[what] = {old: new}``) under their new codes or names."""
+    if values is None:
+        return None
+
+    def new(what: str, code):
+        return renamed.get(what, {}).get(code, code)
+
+    out = dict(values)
+    if kind in ("alarm_rules", "linkage_rules") and out.get("device") is not None:
+        out["device"] = new("device", out["device"])
+    if kind == "linkage_rules":
+        if out.get("area") is not None:
+            out["area"] = new("area", out["area"])
+        if out.get("default_key"):
+            template, _, area = out["default_key"].partition(":")
+            out["default_key"] = f"{template}:{new('area', area)}"
+    if kind == "schedules" and out.get("scene") is not None:
+        out["scene"] = new("scene", out["scene"])
+    for field in ("actions", "clear_actions"):
+        if isinstance(out.get(field), list):
+            out[field] = [{**a, **{name: new(name, a[name]) for name in ("device", "scene")
+                                   if isinstance(a, dict) and name in a}}
+                          if isinstance(a, dict) else a for a in out[field]]
+    return out
+
+
+def key_of(kind: str, key: str, values: dict | None) -> str:
+    """The key an entry of these values has (it holds a code for an alarm rule override
+    and a shipped linkage default; else it is the row's own)."""
+    if values is None:
+        return key
+    if kind == "alarm_rules":
+        target = {"category": values.get("category"), "device": values.get("device")}
+        return f"{values['scope']}|{target.get(values['scope']) or ''}|{values['rule']}|" \
+               f"{values['level']}"
+    if kind == "linkage_rules" and key.startswith("default:") and values.get("default_key"):
+        return f"default:{values['default_key']}"
+    return key

@@ -26,9 +26,19 @@ from backend.accounts.security import Actor
 from backend.errors import Conflict, NotFound
 from backend.extensions import db, redis
 from backend.models import ConfigItem, Site
-from backend.sitelink.config_kinds import BY_NAME, KINDS, Codes, ConfigRejected, Kind, verdict
+from backend.sitelink.config_kinds import (
+    BY_NAME,
+    KINDS,
+    Codes,
+    ConfigRejected,
+    Kind,
+    key_of,
+    recode_values,
+    verdict,
+)
 
-__all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve", "settle", "diff"]
+__all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve", "settle", "diff",
+           "recode"]
 
 
 # --- the centre ------------------------------------------------------------------------------
@@ -36,31 +46,75 @@ __all__ = ["ConfigRejected", "document", "apply", "local_changes", "resolve", "s
 def document(site_id: int) -> dict[str, list]:
     """Every kind's entries of the site, ``{"key", "values"}`` sorted by key."""
     codes = Codes(site_id)
-    return {kind.name: [{"key": key, "values": kind.snapshot(row, codes)}
+    return {kind.name: [{"key": key, "origin": row.id, "values": kind.snapshot(row, codes)}
                         for key, row in sorted(kind.rows(codes).items())]
             for kind in KINDS}
 
 
 # --- the site box: applying a version ------------------------------------------------------
 
-def _entries(kind: Kind, doc: dict) -> dict[str, dict] | None:
+def _entries(kind: Kind, doc: dict) -> dict[str, tuple[str | None, dict]] | None:
+    """``{key: (origin, values)}``: origin the centre's id of the row (None from an older
+    centre: matched by key alone)."""
     raw = doc.get(kind.name)
     if raw is None:
         return None
     if not isinstance(raw, list):
         raise ConfigRejected(f"{kind.name}: a list is required")
-    out: dict[str, dict] = {}
+    out: dict[str, tuple[str | None, dict]] = {}
     for e in raw:
         if not isinstance(e, dict) or not isinstance(e.get("key"), str) or not e["key"] \
-                or not isinstance(e.get("values"), dict):
+                or not isinstance(e.get("values"), dict) \
+                or not (e.get("origin") is None or isinstance(e["origin"], int)):
             raise ConfigRejected(f"{kind.name}: each entry needs a key and values")
         if e["key"] in out:
             raise ConfigRejected(f"{kind.name}: key {e['key']!r} twice")
-        out[e["key"]] = e["values"]
+        out[e["key"]] = (None if e.get("origin") is None else str(e["origin"]), e["values"])
+    origins = [o for o, _v in out.values() if o]
+    if len(set(origins)) != len(origins):
+        raise ConfigRejected(f"{kind.name}: an origin twice")
     return out
 
 
+def _match(entries: dict[str, tuple], synced: dict[str, ConfigItem]) -> dict:
+    """Each entry's synced item: by the centre's id (renamed there), else by key (synced
+    before origins travelled), unless that item is another entry's by its origin."""
+    by_origin = {ci.origin: ci for ci in synced.values() if ci.origin}
+    origins = {o for o, _v in entries.values() if o}
+    out = {}
+    for key, (origin, _v) in entries.items():
+        ci = by_origin.get(origin) if origin else None
+        if ci is None:
+            ci = synced.get(key)
+            if ci is not None and ci.origin in origins and ci.origin != origin:
+                ci = None
+        out[key] = ci
+    return out
+
+
+def recode(renamed: dict[str, dict[str, str]], kinds=KINDS) -> None:
+    """The synced entries' values (and keys that hold a code) with references to rows
+    renamed in this version (``{"device" | "area" | "scene": {old: new}}``) under the new
+    codes, so that a rename alone is not taken for a change made here."""
+    if not any(renamed.values()):
+        return
+    names = [k.name for k in kinds]
+    items = db.session.scalars(select(ConfigItem).where(ConfigItem.kind.in_(names))).all()
+    taken = {(ci.kind, ci.key) for ci in items}
+    for ci in items:
+        ci.applied = recode_values(ci.kind, ci.applied, renamed)
+        ci.central = recode_values(ci.kind, ci.central, renamed)
+        new = key_of(ci.kind, ci.key, ci.applied or ci.central)
+        if new != ci.key and (ci.kind, new) not in taken:
+            taken.discard((ci.kind, ci.key))
+            ci.key = new
+            taken.add((ci.kind, new))
+    db.session.flush()
+
+
 def _write(kind: Kind, row, central: dict, codes: Codes, key: str):
+    if kind.named and row is not None and row.name != key:
+        row.name = key                            # renamed at the centre (by its origin)
     try:
         return kind.write(row, central, codes, key)
     except (KeyError, TypeError, ValueError) as exc:
@@ -69,29 +123,36 @@ def _write(kind: Kind, row, central: dict, codes: Codes, key: str):
 
 def apply(doc: dict, version: int, site: Site, out: dict) -> None:
     """Every kind of the document, after the users, in the caller's transaction; adds
-    ``out[kind] = {created, updated, deleted, local}`` (the keys) for the audit row."""
+    ``out[kind] = {created, updated, renamed, deleted, local}`` (the keys) for the audit
+    row."""
     codes = Codes(site.id)
     deletes = []
     bumped = set()
-    for kind in KINDS:
+    for i, kind in enumerate(KINDS):
         central_of = _entries(kind, doc)
         if central_of is None:
             continue
         rows = kind.rows(codes, lock=True)
         synced = {ci.key: ci for ci in db.session.scalars(
             select(ConfigItem).where(ConfigItem.kind == kind.name).with_for_update())}
-        done = {"created": [], "updated": [], "deleted": [], "local": []}
-        writes = []
-        for key in sorted(set(central_of) | set(synced)):
-            central, ci, row = central_of.get(key), synced.get(key), rows.get(key)
-            if central is None and ci is None:
-                continue                              # the box's own row
+        matched = _match(central_of, synced)
+        claimed = {ci.key for ci in matched.values() if ci is not None} | set(central_of)
+        done = {"created": [], "updated": [], "renamed": [], "deleted": [], "local": []}
+        writes, renamed = [], {}
+        judged = [(key, matched[key], origin, central)
+                  for key, (origin, central) in sorted(central_of.items())]
+        judged += [(key, synced[key], None, None) for key in sorted(set(synced) - claimed)]
+        for key, ci, origin, central in judged:
+            old = ci.key if ci is not None else key
+            row = rows.get(old)
             local = kind.snapshot(row, codes) if row is not None else None
             if ci is None:
                 ci = ConfigItem(kind=kind.name, key=key, applied=None)
                 db.session.add(ci)
-            ci.central, ci.central_version = central, version
+            ci.central, ci.central_version, ci.origin = central, version, origin or ci.origin
             v = verdict(local, ci.applied, central)
+            if v == "agree" and old != key:
+                v = "write"                          # the values agree, the key moved
             if v == "agree":
                 ci.applied = central
             elif v == "write":
@@ -100,28 +161,47 @@ def apply(doc: dict, version: int, site: Site, out: dict) -> None:
                     deletes.append((kind, row, key))
                 else:
                     writes.append((row, central, key))
-                done["deleted" if central is None else
-                     "updated" if row is not None else "created"].append(key)
+                if old != key:                       # renamed at the centre: the same row
+                    ci.key = key
+                    renamed[old] = key
+                done["deleted" if central is None else "renamed" if old != key and row
+                     else "updated" if row is not None else "created"].append(
+                    f"{old} -> {key}" if old != key and row else key)
             else:
                 done["local"].append(key)
+                if old != key and row is not None and kind.named:
+                    # Renamed at the centre, its values changed here: the name follows
+                    # the centre (what names it there names it here), the values stay.
+                    if key in rows:
+                        raise ConfigRejected(f"{kind.name} {old!r} renamed {key!r} at the "
+                                             "centre: this box has another of that name")
+                    row.name, ci.key, renamed[old] = key, key, key
+                    db.session.flush()
+                    if kind.name == "scenes":
+                        codes.add_scene(row)
+                    done["renamed"].append(f"{old} -> {key}")
             if ci.applied is None and ci.central is None:
                 if ci in db.session.new:
                     db.session.expunge(ci)
                 else:
                     db.session.delete(ci)
+        db.session.flush()
         if kind.stub is not None:                     # scenes naming scenes: all rows first
-            for i, (row, central, key) in enumerate(writes):
+            for j, (row, central, key) in enumerate(writes):
                 if row is None:
                     row = kind.stub(site.id, key)
                     db.session.flush()
                     codes.add_scene(row)
-                    writes[i] = (row, central, key)
+                    writes[j] = (row, central, key)
         for row, central, key in writes:
             row = _write(kind, row, central, codes, key)
             db.session.flush()
             if kind.name == "scenes":
                 codes.add_scene(row)
-        if any(done[k] for k in ("created", "updated", "deleted")) and kind.version_key:
+        if kind.name == "scenes" and renamed:         # what names them, judged next
+            recode({"scene": renamed}, KINDS[i + 1:])
+        if any(done[k] for k in ("created", "updated", "renamed", "deleted")) \
+                and kind.version_key:
             bumped.add(kind.version_key)
         out[kind.name] = {k: v for k, v in done.items() if v}
     db.session.flush()
@@ -213,7 +293,7 @@ def local_changes(site: Site) -> list[dict]:
         out.append({"kind": ci.kind, "key": ci.key,
                     "label": (local or ci.central or {}).get("name") or ci.key,
                     "conflict": ci.applied is None or ci.central != ci.applied,
-                    "central_version": ci.central_version,
+                    "central_version": ci.central_version, "since": ci.local_since,
                     "fields": diff(local, ci.central)})
     return out
 
@@ -242,7 +322,7 @@ def resolve(actor: Actor, site: Site, kind_name: str, key: str, keep: str) -> di
             row = _write(kind, row, ci.central, codes, key)
         if kind.version_key:
             _bump_after_commit({kind.version_key})
-    ci.applied = ci.central
+    ci.applied, ci.local_since = ci.central, None
     if ci.central is None:
         db.session.delete(ci)
     db.session.flush()

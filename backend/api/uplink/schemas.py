@@ -63,6 +63,10 @@ class LinkSummarySchema(Strict):
 class SiteLinkSchema(LinkSummarySchema):
     site_id = Integer()
     received = Integer()
+    site_config_changes = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "the box's local changes as it last reported them (kind, key, "
+                       "conflict, since, fields: {local, central}); resolved at the box"})
+    site_config_changes_at = AwareDateTime(allow_none=True)
 
 
 class SiteCredentialSchema(Strict):

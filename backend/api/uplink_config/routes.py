@@ -4,11 +4,15 @@ from flask.views import MethodView
 from backend.accounts.security import PUBLIC, access, current_actor
 from backend.api.blueprint import Blueprint
 from backend.api.uplink_config.schemas import (
+    ConfigChangesQueryArgsSchema,
+    ConfigChangesReportSchema,
+    ConfigChangesStoredSchema,
     ConfigDocumentSchema,
     ConfigQueryArgsSchema,
     ConfigResolvedSchema,
     ConfigResolveSchema,
     ConfigStatusSchema,
+    SiteConfigChangeSchema,
 )
 from backend.extensions import db
 from backend.models import Role
@@ -30,6 +34,25 @@ class Config(MethodView):
         cred = credentials.authenticate(request.headers.get("Authorization"))
         return config_doc.fetch(cred, args.get("since"), args.get("conflicts"),
                                 args.get("digest"))
+
+
+@blp.route("/uplink/config/changes")
+class Changes(MethodView):
+    @access(PUBLIC)
+    @blp.arguments(ConfigChangesReportSchema)
+    @blp.response(200, ConfigChangesStoredSchema)
+    def post(self, data):
+        """A site box reports its local changes and conflicts (site token); stored whole"""
+        cred = credentials.authenticate(request.headers.get("Authorization"))
+        return config_doc.report(cred, data)
+
+    @access(Role.admin)
+    @blp.arguments(ConfigChangesQueryArgsSchema, location="query")
+    @blp.response(200, SiteConfigChangeSchema(many=True))
+    def get(self, args):
+        """The site boxes' local changes and conflicts, as they reported them (your sites);
+        resolved at each box"""
+        return config_doc.changes(current_actor(), args)
 
 
 @blp.route("/uplink/config/status")

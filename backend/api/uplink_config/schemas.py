@@ -31,6 +31,9 @@ class ConfigUserEntrySchema(Strict):
 
 class ConfigItemEntrySchema(Strict):
     key = String(metadata={"description": "the entry's identity at both ends (by codes)"})
+    origin = Integer(allow_none=True, metadata={
+        "description": "the centre's id of the row: a code or name changed at the centre "
+                       "renames the box's row (not for the site, profiles)"})
     values = ma.fields.Dict(metadata={"description": "its values, references by code"})
 
 
@@ -93,6 +96,8 @@ class ConfigLocalChangeSchema(Strict):
     username = String()
     conflict = ma.fields.Boolean(metadata={"description": "the centre changed the user too"})
     central_version = Integer()
+    since = AwareDateTime(allow_none=True, metadata={
+        "description": "a local change since (stamped when the box first listed it)"})
     fields = ma.fields.Dict(metadata={"description": "field -> {local, central} (a password "
                                                      "hash shown as a fingerprint; exists: "
                                                      "deleted at one end)"})
@@ -105,3 +110,55 @@ class ConfigStatusSchema(Strict):
     last_error = String(allow_none=True)
     conflicts = Integer()
     local_changes = ma.fields.List(ma.fields.Nested(ConfigLocalChangeSchema))
+
+
+class ConfigChangeFieldSchema(Strict):
+    local = ma.fields.Raw(allow_none=True, metadata={"description": "the box's value"})
+    central = ma.fields.Raw(allow_none=True, metadata={"description": "the centre's value"})
+
+
+class ReportedChangeSchema(Strict):
+    kind = String(required=True, validate=ma.validate.OneOf(KINDS))
+    key = String(required=True, validate=ma.validate.Length(min=1, max=200))
+    label = String(validate=ma.validate.Length(max=200))
+    username = String(validate=ma.validate.Length(max=64))
+    conflict = ma.fields.Boolean(required=True)
+    central_version = Integer(allow_none=True)
+    since = AwareDateTime(allow_none=True, metadata={"description": "a local change since"})
+    fields = ma.fields.Dict(keys=String(validate=ma.validate.Length(max=64)),
+                            values=ma.fields.Raw(allow_none=True), load_default=dict,
+                            metadata={"description": "field: {local, central}"})
+
+
+class ConfigChangesReportSchema(Strict):
+    conflicts = Integer(validate=ma.validate.Range(min=0))
+    changes = ma.fields.List(ma.fields.Nested(ReportedChangeSchema), required=True,
+                             validate=ma.validate.Length(max=5000))
+
+
+class ConfigChangesStoredSchema(Strict):
+    site_id = Integer()
+    stored = Integer()
+    conflicts = Integer()
+
+
+class ConfigChangesQueryArgsSchema(Strict):
+    site_id = Integer(metadata={"description": "one of your sites"})
+    conflicts = ma.fields.Boolean(load_default=False,
+                                  metadata={"description": "only conflicts (the centre "
+                                                           "changed the entry too)"})
+
+
+class SiteConfigChangeSchema(Strict):
+    site_id = Integer()
+    site_code = String()
+    site_name = String()
+    kind = String()
+    key = String()
+    label = String()
+    username = String()
+    conflict = ma.fields.Boolean()
+    central_version = Integer(allow_none=True)
+    since = String(allow_none=True, metadata={"description": "ISO time, as the box said"})
+    reported_at = AwareDateTime(allow_none=True)
+    fields = ma.fields.Dict()

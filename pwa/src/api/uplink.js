@@ -12,3 +12,6 @@ export const revokeCredential = (siteId, id, opts = {}) => api.del(`/sites/${sit
 // A user by name; a rule, scene or schedule by its kind and key (GET /uplink/status).
 export const resolveConfig = (change, keep, opts = {}) => api.post('/uplink/config/resolve',
   !change.kind || change.kind === 'users' ? { username: change.username ?? change.key, keep } : { kind: change.kind, key: change.key, keep }, opts)
+// At the centre: the site boxes' local changes and conflicts as they reported them (the
+// caller's sites; ``conflicts: true`` only conflicts). Resolved at each box.
+export const siteConfigChanges = (params = {}, opts = {}) => api.get('/uplink/config/changes', { ...opts, query: params })

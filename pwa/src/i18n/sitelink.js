@@ -15,7 +15,9 @@ export const sitelinkMessages = {
       localValue: '本地值', centralValue: '中心值', conflict: '冲突', localOnly: '仅本地', keepCentral: '采用中心值',
       keepLocal: '保留本地', resolved: '已处理', siteConflicts: '站点有 {n} 个冲突待处理', item: '项目',
       kinds: { profiles: '设备模板', facility: '设施', users: '账号', scenes: '场景', schedules: '定时任务', linkage_rules: '联动规则', alarm_rules: '告警规则' },
-      sites: '各站点链路', site: '站点', lastBatchAge: '距最近批次',
+      sites: '各站点链路', site: '站点', lastBatchAge: '距最近批次', configConflicts: '配置冲突',
+      siteChanges: '各站点本地修改与冲突', noSiteChanges: '各站点均无本地修改', since: '起始时间', reportedAt: '上报时间',
+      resolveAtBox: '冲突在站点设备上处理（采用中心值或保留本地）；此处显示站点最近一次上报的内容。',
       // the badge beside a site's name (the picker, the cockpit's ranking): a site box's link
       badge: { up: '站点链路正常', down: '站点链路中断', stopped: '站点上传已停止' },
       // a command at the centre for a site box's device (``delivery``)
@@ -47,7 +49,9 @@ export const sitelinkMessages = {
       localValue: 'Local', centralValue: 'Centre', conflict: 'Conflict', localOnly: 'Local only', keepCentral: 'Take the centre\'s',
       keepLocal: 'Keep local', resolved: 'Resolved', siteConflicts: '{n} conflict(s) to resolve at the site', item: 'Entry',
       kinds: { profiles: 'Device profile', facility: 'Facility', users: 'User', scenes: 'Scene', schedules: 'Schedule', linkage_rules: 'Linkage rule', alarm_rules: 'Alarm rule' },
-      sites: 'Every site\'s link', site: 'Site', lastBatchAge: 'Since last batch',
+      sites: 'Every site\'s link', site: 'Site', lastBatchAge: 'Since last batch', configConflicts: 'Config conflicts',
+      siteChanges: 'Local changes and conflicts at the sites', noSiteChanges: 'No local changes at any site', since: 'Since', reportedAt: 'Reported',
+      resolveAtBox: 'Conflicts are resolved at the site box (take the centre\'s or keep local); shown as the box last reported them.',
       badge: { up: 'Site box link up', down: 'Site box link down', stopped: 'Site box uplink stopped' },
       delivery: { pending: 'Waiting for the site box: it runs the command through its own rights, approvals and execution', delivered: 'Taken by the site box: its states come from there' },
     },

@@ -27,3 +27,22 @@ export function deliveryNote(cmd) {
 export function actsHere(cmd) {
   return !cmd?.delivery
 }
+
+/** The site boxes' reported local changes (GET /uplink/config/changes) as the centre's
+ *  table shows them: one row per differing field, conflicts first, then the oldest. */
+export function changeRows(changes) {
+  const rows = []
+  for (const ch of changes || []) {
+    const fields = Object.entries(ch.fields || {})
+    fields.forEach(([field, v], i) => rows.push({
+      id: `${ch.site_id}:${ch.kind}:${ch.key}:${field}`, first: i === 0, span: fields.length,
+      change: ch, field, local: v?.local, central: v?.central,
+    }))
+  }
+  const rank = (r) => [r.change.conflict ? 0 : 1, r.change.since || '~', r.change.site_code || '']
+  return rows.map((r, i) => ({ r, i })).sort((a, b) => {
+    const x = rank(a.r); const y = rank(b.r)
+    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1
+    return a.i - b.i
+  }).map(({ r }) => r)
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import Vant from 'vant'
 import { setLocale, t } from '../../src/i18n/index.js'
-import { actsHere, deliveryNote, linkBadge, linkRows } from '../../src/lib/sitelink.js'
+import { actsHere, changeRows, deliveryNote, linkBadge, linkRows } from '../../src/lib/sitelink.js'
 import LinkBadge from '../../src/components/LinkBadge.vue'
 
 const link = (state, remote = true) => ({ remote, state, watermark: 9, last_batch_at: null,
@@ -96,5 +96,24 @@ describe('a command delivered to a site box', () => {
     }
     setLocale('zh-CN')
     expect(t('errors.site_user_unknown')).toContain('站点设备中没有该用户')
+  })
+})
+
+describe('the site boxes\' reported changes at the centre', () => {
+  it('one row per field, conflicts first, then the oldest; a change\'s rows together', () => {
+    const rows = changeRows([
+      { site_id: 2, site_code: 'B', kind: 'users', key: 'bob', conflict: false, since: '2026-12-01T00:00:00Z',
+        fields: { role: { local: 'manager', central: 'staff' } } },
+      { site_id: 1, site_code: 'A', kind: 'scenes', key: '熄灯', conflict: true, since: '2026-12-03T00:00:00Z',
+        fields: { description: { local: 'x', central: '' }, enabled: { local: false, central: true } } },
+      { site_id: 1, site_code: 'A', kind: 'facility', key: 'devices:Q1', conflict: true, since: '2026-12-02T00:00:00Z',
+        fields: { name: { local: 'a', central: 'b' } } },
+    ])
+    expect(rows.map((r) => [r.change.key, r.field, r.first, r.span])).toEqual([
+      ['devices:Q1', 'name', true, 1], ['熄灯', 'description', true, 2], ['熄灯', 'enabled', false, 2],
+      ['bob', 'role', true, 1]])
+    expect(rows[0].local).toBe('a')
+    expect(rows[0].central).toBe('b')
+    expect(changeRows(null)).toEqual([])
   })
 })

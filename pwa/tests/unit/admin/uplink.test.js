@@ -165,4 +165,37 @@ describe('AdminUplink', () => {
     expect(seen).toContain(`POST /api/v1/uplink/config/resolve {"kind":"alarm_rules","key":"${rule.key}","keep":"local"}`)
     expect(w.findAll('[data-test=config-change]')).toHaveLength(0)
   })
+
+  it('at the centre: every site\'s conflicts and the boxes\' local changes, Chinese first', async () => {
+    const changes = [
+      { site_id: 1, site_code: 'DC-DEMO', site_name: '示范所', kind: 'facility', key: 'devices:QF-AA1-WL2',
+        conflict: false, since: '2026-12-03T09:00:00Z', reported_at: '2026-12-03T10:00:00Z',
+        fields: { name: { local: '二监区（站点）', central: '二监区供电断路器' } } },
+      { site_id: 1, site_code: 'DC-DEMO', site_name: '示范所', kind: 'facility', key: 'devices:QF-AA1-WL1',
+        conflict: true, since: '2026-12-03T09:30:00Z', reported_at: '2026-12-03T10:00:00Z',
+        fields: { name: { local: '一监区（站点）', central: '一监区（中心）' }, enabled: { local: false, central: true } } },
+    ]
+    const seen = []
+    const { w } = mountWith((url) => {
+      seen.push(url)
+      if (url.endsWith('/uplink/status')) return json(200, { ...STOPPED, role: 'central', state: 'idle' })
+      if (url.includes('/uplink/config/changes')) return json(200, changes)
+      if (url.endsWith('/sites/1/uplink')) return json(200, { ...LINK, site_config_conflicts: 1, site_config_changes: changes })
+      if (url.includes('/sites?')) return json(200, [{ id: 1, code: 'DC-DEMO', name: '示范所', link: { ...LINK, site_config_conflicts: 1 } }])
+      return json(200, [])
+    })
+    await flushPromises()
+    expect(seen.some((u) => u.includes('/api/v1/uplink/config/changes'))).toBe(true)
+    expect(w.find('[data-test=uplink-sites]').text()).toContain('配置冲突')
+    expect(w.find('[data-test=uplink-site-conflicts]').text()).toBe('1')
+    const rows = w.findAll('[data-test=uplink-site-change]')
+    expect(rows).toHaveLength(3)
+    expect(rows[0].text()).toContain('冲突')                 // the conflict first
+    expect(rows[0].text()).toContain('一监区（站点）')
+    expect(rows[0].text()).toContain('一监区（中心）')
+    expect(rows[0].text()).toContain('设施')
+    expect(rows[2].text()).toContain('仅本地')
+    expect(w.find('[data-test=uplink-site-changes]').text()).toContain('冲突在站点设备上处理')
+    expect(w.find('[data-test=uplink-site-changes] .van-button').exists()).toBe(false)   // resolved at the box
+  })
 })
