@@ -7,21 +7,34 @@ The two platforms of tests/sitelink_world.py (the centre behind real HTTP); the 
 executor writes to the pymodbus simulator of tests/test_poller.py."""
 from __future__ import annotations
 
+import threading
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 from sqlalchemy import select, text
 
 from backend.accounts.security import Actor
+from backend.automation import schedule_runner
+from backend.automation.schedules import zone_of
 from backend.control import execute, reconcile
 from backend.control import operations as control
 from backend.control import settings as control_settings
 from backend.errors import DomainError
 from backend.extensions import db
 from backend.field.session import SESSION
-from backend.models import CentralCommand, DeviceStatus, Gateway, Role, Site, User
-from backend.sitelink import command_down
+from backend.models import (
+    CentralCommand,
+    Command,
+    DeviceStatus,
+    Gateway,
+    Role,
+    Schedule,
+    Site,
+    User,
+)
+from backend.sitelink import command_down, outbox
 from tests.factories import auth, make_user
 from tests.sitelink_world import drain, feed_energy, link, platforms  # noqa: F401  (fixtures)
 from tests.test_poller import sim  # noqa: F401  (fixture)
@@ -332,3 +345,181 @@ def test_a_settings_change_is_delivered_and_written_at_the_box(world, sim):  # n
                                          "reason": "复原"}, "undo-1")
         db.session.commit()
         assert execute.execute(undo.id, SESSION) == "confirmed"
+
+
+def test_a_box_command_mirrored_up_is_read_at_the_centre_never_acted_on(world):
+    """The box's own command (made there, mirrored up) reads at the centre as any, for a
+    user with rights on the site: the detail with its events, the lists; approving,
+    rejecting and cancelling it stay the box's (site_remote_control)."""
+    w = world
+    with w.site.app_context():
+        mgr = db.session.scalar(select(User).where(User.username == "mgr"))
+        local = control.request(Actor.of(mgr), w.ids["QF-AA1-WL1"],   # protected: waits
+                                {"action": "open", "reason": "本地检修"}, "local-read")
+        db.session.commit()
+        local_id, local_state = local.id, local.state
+    assert local_state == "awaiting_approval"
+    drain(w, w.ship)
+    [(mirrored,)] = _rows(w.centre, "SELECT id FROM commands WHERE site_origin_id = :i",
+                          i=local_id)
+    got = _detail(w, mirrored)
+    assert got["state"] == "awaiting_approval" and got["site_origin_id"] == local_id
+    assert got["delivery"] is None and got["can_approve"] is False
+    assert got["reason"] == "本地检修" and got["requested_by_name"] == "mgr"
+    assert [e["state"] for e in got["events"]] == ["requested", "awaiting_approval"]
+    c = w.centre.test_client()
+    for path in ("/api/v1/commands", f"/api/v1/devices/{w.c_ids['QF-AA1-WL1']}/commands",
+                 f"/api/v1/commands?site_id={w.site_id}&state=awaiting_approval"):
+        r = c.get(path, headers=w.headers)
+        assert r.status_code == 200, (path, r.get_json())
+        assert [(x["id"], x["site_origin_id"]) for x in r.get_json()] == [
+            (mirrored, local_id)], path
+    # Another manager of the site reads it too, but it is not in their approvals to do:
+    # the box's to approve.
+    with w.centre.app_context():
+        peer = auth(make_user("peer", Role.manager, [db.session.scalar(select(Site))]))
+    assert _detail(w, mirrored)["id"] == c.get(f"/api/v1/commands/{mirrored}",
+                                               headers=peer).get_json()["id"]
+    assert [x["id"] for x in c.get("/api/v1/commands", headers=peer).get_json()] == [mirrored]
+    assert c.get("/api/v1/commands?awaiting_my_approval=true", headers=peer).get_json() == []
+    with w.centre.app_context():
+        peer_can = control.detail(Actor.of(db.session.scalar(
+            select(User).where(User.username == "peer"))), mirrored)["can_approve"]
+        db.session.commit()
+    assert peer_can is False
+    for verb, body in (("approve", {}), ("reject", {"comment": "不行"}), ("cancel", {})):
+        r = c.post(f"/api/v1/commands/{mirrored}/{verb}", json=body, headers=peer)
+        assert r.status_code == 409 and r.get_json()["error"] == "site_remote_control", verb
+    # Someone without rights on the site sees nothing of it.
+    with w.centre.app_context():
+        stranger = auth(make_user("stranger", Role.manager))
+    r = c.get(f"/api/v1/commands/{mirrored}", headers=stranger)
+    assert r.status_code == 404 and r.get_json()["error"] == "command_not_found"
+    assert c.get("/api/v1/commands", headers=stranger).get_json() == []
+    # Nothing changed at either end.
+    assert _rows(w.centre, "SELECT state FROM commands") == [("awaiting_approval",)]
+    assert _rows(w.site, "SELECT state FROM commands") == [("awaiting_approval",)]
+
+
+def test_two_requests_racing_for_one_box_device_end_in_a_clean_409(world):
+    """The service refuses a second command waiting for the box for one device; two
+    requests racing past that check meet the partial unique index (migration
+    0028_delivery_pending): the second is refused ``command_in_progress``, never a 500.
+    The race made certain: the first request's row inserted and not yet committed when the
+    second checks (it sees nothing), so the second blocks on the index until the first
+    commits."""
+    w = world
+    engine = w.centre.extensions["gw_engine"]
+    first = engine.connect()
+    tx = first.begin()
+    first.execute(text(
+        "INSERT INTO commands (site_id, device_id, action, target, reason, state, "
+        "idempotency_key, requested_by_name, requested_at, delivery) VALUES (:s, :d, 'open', "
+        "'{}', '检修', 'requested', 'race-first', 'mgr', now(), 'pending')"),
+        {"s": w.site_id, "d": w.c_ids[CODE]})
+    got = {}
+    second = threading.Thread(target=lambda: got.setdefault("r", _send(w, key="race-2")))
+    second.start()
+    try:
+        # Wait until the second request is blocked on the first's uncommitted row.
+        for _ in range(300):
+            blocked = _rows(w.centre, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                      "datname = current_database() AND wait_event_type = "
+                                      "'Lock' AND query LIKE 'INSERT INTO commands%'")
+            if blocked[0][0] or not second.is_alive():
+                break
+            second.join(0.1)
+        assert blocked == [(1,)], "the second request never reached the index"
+    finally:
+        tx.commit()
+        first.close()
+    second.join(30)
+    r = got["r"]
+    assert r.status_code == 409 and r.get_json()["error"] == "command_in_progress", \
+        r.get_json()
+    assert r.get_json()["message_zh"]
+    assert _rows(w.centre, "SELECT idempotency_key, delivery, state FROM commands") == [
+        ("race-first", "pending", "requested")]
+    # The same check at once when nothing races (the first committed, then a second).
+    again = _send(w)
+    assert again.status_code == 409 and again.get_json()["error"] == "command_in_progress"
+
+
+def test_a_synced_schedule_runs_at_the_cut_off_box_and_flows_up_once(world):
+    """A schedule made at the centre reaches the box (configuration down); the link cut,
+    it fires at the box (run_due at a chosen time, as tests/test_schedules.py does), its
+    command runs and is audited there; once the link returns the command, its events and
+    the audit rows arrive at the centre once, the command the box's (not re-run here)."""
+    w = world
+    with w.site.app_context():
+        tz = zone_of(db.session.scalar(select(Site.id)))
+        db.session.commit()
+    occurrence = (datetime.now(timezone.utc) + timedelta(minutes=3)).replace(
+        second=0, microsecond=0)
+    r = w.centre.test_client().post("/api/v1/schedules", headers=w.headers, json={
+        "site_id": w.site_id, "name": "断网定时分闸", "times": [
+            occurrence.astimezone(tz).strftime("%H:%M")],
+        "actions": [{"kind": "command", "device_id": w.c_ids[CODE], "action": "open"}]})
+    assert r.status_code == 201, r.get_json()
+    w.ship.config.every = 0                       # the configuration fetch due every step
+    w.ship.config.force()
+    for _ in range(3):
+        _step(w)
+    [(schedule_id, box_action)] = _rows(
+        w.site, "SELECT id, actions::text FROM schedules WHERE name = '断网定时分闸'")
+    assert f'"device_id": {w.ids[CODE]}' in box_action       # by code: the box's own id
+
+    w.server.stop()                               # the link cut
+    with w.site.app_context():                    # as if last checked before the occurrence
+        db.session.get(Schedule, schedule_id).checked_until = occurrence - timedelta(minutes=1)
+        db.session.commit()
+        done = schedule_runner.run_due(occurrence + timedelta(seconds=5))
+        box_cmd = db.session.scalar(select(Command).where(Command.origin_kind == "schedule"))
+        box_id, by = box_cmd.id, (box_cmd.requested_by, box_cmd.requested_by_name)
+        db.session.commit()
+        assert execute.execute(box_id, SESSION) == "confirmed"
+    assert done["ran"] == 1 and by == (None, f"schedule:{schedule_id}")
+    for _ in range(3):                            # the shipper tries: the centre is away
+        _step(w)
+    with w.site.app_context():
+        cut = outbox.status()
+        db.session.commit()
+    assert cut["state"] == "down" and cut["backlog"] > 0
+    assert _rows(w.site, "SELECT status, occurrence = :o FROM schedule_runs",
+                 o=occurrence) == [("ran", True)]
+    box_audit = _rows(w.site, "SELECT id, action FROM audit_log WHERE entity_type = "
+                              "'command' AND entity_id = :i ORDER BY id", i=box_id)
+    assert box_audit and box_audit[0][1] == "command"
+    box_events = _rows(w.site, "SELECT state FROM command_events WHERE command_id = :i "
+                               "ORDER BY id", i=box_id)
+    assert [s for (s,) in box_events] == ["requested", "queued", "sent", "confirmed"]
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(0,)]
+
+    w.server.start()                              # the link back: everything once
+    drain(w, w.ship)
+    drain(w, w.shipper())                         # a second shipper (a restart) adds nothing
+    [(cid, state, origin, delivery, by_name)] = _rows(
+        w.centre, "SELECT id, state, origin_kind, delivery, requested_by_name FROM commands "
+                  "WHERE site_origin_id = :i", i=box_id)
+    assert (state, origin, delivery, by_name) == (
+        "confirmed", "schedule", None, f"schedule:{schedule_id}")
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(1,)]
+    assert _rows(w.centre, "SELECT state FROM command_events WHERE command_id = :i "
+                           "ORDER BY at, id", i=cid) == box_events
+    assert _rows(w.centre, "SELECT origin_id, action FROM audit_log WHERE entity_type = "
+                           "'command' AND origin_id IS NOT NULL ORDER BY origin_id") == box_audit
+    # The centre's own scheduler at the same moment runs nothing for the box's site: the
+    # box runs its copy (a command of no person is not delivered, site_remote_control).
+    with w.centre.app_context():
+        centre_schedule = db.session.scalar(select(Schedule).where(
+            Schedule.name == "断网定时分闸"))
+        centre_schedule.checked_until = occurrence - timedelta(minutes=1)
+        db.session.commit()
+        schedule_runner.run_due(occurrence + timedelta(seconds=5))
+        results = [r for (r,) in db.session.execute(text(
+            "SELECT results FROM schedule_runs")).all()]
+        db.session.commit()
+    assert [x.get("error") for x in results[0]] == ["site_remote_control"], results
+    assert _rows(w.centre, "SELECT count(*) FROM commands") == [(1,)]
+    got = _detail(w, cid)                         # read at the centre, the box's command
+    assert got["site_origin_id"] == box_id and got["observed"] == {"switch_state": "open"}

@@ -6,6 +6,7 @@ The two platforms of tests/sitelink_world.py: the site's code driven directly (t
 lifecycle, the energy operations), the centre behind real HTTP."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import requests
@@ -20,6 +21,7 @@ from backend.control import execute, queue, reconcile
 from backend.control import operations as control
 from backend.energy import operations as energy_ops
 from backend.extensions import db, redis
+from backend.live.keys import site_channel
 from backend.models import (
     Alarm,
     AlarmEvent,
@@ -227,6 +229,21 @@ def test_rows_of_a_rolled_back_savepoint_are_not_sent_up(link):  # noqa: F811
                            "'%rolled back%'") == [(0,)]
 
 
+def _ours(pubsub, timeout: float, until: int = 0) -> list[dict]:
+    """The alarm and command events received on the channel (another test run's readings
+    may share a Redis db on a shared machine), reading until ``until`` of them came or
+    nothing more comes within ``timeout``."""
+    got = []
+    while (msg := pubsub.get_message(timeout=timeout)) is not None:
+        if msg["type"] == "message":
+            event = json.loads(msg["data"])
+            if event["type"] in ("alarm", "command"):
+                got.append(event)
+        if until and len(got) >= until:
+            break
+    return got
+
+
 def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F811
     w = link
     code = "QF-AA1-WL1"
@@ -246,8 +263,15 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
         queued = control.request(Actor.of(admin), ids["QF-AA1-WL3"],
                                  {"action": "open", "reason": "检修"}, "k-centre").id
         db.session.commit()
+        # Listening on the site's live channel, as an open PWA's stream does.
+        pubsub = redis.current().pubsub()
+        pubsub.subscribe(site_channel(w.site_id))
+        pubsub.get_message(timeout=1)                   # subscribe confirmation
         token = credentials.create(Actor.of(admin), w.site_id)["token"]
+        before_commit = _ours(pubsub, 0.2)
         db.session.commit()
+        live = _ours(pubsub, 2)
+        pubsub.close()
         cancelled = db.session.get(Command, queued).state
         own = db.session.get(Alarm, own.id)
         events = db.session.scalars(select(AlarmEvent.kind).where(
@@ -258,6 +282,15 @@ def test_first_credential_closes_the_centres_own_open_alarms(link):  # noqa: F81
         db.session.commit()
     assert own.state == "closed" and events[-1] == "closed" and closed_audit
     assert cancelled == "cancelled"        # the centre's own command, never sent
+    # Both went out on the site's live stream once committed (nothing before): the alarm
+    # as the normal close path publishes it, the command as every transition does.
+    assert before_commit == []
+    alarms_live = [e["data"] for e in live if e["type"] == "alarm"]
+    assert [(a["id"], a["state"], a["site_id"]) for a in alarms_live] == [
+        (own.id, "closed", w.site_id)]
+    assert alarms_live[0]["closed_at"] and alarms_live[0]["rule"] == own.rule
+    assert [(e["data"]["id"], e["data"]["state"]) for e in live if e["type"] == "command"] \
+        == [(queued, "cancelled")]
     # The site box's alarm for the same device and rule is stored beside it.
     site_alarm = raise_over_voltage(w, code)
     drain(w, Shipper(w.server.url, token))

@@ -10,6 +10,9 @@ audit entry and a live-stream event.
 """
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from backend.accounts import audit
@@ -28,6 +31,8 @@ from backend.models import (
     User,
     user_sites,
 )
+
+log = logging.getLogger(__name__)
 
 FILTERS = ("site_id", "area_id", "circuit_id", "device_id", "board_id", "gateway_id",
            "rule", "parent_id", "assignee_id")
@@ -213,6 +218,38 @@ def _has_site(user_id: int, site_id: int) -> bool:
 def _publish(alarms) -> None:
     for a in alarms:
         stream.publish(a.site_id, "alarm", summary(a))
+
+
+def publish_after_commit(alarms) -> None:
+    """The live events ``_publish`` sends, for a change committed by the caller (a
+    service whose view commits): each alarm's summary as it is now, sent once the
+    transaction commits, dropped if it rolls back (a savepoint's rollback keeps them:
+    nothing here is added inside one)."""
+    session = db.session()
+    if not session.info.get("gw_alarms_listening"):
+        # Permanent listeners, once per session object (as backend/control/queue.py).
+        sa_event.listen(session, "after_commit", _after_commit)
+        sa_event.listen(session, "after_rollback", _after_rollback)
+        session.info["gw_alarms_listening"] = True
+    pending = session.info.setdefault("gw_alarms_publish", {})
+    for a in alarms:
+        pending[a.id] = summary(a)
+
+
+def _after_rollback(session) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop("gw_alarms_publish", None)
+
+
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return
+    pending = session.info.pop("gw_alarms_publish", None)
+    try:
+        for doc in (pending or {}).values():
+            stream.publish(doc["site_id"], "alarm", doc)
+    except Exception:  # noqa: BLE001 - committed: open clients see it at their next load
+        log.exception("alarms: could not publish after commit")
 
 
 def counts(actor: Actor, site_id: int | None = None) -> dict:

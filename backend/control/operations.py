@@ -136,9 +136,12 @@ def create(actor: Actor, device: Device, key: str, *, action: str, reason: str, 
                   requested_at=now, origin_kind=origin[0] if origin else None,
                   origin_id=origin[1] if origin else None,
                   delivery="pending" if deliver else None)
-    db.session.add(cmd)
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending first, outside
+        # it, and a unique violation there (a race past check_ready: one in flight, one
+        # waiting for the box) would spoil the whole transaction instead of a clean 409.
         with db.session.begin_nested():
+            db.session.add(cmd)
             db.session.flush()
     except IntegrityError:
         again = by_key(actor, key)
@@ -331,8 +334,8 @@ def get(actor: Actor, command_id: int) -> Command:
     cmd = db.session.get(Command, command_id)
     if cmd is None or not actor.can_see_site(cmd.site_id):
         raise NotFound(f"command {command_id} not found", error="command_not_found")
-    if cmd.site_origin_id is not None and cmd.delivery is None:
-        refuse("site_remote_control", Conflict)   # a site box's own command, mirrored here
+    # A site box's command (delivered from here or its own, mirrored) is read here as any;
+    # approving, rejecting and cancelling it are the box's (``_locked``).
     return cmd
 
 
@@ -344,7 +347,7 @@ def detail(actor: Actor, command_id: int) -> dict:
     fields = {c.key: getattr(cmd, c.key) for c in Command.__table__.columns}
     return {**fields, "events": events,
             "can_approve": (cmd.state == "awaiting_approval" and device is not None
-                            and cmd.site_origin_id is None
+                            and cmd.site_origin_id is None and cmd.delivery is None
                             and cmd.requested_by != actor.user_id
                             and can_control(actor, device))}
 
@@ -360,8 +363,10 @@ def select_commands(actor: Actor, args: dict):
     if args.get("state"):
         stmt = stmt.where(Command.state.in_(args["state"]))
     if args.get("awaiting_my_approval"):
+        # Not a site box's (delivered or its own): approved at the box, not here.
         stmt = stmt.where(Command.state == "awaiting_approval",
-                          Command.requested_by.is_distinct_from(actor.user_id))
+                          Command.requested_by.is_distinct_from(actor.user_id),
+                          Command.site_origin_id.is_(None), Command.delivery.is_(None))
     if args.get("since") is not None:
         stmt = stmt.where(Command.requested_at >= args["since"])
     if args.get("until") is not None:

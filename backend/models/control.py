@@ -53,6 +53,10 @@ class Command(Base):
         # it for a command delivered to a site box: not the centre's mirror).
         Index("uq_commands_device_in_flight", "device_id", unique=True,
               postgresql_where=text(_IN_FLIGHT_SQL)),
+        # At the centre, one command waiting for a site box per device (the service's
+        # check, and this for two requests racing past it: command_in_progress).
+        Index("uq_commands_device_delivery_pending", "device_id", unique=True,
+              postgresql_where=text("delivery = 'pending' AND state = 'requested'")),
         # The same Idempotency-Key from the same user returns the same command.
         UniqueConstraint("requested_by", "idempotency_key", name="uq_commands_idempotency"),
         # Automation's commands (no requesting user): the key is the run's, unique alone.

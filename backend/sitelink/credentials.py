@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backend.accounts import audit
 from backend.accounts.security import Actor
-from backend.alarms import timeline
+from backend.alarms import lifecycle, timeline
 from backend.control import operations as control
 from backend.clock import utcnow
 from backend.errors import NotFound, Unauthorized
@@ -55,7 +55,8 @@ def create(actor: Actor, site_id: int) -> dict:
 def close_own_alarms(actor: Actor, site_id: int) -> int:
     """Close the centre's own open alarms of the site (not the forwarded ones): the site
     box's open alarm for the same (device, rule) would otherwise hit the one-open-alarm
-    index and stop the stream. Audited, on the alarm timeline."""
+    index and stop the stream. Audited, on the alarm timeline and, once committed, on the
+    site's live stream."""
     now = utcnow()
     alarms = db.session.scalars(select(Alarm).where(
         Alarm.site_id == site_id, Alarm.origin_id.is_(None),
@@ -68,6 +69,7 @@ def close_own_alarms(actor: Actor, site_id: int) -> int:
                            comment="the site box watches this site now")
         audit.record(actor, "close", "alarm", alarm.id, site_id=site_id, before=before,
                      after=audit.snapshot(alarm))
+    lifecycle.publish_after_commit(alarms)    # open PWAs see them closed, as a close does
     return len(alarms)
 
 

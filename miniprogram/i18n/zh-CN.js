@@ -49,7 +49,10 @@ module.exports = {
     command: '指令 #', back: '返回', confirmTitle: '确认{what}？', dimLine: '{place} {what}至 {level}%',
     feedsLose: '下游 {n} 条回路将失电', protectedLine: '该回路受保护，需另一位人员审批后执行',
     confirmed: '{what}成功，设备已确认', dimmedTo: '调光至 {level}% ',
-    awaiting: '等待另一位有权限的人员审批' },
+    awaiting: '等待另一位有权限的人员审批',
+    // a command for a site box's device (``delivery``, docs/sitelink.md): the PWA's wording
+    delivery: { pending: '等待站点设备接收：由站点按其权限、审批和执行流程处理', delivered: '已由站点设备接收执行，状态来自站点' },
+    awaitingAtSite: '等待站点设备上另一位有权限的人员审批' },
   approvals: { none: '没有待审批的指令', awaiting: '待审批', approve: '批准', reject: '驳回',
     requestedBy: '申请人 {name} · {time}', expires: '审批截止 {time}', approveTitle: '批准该指令？',
     rejectTitle: '驳回该指令？', commentPh: '审批意见（可选）', reasonPh: '驳回原因（必填）',

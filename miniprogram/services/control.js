@@ -53,7 +53,8 @@ function follow(id, onUpdate, { everyMs = config.commandPollMs } = {}) {
     try {
       const cmd = await get(id, { silent: true })
       if (!finish) return
-      if (!last || cmd.state !== last.state) onUpdate(cmd)
+      // a new state, or a site box taking the command (``delivery``: pending -> delivered)
+      if (!last || cmd.state !== last.state || cmd.delivery !== last.delivery) onUpdate(cmd)
       last = cmd
       if (!IN_FLIGHT.includes(cmd.state)) return end(cmd)
     } catch (err) {

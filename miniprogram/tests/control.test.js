@@ -213,6 +213,62 @@ test('switching a protected circuit says it waits for approval; a lost answer re
   await submitting
 })
 
+test('switching a site box\'s device from the centre: delivered to the box, its state shown', async () => {
+  // At the centre the command for a site box's device waits for the box (delivery
+  // pending), then runs there (delivered), its states the box's (docs/sitelink.md).
+  jest.useFakeTimers()
+  try {
+    const box = [
+      { state: 'requested', delivery: 'pending' },
+      { state: 'requested', delivery: 'delivered' },      // taken: the box's command made
+      { state: 'awaiting_approval', delivery: 'delivered', approval_expires_at: 'x' },
+      { state: 'queued', delivery: 'delivered', approved_by: 9 },
+      { state: 'confirmed', delivery: 'delivered', approved_by: 9, sent_at: 'x' },
+    ]
+    let n = -1
+    const { routes } = switchServer({ answer: () => ({ statusCode: 202,
+      data: { id: 77, device_id: 502, action: 'open', ...box[0] } }) })
+    routes['GET /api/v1/commands/77'] = () => {
+      n = Math.min(n + 1, box.length - 1)
+      return { statusCode: 200, data: { id: 77, device_id: 502, action: 'open', ...box[n] } }
+    }
+    loggedIn(routes)
+    const { page } = load('pages/switch/index')
+    await page.instance.onLoad({ site: '1', device: '502' })
+    page.instance.onReason({ detail: '检修' })
+    const done = page.instance.onSubmit()
+    await jest.advanceTimersByTimeAsync(0)
+    const note = () => page.querySelector('#delivery')
+    expect(note().dom.textContent).toBe('等待站点设备接收：由站点按其权限、审批和执行流程处理')
+    expect(note().dom.getAttribute('data-delivery')).toBe('pending')
+    await jest.advanceTimersByTimeAsync(1000)            // the box took it, still requested
+    expect(note().dom.textContent).toBe('已由站点设备接收执行，状态来自站点')
+    expect(note().dom.getAttribute('data-delivery')).toBe('delivered')
+    await jest.advanceTimersByTimeAsync(1000)            // a second person at the box
+    expect(page.querySelector('#outcome').dom.textContent).toBe('等待站点设备上另一位有权限的人员审批')
+    await jest.advanceTimersByTimeAsync(3000)
+    await done
+    expect(page.instance.data.command.state).toBe('confirmed')
+    expect(note().dom.textContent).toBe('已由站点设备接收执行，状态来自站点')
+    expect(page.querySelector('#outcome').dom.textContent).toBe('分闸成功，设备已确认')
+  } finally {
+    jest.useRealTimers()
+  }
+})
+
+test('a command of the centre\'s own has no delivery note', async () => {
+  const { routes } = switchServer({ answer: () => ({ statusCode: 202,
+    data: { id: 77, device_id: 502, action: 'open', state: 'refused', delivery: null } }) })
+  loggedIn(routes)
+  const { page } = load('pages/switch/index')
+  await page.instance.onLoad({ site: '1', device: '502' })
+  page.instance.onReason({ detail: '检修' })
+  await page.instance.onSubmit()
+  await flush(20)
+  expect(page.instance.data.command).toBeTruthy()
+  expect(page.querySelector('#delivery')).toBeFalsy()
+})
+
 test('待我审批: the list, approve with a comment, reject needs a reason', async () => {
   const seen = []
   let waiting = [

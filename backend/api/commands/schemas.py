@@ -68,6 +68,10 @@ class CommandSchema(Strict):
     delivery = String(allow_none=True, metadata={
         "description": "a site box's device (docs/sitelink.md): pending until the box "
                        "takes the command, then delivered (its states are the box's)"})
+    site_origin_id = Integer(allow_none=True, metadata={
+        "description": "at the centre, a site box's command (delivered from here, or the "
+                       "box's own, mirrored): its id at the box; read here, approved, "
+                       "rejected and cancelled there (site_remote_control)"})
     target = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), metadata={
         "description": "what the device must show for the command to be confirmed"})
     observed = ma.fields.Dict(keys=String(), values=ma.fields.Raw(), allow_none=True,

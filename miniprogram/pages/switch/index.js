@@ -5,7 +5,8 @@
 // operation), its protection (a protected circuit waits for a second person's approval)
 // and what it feeds (what loses power when it opens); the action and a reason (required).
 // After: the command followed until it settles (待审批 -> 排队中 -> 已下发 -> 已确认, or
-// how it ended), with the refusal reason in Chinese.
+// how it ended), with the refusal reason in Chinese; for a site box's device (the centre
+// delivers the command to the box, docs/sitelink.md) whether the box took it yet.
 const facility = require('../../services/facility')
 const control = require('../../services/control')
 const topo = require('../../utils/topology')
@@ -39,7 +40,7 @@ Component({
   data: { titleKey: 'switch', feedsText: '', modeBlocksText: '', siteId: null, deviceId: null, device: null, circuit: null, board: '', state: 'unknown',
     stateText: '', mode: null, modeText: '', fed: [], actions: [], action: null, reason: '',
     isLoad: false, level: 100, levelNow: null,
-    error: '', errorCode: '', busy: false, command: null, steps: [], outcome: '' },
+    error: '', errorCode: '', busy: false, command: null, steps: [], outcome: '', deliveryText: '' },
   methods: {
     async onLoad(query) {
       this.setData({ siteId: Number(query.site), deviceId: Number(query.device) })
@@ -110,11 +111,13 @@ Component({
       const what = cmd.action === 'dim' && typeof cmd.value === 'number'
         ? i18n.t('switch.dimmedTo', { level: Math.round(cmd.value) }) : topo.ACTION_TEXT[cmd.action]
       if (cmd.state === 'confirmed') outcome = i18n.t('switch.confirmed', { what })
-      else if (cmd.state === 'awaiting_approval') outcome = i18n.t('switch.awaiting')
+      else if (cmd.state === 'awaiting_approval') outcome = i18n.t(cmd.delivery ? 'switch.awaitingAtSite' : 'switch.awaiting')
       else if (!control.IN_FLIGHT.includes(cmd.state)) {
         outcome = control.reasonOf(cmd) || control.STATE_TEXT[cmd.state]
       }
-      this.setData({ command: cmd, steps: stepsOf(cmd, protectedCircuit), outcome })
+      // a site box's device (the centre delivers the command): whether the box took it
+      const deliveryText = cmd.delivery ? i18n.t(`switch.delivery.${cmd.delivery}`) : ''
+      this.setData({ command: cmd, steps: stepsOf(cmd, protectedCircuit), outcome, deliveryText })
     },
     onDone() { wx.navigateBack() },
   },

@@ -21,7 +21,7 @@ export const sitelinkMessages = {
       // the badge beside a site's name (the picker, the cockpit's ranking): a site box's link
       badge: { up: '站点链路正常', down: '站点链路中断', stopped: '站点上传已停止' },
       // a command at the centre for a site box's device (``delivery``)
-      delivery: { pending: '等待站点设备接收：由站点按其权限、审批和执行流程处理', delivered: '已由站点设备接收执行，状态来自站点' },
+      delivery: { pending: '等待站点设备接收：由站点按其权限、审批和执行流程处理', delivered: '已由站点设备接收执行，状态来自站点', site: '站点设备自身的指令：在站点端审批、取消，状态来自站点' },
     },
     errors: {
       site_credential_missing: '缺少站点凭据', site_credential_invalid: '站点凭据无效',
@@ -53,7 +53,7 @@ export const sitelinkMessages = {
       siteChanges: 'Local changes and conflicts at the sites', noSiteChanges: 'No local changes at any site', since: 'Since', reportedAt: 'Reported',
       resolveAtBox: 'Conflicts are resolved at the site box (take the centre\'s or keep local); shown as the box last reported them.',
       badge: { up: 'Site box link up', down: 'Site box link down', stopped: 'Site box uplink stopped' },
-      delivery: { pending: 'Waiting for the site box: it runs the command through its own rights, approvals and execution', delivered: 'Taken by the site box: its states come from there' },
+      delivery: { pending: 'Waiting for the site box: it runs the command through its own rights, approvals and execution', delivered: 'Taken by the site box: its states come from there', site: 'The site box\'s own command: approved and cancelled there, its states come from there' },
     },
     errors: {
       site_credential_missing: 'A site credential is required', site_credential_invalid: 'Unknown site credential',

@@ -17,15 +17,17 @@ export function linkRows(sites) {
       String(a.name).localeCompare(String(b.name)))
 }
 
-/** A command at the centre for a site box's device (``delivery``, docs/sitelink.md): the
- *  note shown on it, or null for a command of the centre's own; such a command is the
- *  box's to approve and cancel, never the centre's. */
+/** A command at the centre for a site box's device (``delivery``, docs/sitelink.md), or
+ *  the box's own command mirrored up (``site_origin_id`` without ``delivery``): the note
+ *  shown on it, or null for a command of the centre's own; such a command is the box's to
+ *  approve and cancel, never the centre's. */
 export function deliveryNote(cmd) {
-  return cmd?.delivery ? `uplink.delivery.${cmd.delivery}` : null
+  if (cmd?.delivery) return `uplink.delivery.${cmd.delivery}`
+  return cmd?.site_origin_id ? 'uplink.delivery.site' : null
 }
 
 export function actsHere(cmd) {
-  return !cmd?.delivery
+  return !cmd?.delivery && !cmd?.site_origin_id
 }
 
 /** The site boxes' reported local changes (GET /uplink/config/changes) as the centre's

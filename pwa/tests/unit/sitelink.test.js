@@ -90,9 +90,13 @@ describe('a command delivered to a site box', () => {
     expect(deliveryNote({ id: 1, delivery: null })).toBeNull()
     expect(actsHere({ delivery: 'pending' })).toBe(false)
     expect(actsHere({ delivery: null })).toBe(true)
+    // the box's own command, mirrored up: read here, approved and cancelled at the box
+    expect(deliveryNote({ id: 2, delivery: null, site_origin_id: 7 })).toBe('uplink.delivery.site')
+    expect(actsHere({ delivery: null, site_origin_id: 7 })).toBe(false)
+    expect(actsHere({ delivery: null, site_origin_id: null })).toBe(true)
     for (const lang of ['zh-CN', 'en']) {
       setLocale(lang)
-      for (const k of ['pending', 'delivered']) expect(t(`uplink.delivery.${k}`)).not.toBe(`uplink.delivery.${k}`)
+      for (const k of ['pending', 'delivered', 'site']) expect(t(`uplink.delivery.${k}`)).not.toBe(`uplink.delivery.${k}`)
     }
     setLocale('zh-CN')
     expect(t('errors.site_user_unknown')).toContain('站点设备中没有该用户')
