@@ -17,7 +17,6 @@ its kWh), and the slot-by-slot ``pricing.priced`` stays as the reference.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import event, select, text
@@ -148,16 +147,13 @@ def reroll_site(site_id: int, lo: date, hi: date | None, wait: float = 600.0) ->
     commit, under the energy rollup's lock (waiting for a running rollup or another
     re-roll, up to ``wait`` seconds, then enqueued again rather than dropped), so two
     writers never write the same rows at once."""
-    from backend.energy.rollup import LOCK_KEY
+    from backend.energy.rollup import LOCK_KEY, take_lock
     client = redis.current()
-    deadline = time.monotonic() + wait
-    while not client.set(LOCK_KEY, "tariff", nx=True, ex=600):
-        if time.monotonic() > deadline:
-            log.warning("energy periods of site %s: the rollup's lock is held; enqueued again",
-                        site_id)
-            _enqueue_one(site_id, lo, hi)
-            return {"site_id": site_id, "requeued": True}
-        time.sleep(0.5)
+    if not take_lock("tariff", wait):
+        log.warning("energy periods of site %s: the rollup's lock is held; enqueued again",
+                    site_id)
+        _enqueue_one(site_id, lo, hi)
+        return {"site_id": site_id, "requeued": True}
     try:
         rows = db.session.execute(select(Device.id, Site.id, Site.timezone)
                                   .join(Site, Site.id == Device.site_id)
