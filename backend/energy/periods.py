@@ -233,3 +233,41 @@ def device_costs(ids, start: date, end: date, prices: dict[int, dict[str, float]
     return _priced(db.session.execute(text(
         f"SELECT device_id, tariff_id, period, sum(import_kwh) FROM ({sql}) x "
         "GROUP BY 1, 2, 3"), p).all(), prices)
+
+
+def item_costs(members: dict, start: date, end: date,
+               prices: dict[int, dict[str, float]]) -> dict:
+    """Each item's (an area's, a category's, a circuit's: ``members`` maps it to its
+    devices) time-of-use cost over local days [start, end], priced and summed per item
+    in SQL: one row per item comes back, not one per device, version and period (a
+    year of 2,000 devices was 20 k rows priced in Python). Equal to summing
+    ``device_costs`` over the item's devices."""
+    keys = list(members)
+    dev, item = [], []
+    for i, key in enumerate(keys):
+        for d in sorted(set(members[key])):
+            dev.append(d)
+            item.append(i)
+    out = {key: 0.0 for key in keys}
+    priced = [(tid, period, price) for tid, by in prices.items()
+              for period, price in by.items() if price is not None]
+    if not dev or not priced:
+        return out
+    parts = _parts(start, end)
+    sql = " UNION ALL ".join(
+        f"SELECT device_id, tariff_id, period, import_kwh FROM {t} "
+        f"WHERE device_id = ANY(:ids) AND {k} BETWEEN :a{i} AND :b{i}"
+        for i, (t, k, _, _) in enumerate(parts))
+    p: dict = {"ids": sorted(set(dev)), "dev": dev, "item": item,
+               "pt": [t for t, _, _ in priced], "pp": [q for _, q, _ in priced],
+               "pv": [float(v) for _, _, v in priced]}
+    for i, (_, _, a, b) in enumerate(parts):
+        p[f"a{i}"], p[f"b{i}"] = a, b
+    for i, cost in db.session.execute(text(
+            f"SELECT m.i, sum(x.import_kwh * pr.v) FROM ({sql}) x "
+            "JOIN unnest(CAST(:dev AS int[]), CAST(:item AS int[])) AS m(d, i) "
+            "ON m.d = x.device_id "
+            "JOIN unnest(CAST(:pt AS int[]), CAST(:pp AS text[]), CAST(:pv AS float8[])) "
+            "AS pr(t, q, v) ON pr.t = x.tariff_id AND pr.q = x.period GROUP BY 1"), p).all():
+        out[keys[i]] = float(cost)
+    return out
