@@ -456,7 +456,7 @@ def main() -> None:
                 ("ranking circuits 30 days", f"/api/v1/energy/ranking?site_id={w['site']}"
                  f"&by=circuit&start={month_start}&end={month_end}", month_start, month_end,
                  "circuit")):
-            if lo < day and args.cost_days < (day - lo).days + 1:
+            if lo < day and args.cost_days < 30:
                 continue    # fewer days of slots than the span: no slot-pricing reference
             fresh()
             api_total = get(url)["total_cost"]
