@@ -102,6 +102,12 @@ JOBS: dict[str, JobSpec] = {spec.name: spec for spec in (
     # rollup's lock. Idempotent. Never dropped from the queue (cost would stay stale).
     JobSpec("energy.tariff_reroll", "workers.jobs.energy.tariff_reroll", "default",
             timeout=3600, ttl=None, result_ttl=DAY, failure_ttl=7 * DAY),
+    # A device moved to another site or a site's time zone changed
+    # (backend/energy/rollup.py): the devices' local days, months and period rows summed
+    # again from their slots, enqueued after the facility write's commit; under the
+    # rollup's lock. Idempotent. Never dropped (the days would stay cut at the old zone).
+    JobSpec("energy.facility_reroll", "workers.jobs.energy.facility_reroll", "default",
+            timeout=3600, ttl=None, result_ttl=DAY, failure_ttl=7 * DAY),
     # Monthly energy reports (backend/energy/reports.py): each site's report of the month
     # before, XLSX and CSV, generated when not yet kept: on the 1st within the hour after
     # the site's midnight, and after any outage. Idempotent.

@@ -65,6 +65,26 @@ def _timed(fn, reps: int) -> tuple[float, float]:
 CATEGORIES = ("lighting", "power", "hvac", "socket")
 
 
+def _existing() -> tuple[dict, datetime]:
+    """The fleet a previous run left (``--reuse``), and the time of its newest reading."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    site = db.session.execute(text("SELECT id FROM sites WHERE code = 'BENCH'")).scalar()
+    if site is None:
+        sys.exit("--reuse: no fleet of a previous run in this database")
+    boards = db.session.execute(text(
+        "SELECT id FROM boards WHERE site_id = :s AND level = 2 ORDER BY id"), {"s": site}).scalars().all()
+    devices = db.session.execute(text(
+        "SELECT id FROM devices WHERE site_id = :s ORDER BY id"), {"s": site}).scalars().all()
+    user = db.session.execute(text("SELECT id FROM users WHERE username = 'bench_staff'")).scalar()
+    newest = db.session.execute(text(
+        "SELECT max(ts) FROM readings WHERE device_id = :d AND metric_id = 16"),
+        {"d": devices[-1]}).scalar()
+    return {"site": site, "boards": boards, "devices": devices, "user": user, "h": {}}, newest
+
+
 def _fleet(feeders: int, per_board: int) -> dict:
     from backend.extensions import db
     from backend.models import Area, Board, Circuit, Device, Role, Site
@@ -101,7 +121,8 @@ def _fleet(feeders: int, per_board: int) -> dict:
                                       kind="breaker", profile="gw-breaker", circuit_id=c)))
     db.session.commit()
     user = make_user("bench_staff", Role.staff, [site])
-    return {"site": site.id, "boards": boards, "devices": devices, "h": auth(user)}
+    return {"site": site.id, "boards": boards, "devices": devices, "user": user.id,
+            "h": auth(user)}
 
 
 def _raw_readings(engine, devices, start: datetime, minutes: int) -> int:
@@ -240,6 +261,9 @@ def main() -> None:
     ap.add_argument("--per-board", type=int, default=99)
     ap.add_argument("--days", type=int, default=2)
     ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the fleet and rollups a previous run left in the database "
+                         "(no truncation, no generation): a rerun after a fix")
     ap.add_argument("--cost-days", type=int, default=31,
                     help="days of every device's slots (the slot pricing baseline's month)")
     args = ap.parse_args()
@@ -259,29 +283,39 @@ def main() -> None:
     out: dict = {"machine": f"{platform.node()} {platform.processor() or platform.machine()} "
                             f"{os.cpu_count()} CPUs", "date": datetime.now(UTC).isoformat()}
     with app.app_context():
-        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-        redis.flushdb()
-        w = _fleet(args.feeders, args.per_board)
-        devices = w["devices"]
-        end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
-        start = end - timedelta(days=args.days)
-        minutes = args.days * 1440
-        t = time.perf_counter()
-        rows = _raw_readings(db.engine, devices, start, minutes)
-        out["raw_readings"] = rows
-        out["raw_copy_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        slots = rollup.roll_all(devices)
-        roll_s = time.perf_counter() - t
-        out.update(devices=len(devices), slots=slots, full_roll_s=round(roll_s, 1),
-                   full_roll_us_per_reading=round(roll_s / rows * 1e6, 2))
-        _extend_year(args.days, devices[0])
-        _prices(w['site'])
-        out["periods"] = _periods(devices, w["site"], args.days, args.cost_days)
-        out["day_rows"] = db.session.execute(text("SELECT count(*) FROM energy_days")).scalar()
-        out["month_rows"] = db.session.execute(text(
-            "SELECT count(*) FROM energy_months")).scalar()
+        if args.reuse:
+            w, end = _existing()
+            devices = w["devices"]
+            start = end - timedelta(days=args.days)
+            out.update(reused=True, devices=len(devices), periods={
+                "first_slot_day": db.session.execute(text(
+                    "SELECT CAST(timezone('Asia/Shanghai', min(slot)) AS date) FROM "
+                    "energy_slots WHERE device_id = :d"), {"d": devices[-1]}).scalar()
+                .isoformat()})
+        else:
+            db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            redis.flushdb()
+            w = _fleet(args.feeders, args.per_board)
+            devices = w["devices"]
+            end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+            start = end - timedelta(days=args.days)
+            minutes = args.days * 1440
+            t = time.perf_counter()
+            rows = _raw_readings(db.engine, devices, start, minutes)
+            out["raw_readings"] = rows
+            out["raw_copy_s"] = round(time.perf_counter() - t, 1)
+            t = time.perf_counter()
+            slots = rollup.roll_all(devices)
+            roll_s = time.perf_counter() - t
+            out.update(devices=len(devices), slots=slots, full_roll_s=round(roll_s, 1),
+                       full_roll_us_per_reading=round(roll_s / rows * 1e6, 2))
+            _extend_year(args.days, devices[0])
+            _prices(w['site'])
+            out["periods"] = _periods(devices, w["site"], args.days, args.cost_days)
+            out["day_rows"] = db.session.execute(text("SELECT count(*) FROM energy_days")).scalar()
+            out["month_rows"] = db.session.execute(text(
+                "SELECT count(*) FROM energy_months")).scalar()
 
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -293,6 +327,14 @@ def main() -> None:
         leaves = devices[1 + args.feeders:]
         iso = lambda ts: ts.isoformat().replace("+00:00", "Z")   # noqa: E731
         day_start = end - timedelta(days=1)
+
+        def fresh():
+            # A new access token before each measured question: at 2,001 breakers on a
+            # loaded machine the setup outlasts one token's life (401 token_expired).
+            from backend.models import User
+            from tests.factories import auth
+            w["h"] = auth(db.session.get(User, w["user"]))
+            db.session.remove()
 
         def get(url):
             r = client.get(url, headers=w["h"])
@@ -369,6 +411,7 @@ def main() -> None:
         })
         out["p95_ms"] = {}
         for name, (rolled, raw) in cases.items():
+            fresh()
             p95, med = _timed(rolled, args.reps)
             r = {"rollups": round(p95, 2), "rollups_median": round(med, 2)}
             if raw is not None:
@@ -377,6 +420,7 @@ def main() -> None:
                          ratio_raw_over_rollups=round(p95 / r["rollups"], 2))
             db.session.remove()
             out["p95_ms"][name] = r
+            print(json.dumps({name: r}, ensure_ascii=False), file=sys.stderr, flush=True)
 
         # Time-of-use cost of share and ranking: the API (cost always, the period rollups)
         # against the slot-by-slot pricing of the same devices and days (cost=true before:
@@ -412,6 +456,9 @@ def main() -> None:
                 ("ranking circuits 30 days", f"/api/v1/energy/ranking?site_id={w['site']}"
                  f"&by=circuit&start={month_start}&end={month_end}", month_start, month_end,
                  "circuit")):
+            if lo < day and args.cost_days < 30:
+                continue    # fewer days of slots than the span: no slot-pricing reference
+            fresh()
             api_total = get(url)["total_cost"]
             ref_total = sum(v["cost"] for v in slot_cost(lo, hi, by[kind]).values())
             assert abs(api_total - ref_total) <= 1e-6 * max(1.0, abs(ref_total)), \
@@ -430,6 +477,7 @@ def main() -> None:
         from backend.energy import nodes
         out["tree_cache_p95_ms"] = {}
         for name in ("trend site hour 1 day", "ranking circuits 1 day (top 10 of 1,980)"):
+            fresh()
             rolled = cases[name][0]
             nodes.CACHE_ENABLED = False
             off = _timed(rolled, args.reps)[0]

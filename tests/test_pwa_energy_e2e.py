@@ -10,7 +10,9 @@ two sites opens 能耗 on a phone: today's kWh equals the API's, the total acros
 shown, the trend switches granularity and marks the gap's estimated slots, the balance
 is flagged. An administrator records the swap in the console (a wrong old final reading
 first: the 422 under its field, in Chinese), and the office breaker's trend is re-rolled:
-no estimated slot left. Offline, the tab shows the last data with the banner. Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/.
+no estimated slot left. The departments' share and ranking drill from 办公区 into its
+sub-area 指挥中心 (the API's answer for ``parent_area_id``), chart its trend and come back by
+the breadcrumb. Offline, the tab shows the last data with the banner. Screenshots at 390x844 and 1280x800 go to test-artifacts/pwa/.
 """
 from __future__ import annotations
 
@@ -195,6 +197,13 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
     assert analysis["departments"] == analysis["api_departments"]
     assert analysis["dept_cost"] > 0 and analysis["dept_carbon"] > 0
     assert analysis["legend"] == ["本期", "去年同期"]
+    drill = r["departments drill into sub-areas"]
+    # inside 办公区: its one sub-area 指挥中心, which holds the security supply (WL6)
+    assert drill["crumbs"] == ["全部部门", "办公区"]
+    assert drill["share"] == drill["api_share"] and drill["ranking"] == drill["api_ranking"]
+    assert drill["sub"] == "BGQ-ZH" and 0 < drill["share"][0][1] < drill["parent_kwh"]
+    assert drill["trend_kwh"] == drill["api_trend_kwh"] > 0
+    assert drill["back"] == drill["api_back"] and len(drill["back"]) >= 4
     kpis = r["KPIs equal the API"]
     assert kpis["rows"] == kpis["api_rows"] and len(kpis["rows"]) >= 1
     # only this month has denominators: its kWh / 150 persons, / 4,000 m² (the intensity)
@@ -215,7 +224,7 @@ def test_energy_tab_and_meter_replacement_in_chromium(app, client, energy_world)
         assert db.session.execute(text(
             "SELECT count(*) FROM audit_log WHERE entity_type = 'meter_replacement'")).scalar() == 1
     for name in ("phone-energy", "phone-energy-trend", "phone-energy-balance", "desktop-energy",
-                 "phone-energy-analysis", "desktop-energy-analysis", "desktop-energy-parameters",
+                 "phone-energy-analysis", "phone-energy-drill", "desktop-energy-analysis", "desktop-energy-parameters",
                  "phone-energy-kpis", "desktop-energy-kpis",
                  "desktop-meter-refused", "desktop-meter-recorded", "phone-energy-rerolled",
                  "phone-energy-offline"):

@@ -166,13 +166,14 @@ def _with_shares(rows: list[dict]) -> tuple[list[dict], float]:
 
 def _with_costs(site: Site, rows: list[dict], start: date, end: date) -> dict:
     """Each row's time-of-use cost over the local days, from the per-period day and
-    month rollups (``periods.device_costs``: per device, summed over the row's devices);
+    month rollups (``periods.item_costs``: priced and summed per row in SQL);
     the head's fields."""
     versions = pricing.Versions(site.id)
-    by_device = periods.device_costs({d for r in rows for d in r["devices"]}, start, end,
-                                     versions.by_id)
-    for r in rows:
-        r["cost"] = sum(by_device.get(d, {}).get("cost", 0.0) for d in r.pop("devices"))
+    costs = periods.item_costs({i: r["devices"] for i, r in enumerate(rows)}, start, end,
+                               versions.by_id)
+    for i, r in enumerate(rows):
+        del r["devices"]
+        r["cost"] = costs[i]
     return {"currency": versions.currency, "total_cost": sum(r["cost"] for r in rows)}
 
 

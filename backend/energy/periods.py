@@ -17,7 +17,6 @@ its kWh), and the slot-by-slot ``pricing.priced`` stays as the reference.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import event, select, text
@@ -148,16 +147,13 @@ def reroll_site(site_id: int, lo: date, hi: date | None, wait: float = 600.0) ->
     commit, under the energy rollup's lock (waiting for a running rollup or another
     re-roll, up to ``wait`` seconds, then enqueued again rather than dropped), so two
     writers never write the same rows at once."""
-    from backend.energy.rollup import LOCK_KEY
+    from backend.energy.rollup import LOCK_KEY, take_lock
     client = redis.current()
-    deadline = time.monotonic() + wait
-    while not client.set(LOCK_KEY, "tariff", nx=True, ex=600):
-        if time.monotonic() > deadline:
-            log.warning("energy periods of site %s: the rollup's lock is held; enqueued again",
-                        site_id)
-            _enqueue_one(site_id, lo, hi)
-            return {"site_id": site_id, "requeued": True}
-        time.sleep(0.5)
+    if not take_lock("tariff", wait):
+        log.warning("energy periods of site %s: the rollup's lock is held; enqueued again",
+                    site_id)
+        _enqueue_one(site_id, lo, hi)
+        return {"site_id": site_id, "requeued": True}
     try:
         rows = db.session.execute(select(Device.id, Site.id, Site.timezone)
                                   .join(Site, Site.id == Device.site_id)
@@ -237,3 +233,41 @@ def device_costs(ids, start: date, end: date, prices: dict[int, dict[str, float]
     return _priced(db.session.execute(text(
         f"SELECT device_id, tariff_id, period, sum(import_kwh) FROM ({sql}) x "
         "GROUP BY 1, 2, 3"), p).all(), prices)
+
+
+def item_costs(members: dict, start: date, end: date,
+               prices: dict[int, dict[str, float]]) -> dict:
+    """Each item's (an area's, a category's, a circuit's: ``members`` maps it to its
+    devices) time-of-use cost over local days [start, end], priced and summed per item
+    in SQL: one row per item comes back, not one per device, version and period (a
+    year of 2,000 devices was 20 k rows priced in Python). Equal to summing
+    ``device_costs`` over the item's devices."""
+    keys = list(members)
+    dev, item = [], []
+    for i, key in enumerate(keys):
+        for d in sorted(set(members[key])):
+            dev.append(d)
+            item.append(i)
+    out = {key: 0.0 for key in keys}
+    priced = [(tid, period, price) for tid, by in prices.items()
+              for period, price in by.items() if price is not None]
+    if not dev or not priced:
+        return out
+    parts = _parts(start, end)
+    sql = " UNION ALL ".join(
+        f"SELECT device_id, tariff_id, period, import_kwh FROM {t} "
+        f"WHERE device_id = ANY(:ids) AND {k} BETWEEN :a{i} AND :b{i}"
+        for i, (t, k, _, _) in enumerate(parts))
+    p: dict = {"ids": sorted(set(dev)), "dev": dev, "item": item,
+               "pt": [t for t, _, _ in priced], "pp": [q for _, q, _ in priced],
+               "pv": [float(v) for _, _, v in priced]}
+    for i, (_, _, a, b) in enumerate(parts):
+        p[f"a{i}"], p[f"b{i}"] = a, b
+    for i, cost in db.session.execute(text(
+            f"SELECT m.i, sum(x.import_kwh * pr.v) FROM ({sql}) x "
+            "JOIN unnest(CAST(:dev AS int[]), CAST(:item AS int[])) AS m(d, i) "
+            "ON m.d = x.device_id "
+            "JOIN unnest(CAST(:pt AS int[]), CAST(:pp AS text[]), CAST(:pv AS float8[])) "
+            "AS pr(t, q, v) ON pr.t = x.tariff_id AND pr.q = x.period GROUP BY 1"), p).all():
+        out[keys[i]] = float(cost)
+    return out

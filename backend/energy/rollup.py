@@ -13,12 +13,15 @@ rows.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session
 
+from backend import jobs
 from backend.energy import periods
 from backend.energy.counters import (
     Point,
@@ -51,6 +54,18 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
 """
+
+
+def take_lock(owner: str, wait: float) -> bool:
+    """The rollup's lock for a re-roll job (``owner`` names it), waiting up to ``wait``
+    seconds for a running rollup or another re-roll; False when it stayed held."""
+    client = redis.current()
+    deadline = time.monotonic() + wait
+    while not client.set(LOCK_KEY, owner, nx=True, ex=600):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def mark(device_id: int, since: datetime) -> None:
@@ -354,3 +369,79 @@ def roll_all(device_ids=None) -> int:
         total += roll_batch(targets(chunk), {d: None for d in chunk})
         db.session.commit()
     return total
+
+
+# --- the facility changed under the rows: a device's site, a site's zone ----------------
+# Days, months and their tariff periods are keyed by the local day of the device's site:
+# a device moved to another site (its zone and tariffs) or a site's time zone changed
+# leaves the rows already rolled cut at the old zone's midnight and priced by the old
+# site's versions. Slots are UTC quarters and stay; the days, months and period rows of
+# the devices concerned are summed again from them by the job ``energy.facility_reroll``,
+# enqueued once the facility write commits (as a tariff change's, periods.py).
+REZONE = "energy_facility_rerolls"   # session.info key: ({site ids}, {device ids})
+HISTORY_BATCH = 50                   # devices a commit: a year of slots is 35 k rows each
+
+
+def _changed(state, name: str) -> bool:
+    h = state.attrs[name].history
+    return bool(h.added) and list(h.added) != list(h.deleted or [None])
+
+
+@event.listens_for(Session, "before_flush")
+def _facility_watch(session, _context, _instances):
+    for obj in session.dirty:
+        if isinstance(obj, Site) and _changed(inspect(obj), "timezone"):
+            session.info.setdefault(REZONE, (set(), set()))[0].add(obj.id)
+        elif isinstance(obj, Device) and _changed(inspect(obj), "site_id"):
+            session.info.setdefault(REZONE, (set(), set()))[1].add(obj.id)
+
+
+def _enqueue_facility(site_ids, device_ids) -> None:
+    jobs.enqueue("energy.facility_reroll", sorted(site_ids), sorted(device_ids),
+                 description=f"energy days of sites {sorted(site_ids)}, "
+                             f"devices {sorted(device_ids)}")
+
+
+@event.listens_for(Session, "after_commit")
+def _facility_enqueue(session):
+    pending = session.info.pop(REZONE, None)
+    if pending and (pending[0] or pending[1]):
+        _enqueue_facility(*pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _facility_forget(session):
+    session.info.pop(REZONE, None)
+
+
+def reroll_facility(site_ids, device_ids, wait: float = 600.0) -> dict:
+    """The job: every device of these sites and these devices, their local days, months
+    and period rows summed again over their whole history from their slots in their
+    site's present zone and versions, ``HISTORY_BATCH`` devices a commit, under the
+    rollup's lock (waiting up to ``wait`` seconds, then enqueued again, never dropped)."""
+    client = redis.current()
+    if not take_lock("facility", wait):
+        log.warning("energy re-roll of sites %s, devices %s: the rollup's lock is held; "
+                    "enqueued again", site_ids, device_ids)
+        _enqueue_facility(site_ids, device_ids)
+        return {"requeued": True}
+    try:
+        rows = db.session.execute(
+            select(Device.id, Site.id, Site.timezone).join(Site, Site.id == Device.site_id)
+            .where(Site.id.in_(list(site_ids)) | Device.id.in_(list(device_ids)))
+            .order_by(Device.id)).all()
+        for i in range(0, len(rows), HISTORY_BATCH):
+            chunk = [tuple(r) for r in rows[i:i + HISTORY_BATCH]]
+            first = [ALL.date()] * len(chunk)
+            db.session.execute(text(_DAYS_MONTHS), {
+                "ds": [d for d, _, _ in chunk], "tz": [z for _, _, z in chunk],
+                "day0": first, "month0": [d.replace(day=1) for d in first]})
+            periods.roll(chunk, first)
+            db.session.commit()
+            client.expire(LOCK_KEY, 600)
+    finally:
+        client.delete(LOCK_KEY)
+    log.info("energy days re-rolled for sites %s, devices %s: %d devices", site_ids,
+             device_ids, len(rows))
+    return {"site_ids": sorted(site_ids), "device_ids": sorted(device_ids),
+            "devices": len(rows)}

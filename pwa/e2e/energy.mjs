@@ -126,6 +126,46 @@ await run(async () => {
     await shot(phone, 'phone-energy-analysis')
   })
 
+  await step('departments drill into sub-areas', phone, async () => {
+    // 办公区 (BGQ) holds the office feeder and, in its sub-area 指挥中心 (BGQ-ZH), the
+    // security supply: share and ranking drill into it, show what the API answers for
+    // parent_area_id=BGQ, chart the sub-area's trend, and come back by the breadcrumb
+    const q = (o) => new URLSearchParams(o).toString()
+    const site = (await apiGet(phone, '/energy/overview?top=5')).sites.find((s) => s.site_id === SITE)
+    const days = spanDays('month', site.today)
+    const top = await apiGet(phone, `/energy/share?${q({ site_id: SITE, by: 'area', ...days })}`)
+    const bgq = top.items.find((i) => i.code === 'BGQ')
+    const share = phone.locator('[data-test=energy-share]')
+    const rank = phone.locator('[data-test=energy-ranking]')
+    await rank.locator('[data-by=area]').click()
+    await share.scrollIntoViewIfNeeded()
+    await share.locator(`[data-test=share-item][data-id="${bgq.area_id}"] [data-test=share-drill]`).click()
+    await phone.locator(`[data-test=energy-share][data-loaded$=":${bgq.area_id}"] [data-test=share-item]`).first().waitFor()
+    await rank.locator(`[data-test=ranking-crumbs][data-parent="${bgq.area_id}"]`).waitFor()
+    await rank.locator('[data-test=ranking-item]').first().waitFor()
+    const apiShare = await apiGet(phone, `/energy/share?${q({ site_id: SITE, by: 'area', parent_area_id: bgq.area_id, ...days })}`)
+    const apiRank = await apiGet(phone, `/energy/ranking?${q({ site_id: SITE, by: 'area', parent_area_id: bgq.area_id, top: 10, ...days })}`)
+    const rows = async (sel) => phone.locator(sel).evaluateAll((els) => els.map((e) => [e.dataset.id, Math.round(Number(e.dataset.kwh) * 1e6) / 1e6]))
+    const r6 = (items) => items.map((i) => [String(i.area_id), Math.round(i.import_kwh * 1e6) / 1e6])
+    const crumbs = await share.locator('[data-test=share-crumbs] [data-test=crumb]').allInnerTexts()
+    const inside = { share: await rows('[data-test=share-item]'), api_share: r6(apiShare.items),
+      ranking: await rows('[data-test=ranking-item]'), api_ranking: r6(apiRank.items), crumbs, parent_kwh: bgq.import_kwh }
+    await share.locator('canvas').waitFor()
+    await shot(phone, 'phone-energy-drill')
+    // the sub-area's trend: the trend card charts it
+    const sub = apiShare.items[0]
+    await share.locator(`[data-test=share-item][data-id="${sub.area_id}"] [data-test=share-trend]`).click()
+    await phone.locator(`[data-test=energy-trend][data-node="area:${sub.area_id}"][data-loaded^="area:${sub.area_id}:"]`).waitFor()
+    const trendKwh = Number(await phone.locator('[data-test=trend-total]').getAttribute('data-kwh'))
+    const trendApi = await apiGet(phone, `/energy/trend?${q({ node: 'area', node_id: sub.area_id, interval: await trend(phone).getAttribute('data-interval') })}`)
+    // back to all departments by the breadcrumb (the ranking's)
+    await rank.scrollIntoViewIfNeeded()
+    await rank.locator('[data-test=ranking-crumbs] [data-test=crumb][data-id=""]').click()
+    await phone.locator('[data-test=energy-share][data-loaded$=":"] [data-test=share-item]').first().waitFor()
+    results['departments drill into sub-areas'] = { ...inside, sub: sub.code, trend_kwh: trendKwh,
+      api_trend_kwh: trendApi.total.import_kwh, back: await rows('[data-test=share-item]'), api_back: r6(top.items) }
+  })
+
   await step('KPIs equal the API', phone, async () => {
     // the site's KPIs this year, per person then per m²: each month's kWh and KPI and the
     // totals are the API's answer to the same query

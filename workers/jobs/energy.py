@@ -25,3 +25,10 @@ def tariff_reroll(site_id: int, lo: str, hi: str | None) -> dict:
     with app_context():
         return energy_periods.reroll_site(site_id, date.fromisoformat(lo),
                                           date.fromisoformat(hi) if hi else None)
+
+
+def facility_reroll(site_ids: list[int], device_ids: list[int]) -> dict:
+    """A device moved to another site or a site's zone changed: its days, months and
+    period rows summed again (backend/energy/rollup.py)."""
+    with app_context():
+        return energy_rollup.reroll_facility(site_ids, device_ids)

@@ -23,6 +23,7 @@ export const energyMessages = {
         sharePct: '占比', cost: '电费', carbon: '碳排放 kg', siteKwh: '全站进线 {kwh} kWh（与合计之差为损耗及未分摊用电）',
         noAreas: '该站点尚未划分部门（区域）', unpriced: '其中 {kwh} kWh 在首个电价版本生效前，未计电费',
         noFactor: '未设置碳排放因子，无法计算碳排放',
+        allAreas: '全部部门', subAreas: '{n} 个下级区域', trendOf: '趋势',
       },
       kpi: {
         title: '能耗指标', energy: '用电量', intensity: '能耗强度', month: '月份',
@@ -71,6 +72,7 @@ export const energyMessages = {
         sharePct: 'Share', cost: 'Cost', carbon: 'Carbon kg', siteKwh: 'Site incomers {kwh} kWh (the difference: losses and unassigned use)',
         noAreas: 'No departments (areas) on this site yet', unpriced: '{kwh} kWh before the first tariff version: no cost',
         noFactor: 'No carbon factor set: no carbon',
+        allAreas: 'All departments', subAreas: '{n} sub-areas', trendOf: 'Trend',
       },
       kpi: {
         title: 'Energy KPIs', energy: 'Energy', intensity: 'Energy intensity', month: 'Month',

@@ -136,3 +136,41 @@ export function departmentRows(areas, trends) {
     carbon_kg: carbons.length ? carbons.reduce((s, r) => s + r.carbon_kg, 0) : null,
     currency: rows.find((r) => r.currency)?.currency ?? null } }
 }
+
+/**
+ * The site's areas by id, from the topology's nested areas (``children``): each
+ * {id, code, name, parent_id, children: [ids]} (the departments' drill-down).
+ */
+export function areaIndex(topology) {
+  const index = new Map()
+  const walk = (a, parent) => {
+    index.set(a.id, { id: a.id, code: a.code, name: a.name, parent_id: parent, children: (a.children || []).map((c) => c.id) })
+    for (const c of a.children || []) walk(c, a.id)
+  }
+  for (const a of topology?.areas || []) walk(a, null)
+  return index
+}
+
+/** The breadcrumb down to area ``id``: its ancestors from the top area, then it
+ *  ([] for none, or an area the index does not hold: the site's top areas). */
+export function areaPath(index, id) {
+  const out = []
+  const seen = new Set()
+  for (let a = index.get(id); a && !seen.has(a.id); a = index.get(a.parent_id)) {
+    seen.add(a.id)
+    out.unshift({ id: a.id, code: a.code, name: a.name })
+  }
+  return out
+}
+
+/** How many sub-areas area ``id`` has (0: a leaf, nothing to drill into). */
+export function subAreaCount(index, id) {
+  return index.get(id)?.children.length ?? 0
+}
+
+/** The share's or ranking's query args: ``by`` area under the parent (null: the site's
+ *  top areas); the parent is not sent for other groupings. */
+export function groupQuery(siteId, by, parent, span, today, extra = {}) {
+  return { site_id: siteId, by, ...(by === 'area' && parent ? { parent_area_id: parent } : {}), ...extra,
+    ...spanDays(span, today) }
+}

@@ -3,14 +3,17 @@
 // GET cached for offline use (api/cache.js); the queries' bounds are the site's local
 // days (lib/energyAnalytics.js), so the cached answer is found again the same day. Share
 // and ranking carry their time-of-use cost always (the per-period rollups, docs/energy.md).
+// ``parentArea``: the department share and ranking by area are drilled into (its
+// sub-areas; null: the site's top areas), the same for both cards.
 import { defineStore } from 'pinia'
 import { energyCompare, energyRanking, energyShare, energyTrend } from '../api/energy.js'
-import { compareQuery, spanDays, spanTrendQuery } from '../lib/energyAnalytics.js'
+import { compareQuery, groupQuery, spanDays, spanTrendQuery } from '../lib/energyAnalytics.js'
 
 export const useEnergyAnalyticsStore = defineStore('energyAnalytics', {
   state: () => ({
     mode: 'yoy', compare: null, compareKey: '',
     span: 'month',
+    parentArea: null,
     shareBy: 'area', share: null,
     rankBy: 'area', ranking: null,
     departments: null, deptTrends: {},
@@ -34,18 +37,22 @@ export const useEnergyAnalyticsStore = defineStore('energyAnalytics', {
         if (key === `${nodeKey}:${this.mode}`) { this.compare = data; this.compareKey = key }
       }, describe)
     },
+    /** Into a department's sub-areas (``id``), or back up (null: the top areas). */
+    drill(id) { this.parentArea = id ?? null },
     loadShare(site, describe) {
-      const q = { site_id: site.site_id, by: this.shareBy, ...spanDays(this.span, site.today) }
+      const q = groupQuery(site.site_id, this.shareBy, this.parentArea, this.span, site.today)
+      const key = JSON.stringify(q)
       return this.run('share', async () => {
         const data = await energyShare(q, { cache: true, toast: false })
-        if (q.by === this.shareBy) this.share = data
+        if (key === JSON.stringify(groupQuery(site.site_id, this.shareBy, this.parentArea, this.span, site.today))) this.share = data
       }, describe)
     },
     loadRanking(site, describe) {
-      const q = { site_id: site.site_id, by: this.rankBy, top: 10, ...spanDays(this.span, site.today) }
+      const q = groupQuery(site.site_id, this.rankBy, this.parentArea, this.span, site.today, { top: 10 })
+      const key = JSON.stringify(q)
       return this.run('ranking', async () => {
         const data = await energyRanking(q, { cache: true, toast: false })
-        if (q.by === this.rankBy) this.ranking = data
+        if (key === JSON.stringify(groupQuery(site.site_id, this.rankBy, this.parentArea, this.span, site.today, { top: 10 }))) this.ranking = data
       }, describe)
     },
     /** Each top area's trend over the span: its kWh, time-of-use cost and carbon. */

@@ -4,8 +4,8 @@ import { createPinia, setActivePinia } from 'pinia'
 import Vant from 'vant'
 import { configureApi, setSession } from '../../src/api/client.js'
 import { setLocale, t } from '../../src/i18n/index.js'
-import { addDays, compareOption, compareQuery, departmentRows, fmtChange, fmtMoney, itemName, monthStart,
-  rankingOption, shareOption, spanDays, spanTrendQuery, zonedInstant } from '../../src/lib/energyAnalytics.js'
+import { addDays, areaIndex, areaPath, compareOption, compareQuery, departmentRows, fmtChange, fmtMoney, itemName, monthStart,
+  groupQuery, rankingOption, shareOption, spanDays, spanTrendQuery, subAreaCount, zonedInstant } from '../../src/lib/energyAnalytics.js'
 import EnergyAnalytics from '../../src/components/EnergyAnalytics.vue'
 import { fakeJwt, json, mockFetch } from './helpers.js'
 
@@ -83,6 +83,36 @@ describe('energy analysis: formatting and charts', () => {
   })
 })
 
+// 一监区 (1) with its sub-areas 一分监区 (11) and 二分监区 (12, itself with 监舍 121); 办公区 (2).
+const TOPOLOGY = { site: { id: 1, name: '甲所' }, boards: [], areas: [
+  { id: 1, code: 'JQ1', name: '一监区', children: [
+    { id: 11, code: 'JQ1-1', name: '一分监区', children: [] },
+    { id: 12, code: 'JQ1-2', name: '二分监区', children: [{ id: 121, code: 'JQ1-2-A', name: '监舍', children: [] }] }] },
+  { id: 2, code: 'BG', name: '办公区', children: [] }] }
+
+describe('energy analysis: the departments drill-down helpers', () => {
+  it('indexes the nested areas and walks a breadcrumb down to one', () => {
+    const index = areaIndex(TOPOLOGY)
+    expect([...index.keys()]).toEqual([1, 11, 12, 121, 2])
+    expect(index.get(121).parent_id).toBe(12)
+    expect(subAreaCount(index, 1)).toBe(2)
+    expect(subAreaCount(index, 2)).toBe(0)
+    expect(subAreaCount(index, 999)).toBe(0)
+    expect(areaPath(index, 121).map((a) => a.name)).toEqual(['一监区', '二分监区', '监舍'])
+    expect(areaPath(index, null)).toEqual([])
+    expect(areaPath(index, 999)).toEqual([])
+    expect(areaIndex(null).size).toBe(0)
+  })
+  it('sends the parent for areas only', () => {
+    expect(groupQuery(1, 'area', 12, 'month', '2026-12-02')).toEqual({ site_id: 1, by: 'area', parent_area_id: 12,
+      start: '2026-12-01', end: '2026-12-02' })
+    expect(groupQuery(1, 'area', null, 'year', '2026-12-02', { top: 10 })).toEqual({ site_id: 1, by: 'area', top: 10,
+      start: '2026-01-01', end: '2026-12-02' })
+    expect(groupQuery(1, 'circuit', 12, 'month', '2026-12-02', { top: 10 })).toEqual({ site_id: 1, by: 'circuit', top: 10,
+      start: '2026-12-01', end: '2026-12-02' })
+  })
+})
+
 describe('EnergyAnalytics', () => {
   let pinia
   beforeEach(() => {
@@ -156,6 +186,68 @@ describe('EnergyAnalytics', () => {
     setLocale('en')
     await flushPromises()
     expect(w.get('[data-test=energy-departments]').text()).toContain('Cost and carbon by department')
+    setLocale('zh-CN')
+  })
+
+  it('drills from a department into its sub-areas and back by the breadcrumb, in share and ranking', async () => {
+    const calls = []
+    const kids = { '': [area(1, 'JQ1', '一监区', 6, 3), area(2, 'BG', '办公区', 2, 2.6)],
+      1: [area(11, 'JQ1-1', '一分监区', 4, 2), area(12, 'JQ1-2', '二分监区', 2, 1)],
+      12: [area(121, 'JQ1-2-A', '监舍', 2, 1)] }
+    mockFetch((url) => {
+      const u = new URL(url, 'http://x')
+      calls.push(`${u.pathname}?${u.searchParams}`)
+      const q = Object.fromEntries(u.searchParams)
+      const items = kids[q.parent_area_id ?? ''] || []
+      const head = { site_id: 1, by: q.by, start: q.start, end: q.end, currency: 'CNY', total_kwh: 8, total_cost: 5.6 }
+      if (u.pathname.endsWith('/energy/share')) return json(200, { ...head, parent_area_id: q.parent_area_id ? Number(q.parent_area_id) : null, site_kwh: 10, items })
+      if (u.pathname.endsWith('/energy/ranking')) return json(200, { ...head, count: items.length, items: items.map((i, k) => ({ rank: k + 1, ...i })) })
+      if (u.pathname.endsWith('/energy/compare')) return json(200, { node: 'site', node_id: 1, compare: 'yoy', interval: 'month', points: [], total: { import_kwh: 0, previous_kwh: 0 } })
+      return json(200, { node: 'area', node_id: Number(q.node_id), points: [], total: { import_kwh: 0, cost: 0 } })
+    })
+    const w = mount(EnergyAnalytics, { props: { site, nodeKey: 'site:1', nodeLabel: '甲所', topology: TOPOLOGY },
+      global: { plugins: [pinia, Vant], config: { globalProperties: { $t: t } } } })
+    await flushPromises()
+    const ids = (sel) => w.findAll(`[data-test=${sel}]`).map((r) => r.attributes('data-id'))
+    expect(ids('share-item')).toEqual(['1', '2'])
+    expect(w.get('[data-test=share-crumbs]').text()).toBe('全部部门')
+    // 一监区 has two sub-areas (a link saying so), 办公区 none (plain text)
+    expect(w.findAll('[data-test=share-item]').map((r) => r.attributes('data-subs'))).toEqual(['2', '0'])
+    expect(w.findAll('[data-test=share-drill]').length).toBe(1)
+    expect(w.get('[data-test=share-drill]').text()).toContain('2 个下级区域')
+    // into 一监区: share and ranking both ask its sub-areas
+    await w.get('[data-test=share-drill]').trigger('click')
+    await flushPromises()
+    expect(calls).toContain('/api/v1/energy/share?site_id=1&by=area&parent_area_id=1&start=2026-12-01&end=2026-12-02')
+    expect(calls).toContain('/api/v1/energy/ranking?site_id=1&by=area&parent_area_id=1&top=10&start=2026-12-01&end=2026-12-02')
+    expect(ids('share-item')).toEqual(['11', '12'])
+    expect(ids('ranking-item')).toEqual(['11', '12'])
+    expect(w.get('[data-test=energy-share]').attributes('data-loaded')).toBe('area:2026-12-01:2026-12-02:1')
+    expect(w.get('[data-test=ranking-crumbs]').text()).toContain('全部部门›一监区')
+    // deeper from the ranking: 二分监区 -> 监舍
+    await w.get('[data-test=ranking-drill]').trigger('click')
+    await flushPromises()
+    expect(ids('share-item')).toEqual(['121'])
+    expect(w.get('[data-test=share-crumbs]').findAll('[data-test=crumb]').map((c) => c.text())).toEqual(['全部部门', '一监区', '二分监区'])
+    // an area's trend: the chart event with its node key (a sub-area, and the parent)
+    await w.get('[data-test=share-trend]').trigger('click')
+    await w.get('[data-test=crumb-trend]').trigger('click')
+    expect(w.emitted('chart')).toEqual([['area:121'], ['area:12']])
+    // back by the breadcrumb: to 一监区, then to all departments
+    await w.get('[data-test=share-crumbs] [data-id="1"]').trigger('click')
+    await flushPromises()
+    expect(ids('ranking-item')).toEqual(['11', '12'])
+    await w.get('[data-test=ranking-crumbs] [data-id=""]').trigger('click')
+    await flushPromises()
+    expect(ids('share-item')).toEqual(['1', '2'])
+    expect(w.get('[data-test=energy-share]').attributes('data-loaded')).toBe('area:2026-12-01:2026-12-02:')
+    // by circuit: no breadcrumb, no parent sent
+    await w.get('[data-test=energy-ranking] [data-by=circuit]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-test=ranking-crumbs]').exists()).toBe(false)
+    setLocale('en')
+    await flushPromises()
+    expect(w.get('[data-test=share-crumbs]').text()).toBe('All departments')
     setLocale('zh-CN')
   })
 
