@@ -80,8 +80,12 @@ def _n(k: str) -> str:
 def _kth(k: str) -> str:
     """The (floor(0.05 n) + 1)-th largest of the stored ``k`` values at or above the
     largest 16th value of a day that had more (``t.{k}_lb``): NULL when fewer than that
-    many are, i.e. when the stored values cannot give it (the module's proof)."""
-    return (f"(SELECT v FROM p, unnest(p.{k}_top) v WHERE t.{k}_lb IS NULL OR v >= t.{k}_lb "
+    many are, i.e. when the stored values cannot give it (the module's proof). The
+    arrays are unnested in the select list (a ProjectSet streaming the values), not in
+    FROM (a function scan a row, each filling a tuplestore): a quarter of the month
+    report's SQL time at 2,000 points (docs/benchmarks.md)."""
+    return (f"(SELECT v FROM (SELECT unnest(p.{k}_top) AS v FROM p) x "
+            f"WHERE t.{k}_lb IS NULL OR v >= t.{k}_lb "
             f"ORDER BY v DESC OFFSET floor(0.05 * t.{_n(k)})::bigint LIMIT 1)")
 
 
@@ -110,7 +114,8 @@ def combine(p: str) -> str:
     inner = ["t.*", *(f"{_kth(k)} AS {k}_t" for k in TOPS),
              "(SELECT CASE WHEN sxx > 0 AND syy > 0 THEN sxy / sqrt(sxx * syy) END FROM "
              f"{r} c) AS r",
-             "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed"]
+             "(SELECT array_agg(d ORDER BY d) FROM (SELECT unnest(p.disturbed) AS d FROM p) x) "
+             "AS disturbed"]
     sel = ["n_all", "n_flagged", "vd_n", "vd_ok", "vd_max", "vd_min",
            "vd_t AS vd_p95", "-vdl_t AS vd_p95_low"]
     for k, _x, _ok, low in INDICES:
