@@ -20,7 +20,9 @@ own code (``rollup.roll_all``, timed). Timed, with a fresh session each call:
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/bench_quality.py [--points 2000]
 
-The database and Redis given are EMPTIED.
+The database and Redis given are EMPTIED. ``--reuse`` times the report again on what an
+earlier run left (the same points, days and period; nothing generated or rolled): how
+two commits are compared on the same data, one run after the other.
 """
 from __future__ import annotations
 
@@ -108,6 +110,22 @@ def _readings(engine, devices: list[int], start: datetime, days: int, step_min: 
     return n
 
 
+def _existing(days: int) -> tuple[int, list[int], datetime, datetime]:
+    """An earlier run's site, points and period (its first interval starts the period)."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    site_id = db.session.execute(text("SELECT id FROM sites WHERE code = 'QBENCH'")).scalar()
+    if site_id is None:
+        sys.exit("--reuse: no earlier run's data in this database")
+    devices = list(db.session.scalars(text(
+        "SELECT id FROM devices WHERE site_id = :s ORDER BY code"), {"s": site_id}))
+    start = db.session.execute(text("SELECT min(ts) FROM quality_intervals "
+                                    "WHERE device_id = :d"), {"d": devices[0]}).scalar()
+    return site_id, devices, start, start + timedelta(days=days)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=2000)
@@ -116,6 +134,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--naive-points", type=int, default=50)
     ap.add_argument("--naive-reps", type=int, default=1)
+    ap.add_argument("--reuse", action="store_true",
+                    help="time the report on an earlier run's data (nothing generated)")
     args = ap.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         sys.exit("set DATABASE_URL and REDIS_URL (scratch: they are emptied)")
@@ -135,28 +155,50 @@ def main() -> None:
                  "points": args.points, "days": args.days, "step_min": args.step_min,
                  "metrics": ["voltage_a", "voltage_b", "voltage_c", "frequency"]}
     with app.app_context():
-        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-        redis.flushdb()
-        site_id, devices = _fleet(args.points)
-        end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        start = end - timedelta(days=args.days)
-        t = time.perf_counter()
-        out["raw_readings"] = _readings(db.engine, devices, start, args.days, args.step_min)
-        out["raw_copy_s"] = round(time.perf_counter() - t, 1)
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE readings"))
-        t = time.perf_counter()
-        out["rolled_intervals"] = rollup.roll_all(devices)
-        out["full_roll_s"] = round(time.perf_counter() - t, 1)
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE quality_intervals"))
+        if args.reuse:
+            site_id, devices, start, end = _existing(args.days)
+            out["points"] = len(devices)
+        else:
+            db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            redis.flushdb()
+            site_id, devices = _fleet(args.points)
+            end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            start = end - timedelta(days=args.days)
+            t = time.perf_counter()
+            out["raw_readings"] = _readings(db.engine, devices, start, args.days, args.step_min)
+            out["raw_copy_s"] = round(time.perf_counter() - t, 1)
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE readings"))
+            t = time.perf_counter()
+            out["rolled_intervals"] = rollup.roll_all(devices)
+            out["full_roll_s"] = round(time.perf_counter() - t, 1)
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE quality_intervals"))
         db.session.remove()
         actor = Actor.system("bench")
         q = {"start": start, "end": end}
 
+        cpu = {"python": [], "postgres": []}
+
+        def backend_cpu(pid) -> float | None:
+            """The PostgreSQL backend's CPU seconds (utime + stime), when it runs on this
+            machine (readable /proc): on a shared, loaded machine a figure the load
+            inflates less than the wall time."""
+            try:
+                f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
         def site_report():
+            pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+            c0, p0 = backend_cpu(pid), time.process_time()
             r = operations.site_quality(actor, site_id, q)
+            c1, p1 = backend_cpu(pid), time.process_time()
+            cpu["python"].append(p1 - p0)
+            if c0 is not None and c1 is not None:
+                cpu["postgres"].append(c1 - c0)
             db.session.remove()
             return r
 
@@ -188,6 +230,8 @@ def main() -> None:
         out["site_report_s"] = {"median": round(statistics.median(site_t), 3),
                                 "max": round(max(site_t), 3),
                                 "all": [round(x, 3) for x in site_t]}
+        out["site_report_cpu_s"] = {k: round(statistics.median(v), 3) if v else None
+                                    for k, v in cpu.items()}
         out["naive"] = {"points": len(subset), "events": n_events,
                         "s": round(statistics.median(naive_t), 2),
                         "per_point_s": round(per_point, 4),

@@ -5,7 +5,15 @@ and F2 (breaker 3); F1 feeds board DB1 whose circuits L1, L2, L3 (breakers 4, 5,
 its final circuits; F2 has the child circuit P (breaker 7). Gateway 10 polls the main
 board's breakers (1, 2, 3, 7), gateway 20 the breakers of DB1 (4, 5, 6).
 """
-from backend.quality.fault_location import DeviceState, for_device, locate
+from backend.quality.fault_location import (
+    DEAD_V,
+    DeviceState,
+    dead_v,
+    device_observation,
+    for_device,
+    locate,
+)
+from backend.vocabulary import nominal_phase_voltage
 
 V = (230.0, 231.0, 229.0)
 DEAD = (0.0, 0.0, 0.0)
@@ -186,3 +194,41 @@ def test_for_device_picks_the_faults_that_concern_it():
                               **{f"b{c}": {"voltages": DEAD} for c in (4, 5, 6)}))
     assert [f["node"]["code"] for f in for_device(r, 5, 5)] == ["F1"]
     assert for_device(r, 7, 7) == []
+
+
+# a 10 kV meter behind PTs reports its phases in volts: ~5,774 V nominal
+KV10 = nominal_phase_voltage({"nominal_kv": 10})
+
+
+def test_the_dead_level_follows_the_declared_nominal():
+    assert round(KV10) == 5774
+    meter = DeviceState(id=1, code="M1", circuit_id=1, nominal_v=KV10)
+    assert round(dead_v(meter)) == 2887                       # 115 V x 5,774 / 230
+    assert dead_v(DeviceState(id=2, code="B2", circuit_id=1)) == DEAD_V == 115.0
+    assert dead_v(DeviceState(id=3, code="B3", circuit_id=1, nominal_v=230.0)) == 115.0
+
+    def seen(volts, nominal=KV10):
+        return device_observation(DeviceState(id=1, code="M1", circuit_id=1, voltages=volts,
+                                              nominal_v=nominal))[0]
+    # a phase at 1 kV on a 10 kV meter is dead (the fixed 115 V took it for live)
+    assert seen((1000.0, 1000.0, 1000.0)) == "dead"
+    assert seen((5800.0, 5790.0, 5810.0)) == "ok"
+    assert seen((5800.0, 5790.0, 1000.0)) == "phase_loss"
+    # a 230 V point (declared or not) still uses 115 V
+    for nominal in (None, 230.0):
+        assert seen((120.0, 120.0, 120.0), nominal) == "ok"
+        assert seen((110.0, 110.0, 110.0), nominal) == "dead"
+
+
+def test_a_dead_10kv_incomer_is_a_loss_of_voltage_with_its_level_in_the_reasoning():
+    # the incomer INC is a 10 kV meter at 1 kV on every phase: the site lost its supply
+    s = states(**{f"b{c}": {"voltages": DEAD} for c in (2, 3, 4, 5, 6, 7)})
+    s[1] = DeviceState(id=1, code="M1", circuit_id=1, gateway_id=10, voltages=(1000.0,) * 3,
+                       nominal_v=KV10)
+    r = locate(tree(), s)
+    assert r["circuits"][1] == "dead"
+    assert kinds(r) == [("loss_of_voltage", "circuit", "INC")]
+    assert "below 2887 V" in text(r["faults"][0]) and "低于 2887 V" in text(r["faults"][0], "zh")
+    s[1] = DeviceState(id=1, code="M1", circuit_id=1, gateway_id=10, voltages=(5800.0,) * 3,
+                       nominal_v=KV10)
+    assert locate(tree(), s)["circuits"][1] == "ok"

@@ -115,3 +115,35 @@ def test_scoped_and_bad_input(w, client):
                    headers=w["h_s1"])
     assert r.status_code == 404 and r.json["error"] == "device_not_found"
     assert client.get(f"/api/v1/sites/{w['site']}/fault-location").status_code == 401
+
+
+def test_a_10kv_meter_is_judged_on_its_own_nominal(w, client):
+    # a high-side meter (nominal_kv 10: phase ~5,774 V) on its own circuit C5 of AA1
+    from backend.models import Circuit, Device
+    c5 = Circuit(site_id=w["site"], code="C5", name="高压进线", board_id=w["aa1"])
+    db.session.add(c5)
+    db.session.flush()
+    meter = Device(site_id=w["site"], code="M10", name="10kV计量", kind="meter",
+                   circuit_id=c5.id, gateway_id=w["g2"], unit_id=5, profile="eastron-sdm630",
+                   attributes={"nominal_kv": 10})
+    db.session.add(meter)
+    db.session.commit()
+
+    def hv(v):
+        return dict(voltage_a=v, voltage_b=v, voltage_c=v, frequency=50.0)
+
+    normal(w, at(200))
+    feed(at(190), {meter.id: hv(5800.0)})
+    assert locate(client, w)["circuits"][str(c5.id)] == "ok"
+    # at 1 kV on every phase it is dead (a fixed 115 V would call it live)
+    feed(at(180), {meter.id: hv(1000.0)})
+    body = locate(client, w)
+    assert body["circuits"][str(c5.id)] == "dead"
+    assert where(body) == [("loss_of_voltage", "circuit", "C5")]
+    assert any("below 2887 V" in s["en"] for s in body["faults"][0]["reasoning"])
+    # back at 5.8 kV with a dip to 4 kV (69 %): a sag on its own nominal, not a swell on 220 V's
+    for secs, v in ((170, 5800.0), (160, 4000.0), (150, 5800.0), (140, 5800.0)):
+        feed(at(secs), {meter.id: hv(v)})
+    body = locate(client, w)
+    assert body["circuits"][str(c5.id)] == "sag"
+    assert where(body) == [("sag", "circuit", "C5")]

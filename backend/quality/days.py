@@ -80,9 +80,14 @@ def _n(k: str) -> str:
 def _kth(k: str) -> str:
     """The (floor(0.05 n) + 1)-th largest of the stored ``k`` values at or above the
     largest 16th value of a day that had more (``t.{k}_lb``): NULL when fewer than that
-    many are, i.e. when the stored values cannot give it (the module's proof)."""
-    return (f"(SELECT v FROM p, unnest(p.{k}_top) v WHERE t.{k}_lb IS NULL OR v >= t.{k}_lb "
-            f"ORDER BY v DESC OFFSET floor(0.05 * t.{_n(k)})::bigint LIMIT 1)")
+    many are, i.e. when the stored values cannot give it (the module's proof). The
+    arrays are unnested in the select list (a ProjectSet streaming the values), not in
+    FROM (a function scan a row, each filling a tuplestore): a quarter of the month
+    report's SQL time at 2,000 points (docs/benchmarks.md). An index without values (a
+    breaker's THD, a point without currents) runs no selection at all."""
+    return (f"CASE WHEN t.{_n(k)} > 0 THEN (SELECT v FROM (SELECT unnest(p.{k}_top) AS v "
+            f"FROM p) x WHERE t.{k}_lb IS NULL OR v >= t.{k}_lb "
+            f"ORDER BY v DESC OFFSET floor(0.05 * t.{_n(k)})::bigint LIMIT 1) END")
 
 
 def combine(p: str) -> str:
@@ -108,9 +113,10 @@ def combine(p: str) -> str:
          "sum(p.r_sxy + p.r_n * (p.r_mx - t.r_mx) * (p.r_my - t.r_my)) AS sxy "
          "FROM p WHERE p.r_n > 0)")
     inner = ["t.*", *(f"{_kth(k)} AS {k}_t" for k in TOPS),
-             "(SELECT CASE WHEN sxx > 0 AND syy > 0 THEN sxy / sqrt(sxx * syy) END FROM "
-             f"{r} c) AS r",
-             "(SELECT array_agg(d ORDER BY d) FROM p, unnest(p.disturbed) d) AS disturbed"]
+             "CASE WHEN t.r_n > 0 THEN (SELECT CASE WHEN sxx > 0 AND syy > 0 THEN "
+             f"sxy / sqrt(sxx * syy) END FROM {r} c) END AS r",
+             "(SELECT array_agg(d ORDER BY d) FROM (SELECT unnest(p.disturbed) AS d FROM p) x) "
+             "AS disturbed"]
     sel = ["n_all", "n_flagged", "vd_n", "vd_ok", "vd_max", "vd_min",
            "vd_t AS vd_p95", "-vdl_t AS vd_p95_low"]
     for k, _x, _ok, low in INDICES:

@@ -8,7 +8,9 @@ Each circuit is judged from the devices on it (a breaker and/or a meter):
 
 - ``tripped``: a breaker open with a trip cause; ``opened``: open with none (switched off
   on purpose: it explains what is dead below it, it is not a fault);
-- ``dead``: every phase below DEAD_V; ``phase_loss``: one or two of three phases dead;
+- ``dead``: every phase below the device's dead level (``dead_v``: DEAD_V at 230 V,
+  scaled by a declared nominal as the alarm rules scale their volts: a 10 kV meter's
+  phase is ~5.8 kV, dead below ~2.9 kV); ``phase_loss``: one or two of three phases dead;
 - ``fault_indicator``: the breaker's local fault LEDs lit;
 - ``sag``: a voltage sag or interruption in the recent window (a transient);
 - ``no_data``: no device on it answers (its state is unknown, not faulty);
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 
 from backend.vocabulary import TRIP_ZH
 
+REFERENCE_V = 230.0             # the phase voltage DEAD_V is stated for (alarms' NOMINAL_V)
 DEAD_V = 115.0                  # below half of 230 V a phase is lost (as the alarm rules)
 POWER = ("tripped", "opened", "dead", "phase_loss")
 # the order a circuit's devices are summarised in: the most telling first
@@ -60,6 +63,13 @@ class DeviceState:
     fault_indicators: tuple[str, ...] = ()
     sag: bool = False                      # a sag or interruption in the recent window
     flapping: bool = False
+    nominal_v: float | None = None         # declared phase voltage (None: REFERENCE_V)
+
+
+def dead_v(d: DeviceState) -> float:
+    """Below this a phase of ``d`` is dead: DEAD_V scaled by the declared nominal
+    (nominal / REFERENCE_V, ``alarms.catalogue.voltage_scale``'s factor), else DEAD_V."""
+    return DEAD_V * d.nominal_v / REFERENCE_V if d.nominal_v else DEAD_V
 
 
 def device_observation(d: DeviceState) -> tuple[str, dict]:
@@ -71,9 +81,10 @@ def device_observation(d: DeviceState) -> tuple[str, dict]:
             return "tripped", {"cause": d.trip_cause}
         return "opened", {}
     if d.voltages:
-        dead = [PHASE_NAMES[i] for i, v in enumerate(d.voltages) if v < DEAD_V]
+        level = dead_v(d)
+        dead = [PHASE_NAMES[i] for i, v in enumerate(d.voltages) if v < level]
         if len(dead) == len(d.voltages):
-            return "dead", {"volts": max(d.voltages)}
+            return "dead", {"volts": max(d.voltages), "dead_v": level}
         if dead and len(d.voltages) == 3:
             return "phase_loss", {"phases": dead}
     if d.fault_indicators:
@@ -153,9 +164,10 @@ def _describe(site: _Site, cid: int) -> dict:
                     f"the breaker {code} of circuit {name} is open with no trip cause "
                     "(switched off on purpose, not a fault)")
     if st == "dead":
-        return _txt(f"回路 {name} 的 {code} 各相均无电压（低于 {DEAD_V:.0f} V），断路器未报跳闸",
+        level = detail.get("dead_v", DEAD_V)
+        return _txt(f"回路 {name} 的 {code} 各相均无电压（低于 {level:.0f} V），断路器未报跳闸",
                     f"{code} on circuit {name} has no voltage on any phase (below "
-                    f"{DEAD_V:.0f} V) and no breaker reports a trip")
+                    f"{level:.0f} V) and no breaker reports a trip")
     if st == "phase_loss":
         ph = "、".join(detail["phases"])
         return _txt(f"回路 {name} 的 {code} 缺相：{ph} 相无电压",

@@ -19,6 +19,7 @@ from backend.quality import diagnosis, events, store
 from backend.quality.fault_location import DeviceState, for_device, locate
 from backend.settings import setting
 from backend.telemetry.query import good_latest_values
+from backend.vocabulary import nominal_phase_voltage
 
 OBSERVED_KINDS = ("breaker", "meter", "env_sensor", "temp_sensor")
 ELECTRIC = ("breaker", "meter")
@@ -35,7 +36,7 @@ def device_states(site_id: int, now=None) -> dict[int, DeviceState]:
     now = now or utcnow()
     s = db.session
     rows = s.execute(select(Device.id, Device.code, Device.kind, Device.circuit_id,
-                            Device.gateway_id, DeviceStatus.online)
+                            Device.gateway_id, Device.attributes, DeviceStatus.online)
                      .outerjoin(DeviceStatus, DeviceStatus.device_id == Device.id)
                      .where(Device.site_id == site_id, Device.enabled,
                             Device.kind.in_(OBSERVED_KINDS))).all()
@@ -48,9 +49,13 @@ def device_states(site_id: int, now=None) -> dict[int, DeviceState]:
                            .group_by(DeviceStatusEvent.device_id)).all()) if ids else {}
     flapping = set(s.scalars(select(Alarm.device_id).where(
         Alarm.device_id.in_(ids), Alarm.flapping, Alarm.state.in_(OPEN_STATES)))) if ids else set()
-    nominal = float(setting("quality_nominal_voltage"))
+    # a declared nominal (a 10 kV meter's ~5.8 kV phase) sets the dead level and the sag
+    # band; without one, the dead level is 230 V's and the sag band the quality setting's
+    declared = {r.id: nominal_phase_voltage(r.attributes) for r in rows}
+    default = float(setting("quality_nominal_voltage"))
     sagged = set()
     for device_id, samples in store.voltage_samples(electric, now - RECENT, now).items():
+        nominal = declared.get(device_id) or default
         if any(e["kind"] in SAG_KINDS for e in events.voltage_events(samples, nominal)):
             sagged.add(device_id)
     out = {}
@@ -65,7 +70,7 @@ def device_states(site_id: int, now=None) -> dict[int, DeviceState]:
             switch_state=v.get("switch_state") if isinstance(v.get("switch_state"), str) else None,
             trip_cause=v.get("trip_cause") if isinstance(v.get("trip_cause"), str) else None,
             voltages=volts, fault_indicators=tuple(ind) if isinstance(ind, list) else (),
-            sag=r.id in sagged,
+            sag=r.id in sagged, nominal_v=declared[r.id],
             flapping=r.id in flapping or flips.get(r.id, 0) >= FLAP_CHANGES)
     return out
 

@@ -179,10 +179,11 @@ def roll(marks: dict[int, datetime | None]) -> int:
 
 def _current_specs(ids: list[int]) -> dict[int, PointSpec]:
     from backend.models import Device
-    from backend.quality.operations import POINT_KINDS, spec_for
+    from backend.quality.operations import POINT_KINDS, _defaults, spec_for
     devices = db.session.scalars(select(Device).where(
         Device.id.in_(ids), Device.kind.in_(POINT_KINDS))).all()
-    return {d.id: spec_for(d) for d in devices}
+    defaults = _defaults()
+    return {d.id: spec_for(d, defaults) for d in devices}
 
 
 def roll_days(marks: dict[int, datetime | None]) -> int:
