@@ -38,9 +38,6 @@ QUEUES: tuple[str, ...] = ("control", "alarms", "notify", "poll", "default", "pe
 # What the general (forking) workers listen on; ``poll`` has its own workers.
 GENERAL_QUEUES: tuple[str, ...] = tuple(q for q in QUEUES if q != "poll")
 POLL_QUEUE = "poll"
-# What the notifier listens on: an alarm's changes and its messages, never behind an energy
-# or quality rollup that a general worker may be running (docs/decisions.md 2026-12-03).
-ALARM_QUEUES: tuple[str, ...] = ("alarms", "notify")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``gridwarden api`` / ``worker`` / ``notifier`` / ``poller`` / ``scheduler``: one part of the platform
+"""``gridwarden api`` / ``worker`` / ``poller`` / ``scheduler``: one part of the platform
 in this process, for containers (backend/runtime/roles.py, compose.yaml)."""
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from backend.config import ConfigError, Settings
 HELP = {
     "api": "Run the API (gunicorn) in this process, as `gridwarden up` runs it.",
     "worker": "Run one general RQ worker (alarms, notifications, control, periodic jobs).",
-    "notifier": "Run the alarm path's own RQ worker (alarm changes and notifications only).",
     "poller": "Run one poll worker (Modbus polling, commands on its gateways' connections).",
     "scheduler": "Run RQ's cron scheduler of the periodic jobs (exactly one per Redis).",
 }

@@ -18,8 +18,7 @@ from pathlib import Path
 from backend.config import Settings
 from backend.runtime.up import app_children, child_environ, metrics_dir
 
-ROLES = {"api": "api", "worker": "worker-1", "notifier": "notifier", "poller": "poller-1",
-         "scheduler": "scheduler"}
+ROLES = {"api": "api", "worker": "worker-1", "poller": "poller-1", "scheduler": "scheduler"}
 
 
 class RoleError(RuntimeError):

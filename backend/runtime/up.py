@@ -12,8 +12,6 @@
      error answers in our JSON shape: backend/runtime/http_worker.py);
    - ``worker-N``: ``settings.rq_workers`` plain ``rq worker`` processes listening on
      every queue of backend/jobs.py but ``poll``, in order;
-   - ``notifier``: one more such worker on the alarm path's queues only (``alarms``,
-     ``notify``), so that an alarm's message never waits behind a long periodic job;
    - ``poller-N``: one ``PollWorker`` per poll shard on ``poll``: an RQ ``SimpleWorker``
      (connections stay open between cycles: backend/field/session.py) with the control
      runner beside it (commands share each gateway's connection: backend/control);
@@ -49,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from backend import liveness
 from backend.config import Settings
-from backend.jobs import ALARM_QUEUES, GENERAL_QUEUES, POLL_QUEUE
+from backend.jobs import GENERAL_QUEUES, POLL_QUEUE
 from backend.runtime import demo as demo_setup
 from backend.runtime import embedded, logs
 from backend.runtime.heartbeats import Heartbeats, rq_worker_ttl
@@ -312,14 +310,6 @@ def app_children(settings: Settings, env: dict[str, str], bind: str | None,
               max_backoff=APP_BACKOFF, **workers_hang)
         for i in range(1, settings.rq_workers + 1)
     ]
-    # The notifier: a worker of its own for the alarm path, so a message never waits for
-    # a general worker busy with a rollup or a report (the general ones take these
-    # queues too, first, when idle).
-    workers.append(
-        Child("notifier", [py, "-m", "rq.cli", "worker",
-                           "--worker-class", "workers.worker.PreloadedWorker", *rq_log,
-                           *rq_beat, "--logging_level", level, *ALARM_QUEUES], rq_env,
-              max_backoff=CRITICAL_BACKOFF, **workers_hang))
     # Poll workers: SimpleWorker (no fork per job) so Modbus connections survive between
     # cycles; one per shard, so shards are polled in parallel.
     workers += [
@@ -377,7 +367,6 @@ def banner(settings: Settings, bind: str | None, *, embedded_pg: bool) -> str:
         f"  Redis       {_mask(settings.redis_url)}"
         + (f"  (embedded, {settings.data_dir / 'redis'})" if embedded_redis else ""),
         f"  Workers     {settings.rq_workers} RQ worker(s) on {', '.join(GENERAL_QUEUES)}; "
-        f"the notifier on {', '.join(ALARM_QUEUES)}; "
         f"{settings.poll_shards} poller(s) on {POLL_QUEUE}; "
         "cron: workers.schedule",
         "Press Ctrl-C to stop.",
