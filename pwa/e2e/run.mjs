@@ -194,9 +194,13 @@ await run(async () => {
     await tab(page, '设施').click()
     await page.locator(ROW).waitFor()
     await until(page, (r) => document.querySelector(r)?.dataset.state === 'closed', ROW)
-    await page.locator(`${ROW} [data-test=switch-circuit]`).click()
     const sheet = page.locator('[data-test=control-sheet]')
-    await sheet.waitFor()
+    // The tree re-renders on live refreshes (values, fault location): a tap landing on a
+    // row being replaced is lost, as on a phone; tap again rather than fail (CI, loaded).
+    for (let attempt = 1; ; attempt++) {
+      await page.locator(`${ROW} [data-test=switch-circuit]`).click()
+      try { await sheet.waitFor({ timeout: 10000 }); break } catch (err) { if (attempt === 3) throw err }
+    }
     if (await sheet.getAttribute('data-device') !== String(LIGHTING)) throw new Error('the sheet is for another device')
     if (await sheet.locator('[data-test=control-protection]').getAttribute('data-protected') !== 'false') {
       throw new Error('a lighting circuit shown as protected')
