@@ -95,30 +95,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from backend import create_app
-    from backend.accounts.operations import hash_password
-    from backend.config import Settings
     from backend.extensions import db, redis
-    from backend.migrate import upgrade_head
-    from backend.models import Alarm, NotifyProfile, Role, Site, User
+    from backend.models import Alarm
     from backend.runtime.supervisor import Supervisor
     from backend.runtime.up import app_children, child_environ, reset_metrics_dir
     from backend.telemetry.latest import latest_key
     from simulator.fleet import from_counts
-    from standins import serve_in_thread
-    from standins.state import StandinConfig
 
     os.environ["GW_POLL_SHARDS"] = str(args.shards)   # the cron schedule reads the env
-    db_url, redis_url, close_servers = servers("gw-bench-alarm-")
-    standin, standin_url = serve_in_thread()
-    sc = StandinConfig()
-    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-alarm-data-"))
-    settings = Settings.from_env().with_overrides(
-        env="development", database_url=db_url, redis_url=redis_url, data_dir=tmp,
-        log_level="WARNING", wechat_api_base_url=standin_url + "/",
-        wechat_appid="wxbench000000001", wechat_secret=sc.wechat_secret,
-        wechat_template_alarm="BENCH-ALARM", wxa_appid="wxbench000000002",
-        sms_provider="none")
-    upgrade_head(db_url)
+    settings, standin, close_servers = bench_platform("gw-bench-alarm-")
+    tmp = settings.data_dir
     app = create_app(settings)
     http_port = free_port()
     spec = from_counts(args.gateways, args.per_gateway, seed=args.seed)
@@ -127,14 +113,7 @@ def main(argv=None) -> int:
     with app.app_context():
         site_id, gw_ids, devices = create_fleet(spec, timeout_ms=1000)
         point_gateways(gw_ids, ports)
-        user = User(username=f"bench-duty-{site_id}", password_hash=hash_password("x" * 16),
-                    role=Role.staff, sites=[db.session.get(Site, site_id)])
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(NotifyProfile(user_id=user.id, oa_openid="bench-duty",
-                                     channels=["wechat_template"]))
-        db.session.commit()
-        user_id = user.id
+        user_id = add_duty_user(site_id)
         code_of = {d.code: dev_id for (dev_id, *_), d in zip(devices, spec.devices)}
     floors, latencies, missed, marks = [], [], [], []
     try:
@@ -195,16 +174,7 @@ def main(argv=None) -> int:
                 "(rule = 'over_voltage' AND trip_cause IS NOT NULL) GROUP BY 1, 2"),
                 {"s": site_id}).all()
             background = ", ".join(f"{r} {lv}: {n}" for r, lv, n in others) or "none"
-            for sql in ("DELETE FROM notifications WHERE user_id = :u",
-                        "DELETE FROM alarm_rule_states WHERE device_id = ANY(:ids)",
-                        "DELETE FROM alarms WHERE site_id = :s",
-                        "DELETE FROM notify_profiles WHERE user_id = :u",
-                        "DELETE FROM user_sites WHERE user_id = :u",
-                        "DELETE FROM users WHERE id = :u"):
-                db.session.execute(text(sql), {"s": site_id, "u": user_id,
-                                               "ids": list(code_of.values())})
-            db.session.commit()
-            cleanup_fleet(site_id, list(code_of.values()))
+            delete_bench_site(site_id, user_id, list(code_of.values()))
         standin.shutdown()
         close_servers()
     print(report(args, floors, latencies, missed, settings) + stage_line(floors, latencies,
@@ -214,6 +184,63 @@ def main(argv=None) -> int:
         + f" (load average {os.getloadavg()[0]:.1f} at the end)")
     print(f"\nother alarms raised meanwhile (the fleet's own): {background}")
     return 0 if latencies else 1
+
+
+def bench_platform(prefix: str):
+    """The servers (embedded unless DATABASE_URL / REDIS_URL), migrated, the WeChat
+    stand-in in a thread and the settings pointing every channel at it: (settings,
+    stand-in server, close_servers)."""
+    from backend.config import Settings
+    from backend.migrate import upgrade_head
+    from standins import serve_in_thread
+    from standins.state import StandinConfig
+
+    db_url, redis_url, close_servers = servers(prefix)
+    standin, standin_url = serve_in_thread()
+    settings = Settings.from_env().with_overrides(
+        env="development", database_url=db_url, redis_url=redis_url,
+        data_dir=Path(tempfile.mkdtemp(prefix=prefix + "data-")), log_level="WARNING",
+        wechat_api_base_url=standin_url + "/", wechat_appid="wxbench000000001",
+        wechat_secret=StandinConfig().wechat_secret, wechat_template_alarm="BENCH-ALARM",
+        wxa_appid="wxbench000000002", sms_provider="none")
+    upgrade_head(db_url)
+    return settings, standin, close_servers
+
+
+def add_duty_user(site_id: int) -> int:
+    """A staff user of the site whose alarm messages go to the stand-in (template)."""
+    from backend.accounts.operations import hash_password
+    from backend.extensions import db
+    from backend.models import NotifyProfile, Role, Site, User
+
+    user = User(username=f"bench-duty-{site_id}", password_hash=hash_password("x" * 16),
+                role=Role.staff, sites=[db.session.get(Site, site_id)])
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(NotifyProfile(user_id=user.id, oa_openid="bench-duty",
+                                 channels=["wechat_template"]))
+    db.session.commit()
+    return user.id
+
+
+def delete_bench_site(site_id: int, user_id: int, device_ids: list[int]) -> None:
+    """The bench site's alarms, messages, duty user and fleet, gone."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    db.session.rollback()
+    for sql in ("DELETE FROM notifications WHERE user_id = :u",
+                "DELETE FROM alarm_rule_states WHERE device_id = ANY(:ids)",
+                "DELETE FROM alarm_events WHERE alarm_id IN "
+                "(SELECT id FROM alarms WHERE site_id = :s)",
+                "DELETE FROM alarms WHERE site_id = :s",
+                "DELETE FROM notify_profiles WHERE user_id = :u",
+                "DELETE FROM user_sites WHERE user_id = :u",
+                "DELETE FROM users WHERE id = :u"):
+        db.session.execute(text(sql), {"s": site_id, "u": user_id, "ids": device_ids})
+    db.session.commit()
+    cleanup_fleet(site_id, device_ids)
 
 
 class CpuMeter:

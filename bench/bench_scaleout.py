@@ -32,7 +32,6 @@ import platform
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +42,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_alarm_latency import (  # noqa: E402
     CpuMeter,
+    add_duty_user,
+    bench_platform,
+    delete_bench_site,
     free_port,
     message_for,
     open_alarm,
@@ -54,8 +56,7 @@ from bench_alarm_latency import (  # noqa: E402
     tripped,
     wait_until,
 )
-from benchlib import servers  # noqa: E402
-from poll_fleet import cleanup_fleet, create_fleet, point_gateways  # noqa: E402
+from poll_fleet import create_fleet, point_gateways  # noqa: E402
 
 
 def counters(path: str) -> dict:
@@ -109,30 +110,9 @@ def main(argv=None) -> int:
     counts = [int(x) for x in args.workers.split(",")]
 
     from backend import create_app
-    from backend.accounts.operations import hash_password
-    from backend.config import Settings
-    from backend.extensions import db, redis
-    from backend.field.locks import LOCK_KEY, owner_of
-    from backend.migrate import upgrade_head
-    from backend.models import Alarm, NotifyProfile, Role, Site, User
-    from backend.runtime.supervisor import Supervisor
-    from backend.runtime.up import app_children, child_environ, reset_metrics_dir
-    from backend.telemetry.latest import latest_key
     from simulator.fleet import from_counts
-    from standins import serve_in_thread
-    from standins.state import StandinConfig
 
-    db_url, redis_url, close_servers = servers("gw-bench-scale-")
-    standin, standin_url = serve_in_thread()
-    sc = StandinConfig()
-    tmp = Path(tempfile.mkdtemp(prefix="gw-bench-scale-data-"))
-    base = Settings.from_env().with_overrides(
-        env="development", database_url=db_url, redis_url=redis_url, data_dir=tmp,
-        log_level="WARNING", wechat_api_base_url=standin_url + "/",
-        wechat_appid="wxbench000000001", wechat_secret=sc.wechat_secret,
-        wechat_template_alarm="BENCH-ALARM", wxa_appid="wxbench000000002",
-        sms_provider="none")
-    upgrade_head(db_url)
+    base, standin, close_servers = bench_platform("gw-bench-scale-")
     app = create_app(base)
     http_port = free_port()
     spec = from_counts(args.gateways, args.per_gateway, seed=args.seed)
@@ -144,14 +124,7 @@ def main(argv=None) -> int:
     with app.app_context():
         site_id, gw_ids, devices = create_fleet(spec, timeout_ms=1000)
         point_gateways(gw_ids, ports)
-        user = User(username=f"bench-duty-{site_id}", password_hash=hash_password("x" * 16),
-                    role=Role.staff, sites=[db.session.get(Site, site_id)])
-        db.session.add(user)
-        db.session.flush()
-        db.session.add(NotifyProfile(user_id=user.id, oa_openid="bench-duty",
-                                     channels=["wechat_template"]))
-        db.session.commit()
-        user_id = user.id
+        user_id = add_duty_user(site_id)
         code_of = {d.code: dev_id for (dev_id, *_), d in zip(devices, spec.devices)}
         gw_of = {dev_id: gw for dev_id, gw, *_ in devices}
     ids = sorted(code_of.values())
@@ -160,38 +133,27 @@ def main(argv=None) -> int:
         for n, workers in enumerate(counts):
             settings = base.with_overrides(poll_shards=workers)
             with app.app_context():
-                results.append(run_one(args, settings, app, workers, n, ids, breakers,
-                                       code_of, gw_of, gw_ids, sim, http_port, standin,
-                                       db, redis, Alarm, LOCK_KEY, owner_of, latest_key,
-                                       Supervisor, app_children, child_environ,
-                                       reset_metrics_dir))
+                results.append(run_one(args, settings, workers, n, ids, breakers, code_of,
+                                       gw_of, gw_ids, sim, http_port, standin))
     finally:
         sim.terminate()
         sim.wait(10)
         with app.app_context():
-            from sqlalchemy import text
-
-            db.session.rollback()
-            for sql in ("DELETE FROM notifications WHERE user_id = :u",
-                        "DELETE FROM alarm_rule_states WHERE device_id = ANY(:ids)",
-                        "DELETE FROM alarm_events WHERE alarm_id IN "
-                        "(SELECT id FROM alarms WHERE site_id = :s)",
-                        "DELETE FROM alarms WHERE site_id = :s",
-                        "DELETE FROM notify_profiles WHERE user_id = :u",
-                        "DELETE FROM user_sites WHERE user_id = :u",
-                        "DELETE FROM users WHERE id = :u"):
-                db.session.execute(text(sql), {"s": site_id, "u": user_id, "ids": ids})
-            db.session.commit()
-            cleanup_fleet(site_id, ids)
+            delete_bench_site(site_id, user_id, ids)
         standin.shutdown()
         close_servers()
     print(report(args, base, results))
     return 0
 
 
-def run_one(args, settings, app, workers, n, ids, breakers, code_of, gw_of, gw_ids, sim,
-            http_port, standin, db, redis, Alarm, LOCK_KEY, owner_of, latest_key,
-            Supervisor, app_children, child_environ, reset_metrics_dir) -> dict:
+def run_one(args, settings, workers, n, ids, breakers, code_of, gw_of, gw_ids, sim,
+            http_port, standin) -> dict:
+    from backend.extensions import db, redis
+    from backend.models import Alarm
+    from backend.runtime.supervisor import Supervisor
+    from backend.runtime.up import app_children, child_environ, reset_metrics_dir
+    from backend.telemetry.latest import latest_key
+
     mdir = reset_metrics_dir(settings.data_dir)
     env = child_environ(settings)
     children = [c for c in app_children(settings, env, bind="127.0.0.1:0") if c.name != "api"]
@@ -249,8 +211,7 @@ def run_one(args, settings, app, workers, n, ids, breakers, code_of, gw_of, gw_i
                   f"{(floor or t) - t:.2f} s, message {(msg or t) - t:.2f} s", file=sys.stderr)
         out.update(floors=floors, latencies=latencies, marks=marks)
         if workers > 1:
-            out["loss"] = worker_loss(pollers, ids, gw_of, gw_ids, redis, LOCK_KEY, owner_of,
-                                      latest_key, settings)
+            out["loss"] = worker_loss(pollers, ids, gw_of, gw_ids, settings)
     finally:
         sup.stop_all()
     print(f"{workers} worker(s): {out.get('polls', 0):.0f} device polls/s of "
@@ -258,9 +219,12 @@ def run_one(args, settings, app, workers, n, ids, breakers, code_of, gw_of, gw_i
     return out
 
 
-def worker_loss(pollers, ids, gw_of, gw_ids, redis, LOCK_KEY, owner_of, latest_key,
-                settings) -> dict:
+def worker_loss(pollers, ids, gw_of, gw_ids, settings) -> dict:
     """SIGKILL one poll worker; seconds until each gateway it held is polled again."""
+    from backend.extensions import redis
+    from backend.field.locks import LOCK_KEY, owner_of
+    from backend.telemetry.latest import latest_key
+
     victim = pollers[-1]
     ident = victim.env["GW_POLLER_ID"]
     held = set()
