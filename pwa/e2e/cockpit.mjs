@@ -41,7 +41,9 @@ await run(async () => {
     const sel = `${D} [data-circuit="AA1-WL1"]`
     await until(page, (s) => document.querySelector(s)?.dataset.state === 'closed', sel)
     await sim('/api/devices/QF-AA1-WL1', { set: { voltage: 280 } }) // over the breaker's trip voltage
-    await until(page, (s) => document.querySelector(s)?.dataset.alarm === 'alarm', sel)
+    // the alarm (alarm stream) and the trip (readings stream) arrive apart: wait for both
+    await until(page, (s) => document.querySelector(s)?.dataset.alarm === 'alarm' &&
+      document.querySelector(s)?.dataset.state === 'tripped', sel)
     const r = await page.evaluate((s) => {
       const g = document.querySelector(s)
       return { state: g.dataset.state, alarm: g.dataset.alarm,
